@@ -1,0 +1,452 @@
+#include "common/synthetic_performer.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numbers>
+#include <optional>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+namespace booth {
+namespace {
+
+// Built-in looks. Proportions differ on purpose, so that a generator trained
+// on one performer and driven by another's normalized poses has a real
+// retargeting problem: ben is broad-shouldered and thick-limbed, cleo tall
+// with long legs and a short torso, dev shorter with a bigger head and wide
+// hips; ada is close to the BodyProportions defaults.
+std::vector<PerformerLook> makeBuiltinPerformers() {
+  std::vector<PerformerLook> looks;
+
+  PerformerLook ada;
+  ada.name = "ada";
+  ada.body.height_px = 345.f;
+  ada.body.head_radius = 0.068f;
+  ada.body.neck = 0.095f;
+  ada.body.shoulder_width = 0.23f;
+  ada.body.hip_width = 0.18f;
+  ada.body.limb_width = 0.052f;
+  ada.skin = {150, 180, 225};
+  ada.hair = {30, 45, 75};
+  ada.shirt = {45, 40, 205};      // red
+  ada.trousers = {110, 60, 30};   // navy
+  ada.shoes = {235, 235, 235};    // white
+  looks.push_back(ada);
+
+  PerformerLook ben;
+  ben.name = "ben";
+  ben.body.height_px = 365.f;
+  ben.body.head_radius = 0.064f;
+  ben.body.neck = 0.095f;
+  ben.body.shoulder_width = 0.29f;
+  ben.body.torso = 0.31f;
+  ben.body.hip_width = 0.17f;
+  ben.body.upper_arm = 0.18f;
+  ben.body.forearm = 0.155f;
+  ben.body.thigh = 0.235f;
+  ben.body.shin = 0.235f;
+  ben.body.limb_width = 0.066f;
+  ben.skin = {95, 130, 175};
+  ben.hair = {25, 25, 30};
+  ben.shirt = {60, 165, 55};      // green
+  ben.trousers = {120, 170, 195}; // khaki
+  ben.shoes = {30, 50, 90};       // brown
+  looks.push_back(ben);
+
+  PerformerLook cleo;
+  cleo.name = "cleo";
+  cleo.body.height_px = 378.f;
+  cleo.body.head_radius = 0.063f;
+  cleo.body.neck = 0.1f;
+  cleo.body.shoulder_width = 0.22f;
+  cleo.body.torso = 0.28f;
+  cleo.body.hip_width = 0.165f;
+  cleo.body.upper_arm = 0.175f;
+  cleo.body.forearm = 0.155f;
+  cleo.body.thigh = 0.265f;
+  cleo.body.shin = 0.26f;
+  cleo.body.limb_width = 0.048f;
+  cleo.skin = {60, 90, 135};
+  cleo.hair = {20, 20, 25};
+  cleo.shirt = {40, 205, 235};    // yellow
+  cleo.trousers = {40, 35, 35};   // black
+  cleo.shoes = {45, 40, 185};     // red
+  looks.push_back(cleo);
+
+  PerformerLook dev;
+  dev.name = "dev";
+  dev.body.height_px = 330.f;
+  dev.body.head_radius = 0.075f;
+  dev.body.neck = 0.1f;
+  dev.body.shoulder_width = 0.25f;
+  dev.body.torso = 0.31f;
+  dev.body.hip_width = 0.2f;
+  dev.body.upper_arm = 0.16f;
+  dev.body.forearm = 0.145f;
+  dev.body.thigh = 0.225f;
+  dev.body.shin = 0.22f;
+  dev.body.limb_width = 0.062f;
+  dev.skin = {120, 160, 205};
+  dev.hair = {40, 70, 150};       // auburn
+  dev.shirt = {205, 120, 40};     // blue
+  dev.trousers = {135, 135, 135}; // grey
+  dev.shoes = {25, 25, 25};       // black
+  looks.push_back(dev);
+
+  return looks;
+}
+
+// Sub-pixel drawing (1/16 px), so slow motion is not quantised to whole pixels.
+constexpr int kShift = 4;
+constexpr double kSubPixel = 1 << kShift;
+constexpr double kMaxCoordinate = 1e5;
+
+bool usable(const Keypoint& k) { return k.valid() && std::isfinite(k.x) && std::isfinite(k.y); }
+
+cv::Point2d at(const Keypoint& k) { return {k.x, k.y}; }
+
+cv::Point fixed(cv::Point2d p) {
+  auto f = [](double v) {
+    return static_cast<int>(std::lround(std::clamp(v, -kMaxCoordinate, kMaxCoordinate) * kSubPixel));
+  };
+  return {f(p.x), f(p.y)};
+}
+
+int fixedLength(double v) {
+  return static_cast<int>(std::lround(std::clamp(v, 0.0, kMaxCoordinate) * kSubPixel));
+}
+
+int pixels(double v) { return std::max(1, static_cast<int>(std::lround(v))); }
+
+cv::Scalar shade(const cv::Scalar& c, double f) { return {c[0] * f, c[1] * f, c[2] * f}; }
+
+cv::Scalar mix(const cv::Scalar& a, const cv::Scalar& b, double t) {
+  return {a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t};
+}
+
+// The booth: a wall lit from above with panel seams and a skirting board, and
+// a floor with boards running toward the camera and a lit spot where the
+// visitor stands. Subtle on purpose: texture for the generator to learn, not
+// a distraction from the person.
+void drawBackdrop(cv::Mat& image, const Backdrop& backdrop) {
+  const int w = image.cols;
+  const int h = image.rows;
+  const int horizon = std::clamp(static_cast<int>(std::lround(backdrop.horizon * h)), 0, h);
+  for (int y = 0; y < horizon; ++y) {
+    const double lift = 14.0 * (1.0 - static_cast<double>(y) / std::max(1, horizon));
+    image.row(y).setTo(backdrop.wall + cv::Scalar::all(lift));
+  }
+  for (int y = horizon; y < h; ++y) {
+    const double near = static_cast<double>(y - horizon) / std::max(1, h - horizon);
+    image.row(y).setTo(shade(backdrop.floor, 0.9 + 0.15 * near));
+  }
+  if (horizon > 0) {
+    const cv::Scalar seam = shade(backdrop.wall, 0.9);
+    for (int i = 1; i < 6; ++i) {
+      const int x = i * w / 6;
+      cv::line(image, {x, 0}, {x, horizon - 1}, seam, 1, cv::LINE_8);
+    }
+    const int skirting = std::max(1, h / 60);
+    cv::rectangle(image, cv::Point(0, std::max(0, horizon - skirting)), cv::Point(w - 1, horizon - 1),
+                  shade(backdrop.wall, 0.7), cv::FILLED);
+  }
+  if (horizon < h) {
+    const cv::Point2d vanishing{0.5 * w, horizon - 1.5 * h};
+    const cv::Scalar board = shade(backdrop.floor, 0.85);
+    for (int i = -6; i <= 6; ++i) {
+      const double bottom_x = 0.5 * w + i * w / 6.0;
+      const double t = (horizon - vanishing.y) / (h - vanishing.y);
+      const cv::Point2d top{vanishing.x + (bottom_x - vanishing.x) * t, static_cast<double>(horizon)};
+      cv::line(image, fixed(top), fixed({bottom_x, h - 1.0}), board, 1, cv::LINE_AA, kShift);
+    }
+    const cv::Point2d spot{0.5 * w, horizon + 0.6 * (h - horizon)};
+    cv::ellipse(image, fixed(spot), cv::Size(fixedLength(0.22 * w), fixedLength(0.25 * (h - horizon))), 0,
+                0, 360, shade(backdrop.floor, 1.12), cv::FILLED, cv::LINE_AA, kShift);
+  }
+}
+
+// Body height in pixels as drawn: estimated from the pose's own bone lengths
+// (each valid bone's length divided by its proportion; the median of those),
+// so a performer far from the camera gets thin limbs and a small head. Falls
+// back to look.body.height_px when no bone is visible. Bones foreshortened in
+// a real pose only shorten, and the median keeps a few of them from shrinking
+// the figure.
+double drawnHeight(const PerformerLook& look, const Pose& pose) {
+  const BodyProportions& b = look.body;
+  using C = Coco17;
+  struct Bone {
+    C a;
+    C b;
+    float proportion;
+  };
+  const std::array<Bone, 10> bones = {{
+      {C::kLeftShoulder, C::kRightShoulder, b.shoulder_width},
+      {C::kLeftHip, C::kRightHip, b.hip_width},
+      {C::kLeftShoulder, C::kLeftElbow, b.upper_arm},
+      {C::kRightShoulder, C::kRightElbow, b.upper_arm},
+      {C::kLeftElbow, C::kLeftWrist, b.forearm},
+      {C::kRightElbow, C::kRightWrist, b.forearm},
+      {C::kLeftHip, C::kLeftKnee, b.thigh},
+      {C::kRightHip, C::kRightKnee, b.thigh},
+      {C::kLeftKnee, C::kLeftAnkle, b.shin},
+      {C::kRightKnee, C::kRightAnkle, b.shin},
+  }};
+  std::vector<double> estimates;
+  for (const Bone& bone : bones) {
+    const Keypoint& p = pose[bone.a];
+    const Keypoint& q = pose[bone.b];
+    if (!usable(p) || !usable(q) || bone.proportion <= 0.f) continue;
+    const double length = cv::norm(at(p) - at(q));
+    if (length > 0.0) estimates.push_back(length / bone.proportion);
+  }
+  if (estimates.empty()) return b.height_px;
+  const auto mid = estimates.begin() + static_cast<std::ptrdiff_t>(estimates.size() / 2);
+  std::nth_element(estimates.begin(), mid, estimates.end());
+  return *mid;
+}
+
+// Draws shapes with a thin darker outline, so overlapping parts of the same
+// colour (an arm across the torso) stay readable.
+class Painter {
+ public:
+  Painter(cv::Mat& image, double body_height)
+      : image_(image), outline_(std::max(1.0, 0.006 * body_height)) {}
+
+  void limb(cv::Point2d a, cv::Point2d b, double width, const cv::Scalar& colour) {
+    cv::line(image_, fixed(a), fixed(b), shade(colour, 0.6), pixels(width + 2 * outline_), cv::LINE_AA,
+             kShift);
+    cv::line(image_, fixed(a), fixed(b), colour, pixels(width), cv::LINE_AA, kShift);
+  }
+
+  void disc(cv::Point2d centre, double radius, const cv::Scalar& colour, bool outlined = true) {
+    if (outlined) {
+      cv::circle(image_, fixed(centre), fixedLength(radius + outline_), shade(colour, 0.6), cv::FILLED,
+                 cv::LINE_AA, kShift);
+    }
+    cv::circle(image_, fixed(centre), fixedLength(radius), colour, cv::FILLED, cv::LINE_AA, kShift);
+  }
+
+  void oval(cv::Point2d centre, cv::Size2d axes, double angle_rad, const cv::Scalar& colour,
+            bool outlined = true) {
+    const double degrees = angle_rad * 180.0 / std::numbers::pi;
+    if (outlined) {
+      cv::ellipse(image_, fixed(centre), cv::Size(fixedLength(axes.width + outline_), fixedLength(axes.height + outline_)),
+                  degrees, 0, 360, shade(colour, 0.6), cv::FILLED, cv::LINE_AA, kShift);
+    }
+    cv::ellipse(image_, fixed(centre), cv::Size(fixedLength(axes.width), fixedLength(axes.height)), degrees, 0,
+                360, colour, cv::FILLED, cv::LINE_AA, kShift);
+  }
+
+  void polygon(const std::vector<cv::Point2d>& points, const cv::Scalar& colour) {
+    std::vector<cv::Point> fixed_points;
+    for (const auto& p : points) fixed_points.push_back(fixed(p));
+    cv::fillPoly(image_, std::vector<std::vector<cv::Point>>{fixed_points}, colour, cv::LINE_AA, kShift);
+    cv::polylines(image_, std::vector<std::vector<cv::Point>>{fixed_points}, true, shade(colour, 0.6),
+                  pixels(outline_), cv::LINE_AA, kShift);
+  }
+
+  void arc(cv::Point2d centre, cv::Size2d axes, double angle_rad, const cv::Scalar& colour, double width) {
+    cv::ellipse(image_, fixed(centre), cv::Size(fixedLength(axes.width), fixedLength(axes.height)),
+                angle_rad * 180.0 / std::numbers::pi, 10, 170, colour, pixels(width), cv::LINE_AA, kShift);
+  }
+
+ private:
+  cv::Mat& image_;
+  double outline_;
+};
+
+void drawLegs(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
+  using C = Coco17;
+  const std::array<std::array<C, 3>, 2> legs = {{{C::kLeftHip, C::kLeftKnee, C::kLeftAnkle},
+                                                  {C::kRightHip, C::kRightKnee, C::kRightAnkle}}};
+  for (const auto& leg : legs) {
+    const Keypoint& hip = pose[leg[0]];
+    const Keypoint& knee = pose[leg[1]];
+    const Keypoint& ankle = pose[leg[2]];
+    if (usable(hip) && usable(knee)) paint.limb(at(hip), at(knee), 1.15 * width, look.trousers);
+    if (usable(knee) && usable(ankle)) paint.limb(at(knee), at(ankle), width, look.trousers);
+  }
+  // Shoes: seen from the front, an oval just under and outside each ankle.
+  for (const auto& [ankle_joint, side] : {std::pair{C::kLeftAnkle, 1.0}, std::pair{C::kRightAnkle, -1.0}}) {
+    const Keypoint& ankle = pose[ankle_joint];
+    if (!usable(ankle)) continue;
+    paint.oval(at(ankle) + cv::Point2d(side * 0.25 * width, 0.3 * width), {0.85 * width, 0.45 * width}, 0,
+               look.shoes);
+  }
+}
+
+void drawTorso(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
+  using C = Coco17;
+  const Keypoint& ls = pose[C::kLeftShoulder];
+  const Keypoint& rs = pose[C::kRightShoulder];
+  const Keypoint& lh = pose[C::kLeftHip];
+  const Keypoint& rh = pose[C::kRightHip];
+  if (!usable(ls) || !usable(rs) || !usable(lh) || !usable(rh)) return;
+  const cv::Point2d l_shoulder = at(ls);
+  const cv::Point2d r_shoulder = at(rs);
+  const cv::Point2d l_hip = at(lh);
+  const cv::Point2d r_hip = at(rh);
+  // The shirt reaches a little past the shoulder joints, so the sleeves join
+  // it, and down to a waist 85% of the way to the hips; trousers cover the rest.
+  const cv::Point2d across = l_shoulder - r_shoulder;
+  const cv::Point2d out = across * (0.25 * width / std::max(1.0, cv::norm(across)));
+  const cv::Point2d l_waist = l_shoulder + (l_hip - l_shoulder) * 0.85;
+  const cv::Point2d r_waist = r_shoulder + (r_hip - r_shoulder) * 0.85;
+  const cv::Point2d hips_across = l_hip - r_hip;
+  const cv::Point2d hip_out = hips_across * (0.5 * 1.15 * width / std::max(1.0, cv::norm(hips_across)));
+  paint.polygon({r_waist - hip_out * 0.5, r_hip - hip_out, l_hip + hip_out, l_waist + hip_out * 0.5},
+                look.trousers);
+  paint.polygon({r_shoulder - out, l_shoulder + out, l_waist + hip_out * 0.3, r_waist - hip_out * 0.3},
+                look.shirt);
+}
+
+struct HeadFrame {
+  cv::Point2d centre;
+  cv::Point2d up;      // unit, from chin to crown
+  cv::Point2d across;  // unit, from the right ear (image left) to the left ear
+  double radius = 0.0;
+};
+
+// Where the head is: between the ears when both are seen (they sit at the
+// head's sides), else just above the nose; tilt from the ear or eye line.
+std::optional<HeadFrame> findHead(const Pose& pose, double radius) {
+  using C = Coco17;
+  const Keypoint& nose = pose[C::kNose];
+  const Keypoint& l_ear = pose[C::kLeftEar];
+  const Keypoint& r_ear = pose[C::kRightEar];
+  const Keypoint& l_eye = pose[C::kLeftEye];
+  const Keypoint& r_eye = pose[C::kRightEye];
+  HeadFrame head;
+  head.radius = radius;
+  head.across = {1, 0};
+  if (usable(l_ear) && usable(r_ear) && cv::norm(at(l_ear) - at(r_ear)) > 0) {
+    head.across = (at(l_ear) - at(r_ear)) / cv::norm(at(l_ear) - at(r_ear));
+  } else if (usable(l_eye) && usable(r_eye) && cv::norm(at(l_eye) - at(r_eye)) > 0) {
+    head.across = (at(l_eye) - at(r_eye)) / cv::norm(at(l_eye) - at(r_eye));
+  }
+  head.up = {head.across.y, -head.across.x};
+  if (usable(l_ear) && usable(r_ear)) {
+    head.centre = 0.5 * (at(l_ear) + at(r_ear));
+  } else if (usable(nose)) {
+    head.centre = at(nose) + head.up * (0.2 * radius);
+  } else if (usable(l_eye) && usable(r_eye)) {
+    head.centre = 0.5 * (at(l_eye) + at(r_eye)) - head.up * (0.1 * radius);
+  } else {
+    return std::nullopt;
+  }
+  return head;
+}
+
+void drawNeck(Painter& paint, const PerformerLook& look, const Pose& pose, const std::optional<HeadFrame>& head) {
+  const Keypoint& ls = pose[Coco17::kLeftShoulder];
+  const Keypoint& rs = pose[Coco17::kRightShoulder];
+  if (!head || !usable(ls) || !usable(rs)) return;
+  paint.limb(0.5 * (at(ls) + at(rs)), head->centre, 0.85 * head->radius, look.skin);
+}
+
+void drawHead(Painter& paint, const PerformerLook& look, const Pose& pose, const HeadFrame& head) {
+  using C = Coco17;
+  const double r = head.radius;
+  const double roll = std::atan2(head.across.y, head.across.x);
+  for (C ear : {C::kLeftEar, C::kRightEar}) {
+    if (usable(pose[ear])) paint.disc(at(pose[ear]), 0.22 * r, look.skin);
+  }
+  // Hair behind and above the face, the face, then a fringe on top.
+  paint.disc(head.centre + head.up * (0.12 * r), 1.05 * r, look.hair);
+  paint.oval(head.centre - head.up * (0.04 * r), {0.9 * r, 0.98 * r}, roll, look.skin);
+  paint.oval(head.centre + head.up * (0.66 * r), {0.78 * r, 0.34 * r}, roll, look.hair, false);
+
+  const cv::Scalar eye_white{240, 240, 245};
+  const cv::Scalar pupil{40, 30, 25};
+  std::optional<cv::Point2d> eyes_mid;
+  if (usable(pose[C::kLeftEye]) && usable(pose[C::kRightEye])) {
+    eyes_mid = 0.5 * (at(pose[C::kLeftEye]) + at(pose[C::kRightEye]));
+  }
+  for (C eye : {C::kLeftEye, C::kRightEye}) {
+    if (!usable(pose[eye])) continue;
+    paint.oval(at(pose[eye]), {0.17 * r, 0.12 * r}, roll, eye_white, false);
+    paint.disc(at(pose[eye]), std::max(0.8, 0.08 * r), pupil, false);
+  }
+  const Keypoint& nose = pose[C::kNose];
+  if (!usable(nose)) return;
+  paint.disc(at(nose), std::max(0.8, 0.07 * r), shade(look.skin, 0.75), false);
+  // The mouth sits below the nose, as far again as the nose is below the eyes.
+  cv::Point2d mouth = at(nose) - head.up * (0.3 * r);
+  if (eyes_mid) {
+    const cv::Point2d down = at(nose) - *eyes_mid;
+    if (cv::norm(down) > 0.1 * r) mouth = at(nose) + down;
+  }
+  paint.arc(mouth - head.up * (0.05 * r), {0.27 * r, 0.12 * r}, roll, {70, 60, 170}, std::max(1.0, 0.08 * r));
+}
+
+void drawArms(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
+  using C = Coco17;
+  const std::array<std::array<C, 3>, 2> arms = {{{C::kLeftShoulder, C::kLeftElbow, C::kLeftWrist},
+                                                  {C::kRightShoulder, C::kRightElbow, C::kRightWrist}}};
+  for (const auto& arm : arms) {
+    const Keypoint& shoulder = pose[arm[0]];
+    const Keypoint& elbow = pose[arm[1]];
+    const Keypoint& wrist = pose[arm[2]];
+    const double arm_width = 0.85 * width;
+    if (usable(elbow) && usable(wrist)) {
+      paint.limb(at(elbow), at(wrist), 0.8 * arm_width, look.skin);
+      const cv::Point2d along = at(wrist) - at(elbow);
+      const double length = cv::norm(along);
+      const cv::Point2d hand = at(wrist) + (length > 0 ? along * (0.3 * arm_width / length) : cv::Point2d{});
+      paint.disc(hand, 0.55 * arm_width, look.skin);
+    }
+    // Short sleeve over the upper arm, drawn after the forearm so it covers the elbow end.
+    if (usable(shoulder) && usable(elbow)) {
+      const cv::Point2d sleeve_end = at(shoulder) + (at(elbow) - at(shoulder)) * 0.75;
+      paint.limb(at(shoulder), at(elbow), 0.8 * arm_width, look.skin);
+      paint.limb(at(shoulder), sleeve_end, arm_width, look.shirt);
+    }
+  }
+}
+
+}  // namespace
+
+std::span<const PerformerLook> builtinPerformers() {
+  static const std::vector<PerformerLook> kLooks = makeBuiltinPerformers();
+  return kLooks;
+}
+
+const PerformerLook* findPerformer(std::string_view name) {
+  for (const auto& look : builtinPerformers()) {
+    if (look.name == name) return &look;
+  }
+  return nullptr;
+}
+
+cv::Mat renderPerformer(const PerformerLook& look, const Pose& pose, cv::Size size, const Backdrop& backdrop) {
+  cv::Mat image(size, CV_8UC3);
+  if (image.empty()) return image;
+  drawBackdrop(image, backdrop);
+
+  const double height = drawnHeight(look, pose);
+  const double width = look.body.limb_width * height;
+  Painter paint(image, height);
+
+  // Soft contact shadow under the feet.
+  const Keypoint& la = pose[Coco17::kLeftAnkle];
+  const Keypoint& ra = pose[Coco17::kRightAnkle];
+  if (usable(la) && usable(ra)) {
+    const cv::Point2d feet{0.5 * (la.x + ra.x), std::max(la.y, ra.y) + 0.5 * width};
+    const double half = 0.5 * std::abs(la.x - ra.x) + 1.2 * width;
+    paint.oval(feet, {half, 0.35 * width}, 0, mix(backdrop.floor, {0, 0, 0}, 0.3), false);
+  }
+
+  // Back to front: legs, neck, torso, head, arms (arms in front of everything,
+  // as when a dancer's hands pass before the body or face).
+  drawLegs(paint, look, pose, width);
+  const auto head = findHead(pose, look.body.head_radius * height);
+  drawNeck(paint, look, pose, head);
+  drawTorso(paint, look, pose, width);
+  if (head) drawHead(paint, look, pose, *head);
+  drawArms(paint, look, pose, width);
+  return image;
+}
+
+}  // namespace booth

@@ -1,0 +1,105 @@
+#include "capture_node/capture_session.h"
+
+#include <chrono>
+#include <thread>
+
+#include <opencv2/imgcodecs.hpp>
+#include <spdlog/spdlog.h>
+
+namespace booth {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Camera thread body: copies frames until the deadline. Never decodes.
+void acquire(FrameSource& source, Clock::time_point deadline, std::stop_token stop,
+             CameraCapture& out, std::string& error) {
+  while (!stop.stop_requested() && Clock::now() < deadline) {
+    auto next = source.next(std::chrono::milliseconds(100));
+    if (!next.ok()) {
+      error = next.error();
+      return;
+    }
+    if (!next.value()) continue;
+    CapturedFrame& frame = *next.value();
+    if (!out.frames.empty() && frame.sequence > out.frames.back().sequence + 1) {
+      out.dropped += frame.sequence - out.frames.back().sequence - 1;
+    }
+    out.frames.push_back(std::move(frame));
+  }
+}
+
+}  // namespace
+
+Result<SessionCapture> captureSession(const std::string& session_id, double seconds,
+                                      std::span<const std::unique_ptr<FrameSource>> sources,
+                                      PoseEstimator& estimator, std::stop_token stop) {
+  if (sources.empty()) return fail("no camera sources configured");
+  SessionCapture result;
+  result.session_id = session_id;
+  result.pose_origin = estimator.origin();
+  result.pose_source = estimator.describe();
+  result.cameras.resize(sources.size());
+  std::vector<std::string> errors(sources.size());
+
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (auto started = sources[i]->start(); !started.ok()) {
+      for (size_t j = 0; j < i; ++j) sources[j]->stop();
+      return fail("camera " + sources[i]->description().camera_id + ": " + started.error());
+    }
+    result.cameras[i].camera = sources[i]->description();
+  }
+
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(seconds));
+  {
+    std::vector<std::jthread> threads;
+    for (size_t i = 0; i < sources.size(); ++i) {
+      threads.emplace_back([&, i] { acquire(*sources[i], deadline, stop, result.cameras[i], errors[i]); });
+    }
+  }  // joins every camera thread
+  for (const auto& source : sources) source->stop();
+  result.capture_seconds = secondsSince(t0);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (!errors[i].empty()) return fail("camera " + result.cameras[i].camera.camera_id + ": " + errors[i]);
+    spdlog::info("session {}: camera {} captured {} frames in {:.1f} s ({} dropped)", session_id,
+                 result.cameras[i].camera.camera_id, result.cameras[i].frames.size(),
+                 result.capture_seconds, result.cameras[i].dropped);
+  }
+
+  const auto p0 = Clock::now();
+  const bool needs_pixels = estimator.origin() == PoseOrigin::kNetwork;
+  for (CameraCapture& cam : result.cameras) {
+    cam.poses.reserve(cam.frames.size());
+    for (const CapturedFrame& frame : cam.frames) {
+      cv::Mat image;
+      if (needs_pixels) {
+        if (frame.encoding == FrameEncoding::kJpeg) {
+          image = cv::imdecode(cv::Mat(1, static_cast<int>(frame.data.size()), CV_8UC1,
+                                       const_cast<char*>(frame.data.data())),
+                               cv::IMREAD_COLOR);
+        } else {
+          image = cv::Mat(frame.height, frame.width, CV_8UC3, const_cast<char*>(frame.data.data())).clone();
+        }
+        if (image.empty()) {
+          return fail("camera " + cam.camera.camera_id + " frame " + std::to_string(frame.sequence) +
+                      ": could not decode the image");
+        }
+      }
+      auto pose = estimator.estimate(frame, image);
+      if (!pose.ok()) return fail(pose.error());
+      cam.poses.push_back(pose.value());
+    }
+  }
+  result.pose_seconds = secondsSince(p0);
+  spdlog::info("session {}: pose stage ({}) done in {:.1f} s", session_id, result.pose_source,
+               result.pose_seconds);
+  return result;
+}
+
+}  // namespace booth

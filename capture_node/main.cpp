@@ -1,0 +1,60 @@
+// capture_node: wires sources, pose stage and the trainer link; runs until
+// SIGINT/SIGTERM (or --max-sessions).
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "capture_node/capture_node.h"
+#include "capture_node/capture_options.h"
+#include "capture_node/node_setup.h"
+#include "common/log.h"
+
+int main(int argc, char** argv) {
+  using namespace booth;
+  auto parsed = parseCaptureOptions(argc, argv);
+  if (!parsed.ok()) {
+    std::cerr << "capture_node: error: " << parsed.error() << "\n";
+    return 2;
+  }
+  const CaptureOptions& opt = parsed.value();
+  if (opt.help) {
+    std::cout << opt.help_text;
+    return 0;
+  }
+  if (!setupLogging(opt.log_level)) {
+    std::cerr << "capture_node: error: --log-level '" << opt.log_level
+              << "' is not one of trace, debug, info, warn, error\n";
+    return 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto parts = buildNodeParts(opt);
+  if (!parts.ok()) {
+    std::cerr << "capture_node: error: " << parts.error() << "\n";
+    return 2;
+  }
+  CaptureNode node(opt.node, std::move(parts.value().sources), std::move(parts.value().estimator));
+
+  Status result = okStatus();
+  std::jthread runner([&](std::stop_token stop) {
+    result = node.run(stop);
+    // Wake the signal wait below when run() ends on its own.
+    kill(getpid(), SIGTERM);
+  });
+  int sig = 0;
+  sigwait(&signals, &sig);
+  runner.request_stop();
+  runner.join();
+  if (!result.ok()) {
+    std::cerr << "capture_node: error: " << result.error() << "\n";
+    return 2;
+  }
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,21 @@
+#pragma once
+// Turns parsed options into the node's parts: its frame sources (probed
+// once, so a missing camera or file fails at start-up with a clear error,
+// not at the first session) and its pose stage.
+#include <memory>
+#include <vector>
+
+#include "capture_node/capture_options.h"
+#include "capture_node/pose/pose_estimator.h"
+#include "capture_node/source/frame_source.h"
+
+namespace booth {
+
+struct NodeParts {
+  std::vector<std::unique_ptr<FrameSource>> sources;
+  std::unique_ptr<PoseEstimator> estimator;
+};
+
+Result<NodeParts> buildNodeParts(const CaptureOptions& options);
+
+}  // namespace booth

@@ -1,0 +1,24 @@
+#pragma once
+// GroundTruthPose: the pose stage for the synthetic source. It passes the
+// renderer's exact keypoints through and labels them as ground truth on the
+// wire and in logs; a frame without ground truth is an error (the source is
+// not synthetic: configure a pose network instead).
+#include "capture_node/pose/pose_estimator.h"
+
+namespace booth {
+
+class GroundTruthPose : public PoseEstimator {
+ public:
+  PoseOrigin origin() const override { return PoseOrigin::kGroundTruth; }
+  std::string describe() const override { return "ground-truth (synthetic renderer)"; }
+  Result<Pose> estimate(const CapturedFrame& frame, const cv::Mat& /*image*/) override {
+    if (!frame.ground_truth) {
+      return fail("camera " + frame.camera_id +
+                  " has no ground-truth keypoints (only the synthetic source has them); "
+                  "set --pose-model to an OpenPose-style .pb for real cameras and video files");
+    }
+    return *frame.ground_truth;
+  }
+};
+
+}  // namespace booth

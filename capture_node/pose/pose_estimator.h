@@ -1,0 +1,31 @@
+#pragma once
+// PoseEstimator: keypoints for one frame, in the frame's pixel coordinates,
+// COCO-17. Implementations: GroundTruthPose (synthetic source only: passes
+// the renderer's own keypoints through, labelled as ground truth on the
+// wire) and OpenPoseEstimator (an OpenPose-style network through OpenCV DNN).
+//
+// Threading: one estimator per pose worker thread; estimate() is not
+// required to be thread-safe.
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "capture_node/source/frame_source.h"
+#include "common/keypoints.h"
+#include "common/result.h"
+
+namespace booth {
+
+enum class PoseOrigin { kGroundTruth, kNetwork };
+
+class PoseEstimator {
+ public:
+  virtual ~PoseEstimator() = default;
+  virtual PoseOrigin origin() const = 0;
+  virtual std::string describe() const = 0;  // for logs and the Hello message
+  // `image` is the decoded BGR frame (may be empty for estimators that do
+  // not need pixels). Joints not found have confidence 0.
+  virtual Result<Pose> estimate(const CapturedFrame& frame, const cv::Mat& image) = 0;
+};
+
+}  // namespace booth

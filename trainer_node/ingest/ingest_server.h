@@ -1,0 +1,94 @@
+#pragma once
+// IngestServer: the trainer's end of the wire. Owns the ROUTER socket on its
+// own thread: registers capture nodes (Hello, as heartbeat), sends
+// SessionStart to them, stores every FrameRecord durably before acking it,
+// verifies each node's SessionManifest and, when every node of a session
+// has closed it, queues the session's job.
+//
+// Threading: the socket lives on the ingest thread only. Other threads talk
+// to it through startSession() and nodes(), which hand work over a
+// mutex-guarded queue and wait for the answer.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "booth.pb.h"
+#include "common/result.h"
+#include "trainer_node/store/job_store.h"
+#include "trainer_node/store/session_store.h"
+
+namespace booth {
+
+struct IngestConfig {
+  std::string endpoint = "tcp://127.0.0.1:5555";  // bound here
+  std::chrono::milliseconds node_timeout{5000};    // no Hello for this long: node gone
+  std::chrono::milliseconds session_timeout{120000};  // no data from a node for this long
+  std::string trainer_id = "trainer";
+};
+
+struct NodeInfo {
+  std::string node_id;
+  std::vector<v1::CameraInfo> cameras;
+  std::string pose_source;
+  double seconds_since_seen = 0;
+};
+
+struct SessionRequest {
+  double capture_seconds = 15;
+  double train_budget_seconds = 0;
+  std::string choreography;
+};
+
+class IngestServer {
+ public:
+  IngestServer(IngestConfig config, JobStore& jobs, SessionStore& sessions);
+  ~IngestServer();
+
+  // Binds and starts the ingest thread; fails naming the endpoint when the
+  // port is in use or the endpoint is invalid.
+  Status start();
+  void stop();
+
+  // Creates a session and its job and tells every connected node to
+  // capture. Fails when no capture node is connected.
+  Result<JobRecord> startSession(const SessionRequest& request);
+  std::vector<NodeInfo> nodes();
+
+ private:
+  struct Node;
+  struct OpenSession;
+  void loop(std::stop_token stop, std::promise<Status> bound);
+  void handle(zmq::socket_t& socket, const std::string& peer, const v1::Envelope& env);
+  void onRecord(zmq::socket_t& socket, const std::string& peer, const v1::FrameRecord& record);
+  void onManifest(zmq::socket_t& socket, const std::string& peer,
+                  const v1::SessionManifest& manifest);
+  void runCommands(zmq::socket_t& socket);
+  void checkTimeouts();
+  void failSession(const std::string& session_id, const std::string& reason);
+  void publish(OpenSession& session, bool force);
+
+  IngestConfig config_;
+  JobStore& jobs_;
+  SessionStore& sessions_;
+
+  std::mutex commands_mutex_;  // guards commands_
+  std::deque<std::function<void(zmq::socket_t&)>> commands_;  // run on the ingest thread
+
+  // Ingest thread only.
+  std::map<std::string, std::unique_ptr<Node>> nodes_;
+  std::map<std::string, std::unique_ptr<OpenSession>> open_;
+
+  std::jthread thread_;
+};
+
+}  // namespace booth

@@ -1,0 +1,81 @@
+// trainer_node: wires the trainer's components and runs until SIGINT/SIGTERM.
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "common/log.h"
+#include "trainer_node/http/http_api.h"
+#include "trainer_node/ingest/ingest_server.h"
+#include "trainer_node/jobs/job_runner.h"
+#include "trainer_node/store/job_store.h"
+#include "trainer_node/store/session_store.h"
+#include "trainer_node/trainer_options.h"
+
+int main(int argc, char** argv) {
+  using namespace booth;
+  auto parsed = parseTrainerOptions(argc, argv);
+  if (!parsed.ok()) {
+    std::cerr << "trainer_node: error: " << parsed.error() << "\n";
+    return 2;
+  }
+  TrainerOptions& opt = parsed.value();
+  if (opt.help) {
+    std::cout << opt.help_text;
+    return 0;
+  }
+  if (!setupLogging(opt.log_level)) {
+    std::cerr << "trainer_node: error: --log-level '" << opt.log_level << "' is not one of trace, debug, info, warn, error\n";
+    return 2;
+  }
+  // Signals are taken synchronously by the main thread below; every other
+  // thread inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::error_code ec;
+  std::filesystem::create_directories(opt.data_dir, ec);
+  if (ec) {
+    std::cerr << "trainer_node: error: cannot create --data-dir " << opt.data_dir << ": " << ec.message() << "\n";
+    return 2;
+  }
+  auto jobs = JobStore::open((opt.data_dir / "jobs.sqlite").string());
+  if (!jobs.ok()) {
+    std::cerr << "trainer_node: error: " << jobs.error() << "\n";
+    return 2;
+  }
+  if (int n = jobs.value()->failInterrupted(); n > 0) {
+    spdlog::warn("{} job(s) interrupted by the previous run were marked failed", n);
+  }
+  SessionStore sessions(opt.data_dir, opt.fsync);
+  IngestServer ingest(opt.ingest, *jobs.value(), sessions);
+  if (auto st = ingest.start(); !st.ok()) {
+    std::cerr << "trainer_node: error: " << st.error() << "\n";
+    return 2;
+  }
+  HttpApi http(opt.http, *jobs.value(), ingest);
+  if (auto st = http.start(); !st.ok()) {
+    std::cerr << "trainer_node: error: " << st.error() << "\n";
+    return 2;
+  }
+  opt.runner.public_url = http.publicUrl();
+  JobRunner runner(opt.runner, *jobs.value(), sessions);
+  runner.start();
+  spdlog::info("trainer ready: operator page {}/ , ingest {}, data {}", http.publicUrl(),
+               opt.ingest.endpoint, opt.data_dir.string());
+  // One machine-readable line for scripts that start the trainer with --http-port 0.
+  std::cout << "HTTP_URL=" << http.publicUrl() << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("stopping on signal {}", sig);
+  http.stop();
+  runner.stop();
+  ingest.stop();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,87 @@
+#pragma once
+// JobStore: sessions' jobs in one embedded SQLite file. One job per
+// session; its row is the single source of truth for the job's state, which
+// the HTTP API reads and the job runner and ingest write.
+//
+// Threading: every method may be called from any thread; one connection,
+// serialized by a mutex (the write rate is a few rows a second).
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+struct sqlite3;
+
+namespace booth {
+
+enum class JobState { kReceiving, kQueued, kTraining, kRendering, kDone, kFailed };
+const char* jobStateName(JobState state);  // "receiving", "queued", ...
+std::optional<JobState> jobStateFromName(const std::string& name);
+
+struct JobRecord {
+  std::string id;
+  std::string session_id;
+  JobState state = JobState::kReceiving;
+  std::string detail;  // what is happening now, or why it failed
+  // Request.
+  double capture_seconds_requested = 15;
+  double train_budget_seconds = 0;
+  std::string choreography;
+  std::string nodes_json = "[]";    // capture nodes asked to capture
+  // Progress of the current state.
+  double progress = 0;
+  std::int64_t iterations = 0;
+  float loss_g = 0, loss_d = 0, loss_l1 = 0;
+  double eta_seconds = 0;
+  double iterations_per_second = 0;
+  // Received data: per camera {node, camera, frames}, as JSON text.
+  std::string cameras_json = "[]";
+  std::int64_t frames_received = 0;
+  // Timings in seconds, filled in as the job goes.
+  double capture_seconds = 0, pose_seconds = 0, transfer_seconds = 0;
+  double train_seconds = 0, render_seconds = 0;
+  // Result.
+  std::string clip_token;  // unguessable, names the clip in its URL
+  std::string clip_path;
+  int clip_frames = 0, clip_width = 0, clip_height = 0;
+  std::int64_t clip_bytes = 0;
+  // Wall-clock milliseconds since the epoch.
+  std::int64_t created_ms = 0, updated_ms = 0;
+};
+
+class JobStore {
+ public:
+  // Opens or creates the database; fails naming the path and SQLite's reason.
+  static Result<std::unique_ptr<JobStore>> open(const std::string& path);
+  ~JobStore();
+  JobStore(const JobStore&) = delete;
+  JobStore& operator=(const JobStore&) = delete;
+
+  Status insert(const JobRecord& job);
+  Status update(const JobRecord& job);  // by id; updated_ms is set here
+  std::optional<JobRecord> get(const std::string& id);
+  std::optional<JobRecord> bySession(const std::string& session_id);
+  std::vector<JobRecord> list(int limit = 100);  // newest first
+  std::optional<JobRecord> byClipToken(const std::string& token);
+  // Oldest queued job, if any.
+  std::optional<JobRecord> nextQueued();
+  // Jobs left in receiving/training/rendering by a previous process cannot
+  // be resumed: marks them failed with a reason. Returns how many.
+  int failInterrupted();
+
+ private:
+  explicit JobStore(sqlite3* db);
+  std::optional<JobRecord> queryOne(const std::string& where, const std::string& arg);
+  std::vector<JobRecord> query(const std::string& sql_tail, const std::string& arg, int limit);
+
+  std::mutex mutex_;  // guards db_
+  sqlite3* db_;       // owned; closed in the destructor
+};
+
+std::int64_t nowMillis();
+
+}  // namespace booth

@@ -1,0 +1,112 @@
+#include "trainer_node/trainer_options.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "common/choreography.h"
+#include "common/synthetic_performer.h"
+
+namespace booth {
+namespace po = boost::program_options;
+
+Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
+  TrainerOptions opt;
+  std::string config_file, data_dir = opt.data_dir.string();
+  ModelConfig& m = opt.runner.model;
+  TrainConfig& t = opt.runner.train;
+  RenderConfig& r = opt.runner.render;
+  double node_timeout_s = 5;
+
+  po::options_description desc(
+      "trainer_node: receives booth sessions, fine-tunes the pose-to-image generator, renders and "
+      "serves the clips.\nOptions (also accepted as key=value lines in --config)");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("config", po::value(&config_file), "config file (INI-style key=value, same names as the options)")
+    ("data-dir", po::value(&data_dir)->default_value(data_dir), "sessions, clips and the job database live here")
+    ("fsync", po::value(&opt.fsync)->default_value(true), "fsync every received frame before acking it")
+    ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
+    ("node-timeout", po::value(&node_timeout_s)->default_value(node_timeout_s), "seconds without a heartbeat before a capture node is dropped")
+    ("http-host", po::value(&opt.http.host)->default_value(opt.http.host), "HTTP listen address")
+    ("http-port", po::value(&opt.http.port)->default_value(opt.http.port), "HTTP port (0 = any free port)")
+    ("public-url", po::value(&opt.http.public_url), "base URL in clip links (default http://HOST:PORT)")
+    ("capture-seconds", po::value(&opt.http.default_capture_seconds)->default_value(15), "default session length")
+    ("device", po::value(&opt.runner.device)->default_value("cpu"), "cpu | cuda | cuda:N")
+    ("warm-start", po::value(&opt.runner.warm_start), "generator checkpoint to fine-tune from (default: from scratch)")
+    ("train-budget", po::value(&t.budget_seconds)->default_value(t.budget_seconds), "training wall-clock seconds per job")
+    ("max-iterations", po::value(&t.max_iterations)->default_value(0), "stop training after this many steps (0 = budget only)")
+    ("batch-size", po::value(&t.batch_size)->default_value(t.batch_size), "frame pairs per training step")
+    ("learning-rate", po::value(&t.learning_rate)->default_value(t.learning_rate), "Adam learning rate")
+    ("lambda-l1", po::value(&t.lambda_l1)->default_value(t.lambda_l1), "weight of the L1 reconstruction loss")
+    ("resolution", po::value(&m.resolution)->default_value(m.resolution), "model resolution (square)")
+    ("ngf", po::value(&m.ngf)->default_value(m.ngf), "generator width")
+    ("ndf", po::value(&m.ndf)->default_value(m.ndf), "discriminator width")
+    ("downsamples", po::value(&m.downsamples)->default_value(m.downsamples), "generator down/up-sampling steps")
+    ("blocks", po::value(&m.blocks)->default_value(m.blocks), "generator residual blocks")
+    ("choreography", po::value(&r.choreography)->default_value(r.choreography), "default reference choreography of clips")
+    ("reference-performer", po::value(&r.reference_performer)->default_value(r.reference_performer), "who dances the reference in the clip's first panel")
+    ("clip-seconds", po::value(&r.seconds)->default_value(r.seconds), "clip length")
+    ("clip-fps", po::value(&r.fps)->default_value(r.fps), "clip frame rate")
+    ("panel-size", po::value(&r.panel_size)->default_value(r.panel_size), "pixel size of each of the clip's three panels")
+    ("log-level", po::value(&opt.log_level)->default_value(opt.log_level), "trace | debug | info | warn | error");
+  // clang-format on
+  std::ostringstream help;
+  help << desc;
+  opt.help_text = help.str();
+
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      opt.help = true;
+      return opt;
+    }
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) return fail("cannot read config file '" + path + "'; check the --config path");
+      po::store(po::parse_config_file(in, desc), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return fail(std::string(e.what()) + " (see trainer_node --help)");
+  }
+
+  opt.data_dir = data_dir;
+  opt.ingest.node_timeout = std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
+  if (!(node_timeout_s > 0)) return fail("--node-timeout must be positive");
+  if (opt.http.port < 0 || opt.http.port > 65535) {
+    return fail("--http-port " + std::to_string(opt.http.port) + " out of range; use 0..65535");
+  }
+  if (!(opt.http.default_capture_seconds > 0 && opt.http.default_capture_seconds <= 120)) {
+    return fail("--capture-seconds must be in (0, 120]");
+  }
+  if (!(t.budget_seconds > 0)) {
+    return fail("--train-budget must be positive, got " + std::to_string(t.budget_seconds));
+  }
+  if (t.batch_size < 1 || t.batch_size > 256) return fail("--batch-size must be in 1..256");
+  if (m.resolution < 32 || m.resolution > 1024) return fail("--resolution must be in 32..1024");
+  if (!(r.seconds > 0 && r.seconds <= 600)) return fail("--clip-seconds must be in (0, 600]");
+  if (!(r.fps > 0 && r.fps <= 60)) return fail("--clip-fps must be in (0, 60]");
+  if (r.panel_size < 16 || r.panel_size % 2) return fail("--panel-size must be even and >= 16");
+  if (!findChoreography(r.choreography)) {
+    std::string names;
+    for (const auto& c : builtinChoreographies()) names += " " + c.name;
+    return fail("--choreography '" + r.choreography + "' is unknown; built-in:" + names);
+  }
+  if (!findPerformer(r.reference_performer)) {
+    return fail("--reference-performer '" + r.reference_performer + "' is unknown");
+  }
+  if (!opt.runner.warm_start.empty() && !std::filesystem::exists(opt.runner.warm_start)) {
+    return fail("--warm-start checkpoint '" + opt.runner.warm_start +
+                "' does not exist; give a generator.pt from a previous job or leave it out");
+  }
+  for (const auto& c : builtinChoreographies()) opt.http.choreographies.push_back(c.name);
+  opt.runner.clips_dir = opt.data_dir / "clips";
+  return opt;
+}
+
+}  // namespace booth
