@@ -28,7 +28,8 @@ constexpr double kSupportSoftness = 0.5;
 // (both hold for every move below, whatever the energies up to 1.5).
 constexpr double kMaxLean = 0.2;
 constexpr double kMaxLegSpread = 0.9;
-constexpr double kFrameMargin = 4.0;  // pixels kept free at the frame sides
+constexpr double kMaxBounceOfLeg = 0.15;
+constexpr double kFrameMargin = 4.0;   // pixels kept free at the frame sides
 constexpr double kStanceAngle = 0.05;  // thighs slightly apart when standing
 
 // splitmix64 (Steele, Lea, Flood 2014): tiny, deterministic, well mixed, so
@@ -43,16 +44,17 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 // Angles of one frame, in radians. Limb angles are measured from straight
 // down; positive is outward (away from the body's mid line). Arm angles are
 // relative to the torso, leg angles to the world (legs carry the body).
+// Forearm angles are absolute too (not relative to the upper arm).
 struct Moves {
-  double upper_arm_l = 0.15, forearm_l = 0.25;  // forearm angle is absolute (not relative to upper arm)
+  double upper_arm_l = 0.15, forearm_l = 0.25;
   double upper_arm_r = 0.15, forearm_r = 0.25;
   double thigh_l = kStanceAngle, knee_l = 0.0;  // knee: bend between thigh and shin
   double thigh_r = kStanceAngle, knee_r = 0.0;
-  double lean = 0.0;        // torso from vertical, positive leans to image right
-  double pelvis_tilt = 0.0; // hip line, positive lowers the left (image right) hip
+  double lean = 0.0;         // torso from vertical, positive leans to image right
+  double pelvis_tilt = 0.0;  // hip line, positive lowers the left (image right) hip
   double head_roll = 0.0;
-  double head_yaw = 0.0;    // positive turns the nose to image right
-  double sway = 0.0;        // -1..1, times the sway amplitude
+  double head_yaw = 0.0;  // positive turns the nose to image right
+  double sway = 0.0;      // -1..1, times the sway amplitude
 };
 
 enum class Style { kWarmup, kDisco, kRobot, kWave };
@@ -64,7 +66,8 @@ Style styleOf(std::string_view name) {
   return Style::kWarmup;  // also the moves of any custom spec
 }
 
-// Smooth 0..1 pulse: 0 for half the cycle's neighbourhood, 1 at its peak.
+// Smooth 0..1 pulse, peaking once per cycle; squared so that it stays near 0
+// for much of the cycle (the foot rests on the floor between steps).
 double pulse(double x) {
   const double s = 0.5 + 0.5 * std::sin(x);
   return s * s;
@@ -73,9 +76,7 @@ double pulse(double x) {
 // Square-ish wave from two odd harmonics, peak +-1: flattened tops (holds a
 // position a while) and steeper moves between them, yet smooth. The third
 // harmonic is kept weak so the moves stay slow enough to track at 30 fps.
-double squarish(double x) {
-  return (std::sin(x) + std::sin(3 * x) / 6) / 0.866;
-}
+double squarish(double x) { return (std::sin(x) + std::sin(3 * x) / 6) / 0.866; }
 
 void addKneeLift(Moves& m, double lift_l, double lift_r) {
   // A knee lifted out to the side: the thigh opens, the shin folds back
@@ -89,10 +90,11 @@ void addKneeLift(Moves& m, double lift_l, double lift_r) {
 Moves warmupMoves(double t, double w, const std::array<double, 16>& p, double arm, double leg) {
   Moves m;
   // Arm raises, one arm then the other, to about shoulder height.
-  m.upper_arm_l = 0.15 + arm * 1.2 * (0.5 - 0.5 * std::cos(w * t + p[0])) + 0.05 * std::sin(2 * w * t + p[1]);
-  m.upper_arm_r =
-      0.15 + arm * 1.2 * (0.5 - 0.5 * std::cos(w * t + p[0] + kPi + 0.4 * std::sin(p[2]))) +
-      0.05 * std::sin(2 * w * t + p[3]);
+  m.upper_arm_l =
+      0.15 + arm * 1.2 * (0.5 - 0.5 * std::cos(w * t + p[0])) + 0.05 * std::sin(2 * w * t + p[1]);
+  m.upper_arm_r = 0.15 +
+                  arm * 1.2 * (0.5 - 0.5 * std::cos(w * t + p[0] + kPi + 0.4 * std::sin(p[2]))) +
+                  0.05 * std::sin(2 * w * t + p[3]);
   m.forearm_l = m.upper_arm_l + 0.2 + 0.15 * std::sin(w * t + p[4]);
   m.forearm_r = m.upper_arm_r + 0.2 + 0.15 * std::sin(w * t + p[5]);
   // Small steps on the spot.
@@ -114,7 +116,8 @@ Moves discoMoves(double t, double w, const std::array<double, 16>& p, double arm
   m.upper_arm_r = 1.2 - arm * 1.1 * point;
   m.forearm_l = m.upper_arm_l + 0.1 + 0.05 * std::sin(w * t + p[2]);
   m.forearm_r = m.upper_arm_r + 0.1 + 0.05 * std::sin(w * t + p[3]);
-  addKneeLift(m, leg * 0.25 * pulse(0.5 * w * t + p[4]), leg * 0.25 * pulse(0.5 * w * t + p[4] + kPi));
+  addKneeLift(m, leg * 0.25 * pulse(0.5 * w * t + p[4]),
+              leg * 0.25 * pulse(0.5 * w * t + p[4] + kPi));
   // Hip sway: the pelvis rocks on the beat and the torso counters it.
   m.pelvis_tilt = 0.1 * std::sin(0.5 * w * t + p[5]);
   m.lean = -0.06 * std::sin(0.5 * w * t + p[5]) + 0.02 * std::sin(w * t + p[6]);
@@ -132,7 +135,8 @@ Moves robotMoves(double t, double w, const std::array<double, 16>& p, double arm
   m.upper_arm_r = 1.1 + arm * 0.35 * squarish(0.25 * w * t + p[1]);
   m.forearm_l = m.upper_arm_l + arm * 1.3 * squarish(0.25 * w * t + p[2]);
   m.forearm_r = m.upper_arm_r + arm * 1.3 * squarish(0.25 * w * t + p[3]);
-  addKneeLift(m, leg * 0.3 * pulse(0.5 * w * t + p[4]), leg * 0.3 * pulse(0.5 * w * t + p[4] + kPi));
+  addKneeLift(m, leg * 0.3 * pulse(0.5 * w * t + p[4]),
+              leg * 0.3 * pulse(0.5 * w * t + p[4] + kPi));
   m.head_yaw = 0.3 * squarish(0.125 * w * t + p[5]);
   m.lean = 0.03 * squarish(0.125 * w * t + p[6]);
   m.sway = 0.8 * squarish(0.125 * w * t + p[7]);
@@ -187,14 +191,13 @@ Keypoint keypoint(cv::Point2d p) {
 
 std::span<const ChoreographySpec> builtinChoreographies() {
   static const std::vector<ChoreographySpec> kBuiltins = {
-      {"warmup", "The visitor's ordinary moves: small steps, arm raises, a gentle sway.",
-       0.5, 0.9, 0.8, 0.03, 0.012, 0.f},
-      {"disco", "Pointing one arm up and out, the other down across, hip sway, bounce.",
-       1.0, 1.0, 1.0, 0.05, 0.02, 0.f},
-      {"robot", "Elbows out, forearms switching up and down, head turns, sliding steps.",
-       0.8, 1.0, 0.7, 0.04, 0.01, 0.f},
-      {"wave", "Both arms waving overhead, side steps.",
-       0.9, 1.0, 1.0, 0.1, 0.015, 0.f},
+      {"warmup", "The visitor's ordinary moves: small steps, arm raises, a gentle sway.", 0.5, 0.9,
+       0.8, 0.03, 0.012, 0.f},
+      {"disco", "Pointing one arm up and out, the other down across, hip sway, bounce.", 1.0, 1.0,
+       1.0, 0.05, 0.02, 0.f},
+      {"robot", "Elbows out, forearms switching up and down, head turns, sliding steps.", 0.8, 1.0,
+       0.7, 0.04, 0.01, 0.f},
+      {"wave", "Both arms waving overhead, side steps.", 0.9, 1.0, 1.0, 0.1, 0.015, 0.f},
   };
   return kBuiltins;
 }
@@ -228,18 +231,27 @@ Pose Choreography::poseAt(double seconds) const {
 
   Moves m;
   switch (styleOf(spec_.name)) {
-    case Style::kWarmup: m = warmupMoves(t, w, phase_, arm, leg); break;
-    case Style::kDisco: m = discoMoves(t, w, phase_, arm, leg); break;
-    case Style::kRobot: m = robotMoves(t, w, phase_, arm, leg); break;
-    case Style::kWave: m = waveMoves(t, w, phase_, arm, leg); break;
+    case Style::kWarmup:
+      m = warmupMoves(t, w, phase_, arm, leg);
+      break;
+    case Style::kDisco:
+      m = discoMoves(t, w, phase_, arm, leg);
+      break;
+    case Style::kRobot:
+      m = robotMoves(t, w, phase_, arm, leg);
+      break;
+    case Style::kWave:
+      m = waveMoves(t, w, phase_, arm, leg);
+      break;
   }
 
   // Depth: bone lengths scale with s, and the floor contact moves down the
   // frame as the performer comes closer.
   const double depth_scale = 1.0 + depth * std::sin(w / kDepthBeats * t + phase_[15]);
   const double h = body_.height_px * depth_scale;
-  const double floor_y = std::min(stage_.floor_y * height + (depth_scale - 1.0) * kDepthFloorShift * height,
-                                  height - 1.0 - kSupportSoftness);
+  const double floor_y =
+      std::min(stage_.floor_y * height + (depth_scale - 1.0) * kDepthFloorShift * height,
+               height - 1.0 - kSupportSoftness);
 
   const double shoulder_half = 0.5 * body_.shoulder_width * h;
   const double hip_half = 0.5 * body_.hip_width * h;
@@ -250,8 +262,11 @@ Pose Choreography::poseAt(double seconds) const {
   const double torso = body_.torso * h;
 
   // Knee bounce: a plie (knees out, so that bones keep their 2D length) whose
-  // depth lowers the hips by at most spec.bounce of the frame height.
-  const double max_drop = std::clamp<double>(spec_.bounce, 0.0, 0.2) * height;
+  // depth lowers the hips by at most spec.bounce of the frame height, and by
+  // no more than kMaxBounceOfLeg of the leg (which keeps the knees within
+  // kMaxLegSpread).
+  const double max_drop =
+      std::min(std::max(0.0, double{spec_.bounce}) * height, kMaxBounceOfLeg * (thigh + shin));
   const double bend = 2.0 * std::acos(std::clamp(1.0 - max_drop / (thigh + shin), 0.0, 1.0));
   const double bounce = bend * (0.5 - 0.5 * std::cos(w * t + phase_[12]));
   m.thigh_l += 0.5 * bounce;
@@ -264,8 +279,8 @@ Pose Choreography::poseAt(double seconds) const {
   const double reach = std::max(shoulder_half + upper_arm + forearm + torso * std::sin(kMaxLean),
                                 hip_half + (thigh + shin) * std::sin(kMaxLegSpread));
   const double centre_x = stage_.centre_x * width;
-  const double room = std::min(centre_x, width - centre_x) - reach * (1.0 + depth) / depth_scale -
-                      kFrameMargin;
+  const double room =
+      std::min(centre_x, width - centre_x) - reach * (1.0 + depth) / depth_scale - kFrameMargin;
   const double sway = std::clamp(spec_.sway * width, 0.0, std::max(0.0, room));
 
   // Legs from the hips down; the hips sit where the lower ankle meets the floor.
@@ -291,8 +306,10 @@ Pose Choreography::poseAt(double seconds) const {
   const cv::Point2d shoulder_centre = hip_centre + up * torso;
   const cv::Point2d shoulder_l = shoulder_centre + across * shoulder_half;
   const cv::Point2d shoulder_r = shoulder_centre - across * shoulder_half;
-  const cv::Point2d elbow_l = shoulder_l + rotate(limbDirection(m.upper_arm_l, +1), m.lean) * upper_arm;
-  const cv::Point2d elbow_r = shoulder_r + rotate(limbDirection(m.upper_arm_r, -1), m.lean) * upper_arm;
+  const cv::Point2d elbow_l =
+      shoulder_l + rotate(limbDirection(m.upper_arm_l, +1), m.lean) * upper_arm;
+  const cv::Point2d elbow_r =
+      shoulder_r + rotate(limbDirection(m.upper_arm_r, -1), m.lean) * upper_arm;
   const cv::Point2d wrist_l = elbow_l + rotate(limbDirection(m.forearm_l, +1), m.lean) * forearm;
   const cv::Point2d wrist_r = elbow_r + rotate(limbDirection(m.forearm_r, -1), m.lean) * forearm;
 

@@ -6,25 +6,24 @@ namespace booth {
 namespace {
 
 constexpr std::array<std::string_view, kCoco17Count> kCocoNames = {
-    "nose",          "left_eye",   "right_eye",   "left_ear",       "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
-    "right_wrist",   "left_hip",   "right_hip",   "left_knee",      "right_knee",
-    "left_ankle",    "right_ankle"};
+    "nose",           "left_eye",   "right_eye",   "left_ear",   "right_ear",   "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip",
+    "right_hip",      "left_knee",  "right_knee",  "left_ankle", "right_ankle"};
 
 constexpr std::array<std::string_view, kOpenPose18Count> kOpenPoseNames = {
-    "nose",      "neck",       "right_shoulder", "right_elbow", "right_wrist", "left_shoulder",
-    "left_elbow", "left_wrist", "right_hip",     "right_knee",  "right_ankle", "left_hip",
-    "left_knee", "left_ankle", "right_eye",      "left_eye",    "right_ear",   "left_ear"};
+    "nose",       "neck",       "right_shoulder", "right_elbow", "right_wrist", "left_shoulder",
+    "left_elbow", "left_wrist", "right_hip",      "right_knee",  "right_ankle", "left_hip",
+    "left_knee",  "left_ankle", "right_eye",      "left_eye",    "right_ear",   "left_ear"};
 
 constexpr std::array<int, kOpenPose18Count> kOp18ToCoco = {
-    0,   // nose
-    -1,  // neck
-    6, 8, 10,  // right shoulder, elbow, wrist
-    5, 7, 9,   // left shoulder, elbow, wrist
+    0,           // nose
+    -1,          // neck
+    6,  8,  10,  // right shoulder, elbow, wrist
+    5,  7,  9,   // left shoulder, elbow, wrist
     12, 14, 16,  // right hip, knee, ankle
     11, 13, 15,  // left hip, knee, ankle
-    2, 1,  // right eye, left eye
-    4, 3,  // right ear, left ear
+    2,  1,       // right eye, left eye
+    4,  3,       // right ear, left ear
 };
 
 using C = Coco17;
@@ -50,8 +49,8 @@ constexpr std::array<Limb, 16> kLimbs = {{
 }  // namespace
 
 int Pose::validCount() const {
-  return static_cast<int>(std::count_if(points.begin(), points.end(),
-                                        [](const Keypoint& k) { return k.valid(); }));
+  return static_cast<int>(
+      std::count_if(points.begin(), points.end(), [](const Keypoint& k) { return k.valid(); }));
 }
 
 std::string_view coco17Name(int index) {

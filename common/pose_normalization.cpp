@@ -54,9 +54,7 @@ float percentile(std::vector<float>& values, float q) {
 
 float median(std::vector<float> values) { return percentile(values, 0.5f); }
 
-float depthRangeThreshold(float height) {
-  return std::max(1.f, kMinDepthRangeFraction * height);
-}
+float depthRangeThreshold(float height) { return std::max(1.f, kMinDepthRangeFraction * height); }
 
 bool movedInDepth(const FloorStats& s) {
   return s.close_ankle_y - s.far_ankle_y >=
@@ -133,8 +131,10 @@ PoseTransform PoseNormalizer::transformFor(const Pose& source_pose) {
   // that extrapolation cannot shrink a height to zero.
   const float frac = source_depth ? (ankle->y - source_.far_ankle_y) / source_range : 0.5f;
   const float clamped = std::clamp(frac, 0.f, 1.f);
-  const float source_height = source_.far_height + clamped * (source_.close_height - source_.far_height);
-  const float target_height = target_.far_height + clamped * (target_.close_height - target_.far_height);
+  const float source_height =
+      source_.far_height + clamped * (source_.close_height - source_.far_height);
+  const float target_height =
+      target_.far_height + clamped * (target_.close_height - target_.far_height);
   if (!(source_height > 0.f) || !(target_height > 0.f)) return last_;
 
   PoseTransform transform;

@@ -83,13 +83,12 @@ constexpr float kSubPixel = 1 << kShift;
 // OpenCV clips the rest.
 constexpr float kMaxCoordinate = 1e5f;
 
-bool drawable(const Keypoint& k) {
-  return k.valid() && std::isfinite(k.x) && std::isfinite(k.y);
-}
+bool drawable(const Keypoint& k) { return k.valid() && std::isfinite(k.x) && std::isfinite(k.y); }
 
 cv::Point toFixed(const Keypoint& k) {
   auto fixed = [](float v) {
-    return static_cast<int>(std::lround(std::clamp(v, -kMaxCoordinate, kMaxCoordinate) * kSubPixel));
+    return static_cast<int>(
+        std::lround(std::clamp(v, -kMaxCoordinate, kMaxCoordinate) * kSubPixel));
   };
   return {fixed(k.x), fixed(k.y)};
 }
@@ -106,8 +105,10 @@ void drawStickFigure(cv::Mat& canvas, const Pose& pose, const StickFigureStyle& 
     throw std::invalid_argument("drawStickFigure: canvas should be CV_8UC3, got type " +
                                 std::to_string(canvas.type()));
   }
-  const int thickness = std::max(1, static_cast<int>(std::lround(style.limb_thickness * canvas.rows)));
-  const int radius = std::max(1, static_cast<int>(std::lround(style.joint_radius * canvas.rows)));
+  const int thickness = std::max(
+      1, static_cast<int>(std::lround(style.limb_thickness * static_cast<float>(canvas.rows))));
+  const int radius = std::max(
+      1, static_cast<int>(std::lround(style.joint_radius * static_cast<float>(canvas.rows))));
 
   const auto limbs = coco17Limbs();
   for (std::size_t i = 0; i < limbs.size(); ++i) {

@@ -30,9 +30,9 @@ std::vector<PerformerLook> makeBuiltinPerformers() {
   ada.body.limb_width = 0.052f;
   ada.skin = {150, 180, 225};
   ada.hair = {30, 45, 75};
-  ada.shirt = {45, 40, 205};      // red
-  ada.trousers = {110, 60, 30};   // navy
-  ada.shoes = {235, 235, 235};    // white
+  ada.shirt = {45, 40, 205};     // red
+  ada.trousers = {110, 60, 30};  // navy
+  ada.shoes = {235, 235, 235};   // white
   looks.push_back(ada);
 
   PerformerLook ben;
@@ -50,9 +50,9 @@ std::vector<PerformerLook> makeBuiltinPerformers() {
   ben.body.limb_width = 0.066f;
   ben.skin = {95, 130, 175};
   ben.hair = {25, 25, 30};
-  ben.shirt = {60, 165, 55};      // green
-  ben.trousers = {120, 170, 195}; // khaki
-  ben.shoes = {30, 50, 90};       // brown
+  ben.shirt = {60, 165, 55};       // green
+  ben.trousers = {120, 170, 195};  // khaki
+  ben.shoes = {30, 50, 90};        // brown
   looks.push_back(ben);
 
   PerformerLook cleo;
@@ -70,9 +70,9 @@ std::vector<PerformerLook> makeBuiltinPerformers() {
   cleo.body.limb_width = 0.048f;
   cleo.skin = {60, 90, 135};
   cleo.hair = {20, 20, 25};
-  cleo.shirt = {40, 205, 235};    // yellow
-  cleo.trousers = {40, 35, 35};   // black
-  cleo.shoes = {45, 40, 185};     // red
+  cleo.shirt = {40, 205, 235};   // yellow
+  cleo.trousers = {40, 35, 35};  // black
+  cleo.shoes = {45, 40, 185};    // red
   looks.push_back(cleo);
 
   PerformerLook dev;
@@ -89,10 +89,10 @@ std::vector<PerformerLook> makeBuiltinPerformers() {
   dev.body.shin = 0.22f;
   dev.body.limb_width = 0.062f;
   dev.skin = {120, 160, 205};
-  dev.hair = {40, 70, 150};       // auburn
-  dev.shirt = {205, 120, 40};     // blue
-  dev.trousers = {135, 135, 135}; // grey
-  dev.shoes = {25, 25, 25};       // black
+  dev.hair = {40, 70, 150};        // auburn
+  dev.shirt = {205, 120, 40};      // blue
+  dev.trousers = {135, 135, 135};  // grey
+  dev.shoes = {25, 25, 25};        // black
   looks.push_back(dev);
 
   return looks;
@@ -109,7 +109,8 @@ cv::Point2d at(const Keypoint& k) { return {k.x, k.y}; }
 
 cv::Point fixed(cv::Point2d p) {
   auto f = [](double v) {
-    return static_cast<int>(std::lround(std::clamp(v, -kMaxCoordinate, kMaxCoordinate) * kSubPixel));
+    return static_cast<int>(
+        std::lround(std::clamp(v, -kMaxCoordinate, kMaxCoordinate) * kSubPixel));
   };
   return {f(p.x), f(p.y)};
 }
@@ -133,7 +134,7 @@ cv::Scalar mix(const cv::Scalar& a, const cv::Scalar& b, double t) {
 void drawBackdrop(cv::Mat& image, const Backdrop& backdrop) {
   const int w = image.cols;
   const int h = image.rows;
-  const int horizon = std::clamp(static_cast<int>(std::lround(backdrop.horizon * h)), 0, h);
+  const int horizon = std::clamp(static_cast<int>(std::lround(double{backdrop.horizon} * h)), 0, h);
   for (int y = 0; y < horizon; ++y) {
     const double lift = 14.0 * (1.0 - static_cast<double>(y) / std::max(1, horizon));
     image.row(y).setTo(backdrop.wall + cv::Scalar::all(lift));
@@ -149,8 +150,8 @@ void drawBackdrop(cv::Mat& image, const Backdrop& backdrop) {
       cv::line(image, {x, 0}, {x, horizon - 1}, seam, 1, cv::LINE_8);
     }
     const int skirting = std::max(1, h / 60);
-    cv::rectangle(image, cv::Point(0, std::max(0, horizon - skirting)), cv::Point(w - 1, horizon - 1),
-                  shade(backdrop.wall, 0.7), cv::FILLED);
+    cv::rectangle(image, cv::Point(0, std::max(0, horizon - skirting)),
+                  cv::Point(w - 1, horizon - 1), shade(backdrop.wall, 0.7), cv::FILLED);
   }
   if (horizon < h) {
     const cv::Point2d vanishing{0.5 * w, horizon - 1.5 * h};
@@ -158,12 +159,14 @@ void drawBackdrop(cv::Mat& image, const Backdrop& backdrop) {
     for (int i = -6; i <= 6; ++i) {
       const double bottom_x = 0.5 * w + i * w / 6.0;
       const double t = (horizon - vanishing.y) / (h - vanishing.y);
-      const cv::Point2d top{vanishing.x + (bottom_x - vanishing.x) * t, static_cast<double>(horizon)};
+      const cv::Point2d top{vanishing.x + (bottom_x - vanishing.x) * t,
+                            static_cast<double>(horizon)};
       cv::line(image, fixed(top), fixed({bottom_x, h - 1.0}), board, 1, cv::LINE_AA, kShift);
     }
     const cv::Point2d spot{0.5 * w, horizon + 0.6 * (h - horizon)};
-    cv::ellipse(image, fixed(spot), cv::Size(fixedLength(0.22 * w), fixedLength(0.25 * (h - horizon))), 0,
-                0, 360, shade(backdrop.floor, 1.12), cv::FILLED, cv::LINE_AA, kShift);
+    cv::ellipse(image, fixed(spot),
+                cv::Size(fixedLength(0.22 * w), fixedLength(0.25 * (h - horizon))), 0, 0, 360,
+                shade(backdrop.floor, 1.12), cv::FILLED, cv::LINE_AA, kShift);
   }
 }
 
@@ -215,15 +218,23 @@ class Painter {
       : image_(image), outline_(std::max(1.0, 0.006 * body_height)) {}
 
   void limb(cv::Point2d a, cv::Point2d b, double width, const cv::Scalar& colour) {
-    cv::line(image_, fixed(a), fixed(b), shade(colour, 0.6), pixels(width + 2 * outline_), cv::LINE_AA,
-             kShift);
+    limbOutline(a, b, width, colour);
+    limbFill(a, b, width, colour);
+  }
+  // For jointed limbs: outline every segment first, then fill them, so no
+  // outline is drawn across an elbow or a knee.
+  void limbOutline(cv::Point2d a, cv::Point2d b, double width, const cv::Scalar& colour) {
+    cv::line(image_, fixed(a), fixed(b), shade(colour, 0.6), pixels(width + 2 * outline_),
+             cv::LINE_AA, kShift);
+  }
+  void limbFill(cv::Point2d a, cv::Point2d b, double width, const cv::Scalar& colour) {
     cv::line(image_, fixed(a), fixed(b), colour, pixels(width), cv::LINE_AA, kShift);
   }
 
   void disc(cv::Point2d centre, double radius, const cv::Scalar& colour, bool outlined = true) {
     if (outlined) {
-      cv::circle(image_, fixed(centre), fixedLength(radius + outline_), shade(colour, 0.6), cv::FILLED,
-                 cv::LINE_AA, kShift);
+      cv::circle(image_, fixed(centre), fixedLength(radius + outline_), shade(colour, 0.6),
+                 cv::FILLED, cv::LINE_AA, kShift);
     }
     cv::circle(image_, fixed(centre), fixedLength(radius), colour, cv::FILLED, cv::LINE_AA, kShift);
   }
@@ -232,24 +243,29 @@ class Painter {
             bool outlined = true) {
     const double degrees = angle_rad * 180.0 / std::numbers::pi;
     if (outlined) {
-      cv::ellipse(image_, fixed(centre), cv::Size(fixedLength(axes.width + outline_), fixedLength(axes.height + outline_)),
+      cv::ellipse(image_, fixed(centre),
+                  cv::Size(fixedLength(axes.width + outline_), fixedLength(axes.height + outline_)),
                   degrees, 0, 360, shade(colour, 0.6), cv::FILLED, cv::LINE_AA, kShift);
     }
-    cv::ellipse(image_, fixed(centre), cv::Size(fixedLength(axes.width), fixedLength(axes.height)), degrees, 0,
-                360, colour, cv::FILLED, cv::LINE_AA, kShift);
+    cv::ellipse(image_, fixed(centre), cv::Size(fixedLength(axes.width), fixedLength(axes.height)),
+                degrees, 0, 360, colour, cv::FILLED, cv::LINE_AA, kShift);
   }
 
   void polygon(const std::vector<cv::Point2d>& points, const cv::Scalar& colour) {
     std::vector<cv::Point> fixed_points;
+    fixed_points.reserve(points.size());
     for (const auto& p : points) fixed_points.push_back(fixed(p));
-    cv::fillPoly(image_, std::vector<std::vector<cv::Point>>{fixed_points}, colour, cv::LINE_AA, kShift);
-    cv::polylines(image_, std::vector<std::vector<cv::Point>>{fixed_points}, true, shade(colour, 0.6),
-                  pixels(outline_), cv::LINE_AA, kShift);
+    cv::fillPoly(image_, std::vector<std::vector<cv::Point>>{fixed_points}, colour, cv::LINE_AA,
+                 kShift);
+    cv::polylines(image_, std::vector<std::vector<cv::Point>>{fixed_points}, true,
+                  shade(colour, 0.6), pixels(outline_), cv::LINE_AA, kShift);
   }
 
-  void arc(cv::Point2d centre, cv::Size2d axes, double angle_rad, const cv::Scalar& colour, double width) {
+  void arc(cv::Point2d centre, cv::Size2d axes, double angle_rad, const cv::Scalar& colour,
+           double width) {
     cv::ellipse(image_, fixed(centre), cv::Size(fixedLength(axes.width), fixedLength(axes.height)),
-                angle_rad * 180.0 / std::numbers::pi, 10, 170, colour, pixels(width), cv::LINE_AA, kShift);
+                angle_rad * 180.0 / std::numbers::pi, 10, 170, colour, pixels(width), cv::LINE_AA,
+                kShift);
   }
 
  private:
@@ -259,21 +275,26 @@ class Painter {
 
 void drawLegs(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
   using C = Coco17;
-  const std::array<std::array<C, 3>, 2> legs = {{{C::kLeftHip, C::kLeftKnee, C::kLeftAnkle},
-                                                  {C::kRightHip, C::kRightKnee, C::kRightAnkle}}};
+  const std::array<std::array<C, 3>, 2> legs = {
+      {{C::kLeftHip, C::kLeftKnee, C::kLeftAnkle}, {C::kRightHip, C::kRightKnee, C::kRightAnkle}}};
   for (const auto& leg : legs) {
     const Keypoint& hip = pose[leg[0]];
     const Keypoint& knee = pose[leg[1]];
     const Keypoint& ankle = pose[leg[2]];
-    if (usable(hip) && usable(knee)) paint.limb(at(hip), at(knee), 1.15 * width, look.trousers);
-    if (usable(knee) && usable(ankle)) paint.limb(at(knee), at(ankle), width, look.trousers);
+    const bool has_thigh = usable(hip) && usable(knee);
+    const bool has_shin = usable(knee) && usable(ankle);
+    if (has_thigh) paint.limbOutline(at(hip), at(knee), 1.15 * width, look.trousers);
+    if (has_shin) paint.limbOutline(at(knee), at(ankle), width, look.trousers);
+    if (has_thigh) paint.limbFill(at(hip), at(knee), 1.15 * width, look.trousers);
+    if (has_shin) paint.limbFill(at(knee), at(ankle), width, look.trousers);
   }
   // Shoes: seen from the front, an oval just under and outside each ankle.
-  for (const auto& [ankle_joint, side] : {std::pair{C::kLeftAnkle, 1.0}, std::pair{C::kRightAnkle, -1.0}}) {
+  for (const auto& [ankle_joint, side] :
+       {std::pair{C::kLeftAnkle, 1.0}, std::pair{C::kRightAnkle, -1.0}}) {
     const Keypoint& ankle = pose[ankle_joint];
     if (!usable(ankle)) continue;
-    paint.oval(at(ankle) + cv::Point2d(side * 0.25 * width, 0.3 * width), {0.85 * width, 0.45 * width}, 0,
-               look.shoes);
+    paint.oval(at(ankle) + cv::Point2d(side * 0.25 * width, 0.3 * width),
+               {0.85 * width, 0.45 * width}, 0, look.shoes);
   }
 }
 
@@ -295,11 +316,14 @@ void drawTorso(Painter& paint, const PerformerLook& look, const Pose& pose, doub
   const cv::Point2d l_waist = l_shoulder + (l_hip - l_shoulder) * 0.85;
   const cv::Point2d r_waist = r_shoulder + (r_hip - r_shoulder) * 0.85;
   const cv::Point2d hips_across = l_hip - r_hip;
-  const cv::Point2d hip_out = hips_across * (0.5 * 1.15 * width / std::max(1.0, cv::norm(hips_across)));
-  paint.polygon({r_waist - hip_out * 0.5, r_hip - hip_out, l_hip + hip_out, l_waist + hip_out * 0.5},
-                look.trousers);
-  paint.polygon({r_shoulder - out, l_shoulder + out, l_waist + hip_out * 0.3, r_waist - hip_out * 0.3},
-                look.shirt);
+  const cv::Point2d hip_out =
+      hips_across * (0.5 * 1.15 * width / std::max(1.0, cv::norm(hips_across)));
+  paint.polygon(
+      {r_waist - hip_out * 0.5, r_hip - hip_out, l_hip + hip_out, l_waist + hip_out * 0.5},
+      look.trousers);
+  paint.polygon(
+      {r_shoulder - out, l_shoulder + out, l_waist + hip_out * 0.3, r_waist - hip_out * 0.3},
+      look.shirt);
 }
 
 struct HeadFrame {
@@ -339,7 +363,8 @@ std::optional<HeadFrame> findHead(const Pose& pose, double radius) {
   return head;
 }
 
-void drawNeck(Painter& paint, const PerformerLook& look, const Pose& pose, const std::optional<HeadFrame>& head) {
+void drawNeck(Painter& paint, const PerformerLook& look, const Pose& pose,
+              const std::optional<HeadFrame>& head) {
   const Keypoint& ls = pose[Coco17::kLeftShoulder];
   const Keypoint& rs = pose[Coco17::kRightShoulder];
   if (!head || !usable(ls) || !usable(rs)) return;
@@ -378,29 +403,36 @@ void drawHead(Painter& paint, const PerformerLook& look, const Pose& pose, const
     const cv::Point2d down = at(nose) - *eyes_mid;
     if (cv::norm(down) > 0.1 * r) mouth = at(nose) + down;
   }
-  paint.arc(mouth - head.up * (0.05 * r), {0.27 * r, 0.12 * r}, roll, {70, 60, 170}, std::max(1.0, 0.08 * r));
+  paint.arc(mouth - head.up * (0.05 * r), {0.27 * r, 0.12 * r}, roll, {70, 60, 170},
+            std::max(1.0, 0.08 * r));
 }
 
 void drawArms(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
   using C = Coco17;
-  const std::array<std::array<C, 3>, 2> arms = {{{C::kLeftShoulder, C::kLeftElbow, C::kLeftWrist},
-                                                  {C::kRightShoulder, C::kRightElbow, C::kRightWrist}}};
+  const std::array<std::array<C, 3>, 2> arms = {
+      {{C::kLeftShoulder, C::kLeftElbow, C::kLeftWrist},
+       {C::kRightShoulder, C::kRightElbow, C::kRightWrist}}};
   for (const auto& arm : arms) {
     const Keypoint& shoulder = pose[arm[0]];
     const Keypoint& elbow = pose[arm[1]];
     const Keypoint& wrist = pose[arm[2]];
     const double arm_width = 0.85 * width;
-    if (usable(elbow) && usable(wrist)) {
-      paint.limb(at(elbow), at(wrist), 0.8 * arm_width, look.skin);
+    const bool has_upper = usable(shoulder) && usable(elbow);
+    const bool has_forearm = usable(elbow) && usable(wrist);
+    if (has_forearm) {
       const cv::Point2d along = at(wrist) - at(elbow);
       const double length = cv::norm(along);
-      const cv::Point2d hand = at(wrist) + (length > 0 ? along * (0.3 * arm_width / length) : cv::Point2d{});
+      const cv::Point2d hand =
+          at(wrist) + (length > 0 ? along * (0.3 * arm_width / length) : cv::Point2d{});
       paint.disc(hand, 0.55 * arm_width, look.skin);
+      paint.limbOutline(at(elbow), at(wrist), 0.8 * arm_width, look.skin);
     }
-    // Short sleeve over the upper arm, drawn after the forearm so it covers the elbow end.
-    if (usable(shoulder) && usable(elbow)) {
+    if (has_upper) paint.limbOutline(at(shoulder), at(elbow), 0.8 * arm_width, look.skin);
+    if (has_forearm) paint.limbFill(at(elbow), at(wrist), 0.8 * arm_width, look.skin);
+    if (has_upper) {
+      paint.limbFill(at(shoulder), at(elbow), 0.8 * arm_width, look.skin);
+      // A short sleeve over the upper arm.
       const cv::Point2d sleeve_end = at(shoulder) + (at(elbow) - at(shoulder)) * 0.75;
-      paint.limb(at(shoulder), at(elbow), 0.8 * arm_width, look.skin);
       paint.limb(at(shoulder), sleeve_end, arm_width, look.shirt);
     }
   }
@@ -420,7 +452,8 @@ const PerformerLook* findPerformer(std::string_view name) {
   return nullptr;
 }
 
-cv::Mat renderPerformer(const PerformerLook& look, const Pose& pose, cv::Size size, const Backdrop& backdrop) {
+cv::Mat renderPerformer(const PerformerLook& look, const Pose& pose, cv::Size size,
+                        const Backdrop& backdrop) {
   cv::Mat image(size, CV_8UC3);
   if (image.empty()) return image;
   drawBackdrop(image, backdrop);

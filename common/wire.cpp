@@ -32,7 +32,8 @@ Result<Pose> poseFromProto(const v1::Keypoints& kp) {
   };
   switch (kp.layout()) {
     case v1::LAYOUT_COCO17: {
-      if (n != kCoco17Count) return fail("COCO-17 keypoints need 17 points, got " + std::to_string(n));
+      if (n != kCoco17Count)
+        return fail("COCO-17 keypoints need 17 points, got " + std::to_string(n));
       Pose pose;
       for (int i = 0; i < n; ++i) pose.points[i] = point(i);
       return pose;

@@ -66,9 +66,11 @@ int main(int argc, char** argv) {
   JobRunner runner(opt.runner, *jobs.value(), sessions);
   runner.start();
   spdlog::info("trainer ready: operator page {}/ , ingest {}, data {}", http.publicUrl(),
-               opt.ingest.endpoint, opt.data_dir.string());
-  // One machine-readable line for scripts that start the trainer with --http-port 0.
-  std::cout << "HTTP_URL=" << http.publicUrl() << std::endl;
+               ingest.endpoint(), opt.data_dir.string());
+  // Machine-readable lines for scripts that let the trainer pick free ports
+  // (--http-port 0, --ingest tcp://127.0.0.1:*).
+  std::cout << "HTTP_URL=" << http.publicUrl() << "\nINGEST_ENDPOINT=" << ingest.endpoint()
+            << std::endl;
 
   int sig = 0;
   sigwait(&signals, &sig);

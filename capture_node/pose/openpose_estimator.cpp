@@ -47,8 +47,8 @@ cv::Point2f refinePeak(const cv::Mat& heatmap, cv::Point peak) {
     if (curvature >= 0) return 0.f;  // flat or not a maximum: keep the cell centre
     return std::clamp(0.5f * (before - after) / curvature, -0.5f, 0.5f);
   };
-  return {peak.x + offset(at(peak.y, peak.x - 1), at(peak.y, peak.x + 1)),
-          peak.y + offset(at(peak.y - 1, peak.x), at(peak.y + 1, peak.x))};
+  return {static_cast<float>(peak.x) + offset(at(peak.y, peak.x - 1), at(peak.y, peak.x + 1)),
+          static_cast<float>(peak.y) + offset(at(peak.y - 1, peak.x), at(peak.y + 1, peak.x))};
 }
 
 Result<cv::Mat> toBgr(const cv::Mat& image) try {
@@ -76,9 +76,9 @@ Result<cv::Mat> toBgr(const cv::Mat& image) try {
 
 }  // namespace
 
-Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(OpenPoseConfig config) {
-  if (config.input_width <= 0 || config.input_height <= 0 ||
-      config.input_width % kStride != 0 || config.input_height % kStride != 0) {
+Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(const OpenPoseConfig& config) {
+  if (config.input_width <= 0 || config.input_height <= 0 || config.input_width % kStride != 0 ||
+      config.input_height % kStride != 0) {
     return fail("pose network input " + std::to_string(config.input_width) + "x" +
                 std::to_string(config.input_height) + " must be positive multiples of 8");
   }
@@ -103,7 +103,7 @@ Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(OpenPoseCon
   net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
   net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
 
-  auto estimator = std::make_unique<OpenPoseEstimator>(Key{}, config, std::move(net));
+  auto estimator = std::make_unique<OpenPoseEstimator>(Key{}, config, net);
   // A trial run: proves the graph accepts this input size and has the
   // expected output, before the first real frame depends on it.
   const cv::Mat blank(config.input_height, config.input_width, CV_8UC3, cv::Scalar::all(127));
@@ -115,21 +115,21 @@ Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(OpenPoseCon
                 " (tfpose_mobilenet_v2_small_368x432.pb only accepts 432x368)");
   }
   const cv::MatSize& shape = out->size;
-  if (out->dims != 4 || shape[1] < kOpenPose18Count ||
-      shape[2] != config.input_height / kStride || shape[3] != config.input_width / kStride) {
+  if (out->dims != 4 || shape[1] < kOpenPose18Count || shape[2] != config.input_height / kStride ||
+      shape[3] != config.input_width / kStride) {
     std::string dims;
     for (int i = 0; i < out->dims; ++i) dims += (i ? "x" : "") + std::to_string(shape[i]);
     return fail("pose model " + config.model_path + " has output " + dims + ", expected 1x57x" +
                 std::to_string(config.input_height / kStride) + "x" +
-                std::to_string(config.input_width / kStride) +
-                " (18 part heatmaps first); " + kModelHint);
+                std::to_string(config.input_width / kStride) + " (18 part heatmaps first); " +
+                kModelHint);
   }
   return estimator;
 }
 
 OpenPoseEstimator::OpenPoseEstimator(Key /*only create()*/, OpenPoseConfig config,
-                                     cv::dnn::Net net)
-    : config_(std::move(config)), net_(std::move(net)) {}
+                                     const cv::dnn::Net& net)
+    : config_(std::move(config)), net_(net) {}
 
 std::string OpenPoseEstimator::describe() const {
   return "openpose-mobilenet-v2-small (OpenCV DNN, CPU) " +
@@ -164,8 +164,8 @@ Result<Pose> OpenPoseEstimator::estimate(const CapturedFrame& frame, const cv::M
   const int heat_w = out->size[3];
   // Heatmap cell (i, j) covers input pixels [8j, 8j+8) x [8i, 8i+8); its
   // centre, (j + 0.5) * 8, maps to the image by the per-axis stretch.
-  const float sx = static_cast<float>(image.cols) / heat_w;
-  const float sy = static_cast<float>(image.rows) / heat_h;
+  const float sx = static_cast<float>(image.cols) / static_cast<float>(heat_w);
+  const float sy = static_cast<float>(image.rows) / static_cast<float>(heat_h);
 
   OpenPose18Points parts{};
   for (int p = 0; p < kOpenPose18Count; ++p) {

@@ -40,7 +40,7 @@ class OpenPoseEstimator final : public PoseEstimator {
   };
 
  public:
-  static Result<std::unique_ptr<OpenPoseEstimator>> create(OpenPoseConfig config);
+  static Result<std::unique_ptr<OpenPoseEstimator>> create(const OpenPoseConfig& config);
 
   PoseOrigin origin() const override { return PoseOrigin::kNetwork; }
   std::string describe() const override;
@@ -50,7 +50,8 @@ class OpenPoseEstimator final : public PoseEstimator {
   Result<Pose> estimate(const CapturedFrame& frame, const cv::Mat& image) override;
 
   // Public for std::make_unique only: Key can be made by create() alone.
-  OpenPoseEstimator(Key, OpenPoseConfig config, cv::dnn::Net net);
+  // cv::dnn::Net is a shared handle: copying it is cheap and shares the network.
+  OpenPoseEstimator(Key, OpenPoseConfig config, const cv::dnn::Net& net);
 
  private:
   Result<cv::Mat> forward(const cv::Mat& bgr);

@@ -25,9 +25,9 @@ VideoFileSource::~VideoFileSource() { stop(); }
 Status VideoFileSource::open() {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(config_.path, ec)) {
-    return fail("video file " + config_.path +
-                (std::filesystem::exists(config_.path, ec) ? " is not a regular file"
-                                                           : " does not exist"));
+    return fail(
+        "video file " + config_.path +
+        (std::filesystem::exists(config_.path, ec) ? " is not a regular file" : " does not exist"));
   }
   try {
     if (!capture_.open(config_.path, cv::CAP_ANY)) {

@@ -19,7 +19,8 @@ namespace booth {
 namespace {
 
 constexpr int kJpegQuality = 90;
-constexpr const char* kListHint = "list cameras with v4l2-ctl --list-devices, or use --source synthetic";
+constexpr const char* kListHint =
+    "list cameras with v4l2-ctl --list-devices, or use --source synthetic";
 
 int xioctl(int fd, unsigned long request, void* arg) {
   int r;
@@ -206,13 +207,13 @@ Status V4l2Camera::mapAndQueueBuffers() {
   req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
   req.memory = V4L2_MEMORY_MMAP;
   if (xioctl(fd_.get(), VIDIOC_REQBUFS, &req) != 0) {
-    return fail(deviceError("cannot allocate " + std::to_string(kBufferCount) +
-                                " mmap buffers (VIDIOC_REQBUFS)",
-                            errno));
+    return fail(deviceError(
+        "cannot allocate " + std::to_string(kBufferCount) + " mmap buffers (VIDIOC_REQBUFS)",
+        errno));
   }
   if (req.count < 2) {
-    return fail("camera " + config_.device + ": driver granted only " +
-                std::to_string(req.count) + " buffer(s), at least 2 are needed");
+    return fail("camera " + config_.device + ": driver granted only " + std::to_string(req.count) +
+                " buffer(s), at least 2 are needed");
   }
   buffers_.reserve(req.count);
   for (std::uint32_t i = 0; i < req.count; ++i) {
@@ -221,19 +222,19 @@ Status V4l2Camera::mapAndQueueBuffers() {
     buf.memory = V4L2_MEMORY_MMAP;
     buf.index = i;
     if (xioctl(fd_.get(), VIDIOC_QUERYBUF, &buf) != 0) {
-      return fail(deviceError("cannot query buffer " + std::to_string(i) + " (VIDIOC_QUERYBUF)",
-                              errno));
+      return fail(
+          deviceError("cannot query buffer " + std::to_string(i) + " (VIDIOC_QUERYBUF)", errno));
     }
     MappedBuffer mapped = MappedBuffer::map(fd_.get(), buf.length, buf.m.offset);
     if (!mapped.isValid()) {
-      return fail(deviceError("cannot mmap buffer " + std::to_string(i) + " (" +
-                                  std::to_string(buf.length) + " bytes)",
-                              errno));
+      return fail(deviceError(
+          "cannot mmap buffer " + std::to_string(i) + " (" + std::to_string(buf.length) + " bytes)",
+          errno));
     }
     buffers_.push_back(std::move(mapped));
     if (xioctl(fd_.get(), VIDIOC_QBUF, &buf) != 0) {
-      return fail(deviceError("cannot queue buffer " + std::to_string(i) + " (VIDIOC_QBUF)",
-                              errno));
+      return fail(
+          deviceError("cannot queue buffer " + std::to_string(i) + " (VIDIOC_QBUF)", errno));
     }
   }
   return okStatus();
@@ -268,14 +269,14 @@ Result<std::optional<CapturedFrame>> V4l2Camera::next(std::chrono::milliseconds 
                 (err == ENODEV ? " (camera unplugged?)" : ""));
   }
   // Take the timestamp before any copying so it stays close to capture.
-  const bool monotonic = (buf.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) ==
-                             V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC &&
-                         (buf.timestamp.tv_sec != 0 || buf.timestamp.tv_usec != 0);
+  const bool monotonic =
+      (buf.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC &&
+      (buf.timestamp.tv_sec != 0 || buf.timestamp.tv_usec != 0);
   const std::int64_t capture_time_us = monotonic ? timevalMicros(buf.timestamp) : steadyMicros();
 
   Result<std::string> data = std::string{};
-  const bool corrupt = (buf.flags & V4L2_BUF_FLAG_ERROR) != 0 || buf.bytesused == 0 ||
-                       buf.index >= buffers_.size();
+  const bool corrupt =
+      (buf.flags & V4L2_BUF_FLAG_ERROR) != 0 || buf.bytesused == 0 || buf.index >= buffers_.size();
   if (!corrupt) data = encodeFrame(buffers_[buf.index], buf.bytesused);
 
   // Hand the buffer back before anything else can fail.
@@ -337,8 +338,8 @@ Result<std::string> V4l2Camera::encodeFrame(const MappedBuffer& buffer, std::uin
     }
     return std::string(jpeg.begin(), jpeg.end());
   } catch (const cv::Exception& e) {
-    return fail("camera " + config_.device + ": converting a YUYV frame to JPEG failed: " +
-                e.what());
+    return fail("camera " + config_.device +
+                ": converting a YUYV frame to JPEG failed: " + e.what());
   }
 }
 

@@ -25,10 +25,8 @@ TEST(V4l2Camera, MissingDeviceErrorNamesThePathAndAHint) {
   V4l2Camera camera(configFor("/dev/video-does-not-exist"));
   const Status status = camera.start();
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().find("/dev/video-does-not-exist"), std::string::npos)
-      << status.error();
-  EXPECT_NE(status.error().find("No such file or directory"), std::string::npos)
-      << status.error();
+  EXPECT_NE(status.error().find("/dev/video-does-not-exist"), std::string::npos) << status.error();
+  EXPECT_NE(status.error().find("No such file or directory"), std::string::npos) << status.error();
   EXPECT_NE(status.error().find("v4l2-ctl --list-devices"), std::string::npos) << status.error();
 }
 
@@ -97,10 +95,9 @@ TEST(V4l2Camera, RealCameraDeliversTenJpegFramesWithIncreasingSequence) {
       EXPECT_EQ(f.sequence, 0u);
     }
     EXPECT_EQ(f.camera_id, "cam0");
-    const cv::Mat decoded =
-        cv::imdecode(cv::Mat(1, static_cast<int>(f.data.size()), CV_8UC1,
-                             const_cast<char*>(f.data.data())),
-                     cv::IMREAD_COLOR);
+    const cv::Mat decoded = cv::imdecode(
+        cv::Mat(1, static_cast<int>(f.data.size()), CV_8UC1, const_cast<char*>(f.data.data())),
+        cv::IMREAD_COLOR);
     EXPECT_EQ(decoded.cols, camera.description().width);
     EXPECT_EQ(decoded.rows, camera.description().height);
     last_sequence = f.sequence;

@@ -75,7 +75,7 @@ Result<JobRecord> IngestServer::startSession(const SessionRequest& request) {
     commands_.push_back([this, request, promise](zmq::socket_t& socket) {
       if (nodes_.empty()) {
         promise->set_value(fail(
-            "no capture node is connected; start capture_node --trainer " + config_.endpoint));
+            "no capture node is connected; start capture_node --trainer " + bound_endpoint_));
         return;
       }
       if (!open_.empty()) {
@@ -161,8 +161,9 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
     bound.set_value(fail("cannot bind ingest endpoint " + config_.endpoint + ": " + e.what() + hint));
     return;
   }
+  bound_endpoint_ = socket.get(zmq::sockopt::last_endpoint);
   bound.set_value(okStatus());
-  spdlog::info("ingest listening on {}", config_.endpoint);
+  spdlog::info("ingest listening on {}", bound_endpoint_);
 
   auto last_check = Clock::now();
   while (!stop.stop_requested()) {

@@ -63,6 +63,9 @@ class IngestServer {
   // capture. Fails when no capture node is connected.
   Result<JobRecord> startSession(const SessionRequest& request);
   std::vector<NodeInfo> nodes();
+  // The bound endpoint (with the real port when configured as tcp://HOST:*).
+  // Valid after a successful start().
+  const std::string& endpoint() const { return bound_endpoint_; }
 
  private:
   struct Node;
@@ -78,6 +81,7 @@ class IngestServer {
   void publish(OpenSession& session, bool force);
 
   IngestConfig config_;
+  std::string bound_endpoint_;  // written before start() returns, then read-only
   JobStore& jobs_;
   SessionStore& sessions_;
 

@@ -387,6 +387,8 @@ Result<TrainResult> PoseToImageModel::train(std::span<const cv::Mat> sticks, std
     p.budget_seconds = config.budget_seconds;
     // Loss values stay tensors until reported, so a CUDA step does not sync.
     torch::Tensor lastG, lastD, lastL1;
+    double lastReport = 0;
+    std::int64_t reportedIterations = -1;
     auto report = [&] {
       p.elapsed_seconds = elapsed();
       if (lastG.defined()) {
@@ -394,9 +396,10 @@ Result<TrainResult> PoseToImageModel::train(std::span<const cv::Mat> sticks, std
         p.loss_d = lastD.item<float>();
         p.loss_l1 = lastL1.item<float>();
       }
+      lastReport = p.elapsed_seconds;
+      reportedIterations = p.iterations;
       if (progress) progress(p);
     };
-    double lastReport = 0;
 
     while (!stop.stop_requested()) {
       const double now = elapsed();
@@ -450,13 +453,11 @@ Result<TrainResult> PoseToImageModel::train(std::span<const cv::Mat> sticks, std
       lastD = lossD.detach();
       lastL1 = lossL1.detach();
       ++p.iterations;
-      if (elapsed() - lastReport >= kProgressPeriodSeconds) {
-        report();
-        lastReport = p.elapsed_seconds;
-      }
+      if (elapsed() - lastReport >= kProgressPeriodSeconds) report();
     }
     setRequiresGrad(*disc, true);
-    report();
+    if (reportedIterations != p.iterations) report();  // the final state, unless just reported
+    else p.elapsed_seconds = elapsed();
 
     TrainResult result;
     result.iterations = p.iterations;

@@ -1,0 +1,194 @@
+// End to end on loopback: trainer_node and capture_node as real processes,
+// one short session with the synthetic performer and a tiny training
+// budget, through the operator's HTTP API, down to the clip.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "support/child_process.h"
+#include "support/mp4_probe.h"
+
+namespace booth {
+namespace {
+
+using nlohmann::json;
+using testing::ChildProcess;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class NodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("booth_it_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  std::string log(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::unique_ptr<ChildProcess> startTrainer(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--data-dir", (dir_ / "data").string(), "--http-port", "0",
+                                     "--ingest", "tcp://127.0.0.1:*", "--fsync", "false",
+                                     "--train-budget", "6", "--resolution", "64", "--ngf", "8",
+                                     "--ndf", "8", "--blocks", "1", "--clip-seconds", "2",
+                                     "--clip-fps", "10", "--panel-size", "64"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(BOOTH_TRAINER_BIN, args, log("trainer.log"));
+  }
+  fs::path dir_;
+};
+
+// Polls GET path until pred(json) or the timeout.
+std::optional<json> pollJson(httplib::Client& http, const std::string& path,
+                             const std::function<bool(const json&)>& pred, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto res = http.Get(path.c_str()); res && res->status == 200) {
+      const json body = json::parse(res->body, nullptr, false);
+      if (!body.is_discarded() && pred(body)) return body;
+    }
+    std::this_thread::sleep_for(250ms);
+  }
+  return std::nullopt;
+}
+
+TEST_F(NodesTest, OneSessionEndsWithADownloadableClip) {
+  auto trainer = startTrainer();
+  auto url = trainer->waitForLine("HTTP_URL=", 30s);
+  auto ingest = trainer->waitForLine("INGEST_ENDPOINT=", 5s);
+  ASSERT_TRUE(url && ingest) << trainer->output();
+
+  ChildProcess capture(BOOTH_CAPTURE_BIN,
+                       {"--trainer", *ingest, "--camera", "synthetic:cleo:warmup", "--width", "320",
+                        "--height", "240", "--fps", "15", "--node-id", "it-node"},
+                       log("capture.log"));
+  httplib::Client http(*url);
+  http.set_read_timeout(10, 0);
+  auto nodes = pollJson(http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s);
+  ASSERT_TRUE(nodes) << trainer->output() << capture.output();
+  EXPECT_EQ((*nodes)[0]["node_id"], "it-node");
+
+  auto started = http.Post("/api/sessions", R"({"seconds": 2})", "application/json");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 201) << started->body;
+  const std::string id = json::parse(started->body)["id"];
+
+  auto done = pollJson(http, "/api/jobs/" + id,
+                       [](const json& j) { return j["state"] == "done" || j["state"] == "failed"; }, 240s);
+  ASSERT_TRUE(done) << trainer->output() << capture.output();
+  ASSERT_EQ((*done)["state"], "done") << done->dump(2);
+  EXPECT_GE((*done)["frames_received"].get<int>(), 25);  // 2 s at 15 fps
+  EXPECT_GT((*done)["iterations"].get<int>(), 0);
+
+  const std::string clip_url = (*done)["clip_url"];
+  ASSERT_EQ(clip_url.rfind(*url, 0), 0u) << clip_url;
+  auto clip = http.Get(clip_url.substr(url->size()).c_str());
+  ASSERT_TRUE(clip);
+  ASSERT_EQ(clip->status, 200);
+  EXPECT_EQ(clip->get_header_value("Content-Type"), "video/mp4");
+  const fs::path saved = dir_ / "clip.mp4";
+  std::ofstream(saved, std::ios::binary) << clip->body;
+  const auto probe = testing::probeMp4(saved.string());
+  ASSERT_TRUE(probe.ok) << probe.error;
+  EXPECT_EQ(probe.codec, "h264");
+  EXPECT_EQ(probe.pixel_format, "yuv420p");
+  EXPECT_EQ(probe.frames, 20);  // 2 s at 10 fps
+  EXPECT_EQ(probe.width, 3 * 64);
+  EXPECT_EQ(probe.height, 64);
+
+  // A wrong token is not found.
+  auto missing = http.Get("/clips/00000000000000000000000000000000.mp4");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+
+  // Ctrl-C stops both cleanly.
+  capture.signal(SIGINT);
+  trainer->signal(SIGINT);
+  EXPECT_EQ(capture.wait(15s), std::optional<int>(0)) << capture.output();
+  EXPECT_EQ(trainer->wait(15s), std::optional<int>(0)) << trainer->output();
+}
+
+TEST_F(NodesTest, StartWithoutCaptureNodeIsRefusedClearly) {
+  auto trainer = startTrainer();
+  auto url = trainer->waitForLine("HTTP_URL=", 30s);
+  ASSERT_TRUE(url) << trainer->output();
+  httplib::Client http(*url);
+  auto res = http.Post("/api/sessions", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 409);
+  EXPECT_NE(res->body.find("no capture node"), std::string::npos) << res->body;
+  trainer->signal(SIGTERM);
+  EXPECT_EQ(trainer->wait(15s), std::optional<int>(0));
+}
+
+// Bad input: one clear line, a non-zero exit, no hang.
+void expectCleanFailure(ChildProcess& p, const std::string& needle) {
+  auto code = p.wait(30s);
+  ASSERT_TRUE(code.has_value()) << "did not exit: " << p.output();
+  EXPECT_EQ(*code, 2) << p.output();
+  EXPECT_NE(p.output().find(needle), std::string::npos) << p.output();
+  EXPECT_NE(p.output().find("error:"), std::string::npos) << p.output();
+}
+
+TEST_F(NodesTest, HttpPortInUseIsAClearError) {
+  auto first = startTrainer();
+  auto url = first->waitForLine("HTTP_URL=", 30s);
+  ASSERT_TRUE(url) << first->output();
+  const std::string port = url->substr(url->rfind(':') + 1);
+  ChildProcess second(BOOTH_TRAINER_BIN,
+                      {"--data-dir", (dir_ / "data2").string(), "--http-port", port, "--ingest",
+                       "tcp://127.0.0.1:*"},
+                      log("second.log"));
+  expectCleanFailure(second, "127.0.0.1:" + port);
+}
+
+TEST_F(NodesTest, IngestPortInUseIsAClearError) {
+  auto first = startTrainer();
+  auto ingest = first->waitForLine("INGEST_ENDPOINT=", 30s);
+  ASSERT_TRUE(ingest) << first->output();
+  ChildProcess second(BOOTH_TRAINER_BIN,
+                      {"--data-dir", (dir_ / "data2").string(), "--http-port", "0", "--ingest", *ingest},
+                      log("second.log"));
+  expectCleanFailure(second, *ingest);
+}
+
+TEST_F(NodesTest, UnreachableTrainerIsAClearError) {
+  ChildProcess capture(BOOTH_CAPTURE_BIN,
+                       {"--trainer", "tcp://127.0.0.1:9", "--camera", "synthetic", "--connect-timeout", "1"},
+                       log("capture.log"));
+  expectCleanFailure(capture, "tcp://127.0.0.1:9");
+}
+
+TEST_F(NodesTest, MissingCameraIsAClearError) {
+  ChildProcess capture(BOOTH_CAPTURE_BIN,
+                       {"--camera", "v4l2:/dev/video-booth-missing", "--pose-model", "/nonexistent.pb"},
+                       log("capture.log"));
+  expectCleanFailure(capture, "/dev/video-booth-missing");
+}
+
+TEST_F(NodesTest, WrongConfigValueIsAClearError) {
+  ChildProcess trainer(BOOTH_TRAINER_BIN, {"--train-budget", "-5"}, log("trainer.log"));
+  expectCleanFailure(trainer, "--train-budget");
+  ChildProcess capture(BOOTH_CAPTURE_BIN, {"--fps", "many"}, log("capture.log"));
+  expectCleanFailure(capture, "fps");
+}
+
+TEST_F(NodesTest, BothBinariesAnswerHelp) {
+  for (const char* bin : {BOOTH_TRAINER_BIN, BOOTH_CAPTURE_BIN}) {
+    ChildProcess p(bin, {"--help"}, log("help.log"));
+    EXPECT_EQ(p.wait(10s), std::optional<int>(0));
+    EXPECT_NE(p.output().find("--config"), std::string::npos) << p.output();
+  }
+}
+
+}  // namespace
+}  // namespace booth

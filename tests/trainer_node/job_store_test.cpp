@@ -1,0 +1,112 @@
+// JobStore: the SQLite job queue.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "trainer_node/store/job_store.h"
+
+namespace booth {
+namespace {
+
+class JobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("booth_jobs_" + std::to_string(getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    auto s = JobStore::open((dir_ / "jobs.sqlite").string());
+    ASSERT_TRUE(s.ok()) << s.error();
+    store_ = std::move(s.value());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  static JobRecord job(const std::string& id, JobState state, std::int64_t created) {
+    JobRecord j;
+    j.id = id;
+    j.session_id = "s-" + id;
+    j.state = state;
+    j.created_ms = created;
+    return j;
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(JobStoreTest, InsertThenGetKeepsEveryField) {
+  JobRecord j = job("a", JobState::kTraining, 1000);
+  j.iterations = 1234;
+  j.loss_g = 1.5f;
+  j.eta_seconds = 42.5;
+  j.cameras_json = R"([{"node":"n","camera":"cam0","frames":450}])";
+  j.clip_token = "abc";
+  j.train_seconds = 99.5;
+  ASSERT_TRUE(store_->insert(j).ok());
+  auto back = store_->get("a");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->session_id, "s-a");
+  EXPECT_EQ(back->state, JobState::kTraining);
+  EXPECT_EQ(back->iterations, 1234);
+  EXPECT_FLOAT_EQ(back->loss_g, 1.5f);
+  EXPECT_DOUBLE_EQ(back->eta_seconds, 42.5);
+  EXPECT_EQ(back->cameras_json, j.cameras_json);
+  EXPECT_DOUBLE_EQ(back->train_seconds, 99.5);
+  EXPECT_EQ(store_->byClipToken("abc")->id, "a");
+  EXPECT_EQ(store_->bySession("s-a")->id, "a");
+  EXPECT_FALSE(store_->get("missing").has_value());
+}
+
+TEST_F(JobStoreTest, NextQueuedIsTheOldestQueued) {
+  ASSERT_TRUE(store_->insert(job("new", JobState::kQueued, 3000)).ok());
+  ASSERT_TRUE(store_->insert(job("old", JobState::kQueued, 1000)).ok());
+  ASSERT_TRUE(store_->insert(job("busy", JobState::kTraining, 500)).ok());
+  EXPECT_EQ(store_->nextQueued()->id, "old");
+}
+
+TEST_F(JobStoreTest, UpdateChangesStateAndUnknownIdFails) {
+  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
+  JobRecord j = *store_->get("a");
+  j.state = JobState::kDone;
+  ASSERT_TRUE(store_->update(j).ok());
+  EXPECT_EQ(store_->get("a")->state, JobState::kDone);
+  EXPECT_FALSE(store_->nextQueued().has_value());
+  j.id = "ghost";
+  EXPECT_FALSE(store_->update(j).ok());
+}
+
+TEST_F(JobStoreTest, ListIsNewestFirst) {
+  ASSERT_TRUE(store_->insert(job("a", JobState::kDone, 1)).ok());
+  ASSERT_TRUE(store_->insert(job("b", JobState::kDone, 2)).ok());
+  auto all = store_->list();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, "b");
+}
+
+TEST_F(JobStoreTest, InterruptedJobsAreFailedWithAReason) {
+  ASSERT_TRUE(store_->insert(job("t", JobState::kTraining, 1)).ok());
+  ASSERT_TRUE(store_->insert(job("q", JobState::kQueued, 2)).ok());
+  EXPECT_EQ(store_->failInterrupted(), 1);
+  auto t = store_->get("t");
+  EXPECT_EQ(t->state, JobState::kFailed);
+  EXPECT_NE(t->detail.find("training"), std::string::npos) << t->detail;
+  EXPECT_EQ(store_->get("q")->state, JobState::kQueued);
+}
+
+TEST_F(JobStoreTest, SurvivesReopen) {
+  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
+  store_.reset();
+  auto again = JobStore::open((dir_ / "jobs.sqlite").string());
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again.value()->get("a").has_value());
+}
+
+TEST(JobStore, UnopenablePathIsAClearError) {
+  auto s = JobStore::open("/nonexistent-dir/jobs.sqlite");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("/nonexistent-dir/jobs.sqlite"), std::string::npos) << s.error();
+}
+
+}  // namespace
+}  // namespace booth
