@@ -25,6 +25,9 @@ void acquire(FrameSource& source, Clock::time_point deadline, std::stop_token st
       return;
     }
     if (!next.value()) continue;
+    // A source that paces itself may hand over a frame due at the deadline:
+    // it belongs to the next second, not this session.
+    if (Clock::now() >= deadline) break;
     CapturedFrame& frame = *next.value();
     if (!out.frames.empty() && frame.sequence > out.frames.back().sequence + 1) {
       out.dropped += frame.sequence - out.frames.back().sequence - 1;

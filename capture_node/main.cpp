@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
               << "' is not one of trace, debug, info, warn, error\n";
     return 2;
   }
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal
+  // never reaches sigwait: restore the default before blocking it.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);

@@ -15,7 +15,7 @@ PKGS=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libqrencode-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  ffmpeg curl
+  ffmpeg curl jq
 )
 
 missing=()

@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   }
   // Signals are taken synchronously by the main thread below; every other
   // thread inherits the blocked mask.
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal
+  // never reaches sigwait: restore the default before blocking it.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);

@@ -22,8 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<OpenPoseEstimator> mustCreate(OpenPoseConfig config) {
-  auto created = OpenPoseEstimator::create(std::move(config));
+std::unique_ptr<OpenPoseEstimator> mustCreate(const OpenPoseConfig& config) {
+  auto created = OpenPoseEstimator::create(config);
   if (!created.ok()) {
     ADD_FAILURE() << created.error();
     return nullptr;

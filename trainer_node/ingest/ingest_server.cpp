@@ -89,6 +89,7 @@ Result<JobRecord> IngestServer::startSession(const SessionRequest& request) {
       job.session_id = newSessionId();
       job.id = "job-" + job.session_id;
       job.state = JobState::kReceiving;
+      job.created_ms = nowMillis();
       job.capture_seconds_requested = request.capture_seconds;
       job.train_budget_seconds = request.train_budget_seconds;
       job.choreography = request.choreography;

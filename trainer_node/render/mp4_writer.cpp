@@ -6,6 +6,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
+#include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
 }
@@ -85,6 +86,9 @@ Status Mp4Writer::open(const std::string& path, int width, int height, double fp
   m.height = height;
   m.next_pts = 0;
 
+  // x264 prints statistics at info level on every close; keep the logs for
+  // problems.
+  av_log_set_level(AV_LOG_ERROR);
   const AVCodec* encoder = avcodec_find_encoder_by_name("libx264");
   if (!encoder) encoder = avcodec_find_encoder(AV_CODEC_ID_H264);
   if (!encoder) return fail("no H.264 encoder in this FFmpeg build (install libavcodec59 with libx264)");
