@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
   Status result = okStatus();
   std::jthread runner([&](std::stop_token stop) {
     result = node.run(stop);
-    // Wake the signal wait below when run() ends on its own.
-    kill(getpid(), SIGTERM);
+    // Wake the signal wait below when run() ended on its own (error or
+    // --max-sessions), not when a signal already did.
+    if (!stop.stop_requested()) kill(getpid(), SIGTERM);
   });
   int sig = 0;
   sigwait(&signals, &sig);

@@ -83,8 +83,7 @@ Status V4l2Camera::start() {
                 "x" + std::to_string(config_.height) + " at " + std::to_string(config_.fps) +
                 " fps (width, height and fps must be positive)");
   }
-  last_driver_sequence_.reset();
-  sequence_ = 0;
+  sequence_.reset();
   dropped_.store(0, std::memory_order_relaxed);
 
   Status status = openAndCheckCapabilities();
@@ -96,7 +95,8 @@ Status V4l2Camera::start() {
   if (status) {
     int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     if (xioctl(fd_.get(), VIDIOC_STREAMON, &type) != 0) {
-      status = fail(deviceError("cannot start streaming (VIDIOC_STREAMON)", errno) +
+      const int err = errno;
+      status = fail(deviceError("cannot start streaming (VIDIOC_STREAMON)", err) +
                     " (is the USB bandwidth shared with another camera? try a lower "
                     "resolution or MJPEG)");
     } else {
@@ -207,9 +207,9 @@ Status V4l2Camera::mapAndQueueBuffers() {
   req.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
   req.memory = V4L2_MEMORY_MMAP;
   if (xioctl(fd_.get(), VIDIOC_REQBUFS, &req) != 0) {
+    const int err = errno;
     return fail(deviceError(
-        "cannot allocate " + std::to_string(kBufferCount) + " mmap buffers (VIDIOC_REQBUFS)",
-        errno));
+        "cannot allocate " + std::to_string(kBufferCount) + " mmap buffers (VIDIOC_REQBUFS)", err));
   }
   if (req.count < 2) {
     return fail("camera " + config_.device + ": driver granted only " + std::to_string(req.count) +
@@ -222,19 +222,21 @@ Status V4l2Camera::mapAndQueueBuffers() {
     buf.memory = V4L2_MEMORY_MMAP;
     buf.index = i;
     if (xioctl(fd_.get(), VIDIOC_QUERYBUF, &buf) != 0) {
+      const int err = errno;
       return fail(
-          deviceError("cannot query buffer " + std::to_string(i) + " (VIDIOC_QUERYBUF)", errno));
+          deviceError("cannot query buffer " + std::to_string(i) + " (VIDIOC_QUERYBUF)", err));
     }
     MappedBuffer mapped = MappedBuffer::map(fd_.get(), buf.length, buf.m.offset);
     if (!mapped.isValid()) {
+      const int err = errno;
       return fail(deviceError(
           "cannot mmap buffer " + std::to_string(i) + " (" + std::to_string(buf.length) + " bytes)",
-          errno));
+          err));
     }
     buffers_.push_back(std::move(mapped));
     if (xioctl(fd_.get(), VIDIOC_QBUF, &buf) != 0) {
-      return fail(
-          deviceError("cannot queue buffer " + std::to_string(i) + " (VIDIOC_QBUF)", errno));
+      const int err = errno;
+      return fail(deviceError("cannot queue buffer " + std::to_string(i) + " (VIDIOC_QBUF)", err));
     }
   }
   return okStatus();
@@ -246,13 +248,15 @@ Result<std::optional<CapturedFrame>> V4l2Camera::next(std::chrono::milliseconds 
   pollfd pfd{fd_.get(), POLLIN, 0};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int ready;
+  int poll_errno = 0;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     ready = ::poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
-    if (ready >= 0 || errno != EINTR) break;
+    poll_errno = errno;
+    if (ready >= 0 || poll_errno != EINTR) break;
   }
-  if (ready < 0) return fail(deviceError("poll failed", errno));
+  if (ready < 0) return fail(deviceError("poll failed", poll_errno));
   if (ready == 0) return std::optional<CapturedFrame>{};
   if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && (pfd.revents & POLLIN) == 0) {
     return fail("camera " + config_.device +
@@ -281,8 +285,9 @@ Result<std::optional<CapturedFrame>> V4l2Camera::next(std::chrono::milliseconds 
 
   // Hand the buffer back before anything else can fail.
   if (xioctl(fd_.get(), VIDIOC_QBUF, &buf) != 0) {
-    return fail(deviceError("cannot requeue buffer " + std::to_string(buf.index) + " (VIDIOC_QBUF)",
-                            errno));
+    const int err = errno;
+    return fail(
+        deviceError("cannot requeue buffer " + std::to_string(buf.index) + " (VIDIOC_QBUF)", err));
   }
   // A corrupt frame is skipped; its sequence number shows up as a gap.
   if (corrupt) return std::optional<CapturedFrame>{};
@@ -290,30 +295,14 @@ Result<std::optional<CapturedFrame>> V4l2Camera::next(std::chrono::milliseconds 
 
   CapturedFrame frame;
   frame.camera_id = config_.camera_id;
-  frame.sequence = advanceSequence(buf.sequence);
+  frame.sequence = sequence_.advance(buf.sequence);
+  dropped_.store(sequence_.dropped(), std::memory_order_relaxed);
   frame.capture_time_us = capture_time_us;
   frame.encoding = FrameEncoding::kJpeg;
   frame.width = description_.width;
   frame.height = description_.height;
   frame.data = std::move(data.value());
   return std::optional<CapturedFrame>{std::move(frame)};
-}
-
-std::uint64_t V4l2Camera::advanceSequence(std::uint32_t driver_sequence) {
-  if (!last_driver_sequence_) {
-    last_driver_sequence_ = driver_sequence;
-    sequence_ = 0;
-    return sequence_;
-  }
-  // Unsigned arithmetic handles the 32-bit wrap. A step of 0 (drivers that
-  // never fill in sequence) or a huge one (counter went backwards) carries no
-  // information about drops, so it counts as one frame.
-  std::uint32_t step = driver_sequence - *last_driver_sequence_;
-  if (step == 0 || step > 0x8000'0000u) step = 1;
-  dropped_.fetch_add(step - 1, std::memory_order_relaxed);
-  last_driver_sequence_ = driver_sequence;
-  sequence_ += step;
-  return sequence_;
 }
 
 Result<std::string> V4l2Camera::encodeFrame(const MappedBuffer& buffer, std::uint32_t bytes_used) {

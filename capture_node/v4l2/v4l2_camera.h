@@ -26,6 +26,7 @@
 
 #include "capture_node/source/frame_source.h"
 #include "capture_node/v4l2/mapped_buffer.h"
+#include "capture_node/v4l2/sequence_tracker.h"
 #include "capture_node/v4l2/unique_fd.h"
 #include "common/result.h"
 
@@ -66,7 +67,6 @@ class V4l2Camera final : public FrameSource {
   void negotiateFrameRate();
   Status mapAndQueueBuffers();
   Result<std::string> encodeFrame(const MappedBuffer& buffer, std::uint32_t bytes_used);
-  std::uint64_t advanceSequence(std::uint32_t driver_sequence);
   std::string deviceError(const std::string& what, int err) const;
 
   V4l2Config config_;
@@ -76,9 +76,8 @@ class V4l2Camera final : public FrameSource {
   bool streaming_ = false;
   std::uint32_t pixel_format_ = 0;
   std::uint32_t bytes_per_line_ = 0;
-  std::optional<std::uint32_t> last_driver_sequence_;
-  std::uint64_t sequence_ = 0;  // sequence of the last frame handed out
-  std::atomic<std::uint64_t> dropped_{0};
+  SequenceTracker sequence_;
+  std::atomic<std::uint64_t> dropped_{0};  // mirror of sequence_.dropped() for other threads
 };
 
 }  // namespace booth

@@ -94,6 +94,12 @@ std::string HttpApi::publicUrl() const {
 
 Status HttpApi::start() {
   routes();
+  // cpp-httplib's default also sets SO_REUSEPORT, which lets a second
+  // trainer silently share the port; a port in use must be an error.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (config_.port == 0) {
     port_ = server_->bind_to_any_port(config_.host);
     if (port_ <= 0) return fail("cannot bind HTTP on " + config_.host + " (any port)");

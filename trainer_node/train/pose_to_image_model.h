@@ -29,7 +29,10 @@ namespace booth {
 
 struct ModelConfig {
   int resolution = 128;  // square side of stick figures and frames
-  int ngf = 32;          // generator filters in the first layer
+  // 16, not pix2pixHD's 64: on 2 CPU cores it trains 2x faster than 32 and
+  // reached a better PSNR within a 120 s budget (24.2 vs 23.9 dB measured
+  // on 450 synthetic frames from scratch).
+  int ngf = 16;          // generator filters in the first layer
   int ndf = 32;          // discriminator filters in the first layer
   int downsamples = 2;
   int blocks = 4;        // residual blocks at the bottleneck
@@ -37,7 +40,10 @@ struct ModelConfig {
 
 struct TrainConfig {
   double budget_seconds = 120;  // wall-clock training time; the schedule is time-based
-  int batch_size = 4;           // pairs of consecutive frames per step
+  // Pairs of consecutive frames per step. 1 as in pix2pixHD/EDN: on CPU a step
+  // costs about batch_size times as much, and within a fixed wall-clock budget
+  // more, smaller steps reached clearly better held-out PSNR.
+  int batch_size = 1;
   float learning_rate = 2e-4f;
   float lambda_l1 = 50.f;
   std::uint64_t seed = 1;
