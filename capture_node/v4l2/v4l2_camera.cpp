@@ -20,7 +20,7 @@ namespace {
 
 constexpr int kJpegQuality = 90;
 constexpr const char* kListHint =
-    "list cameras with v4l2-ctl --list-devices, or use --source synthetic";
+    "list cameras with v4l2-ctl --list-devices, or use --camera synthetic";
 
 int xioctl(int fd, unsigned long request, void* arg) {
   int r;
@@ -178,7 +178,7 @@ Status V4l2Camera::negotiateFormat() {
     }
   }
   return fail("camera " + config_.device + " offers neither MJPEG nor YUYV (it offers: " +
-              offeredFormats(fd_.get()) + "); use another camera or --source synthetic");
+              offeredFormats(fd_.get()) + "); use another camera or --camera synthetic");
 }
 
 void V4l2Camera::negotiateFrameRate() {
