@@ -1,9 +1,6 @@
 #include "capture_node/capture_options.h"
 
-#include <fstream>
-#include <sstream>
-
-#include <boost/program_options.hpp>
+#include "common/command_line.h"
 
 namespace booth {
 namespace po = boost::program_options;
@@ -44,7 +41,6 @@ Result<CameraSpec> parseCameraSpec(const std::string& text, int index) {
 
 Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   CaptureOptions opt;
-  std::string config_file;
   std::vector<std::string> cameras;
   double connect_timeout_s = 10;
   int resend_ms = 3000;
@@ -52,10 +48,9 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   po::options_description desc(
       "capture_node: captures booth sessions from cameras and streams frames and keypoints to the "
       "trainer.\nOptions (also accepted as key=value lines in --config)");
+  addStandardOptions(desc);
   // clang-format off
   desc.add_options()
-    ("help,h", "print this help and exit")
-    ("config", po::value(&config_file), "config file (INI-style key=value, same names as the options)")
     ("node-id", po::value(&opt.node.node_id)->default_value(opt.node.node_id), "name of this node, unique per trainer")
     ("trainer", po::value(&opt.node.trainer_endpoint)->default_value(opt.node.trainer_endpoint), "trainer ingest endpoint")
     ("camera", po::value(&cameras)->composing(), "camera source, repeatable: auto | synthetic[:PERFORMER[:CHOREOGRAPHY[:SEED]]] | video:PATH | v4l2:DEVICE (default auto)")
@@ -70,26 +65,12 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     ("max-sessions", po::value(&opt.node.max_sessions)->default_value(0), "exit after this many sessions (0 = serve until stopped)")
     ("log-level", po::value(&opt.log_level)->default_value(opt.log_level), "trace | debug | info | warn | error");
   // clang-format on
-  std::ostringstream help;
-  help << desc;
-  opt.help_text = help.str();
-
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      opt.help = true;
-      return opt;
-    }
-    if (vm.count("config")) {
-      const std::string path = vm["config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) return fail("cannot read config file '" + path + "'; check the --config path");
-      po::store(po::parse_config_file(in, desc), vm);
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return fail(std::string(e.what()) + " (see capture_node --help)");
+  auto parsed = parseCommandLine(argc, argv, desc, "capture_node");
+  if (!parsed.ok()) return fail(parsed.error());
+  opt.help_text = parsed->help_text;
+  if (parsed->help) {
+    opt.help = true;
+    return opt;
   }
 
   if (cameras.empty()) cameras.push_back("auto");

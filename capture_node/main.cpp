@@ -1,6 +1,5 @@
 // capture_node: wires sources, pose stage and the trainer link; runs until
 // SIGINT/SIGTERM (or --max-sessions).
-#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -9,6 +8,7 @@
 #include "capture_node/capture_node.h"
 #include "capture_node/capture_options.h"
 #include "capture_node/node_setup.h"
+#include "common/command_line.h"
 #include "common/log.h"
 
 int main(int argc, char** argv) {
@@ -28,15 +28,7 @@ int main(int argc, char** argv) {
               << "' is not one of trace, debug, info, warn, error\n";
     return 2;
   }
-  // A shell starts background jobs with SIGINT ignored, and an ignored signal
-  // never reaches sigwait: restore the default before blocking it.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ShutdownSignals signals;  // before any thread starts
 
   auto parts = buildNodeParts(opt);
   if (!parts.ok()) {
@@ -50,10 +42,9 @@ int main(int argc, char** argv) {
     result = node.run(stop);
     // Wake the signal wait below when run() ended on its own (error or
     // --max-sessions), not when a signal already did.
-    if (!stop.stop_requested()) kill(getpid(), SIGTERM);
+    if (!stop.stop_requested()) ShutdownSignals::raise();
   });
-  int sig = 0;
-  sigwait(&signals, &sig);
+  signals.wait();
   runner.request_stop();
   runner.join();
   if (!result.ok()) {

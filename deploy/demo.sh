@@ -110,34 +110,41 @@ JOB=$(echo "$resp" | jq -r '.id // empty')
 t_session=$(date +%s)
 say "session started: job $JOB, capturing ${SECONDS_CAPTURE} s (POST $URL/api/sessions)"
 
-last_state=""; last_print=0; last_frames=-1
+# Polls the job once a second. States can pass between two polls (a short
+# queue, say), so each milestone is printed once, as soon as it is behind us.
+rank() { case "$1" in receiving) echo 0 ;; queued) echo 1 ;; training) echo 2 ;; rendering) echo 3 ;; done) echo 4 ;; *) echo -1 ;; esac; }
+printed=0; last_print=0; last_frames=-1
 while true; do
   job=$(curl -sf "$URL/api/jobs/$JOB" || true)
   [ -n "$job" ] || { sleep 1; continue; }
   state=$(echo "$job" | jq -r .state)
-  now=$(date +%s)
-  if [ "$state" != "$last_state" ]; then
-    case "$state" in
-      queued)
-        say "session captured: $(echo "$job" | jq -r '[.cameras[] | .node + "/" + .camera + " " + (.frames|tostring) + " frames"] | join(", ")') (capture $(echo "$job" | jq -r '.timings.capture_seconds*10|round/10') s)"
-        say "frames received by the trainer: $(echo "$job" | jq -r .frames_received), verified against the manifest (transfer $(echo "$job" | jq -r '.timings.transfer_seconds*10|round/10') s)"
-        say "job queued" ;;
-      training) say "training: $(echo "$job" | jq -r .detail)" ;;
-      rendering) say "training done: $(echo "$job" | jq -r '(.iterations|tostring) + " iterations in " + (.timings.train_seconds*10|round/10|tostring) + " s (" + (.iterations_per_second*100|round/100|tostring) + " it/s)"')"
-                 say "rendering: $(echo "$job" | jq -r .detail)" ;;
-      failed) echo "demo: error: job failed: $(echo "$job" | jq -r .error)" >&2; exit 1 ;;
-    esac
-    last_state=$state
+  if [ "$state" = failed ]; then
+    echo "demo: error: job failed: $(echo "$job" | jq -r .error)" >&2; exit 1
   fi
-  if [ "$state" = receiving ]; then
+  r=$(rank "$state"); now=$(date +%s)
+  if [ "$r" = 0 ]; then
     frames=$(echo "$job" | jq -r .frames_received)
     if [ "$frames" != "$last_frames" ] && [ $((now - last_print)) -ge 2 ]; then
       say "receiving: $(echo "$job" | jq -r .detail)"; last_print=$now; last_frames=$frames
     fi
   fi
-  if [ "$state" = training ] && [ $((now - last_print)) -ge 10 ]; then
+  if [ "$r" -ge 1 ] && [ "$printed" -lt 1 ]; then
+    say "session captured: $(echo "$job" | jq -r '[.cameras[] | .node + "/" + .camera + " " + (.frames|tostring) + " frames"] | join(", ")') in $(echo "$job" | jq -r '.timings.capture_seconds*10|round/10') s"
+    say "frames received by the trainer: $(echo "$job" | jq -r .frames_received), verified against the manifest (transfer $(echo "$job" | jq -r '.timings.transfer_seconds*100|round/100') s)"
+    say "job queued"
+    printed=1
+  fi
+  if [ "$r" -ge 2 ] && [ "$printed" -lt 2 ]; then
+    say "training started: budget $(echo "$job" | jq -r .train_budget_seconds) s, $(echo "$job" | jq -r .detail)"; printed=2; last_print=$now
+  fi
+  if [ "$r" = 2 ] && [ $((now - last_print)) -ge 10 ]; then
     say "$(echo "$job" | jq -r '"training: iteration " + (.iterations|tostring) + ", loss G " + (.loss_g*1000|round/1000|tostring) + " D " + (.loss_d*1000|round/1000|tostring) + " L1 " + (.loss_l1*1000|round/1000|tostring) + ", " + (.iterations_per_second*100|round/100|tostring) + " it/s, " + (.eta_seconds|round|tostring) + " s left"')"
     last_print=$now
+  fi
+  if [ "$r" -ge 3 ] && [ "$printed" -lt 3 ]; then
+    say "training done: $(echo "$job" | jq -r '(.iterations|tostring) + " iterations in " + (.timings.train_seconds*10|round/10|tostring) + " s (" + (.iterations_per_second*100|round/100|tostring) + " it/s)"')"
+    say "rendering: $(echo "$job" | jq -r .detail)"
+    printed=3
   fi
   [ "$state" = done ] && break
   sleep 1

@@ -1,10 +1,10 @@
 // trainer_node: wires the trainer's components and runs until SIGINT/SIGTERM.
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 
+#include "common/command_line.h"
 #include "common/log.h"
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/ingest/ingest_server.h"
@@ -29,17 +29,7 @@ int main(int argc, char** argv) {
     std::cerr << "trainer_node: error: --log-level '" << opt.log_level << "' is not one of trace, debug, info, warn, error\n";
     return 2;
   }
-  // Signals are taken synchronously by the main thread below; every other
-  // thread inherits the blocked mask.
-  // A shell starts background jobs with SIGINT ignored, and an ignored signal
-  // never reaches sigwait: restore the default before blocking it.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ShutdownSignals signals;  // before any thread starts
 
   std::error_code ec;
   std::filesystem::create_directories(opt.data_dir, ec);
@@ -76,8 +66,7 @@ int main(int argc, char** argv) {
   std::cout << "HTTP_URL=" << http.publicUrl() << "\nINGEST_ENDPOINT=" << ingest.endpoint()
             << std::endl;
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = signals.wait();
   spdlog::info("stopping on signal {}", sig);
   http.stop();
   runner.stop();

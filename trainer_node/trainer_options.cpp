@@ -1,9 +1,6 @@
 #include "trainer_node/trainer_options.h"
 
-#include <fstream>
-#include <sstream>
-
-#include <boost/program_options.hpp>
+#include "common/command_line.h"
 
 #include "common/choreography.h"
 #include "common/synthetic_performer.h"
@@ -13,7 +10,7 @@ namespace po = boost::program_options;
 
 Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   TrainerOptions opt;
-  std::string config_file, data_dir = opt.data_dir.string();
+  std::string data_dir = opt.data_dir.string();
   ModelConfig& m = opt.runner.model;
   TrainConfig& t = opt.runner.train;
   RenderConfig& r = opt.runner.render;
@@ -22,10 +19,9 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   po::options_description desc(
       "trainer_node: receives booth sessions, fine-tunes the pose-to-image generator, renders and "
       "serves the clips.\nOptions (also accepted as key=value lines in --config)");
+  addStandardOptions(desc);
   // clang-format off
   desc.add_options()
-    ("help,h", "print this help and exit")
-    ("config", po::value(&config_file), "config file (INI-style key=value, same names as the options)")
     ("data-dir", po::value(&data_dir)->default_value(data_dir), "sessions, clips and the job database live here")
     ("fsync", po::value(&opt.fsync)->default_value(true), "fsync every received frame before acking it")
     ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
@@ -53,26 +49,12 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("panel-size", po::value(&r.panel_size)->default_value(r.panel_size), "pixel size of each of the clip's three panels")
     ("log-level", po::value(&opt.log_level)->default_value(opt.log_level), "trace | debug | info | warn | error");
   // clang-format on
-  std::ostringstream help;
-  help << desc;
-  opt.help_text = help.str();
-
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      opt.help = true;
-      return opt;
-    }
-    if (vm.count("config")) {
-      const std::string path = vm["config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) return fail("cannot read config file '" + path + "'; check the --config path");
-      po::store(po::parse_config_file(in, desc), vm);
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return fail(std::string(e.what()) + " (see trainer_node --help)");
+  auto parsed = parseCommandLine(argc, argv, desc, "trainer_node");
+  if (!parsed.ok()) return fail(parsed.error());
+  opt.help_text = parsed->help_text;
+  if (parsed->help) {
+    opt.help = true;
+    return opt;
   }
 
   opt.data_dir = data_dir;

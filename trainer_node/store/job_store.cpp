@@ -173,7 +173,7 @@ std::vector<JobRecord> JobStore::query(const std::string& sql_tail, const std::s
   std::vector<JobRecord> out;
   if (!st.error().empty()) return out;
   int idx = 1;
-  if (!arg.empty() || sql_tail.find('?') != std::string::npos) bindText(st.get(), idx++, arg);
+  if (sql_tail.find('?') != std::string::npos) bindText(st.get(), idx++, arg);
   sqlite3_bind_int(st.get(), idx, limit);
   while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(readRow(st.get()));
   return out;
