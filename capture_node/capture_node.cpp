@@ -32,7 +32,8 @@ v1::Envelope helloEnvelope(const CaptureNodeConfig& config,
 
 }  // namespace
 
-CaptureNode::CaptureNode(CaptureNodeConfig config, std::vector<std::unique_ptr<FrameSource>> sources,
+CaptureNode::CaptureNode(CaptureNodeConfig config,
+                         std::vector<std::unique_ptr<FrameSource>> sources,
                          std::unique_ptr<PoseEstimator> estimator)
     : config_(std::move(config)), sources_(std::move(sources)), estimator_(std::move(estimator)) {}
 
@@ -141,8 +142,8 @@ Status CaptureNode::run(std::stop_token stop) {
             if (env.manifest_ack().ok()) {
               spdlog::info("session {}: trainer verified the manifest", manifest->session_id());
             } else {
-              spdlog::error("session {}: trainer rejected the manifest: {}",
-                            manifest->session_id(), env.manifest_ack().error());
+              spdlog::error("session {}: trainer rejected the manifest: {}", manifest->session_id(),
+                            env.manifest_ack().error());
             }
             manifest.reset();
             ++sessions_done;

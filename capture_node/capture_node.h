@@ -28,9 +28,9 @@ struct CaptureNodeConfig {
   std::string trainer_endpoint = "tcp://127.0.0.1:5555";
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds heartbeat{1000};
-  int window = 64;                                   // frames in flight
+  int window = 64;  // frames in flight
   std::chrono::milliseconds resend_after{3000};
-  int max_sessions = 0;                              // exit after this many; 0 = serve forever
+  int max_sessions = 0;  // exit after this many; 0 = serve forever
 };
 
 class CaptureNode {
@@ -55,7 +55,7 @@ class CaptureNode {
   std::optional<Result<SessionCapture>> result_;
   bool capturing_ = false;
   std::string current_session_;  // control thread only
-  std::jthread worker_;  // the capture of the current session
+  std::jthread worker_;          // the capture of the current session
 };
 
 }  // namespace booth

@@ -11,7 +11,8 @@ Result<CameraSpec> parseCameraSpec(const std::string& text, int index) {
   std::vector<std::string> parts;
   std::stringstream ss(text);
   for (std::string part; std::getline(ss, part, ':');) parts.push_back(part);
-  if (parts.empty()) return fail("--camera is empty; use auto, synthetic, video:PATH or v4l2:DEVICE");
+  if (parts.empty())
+    return fail("--camera is empty; use auto, synthetic, video:PATH or v4l2:DEVICE");
   const std::string& kind = parts[0];
   if (kind == "auto" && parts.size() == 1) {
     spec.kind = CameraSpec::Kind::kAuto;
@@ -92,7 +93,8 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   if (opt.node.window < 1 || opt.node.window > 100000) {
     return fail("--window " + std::to_string(opt.node.window) + " out of range; use 1..100000");
   }
-  if (resend_ms < 10) return fail("--resend-ms " + std::to_string(resend_ms) + " too small; use >= 10");
+  if (resend_ms < 10)
+    return fail("--resend-ms " + std::to_string(resend_ms) + " too small; use >= 10");
   if (!(connect_timeout_s > 0)) {
     return fail("--connect-timeout must be positive, got " + std::to_string(connect_timeout_s));
   }

@@ -14,8 +14,8 @@ namespace booth {
 struct CameraSpec {
   enum class Kind { kAuto, kSynthetic, kVideo, kV4l2 };
   Kind kind = Kind::kAuto;
-  std::string camera_id;     // "cam0", "cam1", ... by position
-  std::string path;          // video file or device node
+  std::string camera_id;  // "cam0", "cam1", ... by position
+  std::string path;       // video file or device node
   std::string performer = "ada";
   std::string choreography = "warmup";
   std::uint64_t seed = 0;

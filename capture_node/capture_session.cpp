@@ -3,8 +3,8 @@
 #include <chrono>
 #include <thread>
 
-#include <opencv2/imgcodecs.hpp>
 #include <spdlog/spdlog.h>
+#include <opencv2/imgcodecs.hpp>
 
 namespace booth {
 namespace {
@@ -58,18 +58,20 @@ Result<SessionCapture> captureSession(const std::string& session_id, double seco
   }
 
   const auto t0 = Clock::now();
-  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(seconds));
+  const auto deadline =
+      t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   {
     std::vector<std::jthread> threads;
     for (size_t i = 0; i < sources.size(); ++i) {
-      threads.emplace_back([&, i] { acquire(*sources[i], deadline, stop, result.cameras[i], errors[i]); });
+      threads.emplace_back(
+          [&, i] { acquire(*sources[i], deadline, stop, result.cameras[i], errors[i]); });
     }
   }  // joins every camera thread
   for (const auto& source : sources) source->stop();
   result.capture_seconds = secondsSince(t0);
   for (size_t i = 0; i < sources.size(); ++i) {
-    if (!errors[i].empty()) return fail("camera " + result.cameras[i].camera.camera_id + ": " + errors[i]);
+    if (!errors[i].empty())
+      return fail("camera " + result.cameras[i].camera.camera_id + ": " + errors[i]);
     spdlog::info("session {}: camera {} captured {} frames in {:.1f} s ({} dropped)", session_id,
                  result.cameras[i].camera.camera_id, result.cameras[i].frames.size(),
                  result.capture_seconds, result.cameras[i].dropped);
@@ -87,11 +89,12 @@ Result<SessionCapture> captureSession(const std::string& session_id, double seco
                                        const_cast<char*>(frame.data.data())),
                                cv::IMREAD_COLOR);
         } else {
-          image = cv::Mat(frame.height, frame.width, CV_8UC3, const_cast<char*>(frame.data.data())).clone();
+          image = cv::Mat(frame.height, frame.width, CV_8UC3, const_cast<char*>(frame.data.data()))
+                      .clone();
         }
         if (image.empty()) {
-          return fail("camera " + cam.camera.camera_id + " frame " + std::to_string(frame.sequence) +
-                      ": could not decode the image");
+          return fail("camera " + cam.camera.camera_id + " frame " +
+                      std::to_string(frame.sequence) + ": could not decode the image");
         }
       }
       auto pose = estimator.estimate(frame, image);

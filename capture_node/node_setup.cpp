@@ -48,7 +48,8 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
       }
       case CameraSpec::Kind::kVideo:
         all_synthetic = false;
-        source = std::make_unique<VideoFileSource>(VideoFileConfig{spec.camera_id, spec.path, true, true});
+        source = std::make_unique<VideoFileSource>(
+            VideoFileConfig{spec.camera_id, spec.path, true, true});
         break;
       case CameraSpec::Kind::kV4l2: {
         all_synthetic = false;
@@ -75,8 +76,9 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
   const bool use_network = options.pose == "network" || (options.pose == "auto" && !all_synthetic);
   if (use_network) {
     if (options.pose_model.empty()) {
-      return fail("real cameras and video files need a pose network: set --pose-model to an "
-                  "OpenPose-style graph (e.g. ../shared/assets/tfpose_mobilenet_v2_small_368x432.pb)");
+      return fail(
+          "real cameras and video files need a pose network: set --pose-model to an "
+          "OpenPose-style graph (e.g. ../shared/assets/tfpose_mobilenet_v2_small_368x432.pb)");
     }
     auto estimator = OpenPoseEstimator::create(OpenPoseConfig{options.pose_model});
     if (!estimator.ok()) return fail(estimator.error());

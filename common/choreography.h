@@ -19,8 +19,8 @@ namespace booth {
 
 struct Stage {
   cv::Size frame{640, 480};
-  float floor_y = 0.93f;   // ankles of a standing performer, fraction of height
-  float centre_x = 0.5f;   // fraction of width
+  float floor_y = 0.93f;  // ankles of a standing performer, fraction of height
+  float centre_x = 0.5f;  // fraction of width
 };
 
 struct ChoreographySpec {

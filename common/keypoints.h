@@ -74,7 +74,7 @@ struct Pose {
 
 using OpenPose18Points = std::array<Keypoint, kOpenPose18Count>;
 
-std::string_view coco17Name(int index);             // "nose", "left_eye", ...
+std::string_view coco17Name(int index);  // "nose", "left_eye", ...
 std::optional<int> coco17Index(std::string_view name);
 std::string_view openPose18Name(int index);
 

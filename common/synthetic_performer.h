@@ -17,7 +17,7 @@ namespace booth {
 struct PerformerLook {
   std::string name;
   BodyProportions body;
-  cv::Scalar skin;      // BGR
+  cv::Scalar skin;  // BGR
   cv::Scalar hair;
   cv::Scalar shirt;
   cv::Scalar trousers;
@@ -25,9 +25,9 @@ struct PerformerLook {
 };
 
 struct Backdrop {
-  cv::Scalar wall{200, 190, 170};   // BGR
+  cv::Scalar wall{200, 190, 170};  // BGR
   cv::Scalar floor{90, 100, 110};
-  float horizon = 0.78f;            // floor starts at this fraction of the height
+  float horizon = 0.78f;  // floor starts at this fraction of the height
 };
 
 // Built-in performers: distinct looks and proportions ("ada", "ben", "cleo", ...).

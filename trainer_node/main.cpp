@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!setupLogging(opt.log_level)) {
-    std::cerr << "trainer_node: error: --log-level '" << opt.log_level << "' is not one of trace, debug, info, warn, error\n";
+    std::cerr << "trainer_node: error: --log-level '" << opt.log_level
+              << "' is not one of trace, debug, info, warn, error\n";
     return 2;
   }
   ShutdownSignals signals;  // before any thread starts
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(opt.data_dir, ec);
   if (ec) {
-    std::cerr << "trainer_node: error: cannot create --data-dir " << opt.data_dir << ": " << ec.message() << "\n";
+    std::cerr << "trainer_node: error: cannot create --data-dir " << opt.data_dir << ": "
+              << ec.message() << "\n";
     return 2;
   }
   auto jobs = JobStore::open((opt.data_dir / "jobs.sqlite").string());

@@ -58,7 +58,8 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   }
 
   opt.data_dir = data_dir;
-  opt.ingest.node_timeout = std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
+  opt.ingest.node_timeout =
+      std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
   if (!(node_timeout_s > 0)) return fail("--node-timeout must be positive");
   if (opt.http.port < 0 || opt.http.port > 65535) {
     return fail("--http-port " + std::to_string(opt.http.port) + " out of range; use 0..65535");

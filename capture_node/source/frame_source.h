@@ -29,13 +29,13 @@ struct CameraDescription {
 
 struct CapturedFrame {
   std::string camera_id;
-  std::uint64_t sequence = 0;       // from 0 per start(); gaps mean dropped frames
-  std::int64_t capture_time_us = 0; // CLOCK_MONOTONIC (steady_clock) microseconds
+  std::uint64_t sequence = 0;        // from 0 per start(); gaps mean dropped frames
+  std::int64_t capture_time_us = 0;  // CLOCK_MONOTONIC (steady_clock) microseconds
   FrameEncoding encoding = FrameEncoding::kJpeg;
   int width = 0;
   int height = 0;
-  std::string data;                 // encoded bytes (JPEG) or raw BGR
-  std::optional<Pose> ground_truth; // only sources that know it (synthetic)
+  std::string data;                  // encoded bytes (JPEG) or raw BGR
+  std::optional<Pose> ground_truth;  // only sources that know it (synthetic)
 };
 
 class FrameSource {

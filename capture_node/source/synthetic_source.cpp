@@ -38,10 +38,12 @@ Result<std::unique_ptr<SyntheticSource>> SyntheticSource::create(const Synthetic
                 std::to_string(config.height) + " is out of range (64..4096 each)");
   }
   if (!(config.fps > 0 && config.fps <= 240)) {
-    return fail("synthetic fps " + std::to_string(config.fps) + " is out of range (0 < fps <= 240)");
+    return fail("synthetic fps " + std::to_string(config.fps) +
+                " is out of range (0 < fps <= 240)");
   }
   if (config.jpeg_quality < 1 || config.jpeg_quality > 100) {
-    return fail("jpeg quality " + std::to_string(config.jpeg_quality) + " is out of range (1..100)");
+    return fail("jpeg quality " + std::to_string(config.jpeg_quality) +
+                " is out of range (1..100)");
   }
   // The built-in bodies are sized for 480-pixel-high frames; scale with the frame.
   PerformerLook scaled = *look;

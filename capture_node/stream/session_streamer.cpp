@@ -13,8 +13,7 @@ SessionStreamer::SessionStreamer(SessionCapture capture, int window,
     acked_flags_.emplace_back(cam.frames.size(), false);
   }
   // Skip cameras that captured nothing.
-  while (next_.first < capture_.cameras.size() &&
-         capture_.cameras[next_.first].frames.empty()) {
+  while (next_.first < capture_.cameras.size() && capture_.cameras[next_.first].frames.empty()) {
     ++next_.first;
   }
 }
@@ -29,7 +28,8 @@ v1::Envelope SessionStreamer::record(const Key& key) const {
   frame->set_camera_id(f.camera_id);
   frame->set_sequence(f.sequence);
   frame->set_capture_time_us(f.capture_time_us);
-  frame->set_encoding(f.encoding == FrameEncoding::kJpeg ? v1::ENCODING_JPEG : v1::ENCODING_RAW_BGR);
+  frame->set_encoding(f.encoding == FrameEncoding::kJpeg ? v1::ENCODING_JPEG
+                                                         : v1::ENCODING_RAW_BGR);
   frame->set_width(static_cast<uint32_t>(f.width));
   frame->set_height(static_cast<uint32_t>(f.height));
   frame->set_data(f.data);

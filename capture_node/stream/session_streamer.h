@@ -48,9 +48,9 @@ class SessionStreamer {
   std::size_t total_ = 0;
   std::size_t acked_ = 0;
   std::uint64_t resends_ = 0;
-  Key next_{0, 0};                                  // next never-sent record
-  std::map<Key, Clock::time_point> in_flight_;      // sent, not acked
-  std::vector<std::vector<bool>> acked_flags_;      // [camera][frame]
+  Key next_{0, 0};                              // next never-sent record
+  std::map<Key, Clock::time_point> in_flight_;  // sent, not acked
+  std::vector<std::vector<bool>> acked_flags_;  // [camera][frame]
 };
 
 }  // namespace booth

@@ -20,8 +20,8 @@ TEST(CaptureOptions, DefaultsToOneAutoCamera) {
 }
 
 TEST(CaptureOptions, ParsesCameraSpecs) {
-  auto opt = parse({"--camera", "synthetic:ben:disco:3", "--camera", "v4l2:/dev/video2",
-                    "--camera", "video:/tmp/a:b.mp4"});
+  auto opt = parse({"--camera", "synthetic:ben:disco:3", "--camera", "v4l2:/dev/video2", "--camera",
+                    "video:/tmp/a:b.mp4"});
   ASSERT_TRUE(opt.ok()) << opt.error();
   ASSERT_EQ(opt->cameras.size(), 3u);
   EXPECT_EQ(opt->cameras[0].performer, "ben");

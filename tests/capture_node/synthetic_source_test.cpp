@@ -30,8 +30,8 @@ TEST(SyntheticSource, FramesAreJpegOfTheConfiguredSizeWithGroundTruth) {
     ASSERT_TRUE(f.value().has_value());
     EXPECT_EQ(f.value()->sequence, i);
     ASSERT_TRUE(f.value()->ground_truth.has_value());
-    const cv::Mat img = cv::imdecode(std::vector<uchar>(f.value()->data.begin(), f.value()->data.end()),
-                                     cv::IMREAD_COLOR);
+    const cv::Mat img = cv::imdecode(
+        std::vector<uchar>(f.value()->data.begin(), f.value()->data.end()), cv::IMREAD_COLOR);
     ASSERT_FALSE(img.empty());
     EXPECT_EQ(img.cols, 320);
     EXPECT_EQ(img.rows, 240);

@@ -25,8 +25,9 @@ namespace fs = std::filesystem;
 class NodesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("booth_it_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("booth_it_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -36,11 +37,18 @@ class NodesTest : public ::testing::Test {
   std::string log(const std::string& name) const { return (dir_ / name).string(); }
 
   std::unique_ptr<ChildProcess> startTrainer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--data-dir", (dir_ / "data").string(), "--http-port", "0",
-                                     "--ingest", "tcp://127.0.0.1:*", "--fsync", "false",
-                                     "--train-budget", "6", "--resolution", "64", "--ngf", "8",
-                                     "--ndf", "8", "--blocks", "1", "--clip-seconds", "2",
-                                     "--clip-fps", "10", "--panel-size", "64"};
+    std::vector<std::string> args = {"--data-dir",     (dir_ / "data").string(),
+                                     "--http-port",    "0",
+                                     "--ingest",       "tcp://127.0.0.1:*",
+                                     "--fsync",        "false",
+                                     "--train-budget", "6",
+                                     "--resolution",   "64",
+                                     "--ngf",          "8",
+                                     "--ndf",          "8",
+                                     "--blocks",       "1",
+                                     "--clip-seconds", "2",
+                                     "--clip-fps",     "10",
+                                     "--panel-size",   "64"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(BOOTH_TRAINER_BIN, args, log("trainer.log"));
   }
@@ -49,7 +57,8 @@ class NodesTest : public ::testing::Test {
 
 // Polls GET path until pred(json) or the timeout.
 std::optional<json> pollJson(httplib::Client& http, const std::string& path,
-                             const std::function<bool(const json&)>& pred, std::chrono::seconds timeout) {
+                             const std::function<bool(const json&)>& pred,
+                             std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto res = http.Get(path.c_str()); res && res->status == 200) {
@@ -73,7 +82,8 @@ TEST_F(NodesTest, OneSessionEndsWithADownloadableClip) {
                        log("capture.log"));
   httplib::Client http(*url);
   http.set_read_timeout(10, 0);
-  auto nodes = pollJson(http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s);
+  auto nodes = pollJson(
+      http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s);
   ASSERT_TRUE(nodes) << trainer->output() << capture.output();
   EXPECT_EQ((*nodes)[0]["node_id"], "it-node");
 
@@ -82,8 +92,9 @@ TEST_F(NodesTest, OneSessionEndsWithADownloadableClip) {
   ASSERT_EQ(started->status, 201) << started->body;
   const std::string id = json::parse(started->body)["id"];
 
-  auto done = pollJson(http, "/api/jobs/" + id,
-                       [](const json& j) { return j["state"] == "done" || j["state"] == "failed"; }, 240s);
+  auto done = pollJson(
+      http, "/api/jobs/" + id,
+      [](const json& j) { return j["state"] == "done" || j["state"] == "failed"; }, 240s);
   ASSERT_TRUE(done) << trainer->output() << capture.output();
   ASSERT_EQ((*done)["state"], "done") << done->dump(2);
   EXPECT_GE((*done)["frames_received"].get<int>(), 25);  // 2 s at 15 fps
@@ -155,23 +166,26 @@ TEST_F(NodesTest, IngestPortInUseIsAClearError) {
   auto first = startTrainer();
   auto ingest = first->waitForLine("INGEST_ENDPOINT=", 30s);
   ASSERT_TRUE(ingest) << first->output();
-  ChildProcess second(BOOTH_TRAINER_BIN,
-                      {"--data-dir", (dir_ / "data2").string(), "--http-port", "0", "--ingest", *ingest},
-                      log("second.log"));
+  ChildProcess second(
+      BOOTH_TRAINER_BIN,
+      {"--data-dir", (dir_ / "data2").string(), "--http-port", "0", "--ingest", *ingest},
+      log("second.log"));
   expectCleanFailure(second, *ingest);
 }
 
 TEST_F(NodesTest, UnreachableTrainerIsAClearError) {
-  ChildProcess capture(BOOTH_CAPTURE_BIN,
-                       {"--trainer", "tcp://127.0.0.1:9", "--camera", "synthetic", "--connect-timeout", "1"},
-                       log("capture.log"));
+  ChildProcess capture(
+      BOOTH_CAPTURE_BIN,
+      {"--trainer", "tcp://127.0.0.1:9", "--camera", "synthetic", "--connect-timeout", "1"},
+      log("capture.log"));
   expectCleanFailure(capture, "tcp://127.0.0.1:9");
 }
 
 TEST_F(NodesTest, MissingCameraIsAClearError) {
-  ChildProcess capture(BOOTH_CAPTURE_BIN,
-                       {"--camera", "v4l2:/dev/video-booth-missing", "--pose-model", "/nonexistent.pb"},
-                       log("capture.log"));
+  ChildProcess capture(
+      BOOTH_CAPTURE_BIN,
+      {"--camera", "v4l2:/dev/video-booth-missing", "--pose-model", "/nonexistent.pb"},
+      log("capture.log"));
   expectCleanFailure(capture, "/dev/video-booth-missing");
 }
 

@@ -9,7 +9,8 @@ namespace {
 
 Pose samplePose() {
   Pose p;
-  for (int i = 0; i < kCoco17Count; ++i) p.points[i] = {10.f + i, 200.f - i, 0.5f + i * 0.01f, i % 3 == 0};
+  for (int i = 0; i < kCoco17Count; ++i)
+    p.points[i] = {10.f + i, 200.f - i, 0.5f + i * 0.01f, i % 3 == 0};
   return p;
 }
 

@@ -31,7 +31,8 @@ Mp4Probe probeMp4(const std::string& path) {
   out.codec = avcodec_get_name(par->codec_id);
   out.width = par->width;
   out.height = par->height;
-  if (const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format))) out.pixel_format = pf;
+  if (const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format)))
+    out.pixel_format = pf;
   const AVCodec* dec = avcodec_find_decoder(par->codec_id);
   AVCodecContext* ctx = dec ? avcodec_alloc_context3(dec) : nullptr;
   if (!ctx || avcodec_parameters_to_context(ctx, par) < 0 || avcodec_open2(ctx, dec, nullptr) < 0) {

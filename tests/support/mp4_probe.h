@@ -13,7 +13,7 @@ struct Mp4Probe {
   std::string pixel_format;
   int width = 0;
   int height = 0;
-  int frames = 0;         // decoded frames
+  int frames = 0;  // decoded frames
 };
 
 Mp4Probe probeMp4(const std::string& path);

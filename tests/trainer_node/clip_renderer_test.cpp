@@ -22,9 +22,11 @@ TEST(ClipRenderer, WritesEveryFrameOfTheChoreographyInThreePanels) {
   rc.seconds = 1.5;
   rc.fps = 10;
   rc.panel_size = 48;
-  const auto path = std::filesystem::temp_directory_path() / ("booth_clip_" + std::to_string(getpid()) + ".mp4");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("booth_clip_" + std::to_string(getpid()) + ".mp4");
   double last_progress = 0;
-  auto clip = renderClip(*model.value(), visitor, rc, path.string(), [&](double p) { last_progress = p; });
+  auto clip =
+      renderClip(*model.value(), visitor, rc, path.string(), [&](double p) { last_progress = p; });
   ASSERT_TRUE(clip.ok()) << clip.error();
   EXPECT_EQ(clip->frames, 15);
   EXPECT_EQ(clipFrameCount(rc), 15);

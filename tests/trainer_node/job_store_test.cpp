@@ -12,8 +12,9 @@ namespace {
 class JobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("booth_jobs_" + std::to_string(getpid()) + "_" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() /
+           ("booth_jobs_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     auto s = JobStore::open((dir_ / "jobs.sqlite").string());
     ASSERT_TRUE(s.ok()) << s.error();

@@ -12,7 +12,9 @@ namespace booth {
 namespace {
 
 std::string tempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("booth_" + std::to_string(getpid()) + "_" + name)).string();
+  return (std::filesystem::temp_directory_path() /
+          ("booth_" + std::to_string(getpid()) + "_" + name))
+      .string();
 }
 
 TEST(Mp4Writer, WritesH264Yuv420pWithEveryFrame) {

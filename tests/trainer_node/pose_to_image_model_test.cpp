@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#include <unistd.h>
 
 namespace booth {
 namespace {
@@ -236,7 +236,8 @@ TEST(PoseToImageModelTest, StopRequestEndsTrainingPromptly) {
   });
   const auto start = std::chrono::steady_clock::now();
   auto result = model->train(clip.sticks, clip.frames, t, nullptr, stop.get_token());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(result.ok()) << result.error();
   EXPECT_LT(seconds, 10.0);
   EXPECT_GT(result->iterations, 0);

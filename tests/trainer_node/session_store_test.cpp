@@ -32,7 +32,8 @@ class SessionStoreTest : public ::testing::Test {
 
 TEST_F(SessionStoreTest, WritesThenLoadsInSequenceOrder) {
   SessionStore store(dir_, /*fsync=*/true);
-  for (std::uint64_t s : {2u, 0u, 1u}) ASSERT_TRUE(store.write("node", record(s, "d" + std::to_string(s))).ok());
+  for (std::uint64_t s : {2u, 0u, 1u})
+    ASSERT_TRUE(store.write("node", record(s, "d" + std::to_string(s))).ok());
   auto loaded = store.load("s1", "node", "cam0");
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   ASSERT_EQ(loaded->size(), 3u);

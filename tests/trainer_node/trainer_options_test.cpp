@@ -22,7 +22,8 @@ TEST(TrainerOptions, DefaultsAreValid) {
 }
 
 TEST(TrainerOptions, ReadsAConfigFile) {
-  const auto path = std::filesystem::temp_directory_path() / ("booth_trainer_" + std::to_string(getpid()) + ".conf");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("booth_trainer_" + std::to_string(getpid()) + ".conf");
   {
     std::ofstream out(path);
     out << "train-budget=33\nhttp-port=9099\nchoreography=robot\n";
@@ -37,9 +38,12 @@ TEST(TrainerOptions, ReadsAConfigFile) {
 }
 
 TEST(TrainerOptions, RejectsBadValuesNamingTheOption) {
-  for (const auto& [flag, value] : std::vector<std::pair<const char*, const char*>>{
-           {"--train-budget", "0"}, {"--http-port", "70000"}, {"--panel-size", "33"},
-           {"--choreography", "tango"}, {"--clip-fps", "0"}}) {
+  for (const auto& [flag, value] :
+       std::vector<std::pair<const char*, const char*>>{{"--train-budget", "0"},
+                                                        {"--http-port", "70000"},
+                                                        {"--panel-size", "33"},
+                                                        {"--choreography", "tango"},
+                                                        {"--clip-fps", "0"}}) {
     auto opt = parse({flag, value});
     ASSERT_FALSE(opt.ok()) << flag;
     EXPECT_NE(opt.error().find(flag), std::string::npos) << opt.error();

@@ -56,7 +56,8 @@ TEST(TrainingSet, PosesFollowTheCropIntoModelPixels) {
     // The stick figure is drawn where the pose is: the hip midpoint is lit.
     const auto& l = p[Coco17::kLeftHip];
     const auto& r = p[Coco17::kRightHip];
-    const cv::Vec3b px = set->sticks[0].at<cv::Vec3b>(cvRound((l.y + r.y) / 2), cvRound((l.x + r.x) / 2));
+    const cv::Vec3b px =
+        set->sticks[0].at<cv::Vec3b>(cvRound((l.y + r.y) / 2), cvRound((l.x + r.x) / 2));
     EXPECT_GT(px[0] + px[1] + px[2], 0);
     break;
   }

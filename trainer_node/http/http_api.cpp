@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "trainer_node/http/operator_page.h"
 #include "trainer_node/jobs/job_runner.h"
@@ -83,7 +83,10 @@ std::string qrSvg(const std::string& text) {
 }  // namespace
 
 HttpApi::HttpApi(HttpConfig config, JobStore& jobs, IngestServer& ingest)
-    : config_(std::move(config)), jobs_(jobs), ingest_(ingest), server_(std::make_unique<httplib::Server>()) {}
+    : config_(std::move(config)),
+      jobs_(jobs),
+      ingest_(ingest),
+      server_(std::make_unique<httplib::Server>()) {}
 
 HttpApi::~HttpApi() { stop(); }
 
@@ -123,17 +126,18 @@ void HttpApi::stop() {
 
 void HttpApi::routes() {
   auto& s = *server_;
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    spdlog::error("http handler failed: {}", what);
-    sendError(res, 500, what);
-  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("http handler failed: {}", what);
+        sendError(res, 500, what);
+      });
 
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(operatorPageHtml(), "text/html; charset=utf-8");
@@ -156,11 +160,13 @@ void HttpApi::routes() {
       }
     }
     if (!(request.capture_seconds > 0 && request.capture_seconds <= 120)) {
-      return sendError(res, 400, "seconds must be in (0, 120], got " + std::to_string(request.capture_seconds));
+      return sendError(
+          res, 400, "seconds must be in (0, 120], got " + std::to_string(request.capture_seconds));
     }
     if (request.train_budget_seconds < 0 || request.train_budget_seconds > 24 * 3600) {
-      return sendError(res, 400, "budget_seconds must be in [0, 86400], got " +
-                                     std::to_string(request.train_budget_seconds));
+      return sendError(res, 400,
+                       "budget_seconds must be in [0, 86400], got " +
+                           std::to_string(request.train_budget_seconds));
     }
     if (!request.choreography.empty() &&
         std::find(config_.choreographies.begin(), config_.choreographies.end(),
@@ -178,10 +184,15 @@ void HttpApi::routes() {
     for (const NodeInfo& n : ingest_.nodes()) {
       json cams = json::array();
       for (const auto& c : n.cameras) {
-        cams.push_back({{"camera_id", c.camera_id()}, {"kind", c.kind()}, {"width", c.width()},
-                        {"height", c.height()}, {"fps", c.fps()}});
+        cams.push_back({{"camera_id", c.camera_id()},
+                        {"kind", c.kind()},
+                        {"width", c.width()},
+                        {"height", c.height()},
+                        {"fps", c.fps()}});
       }
-      out.push_back({{"node_id", n.node_id}, {"pose_source", n.pose_source}, {"cameras", cams},
+      out.push_back({{"node_id", n.node_id},
+                     {"pose_source", n.pose_source},
+                     {"cameras", cams},
                      {"seconds_since_seen", n.seconds_since_seen}});
     }
     res.set_content(out.dump(), "application/json");
@@ -197,19 +208,23 @@ void HttpApi::routes() {
     res.set_content(out.dump(), "application/json");
   });
 
-  s.Get(R"(/api/jobs/([A-Za-z0-9_.-]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    auto job = jobs_.get(req.matches[1]);
-    if (!job) return sendError(res, 404, "no job '" + std::string(req.matches[1]) + "'");
-    res.set_content(jobJson(*job, publicUrl()).dump(), "application/json");
-  });
+  s.Get(R"(/api/jobs/([A-Za-z0-9_.-]+))",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto job = jobs_.get(req.matches[1]);
+          if (!job) return sendError(res, 404, "no job '" + std::string(req.matches[1]) + "'");
+          res.set_content(jobJson(*job, publicUrl()).dump(), "application/json");
+        });
 
-  s.Get(R"(/api/jobs/([A-Za-z0-9_.-]+)/qr\.svg)", [this](const httplib::Request& req, httplib::Response& res) {
-    auto job = jobs_.get(req.matches[1]);
-    if (!job || job->state != JobState::kDone) return sendError(res, 404, "no finished job '" + std::string(req.matches[1]) + "'");
-    res.set_content(qrSvg(clipUrl(publicUrl(), job->clip_token)), "image/svg+xml");
-  });
+  s.Get(R"(/api/jobs/([A-Za-z0-9_.-]+)/qr\.svg)",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto job = jobs_.get(req.matches[1]);
+          if (!job || job->state != JobState::kDone)
+            return sendError(res, 404, "no finished job '" + std::string(req.matches[1]) + "'");
+          res.set_content(qrSvg(clipUrl(publicUrl(), job->clip_token)), "image/svg+xml");
+        });
 
-  s.Get(R"(/clips/([0-9a-f]{32})\.mp4)", [this](const httplib::Request& req, httplib::Response& res) {
+  s.Get(R"(/clips/([0-9a-f]{32})\.mp4)", [this](const httplib::Request& req,
+                                                httplib::Response& res) {
     auto job = jobs_.byClipToken(req.matches[1]);
     if (!job || job->state != JobState::kDone) return sendError(res, 404, "no such clip");
     std::ifstream in(job->clip_path, std::ios::binary);

@@ -28,8 +28,8 @@ namespace booth {
 
 struct HttpConfig {
   std::string host = "127.0.0.1";
-  int port = 8080;                 // 0 = any free port (see port())
-  std::string public_url;          // base of clip URLs; empty = http://host:port
+  int port = 8080;         // 0 = any free port (see port())
+  std::string public_url;  // base of clip URLs; empty = http://host:port
   double default_capture_seconds = 15;
   std::vector<std::string> choreographies;  // allowed names, for validation and the page
 };

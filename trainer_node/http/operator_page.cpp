@@ -22,6 +22,7 @@ const std::string& operatorPageHtml() {
  .done{background:#1d6b42}.failed{background:#8a2530}.training{background:#6b4f1d}.rendering{background:#2d4f8a}
  .bar{height:6px;background:#333;border-radius:3px;margin-top:5px;width:220px}.bar>div{height:6px;background:#2fbf71;border-radius:3px}
  #msg{color:#f77;min-height:1em}
+ a{color:#7cc4ff}
  .nodes{font-size:13px;color:#aab}
  img.qr{width:120px;height:120px;background:#fff}
  #countdown{font-size:40px;font-weight:700;color:#2fbf71}

@@ -3,8 +3,8 @@
 #include <random>
 #include <set>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "common/wire.h"
 
@@ -25,7 +25,9 @@ std::string newSessionId() {
   return std::string("s") + stamp + "-" + suffix;
 }
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 }  // namespace
 
@@ -37,7 +39,7 @@ struct IngestServer::Node {
 struct IngestServer::OpenSession {
   JobRecord job;
   Clock::time_point started;
-  std::set<std::string> waiting;  // nodes whose manifest is still due
+  std::set<std::string> waiting;                       // nodes whose manifest is still due
   std::map<std::string, Clock::time_point> last_data;  // per node
   std::map<std::pair<std::string, std::string>, std::int64_t> frames;  // (node, camera) -> count
   double capture_seconds = 0, pose_seconds = 0;
@@ -52,9 +54,8 @@ IngestServer::~IngestServer() { stop(); }
 Status IngestServer::start() {
   std::promise<Status> bound;
   auto result = bound.get_future();
-  thread_ = std::jthread([this, p = std::move(bound)](std::stop_token st) mutable {
-    loop(st, std::move(p));
-  });
+  thread_ = std::jthread(
+      [this, p = std::move(bound)](std::stop_token st) mutable { loop(st, std::move(p)); });
   Status status = result.get();
   if (!status.ok()) thread_ = {};
   return status;
@@ -74,8 +75,8 @@ Result<JobRecord> IngestServer::startSession(const SessionRequest& request) {
     std::lock_guard lock(commands_mutex_);
     commands_.push_back([this, request, promise](zmq::socket_t& socket) {
       if (nodes_.empty()) {
-        promise->set_value(fail(
-            "no capture node is connected; start capture_node --trainer " + bound_endpoint_));
+        promise->set_value(
+            fail("no capture node is connected; start capture_node --trainer " + bound_endpoint_));
         return;
       }
       if (!open_.empty()) {
@@ -151,7 +152,7 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
   zmq::socket_t socket(context, zmq::socket_type::router);
   try {
     socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::router_handover, 1);  // a restarted node takes its name back
+    socket.set(zmq::sockopt::router_handover, 1);   // a restarted node takes its name back
     socket.set(zmq::sockopt::router_mandatory, 1);  // sending to a gone node fails, not vanishes
     socket.set(zmq::sockopt::rcvhwm, 0);
     socket.bind(config_.endpoint);
@@ -159,7 +160,8 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
     std::string hint = e.num() == EADDRINUSE ? " (the port is in use: stop the other trainer or "
                                                "choose another with --ingest)"
                                              : " (use --ingest tcp://HOST:PORT)";
-    bound.set_value(fail("cannot bind ingest endpoint " + config_.endpoint + ": " + e.what() + hint));
+    bound.set_value(
+        fail("cannot bind ingest endpoint " + config_.endpoint + ": " + e.what() + hint));
     return;
   }
   bound_endpoint_ = socket.get(zmq::sockopt::last_endpoint);
@@ -233,8 +235,8 @@ void IngestServer::handle(zmq::socket_t& socket, const std::string& peer, const 
       onManifest(socket, peer, env.manifest());
       break;
     default:
-      spdlog::warn("ingest: unexpected message (case {}) from '{}'", static_cast<int>(env.body_case()),
-                   peer);
+      spdlog::warn("ingest: unexpected message (case {}) from '{}'",
+                   static_cast<int>(env.body_case()), peer);
   }
 }
 
@@ -317,7 +319,8 @@ void IngestServer::onManifest(zmq::socket_t& socket, const std::string& peer,
     ack->set_ok(false);
     ack->set_error(verified.error());
     sendEnvelope(socket, reply, peer);
-    failSession(manifest.session_id(), "manifest of node " + peer + " does not match: " + verified.error());
+    failSession(manifest.session_id(),
+                "manifest of node " + peer + " does not match: " + verified.error());
     return;
   }
   ack->set_ok(true);
@@ -325,8 +328,8 @@ void IngestServer::onManifest(zmq::socket_t& socket, const std::string& peer,
   session.waiting.erase(peer);
   session.capture_seconds = std::max(session.capture_seconds, manifest.capture_seconds());
   session.pose_seconds = std::max(session.pose_seconds, manifest.pose_seconds());
-  spdlog::info("session {}: node {} closed its stream ({} camera(s)), pose {}", manifest.session_id(),
-               peer, manifest.cameras_size(), manifest.pose_source());
+  spdlog::info("session {}: node {} closed its stream ({} camera(s)), pose {}",
+               manifest.session_id(), peer, manifest.cameras_size(), manifest.pose_source());
   if (!session.waiting.empty()) return;
 
   JobRecord& job = session.job;
@@ -370,7 +373,8 @@ void IngestServer::checkTimeouts() {
       // While a node is connected it may still be capturing or running pose;
       // the session waits. A node that is gone for session_timeout fails it.
       if (!connected && Clock::now() - last > config_.session_timeout) {
-        expired.emplace_back(id, "capture node " + node + " disconnected before closing the session");
+        expired.emplace_back(id,
+                             "capture node " + node + " disconnected before closing the session");
       }
     }
   }

@@ -30,8 +30,8 @@
 namespace booth {
 
 struct IngestConfig {
-  std::string endpoint = "tcp://127.0.0.1:5555";  // bound here
-  std::chrono::milliseconds node_timeout{5000};    // no Hello for this long: node gone
+  std::string endpoint = "tcp://127.0.0.1:5555";      // bound here
+  std::chrono::milliseconds node_timeout{5000};       // no Hello for this long: node gone
   std::chrono::milliseconds session_timeout{120000};  // no data from a node for this long
   std::string trainer_id = "trainer";
 };
@@ -85,7 +85,7 @@ class IngestServer {
   JobStore& jobs_;
   SessionStore& sessions_;
 
-  std::mutex commands_mutex_;  // guards commands_
+  std::mutex commands_mutex_;                                 // guards commands_
   std::deque<std::function<void(zmq::socket_t&)>> commands_;  // run on the ingest thread
 
   // Ingest thread only.

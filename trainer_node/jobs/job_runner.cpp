@@ -3,8 +3,8 @@
 #include <chrono>
 #include <random>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "trainer_node/train/training_set.h"
 
@@ -113,7 +113,8 @@ Status JobRunner::trainAndRender(JobRecord& job, std::stop_token stop) {
         job.loss_g = p.loss_g;
         job.loss_d = p.loss_d;
         job.loss_l1 = p.loss_l1;
-        job.progress = p.budget_seconds > 0 ? std::min(1.0, p.elapsed_seconds / p.budget_seconds) : 0;
+        job.progress =
+            p.budget_seconds > 0 ? std::min(1.0, p.elapsed_seconds / p.budget_seconds) : 0;
         job.eta_seconds = std::max(0.0, p.budget_seconds - p.elapsed_seconds) + render_estimate;
         job.iterations_per_second = p.elapsed_seconds > 0 ? p.iterations / p.elapsed_seconds : 0;
         if (Clock::now() - last_save > std::chrono::milliseconds(500)) {
@@ -127,8 +128,8 @@ Status JobRunner::trainAndRender(JobRecord& job, std::stop_token stop) {
   job.train_seconds = trained->seconds;
   job.iterations = trained->iterations;
   job.iterations_per_second = trained->iterations_per_second;
-  spdlog::info("job {}: trained {} iterations in {:.1f} s ({:.2f} it/s)", job.id, trained->iterations,
-               trained->seconds, trained->iterations_per_second);
+  spdlog::info("job {}: trained {} iterations in {:.1f} s ({:.2f} it/s)", job.id,
+               trained->iterations, trained->seconds, trained->iterations_per_second);
   const auto checkpoint = sessions_.sessionDir(job.session_id) / "generator.pt";
   if (auto st = model.save(checkpoint.string()); !st.ok()) {
     spdlog::warn("job {}: could not keep the checkpoint: {}", job.id, st.error());
@@ -139,8 +140,8 @@ Status JobRunner::trainAndRender(JobRecord& job, std::stop_token stop) {
   job.choreography = render.choreography;
   job.state = JobState::kRendering;
   job.progress = 0;
-  job.detail = "rendering '" + render.choreography + "' (" + std::to_string(clipFrameCount(render)) +
-               " frames)";
+  job.detail = "rendering '" + render.choreography + "' (" +
+               std::to_string(clipFrameCount(render)) + " frames)";
   save(job);
   std::error_code ec;
   std::filesystem::create_directories(config_.clips_dir, ec);

@@ -24,9 +24,9 @@ struct JobRunnerConfig {
   TrainConfig train;
   RenderConfig render;
   std::string device = "cpu";
-  std::string warm_start;             // checkpoint path; empty = from scratch
-  std::filesystem::path clips_dir;    // where clips are written
-  std::string public_url;             // base of clip URLs, e.g. http://127.0.0.1:8080
+  std::string warm_start;           // checkpoint path; empty = from scratch
+  std::filesystem::path clips_dir;  // where clips are written
+  std::string public_url;           // base of clip URLs, e.g. http://127.0.0.1:8080
 };
 
 class JobRunner {

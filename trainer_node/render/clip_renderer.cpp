@@ -47,13 +47,14 @@ Result<ClipInfo> renderClip(PoseToImageModel& model, const FloorStats& visitor_f
     const Pose mapped = normalizer.apply(reference[i]);
     const cv::Mat stick = renderStickFigure(mapped, cv::Size(res, res));
     auto generated = model.generate(stick, previous);
-    if (!generated.ok()) return fail("generator failed at frame " + std::to_string(i) + ": " + generated.error());
+    if (!generated.ok())
+      return fail("generator failed at frame " + std::to_string(i) + ": " + generated.error());
     previous = generated.value();
 
     cv::Mat canvas(panel, panel * 3, CV_8UC3);
     const cv::Mat pro_frame = renderPerformer(*pro, reference[i], stage_size);
-    cv::resize(pro_frame(pro_crop), canvas(cv::Rect(0, 0, panel, panel)), cv::Size(panel, panel), 0, 0,
-               cv::INTER_AREA);
+    cv::resize(pro_frame(pro_crop), canvas(cv::Rect(0, 0, panel, panel)), cv::Size(panel, panel), 0,
+               0, cv::INTER_AREA);
     cv::resize(stick, canvas(cv::Rect(panel, 0, panel, panel)), cv::Size(panel, panel), 0, 0,
                cv::INTER_NEAREST);
     cv::resize(previous, canvas(cv::Rect(panel * 2, 0, panel, panel)), cv::Size(panel, panel), 0, 0,

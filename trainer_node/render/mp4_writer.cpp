@@ -91,10 +91,12 @@ Status Mp4Writer::open(const std::string& path, int width, int height, double fp
   av_log_set_level(AV_LOG_ERROR);
   const AVCodec* encoder = avcodec_find_encoder_by_name("libx264");
   if (!encoder) encoder = avcodec_find_encoder(AV_CODEC_ID_H264);
-  if (!encoder) return fail("no H.264 encoder in this FFmpeg build (install libavcodec59 with libx264)");
+  if (!encoder)
+    return fail("no H.264 encoder in this FFmpeg build (install libavcodec59 with libx264)");
 
   int rc = avformat_alloc_output_context2(&m.format, nullptr, "mp4", path.c_str());
-  if (rc < 0 || !m.format) return fail("cannot create MP4 container for " + path + ": " + avError(rc));
+  if (rc < 0 || !m.format)
+    return fail("cannot create MP4 container for " + path + ": " + avError(rc));
   m.stream = avformat_new_stream(m.format, nullptr);
   m.codec = avcodec_alloc_context3(encoder);
   m.frame = av_frame_alloc();

@@ -9,8 +9,8 @@
 namespace booth {
 namespace {
 
-constexpr std::array<const char*, 6> kStateNames = {"receiving", "queued",    "training",
-                                                     "rendering", "done",      "failed"};
+constexpr std::array<const char*, 6> kStateNames = {"receiving", "queued", "training",
+                                                    "rendering", "done",   "failed"};
 
 // Columns in one place: name, how to bind, how to read. Adding a field to
 // JobRecord means one line here.
@@ -29,32 +29,62 @@ std::string readText(sqlite3_stmt* s, int i) {
   return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
 }
 
-#define TEXT_COL(f) \
-  Column{#f, "TEXT", [](sqlite3_stmt* s, int i, const JobRecord& j) { bindText(s, i, j.f); }, \
-         [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = readText(s, i); }}
-#define REAL_COL(f) \
-  Column{#f, "REAL", [](sqlite3_stmt* s, int i, const JobRecord& j) { sqlite3_bind_double(s, i, j.f); }, \
-         [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = static_cast<decltype(j.f)>(sqlite3_column_double(s, i)); }}
-#define INT_COL(f) \
-  Column{#f, "INTEGER", [](sqlite3_stmt* s, int i, const JobRecord& j) { sqlite3_bind_int64(s, i, j.f); }, \
-         [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = static_cast<decltype(j.f)>(sqlite3_column_int64(s, i)); }}
+#define TEXT_COL(f)                                                                              \
+  Column {                                                                                       \
+#f, "TEXT",                                                                                  \
+        [](sqlite3_stmt * s, int i,                                                              \
+           const JobRecord& j) { bindText(s, i, j.f); },                                         \
+                                                      [](sqlite3_stmt * s, int i,                \
+                                                         JobRecord& j) { j.f = readText(s, i); } \
+  }
+#define REAL_COL(f)                                                                               \
+  Column {                                                                                        \
+#f, "REAL", [](sqlite3_stmt* s, int i, const JobRecord& j) { sqlite3_bind_double(s, i, j.f); }, \
+         [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = static_cast<decltype(j.f)>(sqlite3_column_double(s, i)); } \
+  }
+#define INT_COL(f)                                                                                  \
+  Column {                                                                                          \
+#f, "INTEGER", [](sqlite3_stmt* s, int i, const JobRecord& j) { sqlite3_bind_int64(s, i, j.f); }, \
+         [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = static_cast<decltype(j.f)>(sqlite3_column_int64(s, i)); } \
+  }
 
 const std::vector<Column>& columns() {
   static const std::vector<Column> cols = {
-      TEXT_COL(id), TEXT_COL(session_id),
-      Column{"state", "TEXT",
-             [](sqlite3_stmt* s, int i, const JobRecord& j) { bindText(s, i, jobStateName(j.state)); },
-             [](sqlite3_stmt* s, int i, JobRecord& j) {
-               j.state = jobStateFromName(readText(s, i)).value_or(JobState::kFailed);
-             }},
-      TEXT_COL(detail), REAL_COL(capture_seconds_requested), REAL_COL(train_budget_seconds),
-      TEXT_COL(choreography), TEXT_COL(nodes_json), REAL_COL(progress), INT_COL(iterations),
-      REAL_COL(loss_g), REAL_COL(loss_d), REAL_COL(loss_l1), REAL_COL(eta_seconds),
-      REAL_COL(iterations_per_second), TEXT_COL(cameras_json), INT_COL(frames_received),
-      REAL_COL(capture_seconds), REAL_COL(pose_seconds), REAL_COL(transfer_seconds),
-      REAL_COL(train_seconds), REAL_COL(render_seconds), TEXT_COL(clip_token),
-      TEXT_COL(clip_path), INT_COL(clip_frames), INT_COL(clip_width), INT_COL(clip_height),
-      INT_COL(clip_bytes), INT_COL(created_ms), INT_COL(updated_ms),
+      TEXT_COL(id),
+      TEXT_COL(session_id),
+      Column{
+          "state", "TEXT",
+          [](sqlite3_stmt* s, int i, const JobRecord& j) { bindText(s, i, jobStateName(j.state)); },
+          [](sqlite3_stmt* s, int i, JobRecord& j) {
+            j.state = jobStateFromName(readText(s, i)).value_or(JobState::kFailed);
+          }},
+      TEXT_COL(detail),
+      REAL_COL(capture_seconds_requested),
+      REAL_COL(train_budget_seconds),
+      TEXT_COL(choreography),
+      TEXT_COL(nodes_json),
+      REAL_COL(progress),
+      INT_COL(iterations),
+      REAL_COL(loss_g),
+      REAL_COL(loss_d),
+      REAL_COL(loss_l1),
+      REAL_COL(eta_seconds),
+      REAL_COL(iterations_per_second),
+      TEXT_COL(cameras_json),
+      INT_COL(frames_received),
+      REAL_COL(capture_seconds),
+      REAL_COL(pose_seconds),
+      REAL_COL(transfer_seconds),
+      REAL_COL(train_seconds),
+      REAL_COL(render_seconds),
+      TEXT_COL(clip_token),
+      TEXT_COL(clip_path),
+      INT_COL(clip_frames),
+      INT_COL(clip_width),
+      INT_COL(clip_height),
+      INT_COL(clip_bytes),
+      INT_COL(created_ms),
+      INT_COL(updated_ms),
   };
   return cols;
 }
@@ -110,7 +140,8 @@ std::int64_t nowMillis() {
 
 Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string why = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -120,11 +151,13 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
   std::unique_ptr<JobStore> store(new JobStore(db));
   std::string schema = "CREATE TABLE IF NOT EXISTS jobs (";
   for (const auto& c : columns()) {
-    schema += std::string(c.name) + " " + c.type + (std::string(c.name) == "id" ? " PRIMARY KEY" : "") + ", ";
+    schema += std::string(c.name) + " " + c.type +
+              (std::string(c.name) == "id" ? " PRIMARY KEY" : "") + ", ";
   }
   schema.resize(schema.size() - 2);
-  schema += "); CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_ms);"
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  schema +=
+      "); CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_ms);"
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   char* err = nullptr;
   if (sqlite3_exec(db, schema.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string why = err ? err : "unknown";
@@ -146,8 +179,10 @@ Status JobStore::insert(const JobRecord& job) {
   JobRecord row = job;
   row.created_ms = row.created_ms ? row.created_ms : nowMillis();
   row.updated_ms = nowMillis();
-  for (int i = 0; i < static_cast<int>(columns().size()); ++i) columns()[i].bind(st.get(), i + 1, row);
-  if (sqlite3_step(st.get()) != SQLITE_DONE) return fail(std::string("insert job: ") + sqlite3_errmsg(db_));
+  for (int i = 0; i < static_cast<int>(columns().size()); ++i)
+    columns()[i].bind(st.get(), i + 1, row);
+  if (sqlite3_step(st.get()) != SQLITE_DONE)
+    return fail(std::string("insert job: ") + sqlite3_errmsg(db_));
   return okStatus();
 }
 
@@ -162,12 +197,14 @@ Status JobStore::update(const JobRecord& job) {
   const int n = static_cast<int>(columns().size());
   for (int i = 0; i < n; ++i) columns()[i].bind(st.get(), i + 1, row);
   bindText(st.get(), n + 1, job.id);
-  if (sqlite3_step(st.get()) != SQLITE_DONE) return fail(std::string("update job: ") + sqlite3_errmsg(db_));
+  if (sqlite3_step(st.get()) != SQLITE_DONE)
+    return fail(std::string("update job: ") + sqlite3_errmsg(db_));
   if (sqlite3_changes(db_) != 1) return fail("update job: no job with id '" + job.id + "'");
   return okStatus();
 }
 
-std::vector<JobRecord> JobStore::query(const std::string& sql_tail, const std::string& arg, int limit) {
+std::vector<JobRecord> JobStore::query(const std::string& sql_tail, const std::string& arg,
+                                       int limit) {
   std::lock_guard lock(mutex_);
   Statement st(db_, "SELECT " + columnList() + " FROM jobs " + sql_tail + " LIMIT ?");
   std::vector<JobRecord> out;
@@ -185,7 +222,9 @@ std::optional<JobRecord> JobStore::queryOne(const std::string& where, const std:
   return rows.front();
 }
 
-std::optional<JobRecord> JobStore::get(const std::string& id) { return queryOne("WHERE id = ?", id); }
+std::optional<JobRecord> JobStore::get(const std::string& id) {
+  return queryOne("WHERE id = ?", id);
+}
 std::optional<JobRecord> JobStore::bySession(const std::string& session_id) {
   return queryOne("WHERE session_id = ?", session_id);
 }
@@ -193,7 +232,9 @@ std::optional<JobRecord> JobStore::byClipToken(const std::string& token) {
   if (token.empty()) return std::nullopt;
   return queryOne("WHERE clip_token = ?", token);
 }
-std::vector<JobRecord> JobStore::list(int limit) { return query("ORDER BY created_ms DESC", "", limit); }
+std::vector<JobRecord> JobStore::list(int limit) {
+  return query("ORDER BY created_ms DESC", "", limit);
+}
 std::optional<JobRecord> JobStore::nextQueued() {
   return queryOne("WHERE state = 'queued' ORDER BY created_ms ASC", "");
 }

@@ -31,7 +31,7 @@ struct JobRecord {
   double capture_seconds_requested = 15;
   double train_budget_seconds = 0;
   std::string choreography;
-  std::string nodes_json = "[]";    // capture nodes asked to capture
+  std::string nodes_json = "[]";  // capture nodes asked to capture
   // Progress of the current state.
   double progress = 0;
   std::int64_t iterations = 0;

@@ -95,7 +95,8 @@ Result<std::vector<v1::FrameRecord>> SessionStore::load(const std::string& sessi
 
 Status SessionStore::verify(const v1::SessionManifest& manifest) {
   for (const auto& cam : manifest.cameras()) {
-    if (!isSafeId(cam.camera_id())) return fail("manifest names unsafe camera id '" + cam.camera_id() + "'");
+    if (!isSafeId(cam.camera_id()))
+      return fail("manifest names unsafe camera id '" + cam.camera_id() + "'");
     auto records = load(manifest.session_id(), manifest.node_id(), cam.camera_id());
     if (!records.ok()) {
       if (cam.frame_count() == 0) continue;

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include <opencv2/core/check.hpp>
 #include <torch/torch.h>
+#include <opencv2/core/check.hpp>
 
 namespace booth {
 namespace {
@@ -65,9 +65,10 @@ class ResidualBlockImpl : public torch::nn::Module {
  public:
   explicit ResidualBlockImpl(std::int64_t channels) {
     body_ = register_module(
-        "body", torch::nn::Sequential(torch::nn::ReflectionPad2d(1), torch::nn::Conv2d(conv(channels, channels, 3)),
-                                      instanceNorm(channels), torch::nn::ReLU(true), torch::nn::ReflectionPad2d(1),
-                                      torch::nn::Conv2d(conv(channels, channels, 3)), instanceNorm(channels)));
+        "body", torch::nn::Sequential(
+                    torch::nn::ReflectionPad2d(1), torch::nn::Conv2d(conv(channels, channels, 3)),
+                    instanceNorm(channels), torch::nn::ReLU(true), torch::nn::ReflectionPad2d(1),
+                    torch::nn::Conv2d(conv(channels, channels, 3)), instanceNorm(channels)));
   }
   torch::Tensor forward(const torch::Tensor& x) { return x + body_->forward(x); }
 
@@ -122,13 +123,17 @@ class DiscriminatorImpl : public torch::nn::Module {
         "model",
         torch::nn::Sequential(
             torch::nn::Conv2d(conv(12, nf, 4).stride(2).padding(1)),
-            torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
+            torch::nn::LeakyReLU(
+                torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
             torch::nn::Conv2d(conv(nf, nf * 2, 4).stride(2).padding(1)), instanceNorm(nf * 2),
-            torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
+            torch::nn::LeakyReLU(
+                torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
             torch::nn::Conv2d(conv(nf * 2, nf * 4, 4).stride(2).padding(1)), instanceNorm(nf * 4),
-            torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
+            torch::nn::LeakyReLU(
+                torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
             torch::nn::Conv2d(conv(nf * 4, nf * 8, 4).stride(1).padding(1)), instanceNorm(nf * 8),
-            torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
+            torch::nn::LeakyReLU(
+                torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope).inplace(true)),
             torch::nn::Conv2d(conv(nf * 8, 1, 4).stride(1).padding(1))));
   }
   torch::Tensor forward(const torch::Tensor& x) { return model_->forward(x); }
@@ -144,12 +149,14 @@ Status validateConfig(const ModelConfig& c) {
     return fail("model config: resolution must be in [" + std::to_string(kMinResolution) + ", " +
                 std::to_string(kMaxResolution) + "], got " + std::to_string(c.resolution));
   if (!inRange(c.ngf, 1, kMaxFilters))
-    return fail("model config: ngf must be in [1, " + std::to_string(kMaxFilters) + "], got " + std::to_string(c.ngf));
+    return fail("model config: ngf must be in [1, " + std::to_string(kMaxFilters) + "], got " +
+                std::to_string(c.ngf));
   if (!inRange(c.ndf, 1, kMaxFilters))
-    return fail("model config: ndf must be in [1, " + std::to_string(kMaxFilters) + "], got " + std::to_string(c.ndf));
+    return fail("model config: ndf must be in [1, " + std::to_string(kMaxFilters) + "], got " +
+                std::to_string(c.ndf));
   if (!inRange(c.downsamples, 0, kMaxDownsamples))
-    return fail("model config: downsamples must be in [0, " + std::to_string(kMaxDownsamples) + "], got " +
-                std::to_string(c.downsamples));
+    return fail("model config: downsamples must be in [0, " + std::to_string(kMaxDownsamples) +
+                "], got " + std::to_string(c.downsamples));
   if (!inRange(c.blocks, 0, kMaxBlocks))
     return fail("model config: blocks must be in [0, " + std::to_string(kMaxBlocks) + "], got " +
                 std::to_string(c.blocks));
@@ -157,29 +164,36 @@ Status validateConfig(const ModelConfig& c) {
   // The bottleneck must be a whole number of pixels, and at least 2 wide for
   // the residual blocks' reflection padding.
   if (c.resolution % factor != 0 || c.resolution / factor < 2)
-    return fail("model config: resolution " + std::to_string(c.resolution) + " must be divisible by 2^downsamples = " +
-                std::to_string(factor) + " and leave at least 2 pixels at the bottleneck");
+    return fail("model config: resolution " + std::to_string(c.resolution) +
+                " must be divisible by 2^downsamples = " + std::to_string(factor) +
+                " and leave at least 2 pixels at the bottleneck");
   return okStatus();
 }
 
 Status validateTrainConfig(const TrainConfig& t) {
   if (!(t.budget_seconds > 0))
-    return fail("train config: budget_seconds must be > 0, got " + std::to_string(t.budget_seconds));
-  if (t.batch_size < 1) return fail("train config: batch_size must be >= 1, got " + std::to_string(t.batch_size));
+    return fail("train config: budget_seconds must be > 0, got " +
+                std::to_string(t.budget_seconds));
+  if (t.batch_size < 1)
+    return fail("train config: batch_size must be >= 1, got " + std::to_string(t.batch_size));
   if (!(t.learning_rate > 0))
     return fail("train config: learning_rate must be > 0, got " + std::to_string(t.learning_rate));
-  if (!(t.lambda_l1 >= 0)) return fail("train config: lambda_l1 must be >= 0, got " + std::to_string(t.lambda_l1));
+  if (!(t.lambda_l1 >= 0))
+    return fail("train config: lambda_l1 must be >= 0, got " + std::to_string(t.lambda_l1));
   if (t.max_iterations < 0)
-    return fail("train config: max_iterations must be >= 0, got " + std::to_string(t.max_iterations));
+    return fail("train config: max_iterations must be >= 0, got " +
+                std::to_string(t.max_iterations));
   return okStatus();
 }
 
 Status checkImage(const cv::Mat& m, int resolution, const std::string& what) {
   if (m.type() != CV_8UC3)
-    return fail(what + " has type " + cv::typeToString(m.type()) + ", expected CV_8UC3 (8-bit BGR)");
+    return fail(what + " has type " + cv::typeToString(m.type()) +
+                ", expected CV_8UC3 (8-bit BGR)");
   if (m.cols != resolution || m.rows != resolution)
-    return fail(what + " is " + std::to_string(m.cols) + "x" + std::to_string(m.rows) + ", expected " +
-                std::to_string(resolution) + "x" + std::to_string(resolution) + " (ModelConfig::resolution)");
+    return fail(what + " is " + std::to_string(m.cols) + "x" + std::to_string(m.rows) +
+                ", expected " + std::to_string(resolution) + "x" + std::to_string(resolution) +
+                " (ModelConfig::resolution)");
   return okStatus();
 }
 
@@ -201,7 +215,9 @@ torch::Tensor stackImages(std::span<const cv::Mat> images, int resolution) {
 }
 
 // uint8 [0, 255] -> float [-1, 1].
-torch::Tensor toUnit(const torch::Tensor& bytes) { return bytes.to(torch::kFloat32).div_(127.5).sub_(1.0); }
+torch::Tensor toUnit(const torch::Tensor& bytes) {
+  return bytes.to(torch::kFloat32).div_(127.5).sub_(1.0);
+}
 
 // float N x 3 x R x R in [-1, 1] -> first image as an 8-bit BGR Mat.
 cv::Mat toMat(const torch::Tensor& image) {
@@ -225,7 +241,8 @@ torch::Tensor configTensor(const ModelConfig& c) {
 }
 
 void setLearningRate(torch::optim::Adam& opt, double lr) {
-  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  for (auto& group : opt.param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
 void setRequiresGrad(torch::nn::Module& module, bool on) {
@@ -242,7 +259,8 @@ double scheduledLearningRate(double base, double elapsed, double budget) {
 }  // namespace
 
 struct PoseToImageModel::Impl {
-  Impl(const ModelConfig& c, torch::Device d) : config(c), device(d), generator(c), discriminator(c) {
+  Impl(const ModelConfig& c, torch::Device d)
+      : config(c), device(d), generator(c), discriminator(c) {
     generator->to(device);
     discriminator->to(device);
   }
@@ -264,14 +282,16 @@ Result<std::unique_ptr<PoseToImageModel>> PoseToImageModel::create(const ModelCo
     torch::Device dev(device);  // throws on a malformed string such as "cuda:x"
     if (dev.is_cuda()) {
       if (!torch::cuda::is_available())
-        return fail("device '" + device + "' requested but no CUDA device is available; use --device cpu");
+        return fail("device '" + device +
+                    "' requested but no CUDA device is available; use --device cpu");
       const auto count = static_cast<int>(torch::cuda::device_count());
       if (dev.has_index() && dev.index() >= count)
         return fail("device '" + device + "' requested but only " + std::to_string(count) +
                     " CUDA device(s) are available");
     }
     torch::manual_seed(kInitSeed);
-    return std::unique_ptr<PoseToImageModel>(new PoseToImageModel(std::make_unique<Impl>(config, dev)));
+    return std::unique_ptr<PoseToImageModel>(
+        new PoseToImageModel(std::make_unique<Impl>(config, dev)));
   } catch (const std::exception& e) {
     return fail("cannot create model on device '" + device + "': " + e.what());
   }
@@ -300,7 +320,9 @@ Status PoseToImageModel::save(const std::string& path) const {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail("cannot save checkpoint '" + path + "': rename from '" + tmp + "' failed: " + ec.message());
+  if (ec)
+    return fail("cannot save checkpoint '" + path + "': rename from '" + tmp +
+                "' failed: " + ec.message());
   return okStatus();
 }
 
@@ -319,8 +341,8 @@ Status PoseToImageModel::load(const std::string& path) {
     const ModelConfig theirs{static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]),
                              static_cast<int>(v[3]), static_cast<int>(v[4])};
     if (!sameConfig(theirs, impl_->config))
-      return fail("cannot load checkpoint '" + path + "': it was made with model config " + describe(theirs) +
-                  " but this model has config " + describe(impl_->config));
+      return fail("cannot load checkpoint '" + path + "': it was made with model config " +
+                  describe(theirs) + " but this model has config " + describe(impl_->config));
     // Load into fresh modules first so that a failure halfway leaves this
     // model's weights untouched.
     Generator g(impl_->config);
@@ -341,20 +363,21 @@ Status PoseToImageModel::load(const std::string& path) {
   }
 }
 
-Result<TrainResult> PoseToImageModel::train(std::span<const cv::Mat> sticks, std::span<const cv::Mat> frames,
-                                            const TrainConfig& config,
-                                            const std::function<void(const TrainProgress&)>& progress,
-                                            std::stop_token stop) {
+Result<TrainResult> PoseToImageModel::train(
+    std::span<const cv::Mat> sticks, std::span<const cv::Mat> frames, const TrainConfig& config,
+    const std::function<void(const TrainProgress&)>& progress, std::stop_token stop) {
   if (auto s = validateTrainConfig(config); !s) return fail(s.error());
   if (sticks.size() != frames.size())
-    return fail("train: sticks and frames must pair up, got " + std::to_string(sticks.size()) + " sticks vs " +
-                std::to_string(frames.size()) + " frames");
+    return fail("train: sticks and frames must pair up, got " + std::to_string(sticks.size()) +
+                " sticks vs " + std::to_string(frames.size()) + " frames");
   if (sticks.size() < 2)
     return fail("train: need at least 2 consecutive frames, got " + std::to_string(sticks.size()));
   const int res = impl_->config.resolution;
   for (std::size_t i = 0; i < sticks.size(); ++i) {
-    if (auto s = checkImage(sticks[i], res, "train: stick " + std::to_string(i)); !s) return fail(s.error());
-    if (auto s = checkImage(frames[i], res, "train: frame " + std::to_string(i)); !s) return fail(s.error());
+    if (auto s = checkImage(sticks[i], res, "train: stick " + std::to_string(i)); !s)
+      return fail(s.error());
+    if (auto s = checkImage(frames[i], res, "train: frame " + std::to_string(i)); !s)
+      return fail(s.error());
   }
 
   try {
@@ -369,8 +392,9 @@ Result<TrainResult> PoseToImageModel::train(std::span<const cv::Mat> sticks, std
     gen->train();
     disc->train();
     auto adam = [&](torch::nn::Module& m) {
-      return torch::optim::Adam(m.parameters(),
-                                torch::optim::AdamOptions(config.learning_rate).betas({kAdamBeta1, kAdamBeta2}));
+      return torch::optim::Adam(
+          m.parameters(),
+          torch::optim::AdamOptions(config.learning_rate).betas({kAdamBeta1, kAdamBeta2}));
     };
     torch::optim::Adam optG = adam(*gen);
     torch::optim::Adam optD = adam(*disc);
@@ -444,7 +468,8 @@ Result<TrainResult> PoseToImageModel::train(std::span<const cv::Mat> sticks, std
       setRequiresGrad(*disc, false);
       const auto dFakeG = disc->forward(fakePair);
       const auto lossL1 = torch::l1_loss(fake, frameCur) + torch::l1_loss(prevFake, framePrev);
-      const auto lossG = torch::mse_loss(dFakeG, torch::ones_like(dFakeG)) + config.lambda_l1 * lossL1;
+      const auto lossG =
+          torch::mse_loss(dFakeG, torch::ones_like(dFakeG)) + config.lambda_l1 * lossL1;
       optG.zero_grad();
       lossG.backward();
       optG.step();
@@ -456,13 +481,16 @@ Result<TrainResult> PoseToImageModel::train(std::span<const cv::Mat> sticks, std
       if (elapsed() - lastReport >= kProgressPeriodSeconds) report();
     }
     setRequiresGrad(*disc, true);
-    if (reportedIterations != p.iterations) report();  // the final state, unless just reported
-    else p.elapsed_seconds = elapsed();
+    if (reportedIterations != p.iterations)
+      report();  // the final state, unless just reported
+    else
+      p.elapsed_seconds = elapsed();
 
     TrainResult result;
     result.iterations = p.iterations;
     result.seconds = p.elapsed_seconds;
-    result.iterations_per_second = result.seconds > 0 ? static_cast<double>(result.iterations) / result.seconds : 0;
+    result.iterations_per_second =
+        result.seconds > 0 ? static_cast<double>(result.iterations) / result.seconds : 0;
     result.last = p;
     return result;
   } catch (const std::exception& e) {
@@ -482,9 +510,9 @@ Result<cv::Mat> PoseToImageModel::generate(const cv::Mat& stick, const cv::Mat& 
     impl_->generator->eval();
     const torch::Device dev = impl_->device;
     const auto stickT = toUnit(stackImages(std::span<const cv::Mat>(&stick, 1), res).to(dev));
-    const auto prevT = previous.empty()
-                           ? torch::zeros_like(stickT)
-                           : toUnit(stackImages(std::span<const cv::Mat>(&previous, 1), res).to(dev));
+    const auto prevT =
+        previous.empty() ? torch::zeros_like(stickT)
+                         : toUnit(stackImages(std::span<const cv::Mat>(&previous, 1), res).to(dev));
     return toMat(impl_->generator->forward(torch::cat({stickT, prevT}, 1)));
   } catch (const std::exception& e) {
     return fail(std::string("generate: ") + e.what());

@@ -32,10 +32,10 @@ struct ModelConfig {
   // 16, not pix2pixHD's 64: on 2 CPU cores it trains 2x faster than 32 and
   // reached a better PSNR within a 120 s budget (24.2 vs 23.9 dB measured
   // on 450 synthetic frames from scratch).
-  int ngf = 16;          // generator filters in the first layer
-  int ndf = 32;          // discriminator filters in the first layer
+  int ngf = 16;  // generator filters in the first layer
+  int ndf = 32;  // discriminator filters in the first layer
   int downsamples = 2;
-  int blocks = 4;        // residual blocks at the bottleneck
+  int blocks = 4;  // residual blocks at the bottleneck
 };
 
 struct TrainConfig {
@@ -47,7 +47,7 @@ struct TrainConfig {
   float learning_rate = 2e-4f;
   float lambda_l1 = 50.f;
   std::uint64_t seed = 1;
-  int max_iterations = 0;       // 0 = no limit other than the budget
+  int max_iterations = 0;  // 0 = no limit other than the budget
 };
 
 struct TrainProgress {

@@ -12,7 +12,8 @@ namespace booth {
 
 Result<TrainingSet> buildTrainingSet(const std::vector<v1::FrameRecord>& records, int resolution) {
   if (records.size() < 2) {
-    return fail("need at least 2 frames to train, the session has " + std::to_string(records.size()));
+    return fail("need at least 2 frames to train, the session has " +
+                std::to_string(records.size()));
   }
   TrainingSet set;
   set.resolution = resolution;
@@ -68,8 +69,8 @@ Result<TrainingSet> buildTrainingSet(const std::vector<v1::FrameRecord>& records
                   std::to_string(h));
     }
     cv::Mat crop;
-    cv::resize(images[i](cv::Rect(x0, y0, side, side)), crop, cv::Size(resolution, resolution), 0, 0,
-               cv::INTER_AREA);
+    cv::resize(images[i](cv::Rect(x0, y0, side, side)), crop, cv::Size(resolution, resolution), 0,
+               0, cv::INTER_AREA);
     const Pose pose = transformPose(source_poses[i], scale, -x0 * scale, -y0 * scale);
     set.frames.push_back(std::move(crop));
     set.sticks.push_back(renderStickFigure(pose, cv::Size(resolution, resolution)));
