@@ -4,7 +4,6 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
-#include <opencv2/imgcodecs.hpp>
 
 namespace booth {
 namespace {
@@ -84,14 +83,7 @@ Result<SessionCapture> captureSession(const std::string& session_id, double seco
     for (const CapturedFrame& frame : cam.frames) {
       cv::Mat image;
       if (needs_pixels) {
-        if (frame.encoding == FrameEncoding::kJpeg) {
-          image = cv::imdecode(cv::Mat(1, static_cast<int>(frame.data.size()), CV_8UC1,
-                                       const_cast<char*>(frame.data.data())),
-                               cv::IMREAD_COLOR);
-        } else {
-          image = cv::Mat(frame.height, frame.width, CV_8UC3, const_cast<char*>(frame.data.data()))
-                      .clone();
-        }
+        image = decodeFrameImage(frame.encoding, frame.width, frame.height, frame.data);
         if (image.empty()) {
           return fail("camera " + cam.camera.camera_id + " frame " +
                       std::to_string(frame.sequence) + ": could not decode the image");

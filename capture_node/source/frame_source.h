@@ -12,12 +12,11 @@
 #include <optional>
 #include <string>
 
+#include "common/frame_image.h"
 #include "common/keypoints.h"
 #include "common/result.h"
 
 namespace booth {
-
-enum class FrameEncoding { kJpeg, kRawBgr };
 
 struct CameraDescription {
   std::string camera_id;  // unique within the node, e.g. "cam0"

@@ -9,13 +9,18 @@
 namespace booth {
 namespace {
 
-TEST(ClipRenderer, WritesEveryFrameOfTheChoreographyInThreePanels) {
+// An untrained generator: rendering does not care what it draws.
+Result<std::unique_ptr<PoseToImageModel>> tinyModel() {
   ModelConfig mc;
   mc.resolution = 32;
   mc.ngf = 4;
   mc.ndf = 4;
   mc.blocks = 1;
-  auto model = PoseToImageModel::create(mc, "cpu");
+  return PoseToImageModel::create(mc, "cpu");
+}
+
+TEST(ClipRenderer, WritesEveryFrameOfTheChoreographyInThreePanels) {
+  auto model = tinyModel();
   ASSERT_TRUE(model.ok()) << model.error();
   FloorStats visitor{20.f, 30.f, 18.f, 26.f, 16.f};
   RenderConfig rc;
@@ -41,13 +46,8 @@ TEST(ClipRenderer, WritesEveryFrameOfTheChoreographyInThreePanels) {
 }
 
 TEST(ClipRenderer, UnknownChoreographyIsAnError) {
-  ModelConfig mc;
-  mc.resolution = 32;
-  mc.ngf = 4;
-  mc.ndf = 4;
-  mc.blocks = 1;
-  auto model = PoseToImageModel::create(mc, "cpu");
-  ASSERT_TRUE(model.ok());
+  auto model = tinyModel();
+  ASSERT_TRUE(model.ok()) << model.error();
   RenderConfig rc;
   rc.choreography = "tango";
   auto clip = renderClip(*model.value(), FloorStats{}, rc, "/tmp/unused.mp4", nullptr);

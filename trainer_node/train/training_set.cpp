@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/frame_image.h"
 #include "common/stick_figure.h"
 #include "common/wire.h"
 
@@ -21,24 +21,16 @@ Result<TrainingSet> buildTrainingSet(const std::vector<v1::FrameRecord>& records
   std::vector<cv::Mat> images;
   for (const auto& rec : records) {
     const auto& f = rec.frame();
-    cv::Mat image;
-    if (f.encoding() == v1::ENCODING_JPEG) {
-      image = cv::imdecode(cv::Mat(1, static_cast<int>(f.data().size()), CV_8UC1,
-                                   const_cast<char*>(f.data().data())),
-                           cv::IMREAD_COLOR);
-    } else if (f.encoding() == v1::ENCODING_RAW_BGR &&
-               f.data().size() == static_cast<size_t>(f.width()) * f.height() * 3) {
-      image = cv::Mat(static_cast<int>(f.height()), static_cast<int>(f.width()), CV_8UC3,
-                      const_cast<char*>(f.data().data()))
-                  .clone();
-    }
+    const cv::Mat image = decodeFrameImage(
+        f.encoding() == v1::ENCODING_JPEG ? FrameEncoding::kJpeg : FrameEncoding::kRawBgr,
+        static_cast<int>(f.width()), static_cast<int>(f.height()), f.data());
     if (image.empty()) {
       return fail("frame " + std::to_string(f.sequence()) + " of camera " + f.camera_id() +
                   " could not be decoded");
     }
     auto pose = poseFromProto(rec.keypoints());
     if (!pose.ok()) return fail("frame " + std::to_string(f.sequence()) + ": " + pose.error());
-    images.push_back(std::move(image));
+    images.push_back(image);
     source_poses.push_back(pose.value());
   }
   const int w = images.front().cols, h = images.front().rows;
