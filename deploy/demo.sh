@@ -7,10 +7,13 @@
 #
 #   deploy/demo.sh [--budget SECONDS] [--seconds SECONDS] [--camera SPEC]
 #                  [--choreography NAME] [--http-port PORT] [--headless]
-#                  [--no-install] [--job-json FILE]
+#                  [--no-install] [--job-json FILE] [--warm-start CHECKPOINT]
+#                  [--pose-model GRAPH]
 #
 # With no camera the synthetic performer is the camera (--camera auto).
 # --headless: stop both nodes once the clip is ready (benchmarks, scripts).
+# --warm-start: fine-tune from a generator checkpoint, e.g. the generator.pt
+# that a previous run left under build/demo-run/data/sessions/<session>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,8 +27,9 @@ HEADLESS=0
 INSTALL=1
 JOB_JSON=""
 POSE_MODEL=""
+WARM_START=""
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --budget) BUDGET=$2; shift 2 ;;
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
     --choreography) CHOREO=$2; shift 2 ;;
     --http-port) HTTP_PORT=$2; shift 2 ;;
     --pose-model) POSE_MODEL=$2; shift 2 ;;
+    --warm-start) WARM_START=$2; shift 2 ;;
     --headless) HEADLESS=1; shift ;;
     --no-install) INSTALL=0; shift ;;
     --job-json) JOB_JSON=$2; shift 2 ;;
@@ -70,8 +75,10 @@ stop_nodes() {
 trap 'stop_nodes; exit 130' INT TERM
 trap 'stop_nodes' EXIT
 
-"$BIN/trainer_node/trainer_node" --data-dir "$RUN_DIR/data" --http-port "$HTTP_PORT" \
-  --ingest 'tcp://127.0.0.1:*' --train-budget "$BUDGET" >"$RUN_DIR/trainer.log" 2>&1 &
+trainer_args=(--data-dir "$RUN_DIR/data" --http-port "$HTTP_PORT" --ingest 'tcp://127.0.0.1:*'
+  --train-budget "$BUDGET")
+[ -n "$WARM_START" ] && trainer_args+=(--warm-start "$WARM_START")
+"$BIN/trainer_node/trainer_node" "${trainer_args[@]}" >"$RUN_DIR/trainer.log" 2>&1 &
 TRAINER_PID=$!
 URL=""; INGEST=""
 for _ in $(seq 1 100); do
