@@ -47,6 +47,7 @@ CaptureNode::~CaptureNode() {
 void CaptureNode::startCapture(const std::string& session_id, double seconds) {
   if (worker_.joinable()) worker_.join();  // the previous capture has finished
   current_session_ = session_id;
+  abandoned_.clear();
   {
     std::lock_guard lock(mutex_);
     capturing_ = true;
@@ -131,9 +132,24 @@ Status CaptureNode::run(std::stop_token stop) {
           startCapture(start.session_id(), start.seconds());
           break;
         }
-        case v1::Envelope::kSessionStop:
+        case v1::Envelope::kSessionStop: {
+          const auto& stop_msg = env.session_stop();
+          if (stop_msg.session_id() != current_session_ || abandoned_ == current_session_) break;
+          spdlog::error("session {}: the trainer stopped it: {}", stop_msg.session_id(),
+                        stop_msg.reason());
+          bool in_flight = streamer.has_value() || manifest.has_value();
+          {
+            std::lock_guard lock(mutex_);
+            in_flight = in_flight || capturing_ || result_.has_value();
+          }
+          if (in_flight) ++sessions_done;  // it ends here, one way or the other
           if (worker_.joinable()) worker_.request_stop();
+          // What is captured but not yet delivered has nowhere to go.
+          if (streamer && streamer->sessionId() == stop_msg.session_id()) streamer.reset();
+          if (manifest && manifest->session_id() == stop_msg.session_id()) manifest.reset();
+          abandoned_ = stop_msg.session_id();
           break;
+        }
         case v1::Envelope::kAck:
           if (streamer) streamer->onAck(env.ack());
           break;
@@ -168,6 +184,10 @@ Status CaptureNode::run(std::stop_token stop) {
     // A finished capture becomes a stream (or an error manifest).
     {
       std::lock_guard lock(mutex_);
+      if (result_ && !abandoned_.empty() && abandoned_ == current_session_) {
+        result_.reset();  // the trainer stopped this session while it was captured
+        abandoned_.clear();
+      }
       if (result_ && !streamer && !manifest) {
         if (result_->ok()) {
           streamer.emplace(std::move(result_->value()), config_.window, config_.resend_after);

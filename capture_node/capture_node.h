@@ -55,6 +55,7 @@ class CaptureNode {
   std::optional<Result<SessionCapture>> result_;
   bool capturing_ = false;
   std::string current_session_;  // control thread only
+  std::string abandoned_;        // control thread only: stopped by the trainer mid-capture
   std::jthread worker_;          // the capture of the current session
 };
 

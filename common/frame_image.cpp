@@ -9,7 +9,8 @@ cv::Mat decodeFrameImage(FrameEncoding encoding, int width, int height, std::str
   // cv::Mat wraps without copying; imdecode and clone() only read it.
   auto* data = const_cast<char*>(bytes.data());
   if (encoding == FrameEncoding::kJpeg) {
-    return cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, data), cv::IMREAD_COLOR);
+    return cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, data),
+                        cv::IMREAD_COLOR);
   }
   if (width <= 0 || height <= 0 ||
       bytes.size() != static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3) {

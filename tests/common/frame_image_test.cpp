@@ -12,8 +12,9 @@ TEST(FrameImage, DecodesJpeg) {
   cv::Mat img(24, 40, CV_8UC3, cv::Scalar(10, 200, 30));
   std::vector<uchar> jpeg;
   ASSERT_TRUE(cv::imencode(".jpg", img, jpeg));
-  const cv::Mat out = decodeFrameImage(FrameEncoding::kJpeg, 0, 0,
-                                       std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+  const cv::Mat out =
+      decodeFrameImage(FrameEncoding::kJpeg, 0, 0,
+                       std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
   ASSERT_EQ(out.size(), cv::Size(40, 24));
   EXPECT_NEAR(out.at<cv::Vec3b>(12, 20)[1], 200, 4);
 }

@@ -36,10 +36,13 @@ class NodesTest : public ::testing::Test {
   }
   std::string log(const std::string& name) const { return (dir_ / name).string(); }
 
-  std::unique_ptr<ChildProcess> startTrainer(std::vector<std::string> extra = {}) {
+  // ingest: the endpoint to bind; by default any free port. Each trainer of
+  // a test needs its own log, or one could read the other's start-up lines.
+  std::unique_ptr<ChildProcess> startTrainer(const std::string& ingest = "tcp://127.0.0.1:*",
+                                             const std::string& log_name = "trainer.log") {
     std::vector<std::string> args = {"--data-dir",     (dir_ / "data").string(),
                                      "--http-port",    "0",
-                                     "--ingest",       "tcp://127.0.0.1:*",
+                                     "--ingest",       ingest,
                                      "--fsync",        "false",
                                      "--train-budget", "6",
                                      "--resolution",   "64",
@@ -49,8 +52,7 @@ class NodesTest : public ::testing::Test {
                                      "--clip-seconds", "2",
                                      "--clip-fps",     "10",
                                      "--panel-size",   "64"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<ChildProcess>(BOOTH_TRAINER_BIN, args, log("trainer.log"));
+    return std::make_unique<ChildProcess>(BOOTH_TRAINER_BIN, args, log(log_name));
   }
   fs::path dir_;
 };
@@ -202,6 +204,64 @@ TEST_F(NodesTest, BothBinariesAnswerHelp) {
     EXPECT_EQ(p.wait(10s), std::optional<int>(0));
     EXPECT_NE(p.output().find("--config"), std::string::npos) << p.output();
   }
+}
+
+}  // namespace
+}  // namespace booth
+
+namespace booth {
+namespace {
+
+// A trainer that dies mid-session and comes back on the same endpoint: the
+// session it lost is stopped on the node (no endless resending), the node
+// reconnects by itself, and the next session completes.
+TEST_F(NodesTest, NodeRecoversWhenTheTrainerRestartsMidSession) {
+  auto trainer = startTrainer();
+  auto url = trainer->waitForLine("HTTP_URL=", 30s);
+  auto ingest = trainer->waitForLine("INGEST_ENDPOINT=", 5s);
+  ASSERT_TRUE(url && ingest) << trainer->output();
+  ChildProcess capture(BOOTH_CAPTURE_BIN,
+                       {"--trainer", *ingest, "--camera", "synthetic", "--width", "160", "--height",
+                        "120", "--fps", "10", "--resend-ms", "200"},
+                       log("capture.log"));
+  {
+    httplib::Client http(*url);
+    ASSERT_TRUE(pollJson(
+        http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s));
+    auto started = http.Post("/api/sessions", R"({"seconds": 2})", "application/json");
+    ASSERT_TRUE(started && started->status == 201);
+  }
+  std::this_thread::sleep_for(1s);  // mid-capture
+  trainer->signal(SIGKILL);
+  trainer->wait(10s);
+
+  auto again = startTrainer(*ingest, "trainer-restarted.log");
+  auto url2 = again->waitForLine("HTTP_URL=", 30s);
+  ASSERT_TRUE(url2) << again->output();
+  httplib::Client http(*url2);
+  ASSERT_TRUE(pollJson(
+      http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s))
+      << capture.output();
+  // The lost session is failed (interrupted) and the node stops sending it.
+  auto stopped = [&] {
+    return capture.output().find("the trainer stopped it") != std::string::npos;
+  };
+  for (int i = 0; i < 100 && !stopped(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(stopped()) << capture.output();
+
+  auto started = http.Post("/api/sessions", R"({"seconds": 1})", "application/json");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 201) << started->body;
+  const std::string id = json::parse(started->body)["id"];
+  auto done = pollJson(
+      http, "/api/jobs/" + id,
+      [](const json& j) { return j["state"] == "done" || j["state"] == "failed"; }, 120s);
+  ASSERT_TRUE(done) << again->output() << capture.output();
+  EXPECT_EQ((*done)["state"], "done") << done->dump(2);
+  capture.signal(SIGINT);
+  again->signal(SIGINT);
+  EXPECT_EQ(capture.wait(15s), std::optional<int>(0)) << capture.output();
+  EXPECT_EQ(again->wait(15s), std::optional<int>(0)) << again->output();
 }
 
 }  // namespace

@@ -189,7 +189,7 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
     }
     runCommands(socket);
     if (since(last_check) > 0.5) {
-      checkTimeouts();
+      checkTimeouts(socket);
       for (auto& [id, session] : open_) publish(*session, false);
       last_check = Clock::now();
     }
@@ -260,6 +260,14 @@ void IngestServer::onRecord(zmq::socket_t& socket, const std::string& peer,
       ack->clear_error();
     }
     sendEnvelope(socket, reply, peer);
+    if (!ack->ok()) {
+      // Nothing will ever accept these frames: tell the node to stop
+      // resending them.
+      v1::Envelope stop;
+      stop.mutable_session_stop()->set_session_id(f.session_id());
+      stop.mutable_session_stop()->set_reason(ack->error() + " on the trainer (failed or unknown)");
+      sendEnvelope(socket, stop, peer);
+    }
     return;
   }
   auto written = sessions_.write(peer, record);
@@ -311,7 +319,7 @@ void IngestServer::onManifest(zmq::socket_t& socket, const std::string& peer,
   if (!manifest.error().empty()) {
     ack->set_ok(true);
     sendEnvelope(socket, reply, peer);
-    failSession(manifest.session_id(), "capture node " + peer + ": " + manifest.error());
+    failSession(socket, manifest.session_id(), "capture node " + peer + ": " + manifest.error());
     return;
   }
   Status verified = sessions_.verify(manifest);
@@ -319,7 +327,7 @@ void IngestServer::onManifest(zmq::socket_t& socket, const std::string& peer,
     ack->set_ok(false);
     ack->set_error(verified.error());
     sendEnvelope(socket, reply, peer);
-    failSession(manifest.session_id(),
+    failSession(socket, manifest.session_id(),
                 "manifest of node " + peer + " does not match: " + verified.error());
     return;
   }
@@ -345,9 +353,15 @@ void IngestServer::onManifest(zmq::socket_t& socket, const std::string& peer,
   open_.erase(it);
 }
 
-void IngestServer::failSession(const std::string& session_id, const std::string& reason) {
+void IngestServer::failSession(zmq::socket_t& socket, const std::string& session_id,
+                               const std::string& reason) {
   auto it = open_.find(session_id);
   if (it == open_.end()) return;
+  // Nodes still capturing or streaming this session can stop now.
+  v1::Envelope stop;
+  stop.mutable_session_stop()->set_session_id(session_id);
+  stop.mutable_session_stop()->set_reason(reason);
+  for (const std::string& node : it->second->waiting) sendEnvelope(socket, stop, node);
   JobRecord& job = it->second->job;
   job.state = JobState::kFailed;
   job.detail = reason;
@@ -356,7 +370,7 @@ void IngestServer::failSession(const std::string& session_id, const std::string&
   open_.erase(it);
 }
 
-void IngestServer::checkTimeouts() {
+void IngestServer::checkTimeouts(zmq::socket_t& socket) {
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     if (Clock::now() - it->second->last_seen > config_.node_timeout) {
       spdlog::warn("capture node '{}' went silent; removed", it->first);
@@ -378,7 +392,7 @@ void IngestServer::checkTimeouts() {
       }
     }
   }
-  for (const auto& [id, reason] : expired) failSession(id, reason);
+  for (const auto& [id, reason] : expired) failSession(socket, id, reason);
 }
 
 }  // namespace booth

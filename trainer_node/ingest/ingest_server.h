@@ -76,8 +76,9 @@ class IngestServer {
   void onManifest(zmq::socket_t& socket, const std::string& peer,
                   const v1::SessionManifest& manifest);
   void runCommands(zmq::socket_t& socket);
-  void checkTimeouts();
-  void failSession(const std::string& session_id, const std::string& reason);
+  void checkTimeouts(zmq::socket_t& socket);
+  // Marks the job failed and tells the session's waiting nodes to stop.
+  void failSession(zmq::socket_t& socket, const std::string& session_id, const std::string& reason);
   void publish(OpenSession& session, bool force);
 
   IngestConfig config_;
