@@ -4,7 +4,7 @@
 #include <zmq.hpp>
 
 #include "capture_node/stream/session_streamer.h"
-#include "common/wire.h"
+#include "common/transport/wire.h"
 
 namespace booth {
 namespace {

@@ -1,6 +1,6 @@
 #include "capture_node/capture_options.h"
 
-#include "common/command_line.h"
+#include "common/app/command_line.h"
 
 namespace booth {
 namespace po = boost::program_options;

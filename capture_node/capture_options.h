@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "capture_node/capture_node.h"
-#include "common/result.h"
+#include "common/core/result.h"
 
 namespace booth {
 

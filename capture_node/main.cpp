@@ -8,8 +8,8 @@
 #include "capture_node/capture_node.h"
 #include "capture_node/capture_options.h"
 #include "capture_node/node_setup.h"
-#include "common/command_line.h"
-#include "common/log.h"
+#include "common/app/command_line.h"
+#include "common/app/log.h"
 
 int main(int argc, char** argv) {
   using namespace booth;

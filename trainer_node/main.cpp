@@ -4,8 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/command_line.h"
-#include "common/log.h"
+#include "common/app/command_line.h"
+#include "common/app/log.h"
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/jobs/job_runner.h"

@@ -1,9 +1,9 @@
 #include "trainer_node/trainer_options.h"
 
-#include "common/command_line.h"
+#include "common/app/command_line.h"
 
-#include "common/choreography.h"
-#include "common/synthetic_performer.h"
+#include "common/synthetic/choreography.h"
+#include "common/synthetic/synthetic_performer.h"
 
 namespace booth {
 namespace po = boost::program_options;

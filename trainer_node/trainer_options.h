@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "common/result.h"
+#include "common/core/result.h"
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/jobs/job_runner.h"

@@ -20,7 +20,7 @@
 #include <opencv2/dnn/dnn.hpp>
 
 #include "capture_node/pose/pose_estimator.h"
-#include "common/result.h"
+#include "common/core/result.h"
 
 namespace booth {
 

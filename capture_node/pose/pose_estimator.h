@@ -11,8 +11,8 @@
 #include <opencv2/core.hpp>
 
 #include "capture_node/source/frame_source.h"
-#include "common/keypoints.h"
-#include "common/result.h"
+#include "common/core/keypoints.h"
+#include "common/core/result.h"
 
 namespace booth {
 

@@ -12,9 +12,9 @@
 #include <optional>
 #include <string>
 
-#include "common/frame_image.h"
-#include "common/keypoints.h"
-#include "common/result.h"
+#include "common/image/frame_image.h"
+#include "common/core/keypoints.h"
+#include "common/core/result.h"
 
 namespace booth {
 

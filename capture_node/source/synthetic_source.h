@@ -9,8 +9,8 @@
 #include <string>
 
 #include "capture_node/source/frame_source.h"
-#include "common/choreography.h"
-#include "common/synthetic_performer.h"
+#include "common/synthetic/choreography.h"
+#include "common/synthetic/synthetic_performer.h"
 
 namespace booth {
 

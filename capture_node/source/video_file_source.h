@@ -24,7 +24,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "capture_node/source/frame_source.h"
-#include "common/result.h"
+#include "common/core/result.h"
 
 namespace booth {
 

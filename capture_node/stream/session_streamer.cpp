@@ -1,7 +1,7 @@
 #include "capture_node/stream/session_streamer.h"
 
-#include "common/checksum.h"
-#include "common/wire.h"
+#include "common/core/checksum.h"
+#include "common/transport/wire.h"
 
 namespace booth {
 

@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "capture_node/source/frame_source.h"
-#include "capture_node/v4l2/mapped_buffer.h"
+#include "common/os/mapped_buffer.h"
 #include "capture_node/v4l2/sequence_tracker.h"
-#include "capture_node/v4l2/unique_fd.h"
-#include "common/result.h"
+#include "common/os/unique_fd.h"
+#include "common/core/result.h"
 
 namespace booth {
 

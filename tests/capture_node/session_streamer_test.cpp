@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "capture_node/stream/session_streamer.h"
-#include "common/checksum.h"
+#include "common/core/checksum.h"
 
 namespace booth {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "common/frame_image.h"
+#include "common/image/frame_image.h"
 
 namespace booth {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/keypoints.h"
+#include "common/core/keypoints.h"
 
 #include <gtest/gtest.h>
 

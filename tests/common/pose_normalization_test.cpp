@@ -1,12 +1,12 @@
-#include "common/pose_normalization.h"
+#include "common/pose/pose_normalization.h"
 
 #include <cmath>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "common/choreography.h"
-#include "common/synthetic_performer.h"
+#include "common/synthetic/choreography.h"
+#include "common/synthetic/synthetic_performer.h"
 
 namespace booth {
 namespace {

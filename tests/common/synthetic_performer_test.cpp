@@ -1,4 +1,4 @@
-#include "common/synthetic_performer.h"
+#include "common/synthetic/synthetic_performer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
-#include "common/choreography.h"
+#include "common/synthetic/choreography.h"
 
 namespace booth {
 namespace {

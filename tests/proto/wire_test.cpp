@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "booth.pb.h"
-#include "common/wire.h"
+#include "common/transport/wire.h"
 
 namespace booth {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "common/checksum.h"
+#include "common/core/checksum.h"
 #include "trainer_node/store/session_store.h"
 
 namespace booth {
@@ -37,8 +37,8 @@ TEST_F(SessionStoreTest, WritesThenLoadsInSequenceOrder) {
   auto loaded = store.load("s1", "node", "cam0");
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   ASSERT_EQ(loaded->size(), 3u);
-  EXPECT_EQ((*loaded)[0].frame().data(), "d0");
-  EXPECT_EQ((*loaded)[2].frame().sequence(), 2u);
+  EXPECT_EQ((*loaded)[0].data, "d0");
+  EXPECT_EQ((*loaded)[2].sequence, 2u);
 }
 
 TEST_F(SessionStoreTest, ResendIsDeduplicated) {

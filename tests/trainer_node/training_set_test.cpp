@@ -3,28 +3,27 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "common/choreography.h"
-#include "common/synthetic_performer.h"
-#include "common/wire.h"
+#include "common/synthetic/choreography.h"
+#include "common/synthetic/synthetic_performer.h"
 #include "trainer_node/train/training_set.h"
 
 namespace booth {
 namespace {
 
-std::vector<v1::FrameRecord> syntheticSession(int frames, bool with_pose = true) {
+std::vector<StoredFrame> syntheticSession(int frames, bool with_pose = true) {
   const PerformerLook& look = builtinPerformers()[0];
   Choreography dance(*findChoreography("warmup"), look.body, Stage{cv::Size(640, 480)}, 1);
-  std::vector<v1::FrameRecord> out;
+  std::vector<StoredFrame> out;
   for (int i = 0; i < frames; ++i) {
     const Pose pose = dance.poseAt(i / 30.0);
     std::vector<uchar> jpeg;
     cv::imencode(".jpg", renderPerformer(look, pose, cv::Size(640, 480)), jpeg);
-    v1::FrameRecord r;
-    r.mutable_frame()->set_sequence(i);
-    r.mutable_frame()->set_encoding(v1::ENCODING_JPEG);
-    r.mutable_frame()->set_data(std::string(jpeg.begin(), jpeg.end()));
-    poseToProto(with_pose ? pose : Pose{}, v1::POSE_SOURCE_GROUND_TRUTH, r.mutable_keypoints());
-    out.push_back(r);
+    StoredFrame f;
+    f.sequence = static_cast<std::uint64_t>(i);
+    f.encoding = FrameEncoding::kJpeg;
+    f.data = std::string(jpeg.begin(), jpeg.end());
+    if (with_pose) f.pose = pose;
+    out.push_back(f);
   }
   return out;
 }
@@ -71,15 +70,31 @@ TEST(TrainingSet, FewerThanTwoFramesIsAnError) {
   EXPECT_NE(set.error().find("at least 2"), std::string::npos) << set.error();
 }
 
+TEST(TrainingSet, FramesWithoutAPoseAreLeftOut) {
+  auto frames = syntheticSession(4);
+  frames[2].pose.reset();
+  auto set = buildTrainingSet(frames, 64);
+  ASSERT_TRUE(set.ok()) << set.error();
+  EXPECT_EQ(set->frames.size(), 3u);
+  auto none = buildTrainingSet(syntheticSession(3, /*with_pose=*/false), 64);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().find("0 of 3"), std::string::npos) << none.error();
+}
+
 TEST(TrainingSet, NoVisibleBodyIsAnError) {
-  auto set = buildTrainingSet(syntheticSession(3, /*with_pose=*/false), 64);
+  auto frames = syntheticSession(3);
+  for (StoredFrame& f : frames) {
+    (*f.pose)[Coco17::kLeftAnkle].confidence = 0;
+    (*f.pose)[Coco17::kRightAnkle].confidence = 0;
+  }
+  auto set = buildTrainingSet(frames, 64);
   ASSERT_FALSE(set.ok());
   EXPECT_NE(set.error().find("ankles and head"), std::string::npos) << set.error();
 }
 
 TEST(TrainingSet, UndecodableFrameNamesIt) {
   auto records = syntheticSession(3);
-  records[1].mutable_frame()->set_data("not a jpeg");
+  records[1].data = "not a jpeg";
   auto set = buildTrainingSet(records, 64);
   ASSERT_FALSE(set.ok());
   EXPECT_NE(set.error().find("frame 1"), std::string::npos) << set.error();

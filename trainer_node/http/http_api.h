@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "common/result.h"
+#include "common/core/result.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/store/job_store.h"
 

@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include "common/wire.h"
+#include "common/transport/wire.h"
 
 namespace booth {
 namespace {

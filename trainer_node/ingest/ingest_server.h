@@ -23,7 +23,7 @@
 #include <zmq.hpp>
 
 #include "booth.pb.h"
-#include "common/result.h"
+#include "common/core/result.h"
 #include "trainer_node/store/job_store.h"
 #include "trainer_node/store/session_store.h"
 

@@ -5,9 +5,9 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "common/choreography.h"
-#include "common/stick_figure.h"
-#include "common/synthetic_performer.h"
+#include "common/synthetic/choreography.h"
+#include "common/pose/stick_figure.h"
+#include "common/synthetic/synthetic_performer.h"
 #include "trainer_node/render/mp4_writer.h"
 
 namespace booth {

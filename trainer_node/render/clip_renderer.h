@@ -9,8 +9,8 @@
 #include <functional>
 #include <string>
 
-#include "common/pose_normalization.h"
-#include "common/result.h"
+#include "common/pose/pose_normalization.h"
+#include "common/core/result.h"
 #include "trainer_node/train/pose_to_image_model.h"
 
 namespace booth {

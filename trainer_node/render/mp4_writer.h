@@ -11,7 +11,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "common/result.h"
+#include "common/core/result.h"
 
 namespace booth {
 

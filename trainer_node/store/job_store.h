@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "common/result.h"
+#include "common/core/result.h"
 
 struct sqlite3;
 

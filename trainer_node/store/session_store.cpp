@@ -8,7 +8,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "common/checksum.h"
+#include "common/core/checksum.h"
+#include "common/transport/wire.h"
 
 namespace booth {
 namespace fs = std::filesystem;
@@ -72,24 +73,34 @@ Result<bool> SessionStore::write(const std::string& node_id, const v1::FrameReco
   return true;
 }
 
-Result<std::vector<v1::FrameRecord>> SessionStore::load(const std::string& session_id,
+Result<std::vector<StoredFrame>> SessionStore::load(const std::string& session_id,
                                                         const std::string& node_id,
                                                         const std::string& camera_id) const {
   const fs::path dir = cameraDir(session_id, node_id, camera_id);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return fail("no frames stored under " + dir.string());
-  std::vector<v1::FrameRecord> records;
+  std::vector<StoredFrame> records;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().extension() != ".rec") continue;
     std::ifstream in(entry.path(), std::ios::binary);
     v1::FrameRecord rec;
     if (!in || !rec.ParseFromIstream(&in)) return fail("corrupt record " + entry.path().string());
-    records.push_back(std::move(rec));
+    StoredFrame f;
+    f.sequence = rec.frame().sequence();
+    f.capture_time_us = rec.frame().capture_time_us();
+    f.encoding = rec.frame().encoding() == v1::ENCODING_RAW_BGR ? FrameEncoding::kRawBgr
+                                                                 : FrameEncoding::kJpeg;
+    f.width = static_cast<int>(rec.frame().width());
+    f.height = static_cast<int>(rec.frame().height());
+    f.data = std::move(*rec.mutable_frame()->mutable_data());
+    if (auto pose = poseFromProto(rec.keypoints()); pose.ok() && pose->validCount() > 0) {
+      f.pose = pose.value();
+    }
+    records.push_back(std::move(f));
   }
   if (ec) return fail("cannot list " + dir.string() + ": " + ec.message());
-  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
-    return a.frame().sequence() < b.frame().sequence();
-  });
+  std::sort(records.begin(), records.end(),
+            [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
   return records;
 }
 
@@ -103,7 +114,7 @@ Status SessionStore::verify(const v1::SessionManifest& manifest) {
       return fail(records.error());
     }
     std::uint64_t sum = 0;
-    for (const auto& r : records.value()) sum += fnv1a64(r.frame().data());
+    for (const auto& r : records.value()) sum += fnv1a64(r.data);
     if (records->size() != cam.frame_count()) {
       return fail("camera " + cam.camera_id() + ": manifest says " +
                   std::to_string(cam.frame_count()) + " frames, stored " +

@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "booth.pb.h"
-#include "common/result.h"
+#include "common/core/result.h"
+#include "trainer_node/store/stored_frame.h"
 
 namespace booth {
 
@@ -31,8 +32,8 @@ class SessionStore {
   Result<bool> write(const std::string& node_id, const v1::FrameRecord& record);
   // Checks every camera of the manifest: frame count and checksum sum.
   Status verify(const v1::SessionManifest& manifest);
-  // Every record of one camera, in sequence order.
-  Result<std::vector<v1::FrameRecord>> load(const std::string& session_id,
+  // Every frame of one camera with its pose, in sequence order.
+  Result<std::vector<StoredFrame>> load(const std::string& session_id,
                                             const std::string& node_id,
                                             const std::string& camera_id) const;
   std::filesystem::path sessionDir(const std::string& session_id) const;

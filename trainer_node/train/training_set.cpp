@@ -4,34 +4,28 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "common/frame_image.h"
-#include "common/stick_figure.h"
-#include "common/wire.h"
+#include "common/image/frame_image.h"
+#include "common/pose/stick_figure.h"
 
 namespace booth {
 
-Result<TrainingSet> buildTrainingSet(const std::vector<v1::FrameRecord>& records, int resolution) {
-  if (records.size() < 2) {
-    return fail("need at least 2 frames to train, the session has " +
-                std::to_string(records.size()));
-  }
+Result<TrainingSet> buildTrainingSet(const std::vector<StoredFrame>& frames, int resolution) {
   TrainingSet set;
   set.resolution = resolution;
   std::vector<Pose> source_poses;
   std::vector<cv::Mat> images;
-  for (const auto& rec : records) {
-    const auto& f = rec.frame();
-    const cv::Mat image = decodeFrameImage(
-        f.encoding() == v1::ENCODING_JPEG ? FrameEncoding::kJpeg : FrameEncoding::kRawBgr,
-        static_cast<int>(f.width()), static_cast<int>(f.height()), f.data());
+  for (const StoredFrame& f : frames) {
+    if (!f.pose) continue;
+    const cv::Mat image = decodeFrameImage(f.encoding, f.width, f.height, f.data);
     if (image.empty()) {
-      return fail("frame " + std::to_string(f.sequence()) + " of camera " + f.camera_id() +
-                  " could not be decoded");
+      return fail("frame " + std::to_string(f.sequence) + " could not be decoded");
     }
-    auto pose = poseFromProto(rec.keypoints());
-    if (!pose.ok()) return fail("frame " + std::to_string(f.sequence()) + ": " + pose.error());
     images.push_back(image);
-    source_poses.push_back(pose.value());
+    source_poses.push_back(*f.pose);
+  }
+  if (images.size() < 2) {
+    return fail("need at least 2 frames with a pose to train, the session has " +
+                std::to_string(images.size()) + " of " + std::to_string(frames.size()));
   }
   const int w = images.front().cols, h = images.front().rows;
   set.source_width = w;

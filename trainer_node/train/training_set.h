@@ -9,10 +9,10 @@
 
 #include <opencv2/core.hpp>
 
-#include "booth.pb.h"
-#include "common/keypoints.h"
-#include "common/pose_normalization.h"
-#include "common/result.h"
+#include "common/core/keypoints.h"
+#include "common/pose/pose_normalization.h"
+#include "common/core/result.h"
+#include "trainer_node/store/stored_frame.h"
 
 namespace booth {
 
@@ -25,8 +25,10 @@ struct TrainingSet {
   int source_width = 0, source_height = 0;
 };
 
-// Fails when there are fewer than 2 decodable frames or no frame has a
-// usable pose (ankles and head), naming how many were usable.
-Result<TrainingSet> buildTrainingSet(const std::vector<v1::FrameRecord>& records, int resolution);
+// Frames without a pose are left out (the model learns from (pose, image)
+// pairs only). Fails when fewer than 2 frames with a pose remain, when a
+// frame does not decode or changes size, or when no frame has a usable pose
+// (ankles and head), naming how many were usable.
+Result<TrainingSet> buildTrainingSet(const std::vector<StoredFrame>& frames, int resolution);
 
 }  // namespace booth

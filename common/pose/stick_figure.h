@@ -9,7 +9,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "common/keypoints.h"
+#include "common/core/keypoints.h"
 
 namespace booth {
 

@@ -1,4 +1,4 @@
-#include "capture_node/v4l2/unique_fd.h"
+#include "common/os/unique_fd.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "capture_node/v4l2/mapped_buffer.h"
+#include "common/os/mapped_buffer.h"
 
 namespace booth {
 namespace {

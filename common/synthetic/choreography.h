@@ -12,8 +12,8 @@
 
 #include <opencv2/core.hpp>
 
-#include "common/body.h"
-#include "common/keypoints.h"
+#include "common/core/body.h"
+#include "common/core/keypoints.h"
 
 namespace booth {
 

@@ -1,4 +1,4 @@
-#include "common/log.h"
+#include "common/app/log.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>

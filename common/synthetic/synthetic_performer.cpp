@@ -1,4 +1,4 @@
-#include "common/synthetic_performer.h"
+#include "common/synthetic/synthetic_performer.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "common/command_line.h"
+#include "common/app/command_line.h"
 
 #include <pthread.h>
 #include <unistd.h>

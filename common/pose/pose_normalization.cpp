@@ -1,4 +1,4 @@
-#include "common/pose_normalization.h"
+#include "common/pose/pose_normalization.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,8 +9,8 @@
 #include <zmq.hpp>
 
 #include "booth.pb.h"
-#include "common/keypoints.h"
-#include "common/result.h"
+#include "common/core/keypoints.h"
+#include "common/core/result.h"
 
 namespace booth {
 

@@ -1,4 +1,4 @@
-#include "common/frame_image.h"
+#include "common/image/frame_image.h"
 
 #include <opencv2/imgcodecs.hpp>
 

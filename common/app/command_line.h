@@ -7,7 +7,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "common/result.h"
+#include "common/core/result.h"
 
 namespace booth {
 

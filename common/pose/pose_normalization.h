@@ -12,7 +12,7 @@
 #include <optional>
 #include <span>
 
-#include "common/keypoints.h"
+#include "common/core/keypoints.h"
 
 namespace booth {
 

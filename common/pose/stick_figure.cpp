@@ -1,4 +1,4 @@
-#include "common/stick_figure.h"
+#include "common/pose/stick_figure.h"
 
 #include <algorithm>
 #include <array>

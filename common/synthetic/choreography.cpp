@@ -1,4 +1,4 @@
-#include "common/choreography.h"
+#include "common/synthetic/choreography.h"
 
 #include <algorithm>
 #include <cmath>
