@@ -184,11 +184,17 @@ void HttpApi::routes() {
     for (const NodeInfo& n : ingest_.nodes()) {
       json cams = json::array();
       for (const auto& c : n.cameras) {
-        cams.push_back({{"camera_id", c.camera_id()},
-                        {"kind", c.kind()},
-                        {"width", c.width()},
-                        {"height", c.height()},
-                        {"fps", c.fps()}});
+        cams.push_back({{"camera_id", c.camera_id},
+                        {"kind", c.kind},
+                        {"pixel_format", c.pixel_format},
+                        {"state", c.state},
+                        {"width", c.width},
+                        {"height", c.height},
+                        {"fps", c.fps},
+                        {"measured_fps", c.measured_fps},
+                        {"frames", c.frames},
+                        {"dropped", c.dropped},
+                        {"error_frames", c.error_frames}});
       }
       out.push_back({{"node_id", n.node_id},
                      {"pose_source", n.pose_source},

@@ -220,7 +220,16 @@ void IngestServer::handle(zmq::socket_t& socket, const std::string& peer, const 
                      hello.cameras_size(), hello.pose_source());
       }
       node->info.node_id = peer;
-      node->info.cameras.assign(hello.cameras().begin(), hello.cameras().end());
+      node->info.cameras.clear();
+      for (const auto& c : hello.cameras()) {
+        CameraStatus cam;
+        cam.camera_id = c.camera_id();
+        cam.kind = c.kind();
+        cam.width = static_cast<int>(c.width());
+        cam.height = static_cast<int>(c.height());
+        cam.fps = c.fps();
+        node->info.cameras.push_back(std::move(cam));
+      }
       node->info.pose_source = hello.pose_source();
       node->last_seen = Clock::now();
       v1::Envelope ack;

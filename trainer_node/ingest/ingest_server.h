@@ -36,9 +36,24 @@ struct IngestConfig {
   std::string trainer_id = "trainer";
 };
 
+// One camera of a connected node, as its last heartbeat described it.
+struct CameraStatus {
+  std::string camera_id;
+  std::string kind;          // "v4l2", "video", "synthetic"
+  std::string pixel_format;  // e.g. "MJPG", "YUYV"; empty when not a V4L2 camera
+  std::string state;         // "idle", "capturing", "stalled", "gone"
+  int width = 0;             // granted by the device
+  int height = 0;
+  double fps = 0;           // granted (nominal) frame rate
+  double measured_fps = 0;  // frames per second delivered recently (0 when idle)
+  std::uint64_t frames = 0;        // delivered since the node started
+  std::uint64_t dropped = 0;       // frames the driver or the node dropped
+  std::uint64_t error_frames = 0;  // corrupt buffers skipped
+};
+
 struct NodeInfo {
   std::string node_id;
-  std::vector<v1::CameraInfo> cameras;
+  std::vector<CameraStatus> cameras;
   std::string pose_source;
   double seconds_since_seen = 0;
 };
