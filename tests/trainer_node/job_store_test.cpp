@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "trainer_node/store/job_store.h"
 
 namespace booth {
@@ -101,6 +103,43 @@ TEST_F(JobStoreTest, SurvivesReopen) {
   auto again = JobStore::open((dir_ / "jobs.sqlite").string());
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again.value()->get("a").has_value());
+}
+
+TEST_F(JobStoreTest, CancelSurvivesARunnerSavingProgress) {
+  JobRecord j = job("a", JobState::kTraining, 1000);
+  ASSERT_TRUE(store_->insert(j).ok());
+  EXPECT_FALSE(store_->cancelRequested("a"));
+  ASSERT_TRUE(store_->requestCancel("a").ok());
+  j.progress = 0.5;
+  ASSERT_TRUE(store_->update(j).ok());  // the runner's next save
+  EXPECT_TRUE(store_->cancelRequested("a"));
+  EXPECT_FALSE(store_->requestCancel("nope").ok());
+}
+
+TEST(JobStore, OlderDatabaseGainsNewColumns) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("booth_jobs_old_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "jobs.sqlite").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE jobs (id TEXT PRIMARY KEY, session_id TEXT, state TEXT);"
+                           "INSERT INTO jobs VALUES ('old', 's-old', 'done');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = JobStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error();
+  auto old = store.value()->get("old");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->state, JobState::kDone);
+  EXPECT_EQ(old->clip_token, "");
+  EXPECT_FALSE(store.value()->cancelRequested("old"));
+  store.value().reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(JobStore, UnopenablePathIsAClearError) {

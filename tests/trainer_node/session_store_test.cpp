@@ -41,6 +41,20 @@ TEST_F(SessionStoreTest, WritesThenLoadsInSequenceOrder) {
   EXPECT_EQ((*loaded)[2].sequence, 2u);
 }
 
+TEST_F(SessionStoreTest, ListsEveryStoredCamera) {
+  SessionStore store(dir_, /*fsync=*/false);
+  ASSERT_TRUE(store.write("node", record(0, "d0")).ok());
+  auto other = record(0, "x");
+  other.mutable_frame()->set_camera_id("cam1");
+  ASSERT_TRUE(store.write("node", other).ok());
+  const auto cameras = store.listCameras();
+  ASSERT_EQ(cameras.size(), 2u);
+  EXPECT_EQ(cameras[0].session_id, "s1");
+  EXPECT_EQ(cameras[0].node_id, "node");
+  EXPECT_EQ(cameras[0].camera_id, "cam0");
+  EXPECT_EQ(cameras[1].camera_id, "cam1");
+}
+
 TEST_F(SessionStoreTest, ResendIsDeduplicated) {
   SessionStore store(dir_, false);
   auto first = store.write("node", record(0, "x"));

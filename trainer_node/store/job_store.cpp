@@ -1,5 +1,6 @@
 #include "trainer_node/store/job_store.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <functional>
@@ -154,15 +155,44 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
     schema += std::string(c.name) + " " + c.type +
               (std::string(c.name) == "id" ? " PRIMARY KEY" : "") + ", ";
   }
-  schema.resize(schema.size() - 2);
-  schema +=
-      "); CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_ms);"
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  schema += "cancel_requested INTEGER NOT NULL DEFAULT 0";
+  schema += ");";
   char* err = nullptr;
   if (sqlite3_exec(db, schema.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string why = err ? err : "unknown";
     sqlite3_free(err);
     return fail("cannot create schema in '" + path + "': " + why);
+  }
+  // A database made by an older version lacks the newer columns: add them
+  // (SQLite fills existing rows with the type's default).
+  std::vector<std::string> existing;
+  {
+    Statement info(db, "PRAGMA table_info(jobs)");
+    while (info.error().empty() && sqlite3_step(info.get()) == SQLITE_ROW) {
+      existing.push_back(readText(info.get(), 1));
+    }
+  }
+  auto has = [&](const std::string& name) {
+    return std::find(existing.begin(), existing.end(), name) != existing.end();
+  };
+  std::string migrate;
+  for (const auto& c : columns()) {
+    if (has(c.name)) continue;
+    const std::string type = c.type;
+    const std::string fallback = type == "TEXT" ? "''" : "0";
+    migrate += "ALTER TABLE jobs ADD COLUMN " + std::string(c.name) + " " + type +
+               " NOT NULL DEFAULT " + fallback + ";";
+  }
+  if (!has("cancel_requested")) {
+    migrate += "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;";
+  }
+  migrate +=
+      "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_ms);"
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  if (sqlite3_exec(db, migrate.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string why = err ? err : "unknown";
+    sqlite3_free(err);
+    return fail("cannot upgrade the schema of '" + path + "': " + why);
   }
   return store;
 }
@@ -237,6 +267,26 @@ std::vector<JobRecord> JobStore::list(int limit) {
 }
 std::optional<JobRecord> JobStore::nextQueued() {
   return queryOne("WHERE state = 'queued' ORDER BY created_ms ASC", "");
+}
+
+Status JobStore::requestCancel(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "UPDATE jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?");
+  if (!st.error().empty()) return fail(st.error());
+  sqlite3_bind_int64(st.get(), 1, nowMillis());
+  bindText(st.get(), 2, id);
+  if (sqlite3_step(st.get()) != SQLITE_DONE)
+    return fail(std::string("cancel job: ") + sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) != 1) return fail("cancel job: no job with id '" + id + "'");
+  return okStatus();
+}
+
+bool JobStore::cancelRequested(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "SELECT cancel_requested FROM jobs WHERE id = ?");
+  if (!st.error().empty()) return false;
+  bindText(st.get(), 1, id);
+  return sqlite3_step(st.get()) == SQLITE_ROW && sqlite3_column_int(st.get(), 0) != 0;
 }
 
 int JobStore::failInterrupted() {

@@ -67,6 +67,11 @@ class JobStore {
   std::optional<JobRecord> bySession(const std::string& session_id);
   std::vector<JobRecord> list(int limit = 100);  // newest first
   std::optional<JobRecord> byClipToken(const std::string& token);
+  // Asks whoever runs the job to stop it. Kept apart from the record's
+  // columns: update() never overwrites it, so a runner saving progress cannot
+  // lose an operator's cancel. Fails when there is no such job.
+  Status requestCancel(const std::string& id);
+  bool cancelRequested(const std::string& id);
   // Oldest queued job, if any.
   std::optional<JobRecord> nextQueued();
   // Jobs left in receiving/training/rendering by a previous process cannot

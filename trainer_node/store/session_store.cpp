@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <tuple>
 
 #include "common/core/checksum.h"
 #include "common/transport/wire.h"
@@ -31,6 +32,29 @@ fs::path SessionStore::sessionDir(const std::string& session_id) const {
 fs::path SessionStore::cameraDir(const std::string& session, const std::string& node,
                                  const std::string& camera) const {
   return sessionDir(session) / node / camera;
+}
+
+std::vector<SessionStore::CameraRef> SessionStore::listCameras() const {
+  std::vector<CameraRef> out;
+  std::error_code ec;
+  const fs::path sessions = root_ / "sessions";
+  if (!fs::is_directory(sessions, ec)) return out;
+  for (const auto& session : fs::directory_iterator(sessions, ec)) {
+    if (!session.is_directory() || !isSafeId(session.path().filename().string())) continue;
+    for (const auto& node : fs::directory_iterator(session.path(), ec)) {
+      if (!node.is_directory() || !isSafeId(node.path().filename().string())) continue;
+      for (const auto& camera : fs::directory_iterator(node.path(), ec)) {
+        if (!camera.is_directory() || !isSafeId(camera.path().filename().string())) continue;
+        out.push_back({session.path().filename().string(), node.path().filename().string(),
+                       camera.path().filename().string()});
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const CameraRef& a, const CameraRef& b) {
+    return std::tie(a.session_id, a.node_id, a.camera_id) <
+           std::tie(b.session_id, b.node_id, b.camera_id);
+  });
+  return out;
 }
 
 Result<bool> SessionStore::write(const std::string& node_id, const v1::FrameRecord& record) {

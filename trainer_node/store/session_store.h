@@ -38,6 +38,15 @@ class SessionStore {
                                             const std::string& camera_id) const;
   std::filesystem::path sessionDir(const std::string& session_id) const;
 
+  // Every (session, node, camera) with stored frames, sessions in name
+  // order (session ids start with their creation time).
+  struct CameraRef {
+    std::string session_id;
+    std::string node_id;
+    std::string camera_id;
+  };
+  std::vector<CameraRef> listCameras() const;
+
  private:
   std::filesystem::path cameraDir(const std::string& session, const std::string& node,
                                   const std::string& camera) const;
