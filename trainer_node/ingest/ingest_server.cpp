@@ -147,6 +147,13 @@ std::vector<NodeInfo> IngestServer::nodes() {
   return answer.get();
 }
 
+IngestStats IngestServer::stats() const {
+  IngestStats out;
+  out.frames_received = frames_received_.load(std::memory_order_relaxed);
+  out.frames_rejected = frames_rejected_.load(std::memory_order_relaxed);
+  return out;
+}
+
 void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::router);
@@ -270,6 +277,7 @@ void IngestServer::onRecord(zmq::socket_t& socket, const std::string& peer,
     }
     sendEnvelope(socket, reply, peer);
     if (!ack->ok()) {
+      frames_rejected_.fetch_add(1, std::memory_order_relaxed);
       // Nothing will ever accept these frames: tell the node to stop
       // resending them.
       v1::Envelope stop;
@@ -284,9 +292,13 @@ void IngestServer::onRecord(zmq::socket_t& socket, const std::string& peer,
     spdlog::error("session {}: {}", f.session_id(), written.error());
     ack->set_ok(false);
     ack->set_error(written.error());
+    frames_rejected_.fetch_add(1, std::memory_order_relaxed);
   } else {
     ack->set_ok(true);
-    if (written.value()) ++session->second->frames[{peer, f.camera_id()}];
+    if (written.value()) {
+      ++session->second->frames[{peer, f.camera_id()}];
+      frames_received_.fetch_add(1, std::memory_order_relaxed);
+    }
     session->second->last_data[peer] = Clock::now();
   }
   sendEnvelope(socket, reply, peer);

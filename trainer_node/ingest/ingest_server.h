@@ -8,6 +8,7 @@
 // Threading: the socket lives on the ingest thread only. Other threads talk
 // to it through startSession() and nodes(), which hand work over a
 // mutex-guarded queue and wait for the answer.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -58,6 +59,12 @@ struct NodeInfo {
   double seconds_since_seen = 0;
 };
 
+// Counters since the trainer started, for /metrics.
+struct IngestStats {
+  std::uint64_t frames_received = 0;  // frame records newly stored (resends not counted)
+  std::uint64_t frames_rejected = 0;  // frame records refused (unknown session, write error)
+};
+
 struct SessionRequest {
   double capture_seconds = 15;
   double train_budget_seconds = 0;
@@ -78,6 +85,8 @@ class IngestServer {
   // capture. Fails when no capture node is connected.
   Result<JobRecord> startSession(const SessionRequest& request);
   std::vector<NodeInfo> nodes();
+  // Any thread; lock-free.
+  IngestStats stats() const;
   // The bound endpoint (with the real port when configured as tcp://HOST:*).
   // Valid after a successful start().
   const std::string& endpoint() const { return bound_endpoint_; }
@@ -107,6 +116,10 @@ class IngestServer {
   // Ingest thread only.
   std::map<std::string, std::unique_ptr<Node>> nodes_;
   std::map<std::string, std::unique_ptr<OpenSession>> open_;
+
+  // Written on the ingest thread, read by stats() from any thread.
+  std::atomic<std::uint64_t> frames_received_{0};
+  std::atomic<std::uint64_t> frames_rejected_{0};
 
   std::jthread thread_;
 };
