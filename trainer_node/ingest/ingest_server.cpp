@@ -147,6 +147,21 @@ std::vector<NodeInfo> IngestServer::nodes() {
   return answer.get();
 }
 
+bool IngestServer::cancelSession(const std::string& session_id, const std::string& reason) {
+  auto promise = std::make_shared<std::promise<bool>>();
+  auto answer = promise->get_future();
+  {
+    std::lock_guard lock(commands_mutex_);
+    commands_.push_back([this, session_id, reason, promise](zmq::socket_t& socket) {
+      const bool open = open_.count(session_id) > 0;
+      if (open) failSession(socket, session_id, reason);
+      promise->set_value(open);
+    });
+  }
+  if (answer.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return false;
+  return answer.get();
+}
+
 IngestStats IngestServer::stats() const {
   IngestStats out;
   out.frames_received = frames_received_.load(std::memory_order_relaxed);

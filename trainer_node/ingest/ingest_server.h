@@ -85,6 +85,12 @@ class IngestServer {
   // capture. Fails when no capture node is connected.
   Result<JobRecord> startSession(const SessionRequest& request);
   std::vector<NodeInfo> nodes();
+  // Ends a session that is still being captured or received (the operator
+  // cancelled it): its capture nodes get SessionStop and the job is marked
+  // failed with `reason`. false when the session is not open any more
+  // (already queued, finished or unknown); the caller then cancels through
+  // JobStore.
+  bool cancelSession(const std::string& session_id, const std::string& reason);
   // Any thread; lock-free.
   IngestStats stats() const;
   // The bound endpoint (with the real port when configured as tcp://HOST:*).
