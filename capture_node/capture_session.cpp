@@ -5,6 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "capture_node/pose/performer_tracker.h"
+#include "common/pose/fixed_lag_smoother.h"
+
 namespace booth {
 namespace {
 
@@ -80,19 +83,40 @@ Result<SessionCapture> captureSession(const std::string& session_id, double seco
   const bool needs_pixels = estimator.origin() == PoseOrigin::kNetwork;
   for (CameraCapture& cam : result.cameras) {
     cam.poses.reserve(cam.frames.size());
-    for (const CapturedFrame& frame : cam.frames) {
+    // Network poses: the performer tracked per camera, then the fixed-lag
+    // smoother; a frame that cannot be decoded or posed has no pose and the
+    // session goes on. Ground truth is passed through as it is.
+    PerformerTracker tracker(TrackerConfig{}, cv::Size(cam.camera.width, cam.camera.height));
+    FixedLagSmoother smoother(SmootherConfig::forFrameRate(cam.camera.fps));
+    const auto keep = [&](const std::vector<FinalPose>& finals) {
+      for (const FinalPose& f : finals) cam.poses.push_back(f.pose.value_or(Pose{}));
+    };
+    for (std::size_t i = 0; i < cam.frames.size(); ++i) {
+      const CapturedFrame& frame = cam.frames[i];
       cv::Mat image;
       if (needs_pixels) {
         image = decodeFrameImage(frame.encoding, frame.width, frame.height, frame.data);
-        if (image.empty()) {
-          return fail("camera " + cam.camera.camera_id + " frame " +
-                      std::to_string(frame.sequence) + ": could not decode the image");
-        }
       }
-      auto pose = estimator.estimate(frame, image);
-      if (!pose.ok()) return fail(pose.error());
-      cam.poses.push_back(pose.value());
+      auto people = needs_pixels && image.empty()
+                        ? Result<std::vector<PersonDetection>>(fail("could not decode the image"))
+                        : estimator.estimate(frame, image);
+      if (!needs_pixels) {
+        if (!people.ok()) return fail(people.error());
+        cam.poses.push_back(people->empty() ? Pose{} : people->front().pose);
+        continue;
+      }
+      std::optional<Pose> performer;
+      if (people.ok()) {
+        const TrackedFrame tracked = tracker.update(std::move(people.value()));
+        if (const TrackedPerson* p = tracked.performer()) performer = p->pose;
+      } else {
+        spdlog::warn("camera {} frame {}: no pose ({})", cam.camera.camera_id, frame.sequence,
+                     people.error());
+        tracker.update({});
+      }
+      keep(smoother.push(i, std::move(performer)));  // index, not sequence: one pose per frame
     }
+    if (needs_pixels) keep(smoother.flush());
   }
   result.pose_seconds = secondsSince(p0);
   spdlog::info("session {}: pose stage ({}) done in {:.1f} s", session_id, result.pose_source,
