@@ -180,6 +180,19 @@ Result<ModelManifest> ModelManifest::parse(const std::string& json_text,
       m.limbs.push_back(l);
     }
   }
+  if (out.contains("stages")) {
+    const json* stages = r.child(out, "stages", "output.stages");
+    if (stages != nullptr) {
+      m.stages = r.get<int>(*stages, "count", "output.stages.count");
+      m.stage_heatmaps = r.get<std::string>(*stages, "heatmaps", "output.stages.heatmaps");
+      m.stage_pafs = r.get<std::string>(*stages, "pafs", "output.stages.pafs");
+      r.check(m.stages >= 1 && m.stages <= 100,
+              "output.stages.count " + std::to_string(m.stages) + " must be in 1..100");
+      r.check(m.stage_heatmaps.find("{}") != std::string::npos &&
+                  m.stage_pafs.find("{}") != std::string::npos,
+              "output.stages.heatmaps and .pafs must contain {} for the stage number");
+    }
+  }
   if (!r.error().empty()) return fail(r.error());
   return m;
 }

@@ -65,6 +65,13 @@ struct ModelManifest {
   int heatmap_channels = 0;
   int paf_channels = 0;
   std::vector<PafLimb> limbs;
+  // Refinement stages (OpenPose-style graphs refine their maps in stages;
+  // output.node is the last one's). `stage_heatmaps` and `stage_pafs` name
+  // stage k's two outputs with "{}" standing for k; empty when the manifest
+  // does not describe stages, and then only all of them can run.
+  int stages = 1;
+  std::string stage_heatmaps;
+  std::string stage_pafs;
 
   int outputChannels() const { return heatmap_channels + paf_channels; }
 

@@ -18,6 +18,18 @@ struct Connection {
   float score = 0;
 };
 
+// Left/right pairs of OpenPose COCO-18 parts (see step 4 in the header).
+constexpr std::pair<OpenPose18, OpenPose18> kLeftRight[] = {
+    {OpenPose18::kLeftShoulder, OpenPose18::kRightShoulder},
+    {OpenPose18::kLeftElbow, OpenPose18::kRightElbow},
+    {OpenPose18::kLeftWrist, OpenPose18::kRightWrist},
+    {OpenPose18::kLeftHip, OpenPose18::kRightHip},
+    {OpenPose18::kLeftKnee, OpenPose18::kRightKnee},
+    {OpenPose18::kLeftAnkle, OpenPose18::kRightAnkle},
+    {OpenPose18::kLeftEye, OpenPose18::kRightEye},
+    {OpenPose18::kLeftEar, OpenPose18::kRightEar},
+};
+
 struct Person {
   std::vector<int> candidate;  // per part: index into that part's candidates, -1 if none
   float score = 0;             // sum of part and limb scores
@@ -215,10 +227,23 @@ std::vector<PersonDetection> OpenPoseDecoder::decode(std::span<const cv::Mat> he
         person.score / static_cast<float>(person.count) < config_.min_person_score) {
       continue;
     }
+    std::vector<int> chosen = person.candidate;
+    if (parts_ == kOpenPose18Count && config_.duplicate_radius > 0) {
+      for (const auto& [left, right] : kLeftRight) {
+        int& l = chosen[static_cast<int>(left)];
+        int& r = chosen[static_cast<int>(right)];
+        if (l < 0 || r < 0) continue;
+        const Candidate& cl = candidates[static_cast<int>(left)][l];
+        const Candidate& cr = candidates[static_cast<int>(right)][r];
+        const cv::Point2f d = cl.cell - cr.cell;
+        if (std::hypot(d.x, d.y) >= config_.duplicate_radius) continue;
+        (cl.score >= cr.score ? r : l) = -1;
+      }
+    }
     OpenPose18Points points{};
     float confidence_sum = 0;
     for (int p = 0; p < parts_ && p < kOpenPose18Count; ++p) {
-      const int c = person.candidate[p];
+      const int c = chosen[p];
       if (c < 0) continue;
       const Candidate& cand = candidates[p][c];
       points[p].x = (cand.cell.x + 0.5f) * cell_to_image.x;

@@ -1,12 +1,15 @@
 #include "capture_node/pose/openpose_estimator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 #include <utility>
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -53,9 +56,16 @@ Result<cv::Mat> toBgr(const cv::Mat& image) try {
   return fail(std::string("colour conversion failed: ") + e.what());
 }
 
+std::string stageNode(const std::string& pattern, int stage) {
+  std::string name = pattern;
+  name.replace(name.find("{}"), 2, std::to_string(stage));
+  return name;
+}
+
 // The graph named by the manifest, checked against its checksum and its
-// declared nodes, rewritten for `input`. Returns the serialized graph.
-Result<std::string> graphFor(const ModelManifest& m, cv::Size input) {
+// declared nodes, cut after `stages` refinement stages when that is fewer
+// than all, and rewritten for `input`. Returns the serialized graph.
+Result<std::string> prepareGraph(const ModelManifest& m, cv::Size input, int stages) {
   const std::string weights = m.weights.string();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(m.weights, ec)) {
@@ -77,7 +87,7 @@ Result<std::string> graphFor(const ModelManifest& m, cv::Size input) {
   if (!graph) return fail("pose model: " + graph.error());
 
   const auto expect_op = [&](const std::string& node, std::initializer_list<const char*> ops,
-                             const char* field) -> Status {
+                             const std::string& field) -> Status {
     const auto op = graph->opOf(node);
     if (!op) {
       return fail("pose model " + weights + " has no node '" + node + "' (" + field + " in " +
@@ -92,17 +102,32 @@ Result<std::string> graphFor(const ModelManifest& m, cv::Size input) {
   };
   if (auto st = expect_op(m.input_node, {"Placeholder"}, "input.node"); !st) return fail(st.error());
   if (auto st = expect_op(m.output_node, {}, "output.node"); !st) return fail(st.error());
-  if (m.resize_node.empty()) return graph->serialize();
-  if (auto st = expect_op(m.resize_node, {"ResizeBilinear", "ResizeNearestNeighbor"},
-                          "input.resize_node");
-      !st) {
-    return fail(st.error());
+
+  if (stages < m.stages) {
+    const std::string heatmaps = stageNode(m.stage_heatmaps, stages);
+    const std::string pafs = stageNode(m.stage_pafs, stages);
+    if (auto st = expect_op(heatmaps, {}, "output.stages.heatmaps"); !st) return fail(st.error());
+    if (auto st = expect_op(pafs, {}, "output.stages.pafs"); !st) return fail(st.error());
+    // That stage's output, laid out like the last one's: heatmaps, then PAFs.
+    const std::string output = "booth_stage" + std::to_string(stages) + "_output";
+    auto cut = graph->withConcat(output, {heatmaps, pafs}, m.output_layout == "NHWC" ? 3 : 1);
+    if (cut) cut = cut->prunedTo(output);
+    if (!cut) return fail("pose model " + weights + ": " + cut.error());
+    graph = std::move(cut);
   }
-  // The resize produces the stride-8 (output-stride) map from a coarser one.
-  auto rewritten = graph->fixedResizeSize(m.resize_node, input.height / m.output_stride,
-                                          input.width / m.output_stride);
-  if (!rewritten) return fail("pose model " + weights + ": " + rewritten.error());
-  return rewritten;
+  if (!m.resize_node.empty()) {
+    if (auto st = expect_op(m.resize_node, {"ResizeBilinear", "ResizeNearestNeighbor"},
+                            "input.resize_node");
+        !st) {
+      return fail(st.error());
+    }
+    // The resize produces the output-stride map from a coarser one.
+    auto rewritten = graph->withFixedResizeSize(m.resize_node, input.height / m.output_stride,
+                                                input.width / m.output_stride);
+    if (!rewritten) return fail("pose model " + weights + ": " + rewritten.error());
+    graph = std::move(rewritten);
+  }
+  return graph->serialize();
 }
 
 }  // namespace
@@ -142,7 +167,13 @@ Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(const OpenP
                 std::to_string(config.decoder.paf_min_support) + " in [0, 1])");
   }
 
-  auto graph = graphFor(m, input);
+  if (config.stages < 0 || config.stages > m.stages ||
+      (config.stages > 0 && config.stages < m.stages && m.stage_heatmaps.empty())) {
+    return fail("pose network stages " + std::to_string(config.stages) + " out of range 1.." +
+                std::to_string(m.stages) + " (0: all) for " + m.path.string());
+  }
+  const int stages = config.stages == 0 ? m.stages : config.stages;
+  auto graph = prepareGraph(m, input, stages);
   if (!graph) return fail(graph.error());
   cv::dnn::Net net;
   try {
@@ -181,6 +212,25 @@ Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(const OpenP
                 std::to_string(m.output_stride) + ")");
   }
   return estimator;
+}
+
+cv::Size OpenPoseEstimator::inputSizeFor(cv::Size frame, cv::Size reference, int multiple) {
+  multiple = std::max(1, multiple);
+  if (frame.width <= 0 || frame.height <= 0 || reference.area() <= 0) return reference;
+  const double aspect = static_cast<double>(frame.width) / frame.height;
+  const double area = static_cast<double>(reference.area());
+  const auto round_to = [multiple](double v) {
+    return std::max(2 * multiple, static_cast<int>(std::lround(v / multiple)) * multiple);
+  };
+  return {round_to(std::sqrt(area * aspect)), round_to(std::sqrt(area / aspect))};
+}
+
+int OpenPoseEstimator::configureOpenCvThreads(int workers) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  workers = std::max(1, workers);
+  const int threads = workers >= cores ? 1 : cores / workers;
+  cv::setNumThreads(threads);
+  return threads;
 }
 
 OpenPoseEstimator::OpenPoseEstimator(Key /*only create()*/, ModelManifest manifest,

@@ -38,6 +38,9 @@ struct OpenPoseConfig {
   // in proportion.
   int input_width = 0;
   int input_height = 0;
+  // Refinement stages to run (the manifest's output.stages): fewer is faster
+  // and less accurate (see capture_node/README.md); 0: all of them.
+  int stages = 0;
   OpenPoseDecoderConfig decoder;
 };
 
@@ -59,6 +62,18 @@ class OpenPoseEstimator final : public PoseEstimator {
                                                 const cv::Mat& image) override;
 
   cv::Size inputSize() const { return input_; }
+  // An input with `frame`'s aspect ratio and about the pixel count of
+  // `reference` (e.g. the manifest's default), in multiples of `multiple`:
+  // frames are stretched to the input, so matching the camera's aspect keeps
+  // people in proportion at the same cost.
+  static cv::Size inputSizeFor(cv::Size frame, cv::Size reference, int multiple);
+
+  // OpenCV's thread count for `workers` pose workers on this machine's
+  // cores, set process-wide (cv::setNumThreads) and returned: 1 when the
+  // workers alone fill the cores, else cores / workers. OpenCV 4.6 has no
+  // per-network thread setting; see capture_node/README.md, "Pose worker
+  // threads", for what actually happens with several workers.
+  static int configureOpenCvThreads(int workers);
   const ModelManifest& manifest() const { return manifest_; }
 
   // Public for std::make_unique only: Key can be made by create() alone.

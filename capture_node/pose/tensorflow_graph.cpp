@@ -14,7 +14,8 @@
 namespace booth {
 namespace {
 
-constexpr int kDtInt32 = 3;  // tensorflow.DataType DT_INT32
+constexpr int kDtFloat = 1;  // tensorflow.DataType DT_FLOAT
+constexpr int kDtInt32 = 3;  // DT_INT32
 
 // "node:1" and "^node" both name "node".
 std::string_view producerOf(std::string_view input) {
@@ -63,8 +64,8 @@ std::optional<std::string> TensorflowGraph::opOf(std::string_view name) const {
 
 std::string TensorflowGraph::serialize() const { return graph_->SerializeAsString(); }
 
-Result<std::string> TensorflowGraph::fixedResizeSize(std::string_view resize_node, int height,
-                                                     int width) const {
+Result<TensorflowGraph> TensorflowGraph::withFixedResizeSize(std::string_view resize_node,
+                                                             int height, int width) const {
   const std::string size_text = std::to_string(height) + "x" + std::to_string(width);
   if (height <= 0 || width <= 0) {
     return fail("resize size " + size_text + " (HxW) must be positive");
@@ -126,14 +127,68 @@ Result<std::string> TensorflowGraph::fixedResizeSize(std::string_view resize_nod
     }
   }
   // Everything but the nodes (versions, library: unknown fields here) is kept.
-  tfgraph::GraphDef out = graph;
-  out.clear_node();
+  auto out = std::make_shared<tfgraph::GraphDef>(graph);
+  out->clear_node();
   for (const auto& node : graph.node()) {
     if (dropped.count(node.name())) continue;
-    if (&node == resize) *out.add_node() = size_node;  // keep the graph topologically ordered
-    *out.add_node() = node;
+    if (&node == resize) *out->add_node() = size_node;  // keep the graph topologically ordered
+    *out->add_node() = node;
   }
-  return out.SerializeAsString();
+  return TensorflowGraph(std::move(out));
 }
+
+Result<TensorflowGraph> TensorflowGraph::withConcat(const std::string& name,
+                                                    const std::vector<std::string>& inputs,
+                                                    int axis) const {
+  if (inputs.empty()) return fail("concat node '" + name + "' needs inputs");
+  if (opOf(name)) return fail("the graph already has a node '" + name + "'");
+  for (const auto& input : inputs) {
+    if (!opOf(producerOf(input))) {
+      return fail("concat node '" + name + "': the graph has no node '" + input + "'");
+    }
+  }
+  auto out = std::make_shared<tfgraph::GraphDef>(*graph_);
+  tfgraph::NodeDef* axis_node = out->add_node();
+  axis_node->set_name(name + "/axis");
+  axis_node->set_op("Const");
+  (*axis_node->mutable_attr())["dtype"].set_type(kDtInt32);
+  tfgraph::TensorProto* tensor = (*axis_node->mutable_attr())["value"].mutable_tensor();
+  tensor->set_dtype(kDtInt32);
+  tensor->add_int_val(axis);
+  tfgraph::NodeDef* concat = out->add_node();
+  concat->set_name(name);
+  concat->set_op("ConcatV2");
+  for (const auto& input : inputs) concat->add_input(input);
+  concat->add_input(name + "/axis");
+  (*concat->mutable_attr())["N"].set_i(static_cast<std::int64_t>(inputs.size()));
+  (*concat->mutable_attr())["T"].set_type(kDtFloat);
+  (*concat->mutable_attr())["Tidx"].set_type(kDtInt32);
+  return TensorflowGraph(std::move(out));
+}
+
+Result<TensorflowGraph> TensorflowGraph::prunedTo(std::string_view output) const {
+  std::unordered_map<std::string_view, const tfgraph::NodeDef*> by_name;
+  for (const auto& node : graph_->node()) by_name[node.name()] = &node;
+  if (!by_name.count(output)) {
+    return fail("the graph has no node '" + std::string(output) + "' to prune to");
+  }
+  std::set<std::string_view> needed;
+  std::vector<std::string_view> pending = {output};
+  while (!pending.empty()) {
+    const std::string_view name = pending.back();
+    pending.pop_back();
+    if (!needed.insert(name).second) continue;
+    const auto found = by_name.find(name);
+    if (found == by_name.end()) continue;
+    for (const auto& input : found->second->input()) pending.push_back(producerOf(input));
+  }
+  auto out = std::make_shared<tfgraph::GraphDef>(*graph_);
+  out->clear_node();
+  for (const auto& node : graph_->node()) {
+    if (needed.count(node.name())) *out->add_node() = node;
+  }
+  return TensorflowGraph(std::move(out));
+}
+
 
 }  // namespace booth

@@ -2,13 +2,14 @@
 // TensorflowGraph: a frozen TensorFlow GraphDef, parsed with protobuf from a
 // minimal copy of TensorFlow's schema (tensorflow_graph.proto), for the one
 // rewrite OpenCV 4.6's importer needs to run an OpenPose-style graph at an
-// input size of our choosing.
+// input size of our choosing, and for cutting the graph short after an
+// intermediate refinement stage.
 //
 // Why: tf-pose-estimation's graphs upsample a stride-16 feature map to the
 // stride-8 size with ResizeBilinear, taking the output size from
 // Shape -> StridedSlice of another tensor. OpenCV 4.6 cannot fold that
 // dynamic size ("Can't parse layer for node=... of type=ResizeBilinear").
-// fixedResizeSize() replaces the size input with a constant int32 [H, W]
+// withFixedResizeSize() replaces the size input with a constant int32 [H, W]
 // and drops the nodes that only computed it; nothing else changes, so the
 // weights stay bit-identical. See ../shared/assets/README.md.
 //
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/core/result.h"
 
@@ -41,13 +43,22 @@ class TensorflowGraph {
   // there is no such node.
   std::optional<std::string> opOf(std::string_view name) const;
 
-  // The serialized graph with node `resize_node` (a ResizeBilinear or
-  // ResizeNearestNeighbor) resizing to a constant height x width. The
-  // constant is a new node named "<resize_node>/booth_fixed_size"; nodes left
-  // without consumers by the change (the old Shape/StridedSlice chain) are
-  // dropped. Works on a graph that was already rewritten, too. Errors name
-  // the node and the size.
-  Result<std::string> fixedResizeSize(std::string_view resize_node, int height, int width) const;
+  // Edits. Each returns a new graph and leaves this one as it is; errors
+  // name the node and the value.
+  //
+  // Node `resize_node` (a ResizeBilinear or ResizeNearestNeighbor) resizes
+  // to a constant height x width. The constant is a new node named
+  // "<resize_node>/booth_fixed_size"; nodes left without consumers by the
+  // change (the old Shape/StridedSlice chain) are dropped. Works on a graph
+  // that was already rewritten, too.
+  Result<TensorflowGraph> withFixedResizeSize(std::string_view resize_node, int height,
+                                              int width) const;
+  // A new ConcatV2 node `name` joining `inputs` along `axis` (e.g. the
+  // heatmaps and PAFs of an intermediate stage into one output).
+  Result<TensorflowGraph> withConcat(const std::string& name,
+                                     const std::vector<std::string>& inputs, int axis) const;
+  // Only the nodes that `output` depends on, in their original order.
+  Result<TensorflowGraph> prunedTo(std::string_view output) const;
 
   // The graph as loaded, serialized again (lossless).
   std::string serialize() const;
