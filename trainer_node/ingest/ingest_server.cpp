@@ -137,65 +137,69 @@ Result<JobRecord> IngestServer::startSession(const SessionRequest& request) {
   {
     std::lock_guard lock(commands_mutex_);
     commands_.push_back([this, request, promise](zmq::socket_t& socket) {
-      if (nodes_.empty()) {
-        promise->set_value(
-            fail("no capture node is connected; start capture_node --trainer " + bound_endpoint_));
-        return;
-      }
-      if (!open_.empty()) {
-        promise->set_value(fail("session " + open_.begin()->first +
-                                " is still being captured or received; start the next one when "
-                                "its job is queued (or cancel it)"));
-        return;
-      }
-      auto session = std::make_unique<OpenSession>();
-      JobRecord& job = session->job;
-      job.session_id = newSessionId(clock_);
-      job.id = "job-" + job.session_id;
-      job.state = JobState::kReceiving;
-      job.created_ms = nowMillis();
-      job.capture_seconds_requested = request.capture_seconds;
-      job.train_budget_seconds = request.train_budget_seconds;
-      job.choreography = request.choreography;
-      nlohmann::json node_list = nlohmann::json::array();
-      nlohmann::json cams = nlohmann::json::array();
-      int cameras = 0;
-      for (const auto& [rid, node] : nodes_) {
-        if (session->members.count(node->node_id)) continue;
-        node_list.push_back(node->node_id);
-        session->members.insert(node->node_id);
-        session->waiting.insert(node->node_id);
-        session->last_progress[node->node_id] = clock_.steady();
-        for (const auto& c : node->info.cameras) {
-          session->cameras[node->node_id].insert(c.camera_id);
-          session->frames[{node->node_id, c.camera_id}] = 0;
-          cams.push_back({{"node", node->node_id}, {"camera", c.camera_id}, {"frames", 0}});
-          ++cameras;
-        }
-      }
-      job.nodes_json = node_list.dump();
-      job.cameras_json = cams.dump();
-      job.detail = "capturing " + std::to_string(static_cast<int>(request.capture_seconds)) +
-                   " s on " + std::to_string(cameras) + " camera(s) of " +
-                   std::to_string(session->members.size()) + " node(s)";
-      if (auto st = jobs_.insert(job); !st.ok()) {
-        promise->set_value(fail("cannot record the job: " + st.error()));
-        return;
-      }
-      v2::Envelope env;
-      env.mutable_session_start()->set_session_id(job.session_id);
-      env.mutable_session_start()->set_seconds(request.capture_seconds);
-      for (const std::string& node : session->members) sendToNode(socket, node, env);
-      session->started = clock_.steady();
-      spdlog::info("session {} started: {}", job.session_id, job.detail);
-      promise->set_value(job);
-      open_[job.session_id] = std::move(session);
+      promise->set_value(openSession(socket, request));
     });
   }
   if (answer.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
     return fail("the ingest thread did not answer within 10 s");
   }
   return answer.get();
+}
+
+Result<JobRecord> IngestServer::startSessionForTest(zmq::socket_t& socket,
+                                                    const SessionRequest& request) {
+  return openSession(socket, request);
+}
+
+Result<JobRecord> IngestServer::openSession(zmq::socket_t& socket, const SessionRequest& request) {
+  if (nodes_.empty()) {
+    return fail("no capture node is connected; start capture_node --trainer " + bound_endpoint_);
+  }
+  if (!open_.empty()) {
+    return fail("session " + open_.begin()->first +
+                " is still being captured or received; start the next one when its job is "
+                "queued (or cancel it)");
+  }
+  auto session = std::make_unique<OpenSession>();
+  JobRecord& job = session->job;
+  job.session_id = newSessionId(clock_);
+  job.id = "job-" + job.session_id;
+  job.state = JobState::kReceiving;
+  job.created_ms = nowMillis();
+  job.capture_seconds_requested = request.capture_seconds;
+  job.train_budget_seconds = request.train_budget_seconds;
+  job.choreography = request.choreography;
+  nlohmann::json node_list = nlohmann::json::array();
+  nlohmann::json cams = nlohmann::json::array();
+  int cameras = 0;
+  for (const auto& [rid, node] : nodes_) {
+    if (session->members.count(node->node_id)) continue;
+    node_list.push_back(node->node_id);
+    session->members.insert(node->node_id);
+    session->waiting.insert(node->node_id);
+    session->last_progress[node->node_id] = clock_.steady();
+    for (const auto& c : node->info.cameras) {
+      session->cameras[node->node_id].insert(c.camera_id);
+      session->frames[{node->node_id, c.camera_id}] = 0;
+      cams.push_back({{"node", node->node_id}, {"camera", c.camera_id}, {"frames", 0}});
+      ++cameras;
+    }
+  }
+  job.nodes_json = node_list.dump();
+  job.cameras_json = cams.dump();
+  job.detail = "capturing " + std::to_string(static_cast<int>(request.capture_seconds)) +
+               " s on " + std::to_string(cameras) + " camera(s) of " +
+               std::to_string(session->members.size()) + " node(s)";
+  if (auto st = jobs_.insert(job); !st.ok()) return fail("cannot record the job: " + st.error());
+  v2::Envelope env;
+  env.mutable_session_start()->set_session_id(job.session_id);
+  env.mutable_session_start()->set_seconds(request.capture_seconds);
+  for (const std::string& node : session->members) sendToNode(socket, node, env);
+  session->started = clock_.steady();
+  spdlog::info("session {} started: {}", job.session_id, job.detail);
+  JobRecord out = job;
+  open_[job.session_id] = std::move(session);
+  return out;
 }
 
 std::vector<NodeInfo> IngestServer::nodes() {

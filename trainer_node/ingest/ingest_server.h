@@ -146,12 +146,14 @@ class IngestServer {
   void handleForTest(zmq::socket_t& socket, const std::string& routing_id,
                      const std::string& user_id, const v2::Envelope& env);
   void flushForTest(zmq::socket_t& socket) { flushAcks(socket); }
+  Result<JobRecord> startSessionForTest(zmq::socket_t& socket, const SessionRequest& request);
 
  private:
   struct Node;
   struct OpenSession;
   struct PendingAck;
   void loop(std::stop_token stop, std::promise<Status> bound);
+  Result<JobRecord> openSession(zmq::socket_t& socket, const SessionRequest& request);
   void handle(zmq::socket_t& socket, const std::string& routing_id, const std::string& user_id,
               const v2::Envelope& env);
   void onHello(zmq::socket_t& socket, const std::string& routing_id, const std::string& user_id,
