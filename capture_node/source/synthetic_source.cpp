@@ -54,13 +54,15 @@ Result<std::unique_ptr<SyntheticSource>> SyntheticSource::create(const Synthetic
 SyntheticSource::SyntheticSource(const SyntheticConfig& config, const PerformerLook& look,
                                  const ChoreographySpec& spec)
     : config_(config),
-      description_{config.camera_id, "synthetic", config.width, config.height, config.fps},
+      description_{config.camera_id, "synthetic", config.width,  config.height, config.fps,
+                   config.width,       config.height, config.fps,   ""},
       look_(look),
       choreography_(spec, look.body, Stage{cv::Size(config.width, config.height)}, config.seed) {}
 
 Status SyntheticSource::start() {
   started_ = true;
   sequence_ = 0;
+  delivered_.store(0, std::memory_order_relaxed);
   start_time_ = std::chrono::steady_clock::now();
   return okStatus();
 }
@@ -93,6 +95,7 @@ Result<std::optional<CapturedFrame>> SyntheticSource::next(std::chrono::millisec
   }
   frame.data.assign(jpeg.begin(), jpeg.end());
   frame.ground_truth = pose;
+  delivered_.fetch_add(1, std::memory_order_relaxed);
   return std::optional<CapturedFrame>(std::move(frame));
 }
 

@@ -1,0 +1,20 @@
+#pragma once
+// FakeClock: the time a fake V4L2 device lives in. SimulatedClock (tests:
+// waiting is a jump, so a 15 s stream runs in microseconds and nothing
+// depends on the machine's speed) or RealTimeClock (the benchmark: frames
+// arrive on the wall clock whether or not the camera thread is ready, as
+// from real hardware). Both count microseconds on one monotonic time line.
+#include <cstdint>
+
+namespace booth {
+
+class FakeClock {
+ public:
+  virtual ~FakeClock() = default;
+  virtual std::int64_t nowMicros() const = 0;
+  // Returns once nowMicros() >= t: sleeps (real time) or moves the time
+  // forward (simulated). Thread-safe.
+  virtual void waitUntil(std::int64_t t) = 0;
+};
+
+}  // namespace booth
