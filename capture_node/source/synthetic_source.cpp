@@ -54,10 +54,15 @@ Result<std::unique_ptr<SyntheticSource>> SyntheticSource::create(const Synthetic
 SyntheticSource::SyntheticSource(const SyntheticConfig& config, const PerformerLook& look,
                                  const ChoreographySpec& spec)
     : config_(config),
-      description_{config.camera_id, "synthetic", config.width,  config.height, config.fps,
-                   config.width,       config.height, config.fps,   ""},
       look_(look),
-      choreography_(spec, look.body, Stage{cv::Size(config.width, config.height)}, config.seed) {}
+      choreography_(spec, look.body, Stage{cv::Size(config.width, config.height)}, config.seed) {
+  description_.camera_id = config.camera_id;
+  description_.kind = "synthetic";
+  // Renders exactly what it is asked for: granted == requested.
+  description_.width = description_.requested_width = config.width;
+  description_.height = description_.requested_height = config.height;
+  description_.fps = description_.requested_fps = config.fps;
+}
 
 Status SyntheticSource::start() {
   started_ = true;

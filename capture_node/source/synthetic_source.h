@@ -37,9 +37,7 @@ class SyntheticSource : public FrameSource {
   Status start() override;
   Result<std::optional<CapturedFrame>> next(std::chrono::milliseconds timeout) override;
   void stop() override { started_ = false; }
-  SourceStats stats() const override {
-    return {delivered_.load(std::memory_order_relaxed), 0, 0};
-  }
+  SourceStats stats() const override { return {delivered_.load(std::memory_order_relaxed), 0, 0}; }
 
  private:
   SyntheticSource(const SyntheticConfig& config, const PerformerLook& look,

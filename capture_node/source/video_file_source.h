@@ -51,9 +51,7 @@ class VideoFileSource final : public FrameSource {
   Status start() override;
   Result<std::optional<CapturedFrame>> next(std::chrono::milliseconds timeout) override;
   void stop() override;
-  SourceStats stats() const override {
-    return {delivered_.load(std::memory_order_relaxed), 0, 0};
-  }
+  SourceStats stats() const override { return {delivered_.load(std::memory_order_relaxed), 0, 0}; }
 
  private:
   Status open();

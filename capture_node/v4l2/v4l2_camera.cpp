@@ -83,9 +83,9 @@ SourceStats V4l2Camera::stats() const {
 Status V4l2Camera::start() {
   if (device_->isOpen()) return fail("camera " + device_->path() + " is already started");
   if (config_.width <= 0 || config_.height <= 0 || !(config_.fps > 0)) {
-    return fail("camera " + device_->path() + ": invalid request " +
-                std::to_string(config_.width) + "x" + std::to_string(config_.height) + " at " +
-                std::to_string(config_.fps) + " fps (width, height and fps must be positive)");
+    return fail("camera " + device_->path() + ": invalid request " + std::to_string(config_.width) +
+                "x" + std::to_string(config_.height) + " at " + std::to_string(config_.fps) +
+                " fps (width, height and fps must be positive)");
   }
   sequence_.reset();
   {
@@ -134,8 +134,7 @@ Status V4l2Camera::negotiateMode() {
     return fail(info.error() + "; pass a /dev/videoN capture node (" + kListHint + ")");
   }
   if (const std::string why = info->whyNotCapture(); !why.empty()) {
-    return fail("camera " + device_->path() + " (" + info->card + ") is " + why + "; " +
-                kListHint);
+    return fail("camera " + device_->path() + " (" + info->card + ") is " + why + "; " + kListHint);
   }
   if (!info->canStream()) {
     return fail("camera " + device_->path() + " (" + info->card +
@@ -143,8 +142,8 @@ Status V4l2Camera::negotiateMode() {
   }
 
   const V4l2ModeRequest request{config_.width, config_.height, config_.fps};
-  const std::optional<V4l2Mode> mode = chooseCaptureMode(captureModes(info->formats, request),
-                                                         request);
+  const std::optional<V4l2Mode> mode =
+      chooseCaptureMode(captureModes(info->formats, request), request);
   if (!mode) {
     return fail("camera " + device_->path() + " offers neither MJPEG nor YUYV (it offers: " +
                 offeredFormats(*info) + "); use another camera or --camera synthetic");
@@ -192,10 +191,10 @@ Status V4l2Camera::negotiateMode() {
 
   negotiateFrameRate();
 
-  const std::string grant = "requested " + modeText(config_.width, config_.height, config_.fps,
-                                                    mode->fourcc) +
-                            ", granted " + modeText(description_.width, description_.height,
-                                                    description_.fps, pixel_format_);
+  const std::string grant =
+      "requested " + modeText(config_.width, config_.height, config_.fps, mode->fourcc) +
+      ", granted " +
+      modeText(description_.width, description_.height, description_.fps, pixel_format_);
   if (grant != last_grant_logged_) {
     spdlog::info("camera {} ({}): {}", config_.camera_id, device_->path(), grant);
     last_grant_logged_ = grant;
@@ -235,8 +234,8 @@ Status V4l2Camera::mapAndQueueBuffers() {
         "cannot allocate " + std::to_string(kBufferCount) + " mmap buffers (VIDIOC_REQBUFS)", err));
   }
   if (req.count < 2) {
-    return fail("camera " + device_->path() + ": driver granted only " +
-                std::to_string(req.count) + " buffer(s), at least 2 are needed");
+    return fail("camera " + device_->path() + ": driver granted only " + std::to_string(req.count) +
+                " buffer(s), at least 2 are needed");
   }
   buffers_.reserve(req.count);
   for (std::uint32_t i = 0; i < req.count; ++i) {
@@ -250,9 +249,9 @@ Status V4l2Camera::mapAndQueueBuffers() {
     }
     MappedBuffer mapped;
     if (const int err = device_->map(buf.length, buf.m.offset, mapped); err != 0) {
-      return fail(deviceError("cannot mmap buffer " + std::to_string(i) + " (" +
-                                  std::to_string(buf.length) + " bytes)",
-                              err));
+      return fail(deviceError(
+          "cannot mmap buffer " + std::to_string(i) + " (" + std::to_string(buf.length) + " bytes)",
+          err));
     }
     buffers_.push_back(std::move(mapped));
     if (const int err = device_->queueBuffer(buf); err != 0) {
@@ -267,8 +266,7 @@ Result<std::optional<CapturedFrame>> V4l2Camera::next(std::chrono::milliseconds 
   if (failure_) return Error{*failure_};
 
   const std::int64_t deadline =
-      device_->nowMicros() +
-      std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
+      device_->nowMicros() + std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
   for (;;) {
     const std::int64_t left = deadline - device_->nowMicros();
     short revents = 0;
@@ -363,13 +361,14 @@ std::optional<std::string> V4l2Camera::copyPixels(const v4l2_buffer& dequeued) {
 
   // YUYV: the last row needs only its pixels, not the padding after them.
   const std::size_t row = static_cast<std::size_t>(description_.width) * 2;
-  const std::size_t needed = bytes_per_line_ * (static_cast<std::size_t>(description_.height) - 1) +
-                             row;
+  const std::size_t needed =
+      bytes_per_line_ * (static_cast<std::size_t>(description_.height) - 1) + row;
   if (used < needed) {
     if (!short_frame_logged_) {
-      spdlog::warn("camera {} ({}): short YUYV frame ({} bytes, expected {}), skipped as an error "
-                   "frame (further ones are only counted)",
-                   config_.camera_id, device_->path(), used, needed);
+      spdlog::warn(
+          "camera {} ({}): short YUYV frame ({} bytes, expected {}), skipped as an error "
+          "frame (further ones are only counted)",
+          config_.camera_id, device_->path(), used, needed);
       short_frame_logged_ = true;
     }
     return std::nullopt;
@@ -377,8 +376,7 @@ std::optional<std::string> V4l2Camera::copyPixels(const v4l2_buffer& dequeued) {
   if (bytes_per_line_ == row) return std::string(data, image_size_);
   std::string packed(image_size_, '\0');
   for (int y = 0; y < description_.height; ++y) {
-    std::memcpy(packed.data() + row * y, data + static_cast<std::size_t>(bytes_per_line_) * y,
-                row);
+    std::memcpy(packed.data() + row * y, data + static_cast<std::size_t>(bytes_per_line_) * y, row);
   }
   return packed;
 }

@@ -88,8 +88,8 @@ std::vector<std::string> findVideoNodes(const std::filesystem::path& dir) {
 
 std::string formatDeviceInfo(const V4l2DeviceInfo& info) {
   std::string out = info.path + ": " + info.card + "\n";
-  out += "  driver " + info.driver + " " + versionText(info.version) + ", bus " + info.bus_info +
-         "\n";
+  out +=
+      "  driver " + info.driver + " " + versionText(info.version) + ", bus " + info.bus_info + "\n";
   if (const std::string why = info.whyNotCapture(); !why.empty()) {
     out += "  not a camera to capture from: " + why + "\n";
     return out;

@@ -36,20 +36,20 @@ class V4l2Device {
   virtual void close() = 0;
   virtual bool isOpen() const = 0;
 
-  virtual int queryCapability(v4l2_capability& capability) = 0;           // VIDIOC_QUERYCAP
-  virtual int enumFormat(v4l2_fmtdesc& format) = 0;                       // VIDIOC_ENUM_FMT
-  virtual int enumFrameSizes(v4l2_frmsizeenum& size) = 0;                 // VIDIOC_ENUM_FRAMESIZES
-  virtual int enumFrameIntervals(v4l2_frmivalenum& interval) = 0;         // VIDIOC_ENUM_FRAMEINTERVALS
-  virtual int getFormat(v4l2_format& format) = 0;                         // VIDIOC_G_FMT
-  virtual int setFormat(v4l2_format& format) = 0;                         // VIDIOC_S_FMT
-  virtual int getParam(v4l2_streamparm& param) = 0;                       // VIDIOC_G_PARM
-  virtual int setParam(v4l2_streamparm& param) = 0;                       // VIDIOC_S_PARM
-  virtual int requestBuffers(v4l2_requestbuffers& request) = 0;           // VIDIOC_REQBUFS
-  virtual int queryBuffer(v4l2_buffer& buffer) = 0;                       // VIDIOC_QUERYBUF
-  virtual int queueBuffer(v4l2_buffer& buffer) = 0;                       // VIDIOC_QBUF
-  virtual int dequeueBuffer(v4l2_buffer& buffer) = 0;                     // VIDIOC_DQBUF
-  virtual int streamOn() = 0;                                             // VIDIOC_STREAMON
-  virtual int streamOff() = 0;                                            // VIDIOC_STREAMOFF
+  virtual int queryCapability(v4l2_capability& capability) = 0;    // VIDIOC_QUERYCAP
+  virtual int enumFormat(v4l2_fmtdesc& format) = 0;                // VIDIOC_ENUM_FMT
+  virtual int enumFrameSizes(v4l2_frmsizeenum& size) = 0;          // VIDIOC_ENUM_FRAMESIZES
+  virtual int enumFrameIntervals(v4l2_frmivalenum& interval) = 0;  // VIDIOC_ENUM_FRAMEINTERVALS
+  virtual int getFormat(v4l2_format& format) = 0;                  // VIDIOC_G_FMT
+  virtual int setFormat(v4l2_format& format) = 0;                  // VIDIOC_S_FMT
+  virtual int getParam(v4l2_streamparm& param) = 0;                // VIDIOC_G_PARM
+  virtual int setParam(v4l2_streamparm& param) = 0;                // VIDIOC_S_PARM
+  virtual int requestBuffers(v4l2_requestbuffers& request) = 0;    // VIDIOC_REQBUFS
+  virtual int queryBuffer(v4l2_buffer& buffer) = 0;                // VIDIOC_QUERYBUF
+  virtual int queueBuffer(v4l2_buffer& buffer) = 0;                // VIDIOC_QBUF
+  virtual int dequeueBuffer(v4l2_buffer& buffer) = 0;              // VIDIOC_DQBUF
+  virtual int streamOn() = 0;                                      // VIDIOC_STREAMON
+  virtual int streamOff() = 0;                                     // VIDIOC_STREAMOFF
 
   // Maps the buffer that VIDIOC_QUERYBUF described (`length` bytes at
   // `offset`) into `mapped`, shared and read-write.

@@ -28,7 +28,7 @@ struct V4l2FrameIntervals {
 // One frame size: discrete, or a stepwise / continuous range whose intervals
 // were asked for at its largest size (the slowest one).
 struct V4l2FrameSize {
-  std::uint32_t type = 0;  // V4L2_FRMSIZE_TYPE_*
+  std::uint32_t type = 0;   // V4L2_FRMSIZE_TYPE_*
   std::uint32_t width = 0;  // discrete size, or the largest of the range
   std::uint32_t height = 0;
   v4l2_frmsize_stepwise stepwise{};
@@ -39,7 +39,7 @@ struct V4l2FormatInfo {
   std::uint32_t fourcc = 0;
   std::string description;  // the driver's, e.g. "Motion-JPEG"
   bool compressed = false;
-  bool emulated = false;            // converted in software by the driver
+  bool emulated = false;             // converted in software by the driver
   std::vector<V4l2FrameSize> sizes;  // empty: the driver does not enumerate sizes
 };
 
@@ -49,7 +49,7 @@ struct V4l2DeviceInfo {
   std::string card;      // e.g. "HD USB Camera"
   std::string bus_info;  // e.g. "usb-0000:00:14.0-1"
   std::uint32_t version = 0;
-  std::uint32_t capabilities = 0;  // of this node (device_caps when the driver gives them)
+  std::uint32_t capabilities = 0;       // of this node (device_caps when the driver gives them)
   std::vector<V4l2FormatInfo> formats;  // only for single-planar capture nodes
 
   bool isVideoCapture() const { return (capabilities & V4L2_CAP_VIDEO_CAPTURE) != 0; }

@@ -53,16 +53,15 @@ std::optional<V4l2Mode> chooseCaptureMode(const std::vector<V4l2Mode>& modes,
   auto key = [&](const V4l2Mode& m) {
     const int rate_class = m.max_fps >= wanted_fps ? 0 : m.max_fps == 0 ? 1 : 2;
     const double shortfall = rate_class == 2 ? -m.max_fps : 0.0;
-    const bool exact = static_cast<int>(m.width) == request.width &&
-                       static_cast<int>(m.height) == request.height;
+    const bool exact =
+        static_cast<int>(m.width) == request.width && static_cast<int>(m.height) == request.height;
     const std::int64_t area = static_cast<std::int64_t>(m.width) * m.height;
     return std::make_tuple(rate_class, shortfall, exact ? 0 : 1, std::llabs(area - wanted_area),
                            -area, isJpeg(m.fourcc) ? 0 : 1);
   };
-  const auto best = std::min_element(modes.begin(), modes.end(),
-                                     [&](const V4l2Mode& a, const V4l2Mode& b) {
-                                       return key(a) < key(b);
-                                     });
+  const auto best =
+      std::min_element(modes.begin(), modes.end(),
+                       [&](const V4l2Mode& a, const V4l2Mode& b) { return key(a) < key(b); });
   if (best == modes.end()) return std::nullopt;
   return *best;
 }

@@ -73,7 +73,7 @@ TEST(FakeV4l2Driver, FrameWithoutAQueuedBufferIsAnOverrun) {
   FakeV4l2Driver driver({}, clock);
   Streaming s(driver, 30, 2);
   clock.advance(std::chrono::microseconds(5 * 33'334));  // 5 slots, 2 buffers
-  EXPECT_EQ(driver.frameSlots(), 0u);  // nothing happens until someone calls in
+  EXPECT_EQ(driver.frameSlots(), 0u);                    // nothing happens until someone calls in
   v4l2_buffer buf = Streaming::emptyBuffer();
   ASSERT_EQ(s.device->dequeueBuffer(buf), 0);
   EXPECT_EQ(driver.frameSlots(), 5u);

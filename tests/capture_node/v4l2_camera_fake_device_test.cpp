@@ -214,8 +214,7 @@ TEST(V4l2CameraOnFake, DeviceWithoutStreamingIsRejected) {
   Rig rig(fake);
   const Status status = rig.camera.start();
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().find("does not support streaming"), std::string::npos)
-      << status.error();
+  EXPECT_NE(status.error().find("does not support streaming"), std::string::npos) << status.error();
 }
 
 TEST(V4l2CameraOnFake, AbsentDeviceIsAnErrorWithAHint) {
@@ -235,9 +234,9 @@ TEST(V4l2CameraOnFake, StartIssuesTheStreamingIoctlSequence) {
   // Enumeration is checked elsewhere; here the order of what configures and starts.
   std::erase_if(calls, [](const std::string& c) { return c.rfind("ENUM_", 0) == 0; });
   const std::vector<std::string> expected = {
-      "open",     "QUERYCAP", "S_FMT", "G_PARM", "S_PARM", "REQBUFS",  "QUERYBUF", "mmap",
-      "QBUF",     "QUERYBUF", "mmap",  "QBUF",   "QUERYBUF", "mmap",   "QBUF",     "QUERYBUF",
-      "mmap",     "QBUF",     "STREAMON"};
+      "open", "QUERYCAP", "S_FMT",    "G_PARM", "S_PARM",  "REQBUFS",  "QUERYBUF",
+      "mmap", "QBUF",     "QUERYBUF", "mmap",   "QBUF",    "QUERYBUF", "mmap",
+      "QBUF", "QUERYBUF", "mmap",     "QBUF",   "STREAMON"};
   EXPECT_EQ(calls, expected);
 }
 
@@ -471,8 +470,9 @@ TEST(V4l2CameraOnFake, FailedQueueIsADisconnect) {
   rig.driver.failQueue();
   auto f = rig.camera.next(milliseconds(1000));
   ASSERT_FALSE(f.ok());
-  EXPECT_TRUE(startsWith(f.error(), "/dev/video-fake0 disconnected (poll: POLLERR, VIDIOC_DQBUF: "
-                                    "Input/output error)"))
+  EXPECT_TRUE(startsWith(f.error(),
+                         "/dev/video-fake0 disconnected (poll: POLLERR, VIDIOC_DQBUF: "
+                         "Input/output error)"))
       << f.error();
 }
 

@@ -89,11 +89,10 @@ TEST(V4l2CameraList, CountsCaptureDevicesOnly) {
   FakeV4l2Driver camera({}, clock);
   FakeV4l2Driver metadata(meta, clock);
   std::ostringstream out;
-  const int cameras = listV4l2Cameras(out, {camera.path(), metadata.path()},
-                                      [&](const std::string& path) {
-                                        return path == camera.path() ? camera.device()
-                                                                     : metadata.device();
-                                      });
+  const int cameras =
+      listV4l2Cameras(out, {camera.path(), metadata.path()}, [&](const std::string& path) {
+        return path == camera.path() ? camera.device() : metadata.device();
+      });
   EXPECT_EQ(cameras, 1);
 }
 
@@ -104,9 +103,8 @@ TEST(V4l2CameraList, NoNodesSaysSo) {
 }
 
 TEST(V4l2CameraList, FindsVideoNodesInNaturalOrder) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() /
-      ("v4l2_camera_list_test_" + std::to_string(::getpid()));
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("v4l2_camera_list_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   for (const char* name : {"video10", "video2", "video0", "vbi0", "video-meta", "media0"}) {
     std::ofstream(dir / name).put('x');

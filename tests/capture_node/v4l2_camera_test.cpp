@@ -26,7 +26,8 @@ TEST(V4l2Camera, MissingDeviceErrorNamesThePathAndAHint) {
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().find("/dev/video-does-not-exist"), std::string::npos) << status.error();
   EXPECT_NE(status.error().find("No such file or directory"), std::string::npos) << status.error();
-  EXPECT_NE(status.error().find("capture_node --list-cameras"), std::string::npos) << status.error();
+  EXPECT_NE(status.error().find("capture_node --list-cameras"), std::string::npos)
+      << status.error();
 }
 
 TEST(V4l2Camera, NonV4l2FileIsRejectedClearly) {

@@ -42,8 +42,7 @@ TEST(V4l2ModeChooser, WhenNothingReachesTheRateTheFastestWins) {
 
 TEST(V4l2ModeChooser, NearestSizeWhenTheRequestedOneIsMissing) {
   const V4l2Mode m =
-      chosen({{kMjpg, 1920, 1080, 30}, {kMjpg, 800, 600, 30}, {kMjpg, 320, 240, 30}}, 640, 480,
-             30);
+      chosen({{kMjpg, 1920, 1080, 30}, {kMjpg, 800, 600, 30}, {kMjpg, 320, 240, 30}}, 640, 480, 30);
   EXPECT_EQ(m.width, 800u);
 }
 

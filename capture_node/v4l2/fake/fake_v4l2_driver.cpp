@@ -38,9 +38,8 @@ void copyName(std::uint8_t (&out)[N], const std::string& in) {
 
 bool inRanges(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& ranges,
               std::uint64_t slot) {
-  return std::any_of(ranges.begin(), ranges.end(), [&](const auto& r) {
-    return slot >= r.first && slot - r.first < r.second;
-  });
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [&](const auto& r) { return slot >= r.first && slot - r.first < r.second; });
 }
 
 }  // namespace
@@ -527,8 +526,7 @@ const FakeFormat* FakeV4l2Driver::findFormat(std::uint32_t fourcc) const {
   return nullptr;
 }
 
-std::vector<v4l2_fract> FakeV4l2Driver::intervalsFor(const FakeFormat& format,
-                                                     std::uint32_t width,
+std::vector<v4l2_fract> FakeV4l2Driver::intervalsFor(const FakeFormat& format, std::uint32_t width,
                                                      std::uint32_t height) const {
   for (const FakeFrameSize& size : format.sizes) {
     if (size.width == width && size.height == height) return size.intervals;
@@ -620,7 +618,8 @@ void FakeV4l2Driver::stopStreaming() {
 }
 
 std::int64_t FakeV4l2Driver::slotDue(std::uint64_t slot) const {
-  const double period_us = 1e6 * interval_.numerator / std::max<std::uint32_t>(1, interval_.denominator);
+  const double period_us =
+      1e6 * interval_.numerator / std::max<std::uint32_t>(1, interval_.denominator);
   std::int64_t stalled = 0;
   for (const auto& [frame, length] : stalls_) {
     if (frame <= slot) stalled += length;

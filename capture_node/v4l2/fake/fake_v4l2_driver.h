@@ -78,8 +78,8 @@ struct FakeV4l2Config {
   std::vector<FakeFormat> formats = defaultFormats();
   std::uint32_t max_buffers = 8;
   std::uint32_t line_padding = 0;  // extra bytes per row of raw formats (bytesperline > width * 2)
-  bool enum_frame_sizes = true;  // false: ENUM_FRAMESIZES answers ENOTTY (old drivers)
-  bool settable_rate = true;     // false: no V4L2_CAP_TIMEPERFRAME, S_PARM answers ENOTTY
+  bool enum_frame_sizes = true;    // false: ENUM_FRAMESIZES answers ENOTTY (old drivers)
+  bool settable_rate = true;       // false: no V4L2_CAP_TIMEPERFRAME, S_PARM answers ENOTTY
   std::uint32_t timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC | V4L2_BUF_FLAG_TSTAMP_SRC_SOE;
   std::uint32_t first_sequence = 0;  // the driver's sequence number of slot 0
   // The driver substitutes these whatever was asked (a driver that grants
@@ -136,11 +136,11 @@ class FakeV4l2Driver {
   int streamOffCount() const;
   int openHandles() const;
   std::uint32_t buffersAllocated() const;
-  std::uint32_t buffersQueued() const;     // queued by the application, waiting for a frame
-  std::uint64_t frameSlots() const;        // slots due since the last STREAMON
-  std::uint64_t overruns() const;          // slots lost for want of a queued buffer
-  v4l2_pix_format format() const;          // the current (granted) format
-  v4l2_fract interval() const;             // the current (granted) frame interval
+  std::uint32_t buffersQueued() const;  // queued by the application, waiting for a frame
+  std::uint64_t frameSlots() const;     // slots due since the last STREAMON
+  std::uint64_t overruns() const;       // slots lost for want of a queued buffer
+  v4l2_pix_format format() const;       // the current (granted) format
+  v4l2_fract interval() const;          // the current (granted) frame interval
   // Every call made through the handles, in order: "open", "QUERYCAP",
   // "ENUM_FMT", ..., "mmap", "poll", "close".
   std::vector<std::string> calls() const;
@@ -152,7 +152,7 @@ class FakeV4l2Driver {
   enum class BufferState { kDequeued, kQueued, kDone };
   struct Buffer {
     BufferState state = BufferState::kDequeued;
-    v4l2_buffer done{};  // what DQBUF returns once kDone
+    v4l2_buffer done{};                        // what DQBUF returns once kDone
     std::optional<std::uint64_t> payload_key;  // which payload the memory holds
   };
 
