@@ -33,6 +33,18 @@ TEST(CaptureOptions, ParsesCameraSpecs) {
   EXPECT_EQ(opt->cameras[2].path, "/tmp/a:b.mp4");
 }
 
+TEST(CaptureOptions, ListCamerasIsOffByDefault) {
+  auto opt = parse({});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_FALSE(opt->list_cameras);
+}
+
+TEST(CaptureOptions, ParsesListCameras) {
+  auto opt = parse({"--list-cameras"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_TRUE(opt->list_cameras);
+}
+
 TEST(CaptureOptions, RejectsUnknownCameraKind) {
   auto opt = parse({"--camera", "webcam"});
   ASSERT_FALSE(opt.ok());
