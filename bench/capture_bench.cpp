@@ -30,10 +30,12 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "capture_node/camera/camera_worker.h"
 #include "capture_node/source/frame_source.h"
 #include "capture_node/v4l2/fake/fake_v4l2_driver.h"
 #include "capture_node/v4l2/fake/real_time_clock.h"
 #include "capture_node/v4l2/v4l2_camera.h"
+#include "common/core/bounded_queue.h"
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
 
@@ -48,96 +50,64 @@ struct Options {
   int height = 480;
 };
 
-// Frames handed from a camera thread to whoever stores them. Never blocks
-// the producer: a full queue refuses the frame (counted, and missing from
-// delivered_pct).
-class BoundedFrameQueue {
- public:
-  explicit BoundedFrameQueue(std::size_t capacity) : capacity_(capacity) {}
-
-  bool tryPush(CapturedFrame&& frame) {
-    std::lock_guard lock(mutex_);
-    if (frames_.size() >= capacity_) return false;
-    frames_.push_back(std::move(frame));
-    return true;
-  }
-
-  std::optional<CapturedFrame> tryPop() {
-    std::lock_guard lock(mutex_);
-    if (frames_.empty()) return std::nullopt;
-    CapturedFrame frame = std::move(frames_.front());
-    frames_.pop_front();
-    return frame;
-  }
-
- private:
-  const std::size_t capacity_;
-  std::mutex mutex_;  // guards frames_
-  std::deque<CapturedFrame> frames_;
+// One camera under test: the fake driver (owned here), the camera's
+// CameraWorker (which owns the V4l2Camera) and the queue its sink fills.
+struct CameraRun {
+  std::unique_ptr<FakeV4l2Driver> driver;
+  const FrameSource* source = nullptr;  // the worker's source, for its thread-safe stats()
+  std::unique_ptr<CameraWorker> worker;
+  std::unique_ptr<BoundedQueue<CapturedFrame>> queue;
+  // Written only by the camera thread (in the sink), read after stop().
+  std::uint64_t queued = 0;      // frames of the measured slots that reached the queue
+  std::uint64_t queue_full = 0;  // frames the queue refused
+  std::int64_t free_at_us = 0;
+  std::int64_t max_block_us = 0;
+  std::string ended;  // the source's error, if its stream ended
 };
 
-struct LoopResult {
-  std::uint64_t slots = 0;        // frame slots the loop was run for
-  std::uint64_t queued = 0;       // frames of those slots that reached the queue
-  std::uint64_t queue_full = 0;   // frames refused by a full queue
-  std::int64_t cpu_ns = 0;        // camera thread CPU time in the loop
-  std::int64_t max_block_us = 0;  // see acquire()
-  SourceStats stats;
-  std::string error;
-};
-
-std::int64_t threadCpuNanos() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-// The acquisition loop under test: one camera thread, copying each frame
-// into `queue`, for the first `slots` frame slots of the camera (or until
-// `give_up_us` on the steady clock, if the camera stops delivering).
-// This is the piece that capture_node/camera/camera_worker.h (CameraWorker)
-// replaces once it exists: swap this function's body for a CameraWorker
-// feeding `queue`, keep the measurements.
-//
-// Block time of a frame: from when it was ready (its driver timestamp) or
+// The acquisition loop under test: the capture node's CameraWorker, one
+// camera thread per camera, its sink copying each frame into a bounded
+// queue (as SpoolWriter::offer does), run until every camera has seen
+// `slots` frame slots (or until `give_up_us` on the steady clock, if a
+// camera stops delivering). Measured in the sink, on the camera thread:
+// block time of a frame, from when it was ready (its driver timestamp) or
 // when the thread finished the previous frame, whichever is later, to when
 // it is in the queue. Waiting for the camera is not in it; wake-up latency,
 // dequeue, copy, requeue, the queue push and any preemption meanwhile are.
-LoopResult acquire(FrameSource& source, BoundedFrameQueue& queue, std::uint64_t slots,
-                   std::int64_t give_up_us) {
-  LoopResult result;
-  result.slots = slots;
-  if (Status started = source.start(); !started.ok()) {
-    result.error = started.error();
-    return result;
+Status acquire(std::vector<CameraRun>& runs, std::uint64_t slots, std::int64_t give_up_us) {
+  for (CameraRun& run : runs) {
+    run.free_at_us = steadyMicros();
+    auto sink = [&run, slots](CapturedFrame& frame) {
+      const bool counts = frame.sequence < slots;
+      const std::int64_t ready = frame.capture_time_us;
+      const bool taken = run.queue->tryPush(frame);
+      if (taken && counts) ++run.queued;
+      if (!taken) ++run.queue_full;
+      const std::int64_t pushed = steadyMicros();
+      run.max_block_us = std::max(run.max_block_us, pushed - std::max(ready, run.free_at_us));
+      run.free_at_us = pushed;
+      return taken;
+    };
+    auto events = [&run](const CameraEvent& event) {
+      if (event.kind == CameraEvent::Kind::kEnded) run.ended = event.reason;
+    };
+    if (Status st = run.worker->start(sink, events); !st.ok()) return st;
   }
-  const std::int64_t cpu0 = threadCpuNanos();
-  std::int64_t free_at = steadyMicros();
-  for (;;) {
-    const SourceStats seen = source.stats();
-    if (seen.delivered + seen.lost() >= slots || steadyMicros() >= give_up_us) break;
-    auto next = source.next(std::chrono::milliseconds(100));
-    if (!next.ok()) {
-      result.error = next.error();
-      break;
-    }
-    if (!next.value()) continue;
-    CapturedFrame& frame = *next.value();
-    const bool counts = frame.sequence < slots;
-    const std::int64_t ready = frame.capture_time_us;
-    if (queue.tryPush(std::move(frame))) {
-      if (counts) ++result.queued;
-    } else {
-      ++result.queue_full;
-    }
-    const std::int64_t pushed = steadyMicros();
-    result.max_block_us = std::max(result.max_block_us, pushed - std::max(ready, free_at));
-    free_at = pushed;
+  auto done = [&] {
+    return std::all_of(runs.begin(), runs.end(), [&](const CameraRun& run) {
+      const SourceStats seen = run.source->stats();
+      return seen.delivered + seen.lost() >= slots || !run.worker->running() ||
+             run.worker->stats().state == CameraState::kGone;
+    });
+  };
+  while (!done() && steadyMicros() < give_up_us) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  result.cpu_ns = threadCpuNanos() - cpu0;
-  result.stats = source.stats();
-  source.stop();
-  return result;
+  for (CameraRun& run : runs) run.worker->stop();
+  for (const CameraRun& run : runs) {
+    if (!run.ended.empty()) return fail(run.worker->cameraId() + ": " + run.ended);
+  }
+  return okStatus();
 }
 
 // A synthetic performer frame as a camera would send it: with sensor-like
@@ -214,93 +184,92 @@ int run(const Options& options) {
   fake.formats = {mjpeg};
 
   RealTimeClock clock;
-  std::vector<std::unique_ptr<FakeV4l2Driver>> drivers;
-  std::vector<std::unique_ptr<V4l2Camera>> cameras;
-  std::vector<std::unique_ptr<BoundedFrameQueue>> queues;
+  std::vector<CameraRun> runs(static_cast<std::size_t>(options.cameras));
   for (int i = 0; i < options.cameras; ++i) {
+    CameraRun& run = runs[static_cast<std::size_t>(i)];
     fake.path = "/dev/video-fake" + std::to_string(i);
-    drivers.push_back(std::make_unique<FakeV4l2Driver>(fake, clock));
-    drivers.back()->setPayloads({payload});
+    run.driver = std::make_unique<FakeV4l2Driver>(fake, clock);
+    run.driver->setPayloads({payload});
     V4l2Config config;
     config.camera_id = "cam" + std::to_string(i);
     config.device = fake.path;
     config.width = options.width;
     config.height = options.height;
     config.fps = options.fps;
-    cameras.push_back(std::make_unique<V4l2Camera>(config, drivers.back()->device()));
-    // A second of frames: far more than a storing thread ever lags here.
-    queues.push_back(std::make_unique<BoundedFrameQueue>(static_cast<std::size_t>(rate)));
+    auto camera = std::make_unique<V4l2Camera>(config, run.driver->device());
+    run.source = camera.get();
+    run.worker = std::make_unique<CameraWorker>(std::move(camera), clock);
+    // A second of frames, as the spool writer's queue holds two.
+    run.queue = std::make_unique<BoundedQueue<CapturedFrame>>(static_cast<std::size_t>(rate));
   }
 
   const auto slots = static_cast<std::uint64_t>(std::llround(options.seconds * options.fps));
   const std::int64_t give_up =
       steadyMicros() + static_cast<std::int64_t>((options.seconds + 2.0) * 1e6);
-  std::vector<LoopResult> results(cameras.size());
+  Status status = okStatus();
+  std::atomic<std::uint64_t> wrong_payloads{0};
   {
-    // One thread empties every queue (the spool writer's place), frees the
-    // frames and checks them.
-    std::atomic<std::uint64_t> wrong_payloads{0};
+    // One thread empties every queue (the spool writers' place), checks and
+    // frees the frames.
     std::jthread drain([&](std::stop_token stop) {
       while (!stop.stop_requested()) {
         bool any = false;
-        for (auto& q : queues) {
-          while (auto frame = q->tryPop()) {
+        for (CameraRun& run : runs) {
+          while (auto frame = run.queue->tryPop()) {
             any = true;
-            if (frame->data.size() != payload.size()) wrong_payloads.fetch_add(1);
+            if (frame->data != payload) wrong_payloads.fetch_add(1);
           }
         }
         if (!any) std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
     });
-    std::vector<std::jthread> threads;
-    for (std::size_t i = 0; i < cameras.size(); ++i) {
-      threads.emplace_back(
-          [&, i] { results[i] = acquire(*cameras[i], *queues[i], slots, give_up); });
-    }
-    for (auto& t : threads) t.join();
-    drain.request_stop();
-    drain.join();
-    if (wrong_payloads.load() != 0) {
-      std::cerr << "capture_bench: " << wrong_payloads.load()
-                << " frames did not carry the payload\n";
-      return 1;
-    }
+    status = acquire(runs, slots, give_up);
+  }
+  if (!status.ok()) {
+    std::cerr << "capture_bench: " << status.error() << "\n";
+    return 1;
+  }
+  if (wrong_payloads.load() != 0) {
+    std::cerr << "capture_bench: " << wrong_payloads.load()
+              << " frames did not carry the payload\n";
+    return 1;
   }
 
-  std::uint64_t total_slots = 0, queued = 0, delivered = 0;
-  std::int64_t cpu_ns = 0, max_block_us = 0;
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const LoopResult& r = results[i];
-    if (!r.error.empty()) {
-      std::cerr << "capture_bench: cam" << i << ": " << r.error << "\n";
-      return 1;
-    }
-    total_slots += r.slots;
-    queued += r.queued;
-    delivered += r.stats.delivered;
-    cpu_ns += r.cpu_ns;
-    max_block_us = std::max(max_block_us, r.max_block_us);
+  std::uint64_t total_slots = 0, queued = 0, handled = 0;
+  double cpu_us = 0;
+  std::int64_t max_block_us = 0;
+  for (const CameraRun& run : runs) {
+    const SourceStats source = run.source->stats();
+    const CameraWorkerStats worker = run.worker->stats();
+    const std::uint64_t frames = worker.delivered + worker.sink_dropped;
+    total_slots += slots;
+    queued += run.queued;
+    handled += frames;
+    cpu_us += worker.busy_us_per_frame * static_cast<double>(frames);
+    max_block_us = std::max(max_block_us, run.max_block_us);
     std::printf(
-        "# cam%zu: %llu slots, %llu queued, %llu driver drops (%llu overruns), %llu error "
-        "frames, %llu refused by a full queue, %.1f us CPU/frame, max block %.2f ms\n",
-        i, static_cast<unsigned long long>(r.slots), static_cast<unsigned long long>(r.queued),
-        static_cast<unsigned long long>(r.stats.driver_dropped),
-        static_cast<unsigned long long>(drivers[i]->overruns()),
-        static_cast<unsigned long long>(r.stats.error_frames),
-        static_cast<unsigned long long>(r.queue_full),
-        r.stats.delivered ? r.cpu_ns / 1e3 / r.stats.delivered : 0.0, r.max_block_us / 1e3);
+        "# %s: %llu slots, %llu queued, %llu driver drops (%llu overruns), %llu error frames, "
+        "%llu refused by a full queue, %.1f us CPU/frame, max block %.2f ms (worker's own "
+        "hand-over maximum %.2f ms)\n",
+        run.worker->cameraId().c_str(), static_cast<unsigned long long>(slots),
+        static_cast<unsigned long long>(run.queued),
+        static_cast<unsigned long long>(source.driver_dropped),
+        static_cast<unsigned long long>(run.driver->overruns()),
+        static_cast<unsigned long long>(source.error_frames),
+        static_cast<unsigned long long>(run.queue_full), worker.busy_us_per_frame,
+        static_cast<double>(run.max_block_us) / 1e3, worker.max_block_ms);
   }
   const std::string p = "cameras=" + std::to_string(options.cameras);
   std::printf(
       "# %dx%d MJPEG at %.0f fps for %.1f s; payload %zu bytes (synthetic performer, "
-      "JPEG quality %d); fake driver on the wall clock\n",
+      "JPEG quality %d); fake driver on the wall clock; loop: CameraWorker\n",
       options.width, options.height, options.fps, options.seconds, payload.size(), quality);
   std::printf("capture.delivered_pct[%s] = %.2f %%  (target 100)\n", p.c_str(),
               100.0 * static_cast<double>(queued) / static_cast<double>(total_slots));
   std::printf("capture.us_per_frame[%s] = %.1f us  (target <= 50)\n", p.c_str(),
-              delivered ? cpu_ns / 1e3 / static_cast<double>(delivered) : 0.0);
+              handled ? cpu_us / static_cast<double>(handled) : 0.0);
   std::printf("capture.max_block_ms[%s] = %.2f ms  (target < %.1f, one frame period)\n", p.c_str(),
-              max_block_us / 1e3, 1000.0 / options.fps);
+              static_cast<double>(max_block_us) / 1e3, 1000.0 / options.fps);
   return 0;
 }
 

@@ -94,4 +94,37 @@ Result<std::string> encodeFrameJpeg(FrameEncoding encoding, int width, int heigh
   }
 }
 
+std::optional<ImageSize> jpegSize(std::string_view b) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(b[i]); };
+  if (b.size() < 4 || byte(0) != 0xFF || byte(1) != 0xD8) return std::nullopt;
+  std::size_t pos = 2;
+  while (pos + 4 <= b.size()) {
+    if (byte(pos) != 0xFF) return std::nullopt;
+    const unsigned char marker = byte(pos + 1);
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      pos += 2;  // markers without a length
+      continue;
+    }
+    if (marker == 0xD9 || marker == 0xDA)
+      return std::nullopt;  // end / scan before any frame header
+    const std::size_t length = (std::size_t{byte(pos + 2)} << 8) | byte(pos + 3);
+    if (length < 2) return std::nullopt;
+    const bool frame_header =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame_header) {
+      if (pos + 9 > b.size()) return std::nullopt;
+      ImageSize size;
+      size.height = (byte(pos + 5) << 8) | byte(pos + 6);
+      size.width = (byte(pos + 7) << 8) | byte(pos + 8);
+      return size;
+    }
+    pos += 2 + length;
+  }
+  return std::nullopt;
+}
+
 }  // namespace booth

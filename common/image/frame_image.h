@@ -2,6 +2,7 @@
 // Pixels of a captured or streamed frame, and the one decoder and the one
 // JPEG encoder of both nodes, so a frame the capture node's pose stage can
 // read is a frame the trainer can read.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,5 +43,14 @@ cv::Mat decodeFrameImage(FrameEncoding encoding, int width, int height, std::str
 // spool writer does). Thread-safe.
 Result<std::string> encodeFrameJpeg(FrameEncoding encoding, int width, int height,
                                     std::string_view bytes, int quality);
+
+// Width and height from a JPEG's frame header, without decoding it (so a
+// huge image can be refused before it costs memory). nullopt: not a JPEG
+// or no frame header found.
+struct ImageSize {
+  int width = 0;
+  int height = 0;
+};
+std::optional<ImageSize> jpegSize(std::string_view bytes);
 
 }  // namespace booth

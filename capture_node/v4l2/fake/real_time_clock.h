@@ -16,6 +16,10 @@ class RealTimeClock final : public FakeClock {
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
+  TimePoint steady() const override { return std::chrono::steady_clock::now(); }
+  std::chrono::system_clock::time_point wall() const override {
+    return std::chrono::system_clock::now();
+  }
   void waitUntil(std::int64_t t) override {
     std::this_thread::sleep_until(
         std::chrono::steady_clock::time_point(std::chrono::microseconds(t)));

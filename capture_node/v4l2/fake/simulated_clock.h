@@ -21,6 +21,10 @@ class SimulatedClock final : public FakeClock {
     while (now < t && !now_.compare_exchange_weak(now, t, std::memory_order_acq_rel)) {
     }
   }
+  // The simulated time read as the epoch's microseconds (for logs only).
+  std::chrono::system_clock::time_point wall() const override {
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(nowMicros()));
+  }
   void advance(std::chrono::microseconds by) {
     now_.fetch_add(std::max<std::int64_t>(0, by.count()), std::memory_order_acq_rel);
   }
