@@ -65,6 +65,7 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     ("fps", po::value(&opt.fps)->default_value(opt.fps), "capture frame rate (v4l2, synthetic)")
     ("pose", po::value(&opt.pose)->default_value(opt.pose), "pose stage: auto (ground truth for synthetic cameras, else the network) | ground-truth | network")
     ("pose-model", po::value(&opt.pose_model), "OpenPose-style TensorFlow graph for the network pose stage (e.g. tfpose_mobilenet_v2_small_368x432.pb)")
+    ("synthetic-loop-frames", po::value(&opt.synthetic_loop_frames)->default_value(0), "synthetic cameras render this many frames once and loop them (cheap high frame rates; 0 = render every frame)")
     ("pose-workers", po::value(&opt.pose_workers)->default_value(opt.pose_workers), "pose worker threads (one network each)")
     ("spool-dir", po::value(&spool_dir)->default_value(spool_dir), "where sessions are spooled until the trainer has them (created 0700)")
     ("spool-budget-mb", po::value(&spool_budget_mb)->default_value(spool_budget_mb), "disk the spool may use; a full spool ends the capture, marked incomplete")

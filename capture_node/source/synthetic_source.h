@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "capture_node/source/frame_source.h"
 #include "common/synthetic/choreography.h"
@@ -25,6 +26,10 @@ struct SyntheticConfig {
   std::uint64_t seed = 0;
   int jpeg_quality = 90;
   bool realtime = true;
+  // > 0: render this many frames once (at the first start) and play them in
+  // a loop, so a high frame rate costs what a real camera costs (a copy)
+  // instead of a render and an encode per frame. 0: render every frame.
+  int loop_frames = 0;
 };
 
 class SyntheticSource : public FrameSource {
@@ -47,6 +52,13 @@ class SyntheticSource : public FrameSource {
   CameraDescription description_;
   PerformerLook look_;
   Choreography choreography_;
+  struct Rendered {
+    std::string jpeg;
+    Pose pose;
+  };
+  Result<Rendered> render(std::uint64_t index) const;
+
+  std::vector<Rendered> loop_;  // loop_frames pre-rendered frames
   bool started_ = false;
   std::uint64_t sequence_ = 0;
   std::atomic<std::uint64_t> delivered_{0};  // written by the camera thread, read by any
