@@ -240,6 +240,28 @@ TEST(V4l2CameraOnFake, StartIssuesTheStreamingIoctlSequence) {
   EXPECT_EQ(calls, expected);
 }
 
+TEST(V4l2CameraOnFake, NextPollsDequeuesAndRequeues) {
+  Rig rig;
+  rig.mustStart();
+  const std::size_t before = rig.driver.calls().size();
+  rig.mustRead();
+  const std::vector<std::string> calls = rig.driver.calls();
+  EXPECT_EQ(
+      std::vector<std::string>(calls.begin() + static_cast<std::ptrdiff_t>(before), calls.end()),
+      (std::vector<std::string>{"poll", "DQBUF", "QBUF"}));
+}
+
+TEST(V4l2CameraOnFake, StopStreamsOffFreesBuffersAndCloses) {
+  Rig rig;
+  rig.mustStart();
+  const std::size_t before = rig.driver.calls().size();
+  rig.camera.stop();
+  const std::vector<std::string> calls = rig.driver.calls();
+  EXPECT_EQ(
+      std::vector<std::string>(calls.begin() + static_cast<std::ptrdiff_t>(before), calls.end()),
+      (std::vector<std::string>{"STREAMOFF", "REQBUFS", "close"}));
+}
+
 // --- raw YUYV ---
 
 TEST(V4l2CameraOnFake, YuyvFramesAreDeliveredRaw) {
