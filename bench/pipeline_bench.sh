@@ -28,9 +28,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-model="${BOOTH_SHARED_DIR:-$ROOT/../shared}/assets/tfpose_mobilenet_v2_small_graph_opt.pb"
-[ -f "$model" ] || model="${BOOTH_SHARED_DIR:-$ROOT/../shared}/assets/tfpose_mobilenet_v2_small_368x432.pb"
-if [ ! -f "$model" ]; then
+# The model manifest names the published graph under ../shared/assets.
+model="$ROOT/capture_node/pose/models/tfpose_mobilenet_v2_small.json"
+if [ ! -f "${BOOTH_SHARED_DIR:-$ROOT/../shared}/assets/tfpose_mobilenet_v2_small_graph_opt.pb" ]; then
   echo "# pipeline: skipped: no pose network under ../shared/assets (set BOOTH_SHARED_DIR)"
   exit 0
 fi
@@ -48,7 +48,9 @@ trap cleanup EXIT
 
 # The trainer only has to receive: a tiny model and budget keep it out of
 # the way (training starts after the figure is taken).
+deploy/make_keys.sh "$out/keys" booth-1
 "$BIN/trainer_node/trainer_node" --data-dir "$out/data" --http-port 0 --ingest 'tcp://127.0.0.1:*' \
+  --curve-secret-key "$out/keys/trainer.key" --allowed-nodes "$out/keys/allowed_nodes" \
   --train-budget 1 --resolution 64 --ngf 8 --ndf 8 --blocks 1 --clip-seconds 1 --panel-size 64 \
   >"$out/trainer.log" 2>&1 &
 trainer_pid=$!
@@ -64,6 +66,7 @@ done
 camera_args=()
 for i in $(seq 0 $((cameras - 1))); do camera_args+=(--camera "synthetic:ada:warmup:$i"); done
 "$BIN/capture_node/capture_node" --trainer "$ingest" "${camera_args[@]}" --fps "$fps" \
+  --node-id booth-1 --curve-secret-key "$out/keys/booth-1.key" --trainer-public-key "$out/keys/trainer.pub" \
   --width 640 --height 480 --synthetic-loop-frames "$fps" --pose network --pose-model "$model" \
   --pose-workers "$workers" --spool-dir "$out/spool" --max-capture-seconds 600 \
   >"$out/capture.log" 2>&1 &

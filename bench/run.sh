@@ -17,6 +17,15 @@ capture V4l2Camera on the fake V4L2 driver, 640x480 MJPEG at 120 fps for 15 s, 1
         cameras, each camera thread copying frames into a bounded queue:
         capture.delivered_pct, capture.us_per_frame, capture.max_block_ms [cameras=N].
         Runs in real time (45 s). --quick: 3 s per configuration.
+transport
+        Frames from capture nodes into the trainer's store over CURVE on loopback, durable
+        acks (fsync): transport.fps[nodes=1], transport.fps[nodes=4], transport.mb_per_s[nodes=1],
+        transport.fps_reqrep_baseline (one blocking request/reply per frame) and
+        transport.speedup_vs_reqrep. --quick: fewer frames.
+pipeline
+        The whole edge pipeline with real processes: 2 synthetic cameras at 120 fps for 15 s,
+        network pose on 2 workers, spool, streamer, trainer: pipeline.seconds_after_capture,
+        pipeline.peak_rss_mb. Needs ../shared/assets. --quick: 5 s.
 LIST
 }
 
@@ -58,9 +67,21 @@ bench_capture() {
   done
 }
 
+bench_transport() {
+  deploy/build.sh transport_bench >/dev/null
+  "${BUILD_DIR:-build/release}/bench/transport_bench" "$@"
+}
+
+bench_pipeline() {
+  deploy/build.sh trainer_node capture_node >/dev/null
+  bench/pipeline_bench.sh "$@"
+}
+
 case "${1:-}" in
   ""|-h|--help|list) list ;;
   demo) shift; bench_demo "$@" ;;
   capture) shift; bench_capture "$@" ;;
+  transport) shift; bench_transport "$@" ;;
+  pipeline) shift; bench_pipeline "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

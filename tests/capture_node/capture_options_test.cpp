@@ -6,9 +6,15 @@
 namespace booth {
 namespace {
 
-Result<CaptureOptions> parse(std::vector<const char*> args) {
+Result<CaptureOptions> parseExactly(std::vector<const char*> args) {
   args.insert(args.begin(), "capture_node");
   return parseCaptureOptions(static_cast<int>(args.size()), args.data());
+}
+
+// Most tests are about other options: a loopback demo link without keys.
+Result<CaptureOptions> parse(std::vector<const char*> args) {
+  args.push_back("--insecure");
+  return parseExactly(std::move(args));
 }
 
 TEST(CaptureOptions, DefaultsToOneAutoCamera) {
@@ -43,6 +49,25 @@ TEST(CaptureOptions, ParsesListCameras) {
   auto opt = parse({"--list-cameras"});
   ASSERT_TRUE(opt.ok()) << opt.error();
   EXPECT_TRUE(opt->list_cameras);
+}
+
+TEST(CaptureOptions, WithoutKeysTheNodeSaysHowToGetThem) {
+  auto opt = parseExactly({});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("--curve-secret-key"), std::string::npos) << opt.error();
+  EXPECT_NE(opt.error().find("--insecure"), std::string::npos) << opt.error();
+}
+
+TEST(CaptureOptions, InsecureOnlyReachesALoopbackTrainer) {
+  auto opt = parse({"--trainer", "tcp://10.0.0.5:5555"});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("10.0.0.5"), std::string::npos) << opt.error();
+}
+
+TEST(CaptureOptions, NodeIdsMustBeSafeNames) {
+  auto opt = parse({"--node-id", "booth 1"});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("booth 1"), std::string::npos) << opt.error();
 }
 
 TEST(CaptureOptions, RejectsUnknownCameraKind) {
