@@ -33,7 +33,7 @@ struct CameraDescription {
   double requested_fps = 0;
   // The camera's pixel format as a V4L2 fourcc text ("MJPG", "YUYV"); empty
   // for sources that are not cameras.
-  std::string pixel_format;
+  std::string pixel_format = {};
 };
 
 // What a source has seen since its last start(), so that no consumer ever
