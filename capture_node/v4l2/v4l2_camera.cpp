@@ -293,7 +293,7 @@ Result<std::optional<CapturedFrame>> V4l2Camera::next(std::chrono::milliseconds 
       // An error frame was skipped: wait on for a good one.
     } else if (err == ENODEV) {
       return disconnected("VIDIOC_DQBUF: " + errnoText(err));
-    } else if (!readable) {
+    } else if (!readable && (revents & POLLERR) != 0) {
       // POLLERR: vb2 has marked the queue failed (uvcvideo does on unplug,
       // before the node goes away); DQBUF says EIO. Nothing more will come.
       return disconnected("poll: POLLERR, VIDIOC_DQBUF: " + errnoText(err));
