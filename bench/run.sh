@@ -13,6 +13,10 @@ demo    A whole booth session through deploy/demo.sh --headless (synthetic camer
         demo.seconds_to_clip and its parts demo.capture_seconds, demo.transfer_seconds,
         demo.train_seconds, demo.render_seconds, plus demo.train_iterations_per_second.
         --quick: 5 s capture and a 30 s training budget instead of 15 s and 240 s.
+capture V4l2Camera on the fake V4L2 driver, 640x480 MJPEG at 120 fps for 15 s, 1, 2 and 4
+        cameras, each camera thread copying frames into a bounded queue:
+        capture.delivered_pct, capture.us_per_frame, capture.max_block_ms [cameras=N].
+        Runs in real time (45 s). --quick: 3 s per configuration.
 transport
         Frames from capture nodes into the trainer's store over CURVE on loopback, durable
         acks (fsync): transport.fps[nodes=1], transport.fps[nodes=4], transport.mb_per_s[nodes=1],
@@ -50,6 +54,19 @@ bench_demo() {
   echo "# clip: $(jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"' "$job"); iterations $(jq -r .iterations "$job"); log $out/demo.log"
 }
 
+bench_capture() {
+  local seconds=15
+  if [ "${1:-}" = "--quick" ]; then seconds=3; fi
+  local build_dir=${BUILD_DIR:-build/release}
+  local log; log=$(mktemp)
+  deploy/build.sh capture_bench >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+  rm -f "$log"
+  for cameras in 1 2 4; do
+    "$build_dir/bench/capture_bench" --cameras "$cameras" --seconds "$seconds" --fps 120 \
+      --width 640 --height 480
+  done
+}
+
 bench_transport() {
   deploy/build.sh transport_bench >/dev/null
   "${BUILD_DIR:-build/release}/bench/transport_bench" "$@"
@@ -63,6 +80,7 @@ bench_pipeline() {
 case "${1:-}" in
   ""|-h|--help|list) list ;;
   demo) shift; bench_demo "$@" ;;
+  capture) shift; bench_capture "$@" ;;
   transport) shift; bench_transport "$@" ;;
   pipeline) shift; bench_pipeline "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;

@@ -82,7 +82,8 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     ("resend-ms", po::value(&resend_ms)->default_value(resend_ms), "resend a frame not acked within this many milliseconds")
     ("connect-timeout", po::value(&connect_timeout_s)->default_value(connect_timeout_s), "seconds to wait for the trainer to answer at start-up")
     ("max-sessions", po::value(&opt.node.max_sessions)->default_value(0), "exit after this many sessions (0 = serve until stopped)")
-    ("log-level", po::value(&opt.log_level)->default_value(opt.log_level), "trace | debug | info | warn | error");
+    ("log-level", po::value(&opt.log_level)->default_value(opt.log_level), "trace | debug | info | warn | error")
+    ("list-cameras", po::bool_switch(&opt.list_cameras), "print every V4L2 device under /dev (card, driver, bus, pixel formats, frame sizes and frame intervals) and exit");
   // clang-format on
   auto parsed = parseCommandLine(argc, argv, desc, "capture_node");
   if (!parsed.ok()) return fail(parsed.error());
@@ -91,6 +92,7 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     opt.help = true;
     return opt;
   }
+  if (opt.list_cameras) return opt;  // nothing else is used, so nothing else can be wrong
 
   if (cameras.empty()) cameras.push_back("auto");
   for (std::size_t i = 0; i < cameras.size(); ++i) {

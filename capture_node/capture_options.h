@@ -24,6 +24,7 @@ struct CameraSpec {
 struct CaptureOptions {
   bool help = false;
   std::string help_text;
+  bool list_cameras = false;  // --list-cameras: print the V4L2 devices and exit
   CaptureNodeConfig node;
   std::vector<CameraSpec> cameras;
   int width = 640;

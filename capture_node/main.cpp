@@ -8,6 +8,7 @@
 #include "capture_node/capture_node.h"
 #include "capture_node/capture_options.h"
 #include "capture_node/node_setup.h"
+#include "capture_node/v4l2/v4l2_camera_list.h"
 #include "common/app/command_line.h"
 #include "common/app/log.h"
 #include "common/transport/curve_keys.h"
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
   const CaptureOptions& opt = parsed.value();
   if (opt.help) {
     std::cout << opt.help_text;
+    return 0;
+  }
+  if (opt.list_cameras) {
+    listV4l2Cameras(std::cout);
     return 0;
   }
   if (!setupLogging(opt.log_level)) {

@@ -74,7 +74,6 @@ void CameraWorker::run(std::stop_token stop, Sink sink, EventHandler events) {
   const std::string camera = cameraId();
   auto last_frame = clock_.steady();
   bool stalled = false;
-  std::optional<std::uint64_t> last_sequence;
   auto window_start = clock_.steady();
   std::uint64_t window_frames = 0;
   const double cpu_start = threadCpuMicros();
@@ -111,11 +110,8 @@ void CameraWorker::run(std::stop_token stop, Sink sink, EventHandler events) {
       continue;
     }
     CapturedFrame& frame = *next.value();
-    const std::uint64_t gap =
-        last_sequence && frame.sequence > *last_sequence + 1 ? frame.sequence - *last_sequence - 1
-        : !last_sequence                                     ? frame.sequence
-                                                             : 0;
-    last_sequence = frame.sequence;
+    // Losses are counted once, by the source (driver drops and error frames).
+    const std::uint64_t source_lost = source_->stats().lost();
     const bool taken = sink(frame);
     const auto handed = clock_.steady();
     ++frames;
@@ -128,7 +124,7 @@ void CameraWorker::run(std::stop_token stop, Sink sink, EventHandler events) {
     }
     std::lock_guard lock(stats_mutex_);
     stats_.state = CameraState::kCapturing;
-    stats_.source_gaps += gap;
+    stats_.source_gaps = source_lost;
     if (taken) {
       ++stats_.delivered;
     } else {

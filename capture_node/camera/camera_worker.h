@@ -51,7 +51,8 @@ struct CameraWorkerStats {
   CameraState state = CameraState::kIdle;
   std::uint64_t delivered = 0;      // frames handed to the sink and taken
   std::uint64_t sink_dropped = 0;   // frames the sink had no room for
-  std::uint64_t source_gaps = 0;    // frames lost before the node (sequence gaps)
+  std::uint64_t source_gaps = 0;    // frames lost before the node: the source's
+                                    // SourceStats::lost() (sequence gaps), not recounted
   std::uint64_t stalls = 0;
   double measured_fps = 0;          // over the last second or so
   double busy_us_per_frame = 0;     // thread CPU time per frame outside next()'s wait

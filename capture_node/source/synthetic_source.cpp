@@ -58,9 +58,15 @@ Result<std::unique_ptr<SyntheticSource>> SyntheticSource::create(const Synthetic
 SyntheticSource::SyntheticSource(const SyntheticConfig& config, const PerformerLook& look,
                                  const ChoreographySpec& spec)
     : config_(config),
-      description_{config.camera_id, "synthetic", config.width, config.height, config.fps},
       look_(look),
-      choreography_(spec, look.body, Stage{cv::Size(config.width, config.height)}, config.seed) {}
+      choreography_(spec, look.body, Stage{cv::Size(config.width, config.height)}, config.seed) {
+  description_.camera_id = config.camera_id;
+  description_.kind = "synthetic";
+  // Renders exactly what it is asked for: granted == requested.
+  description_.width = description_.requested_width = config.width;
+  description_.height = description_.requested_height = config.height;
+  description_.fps = description_.requested_fps = config.fps;
+}
 
 Result<SyntheticSource::Rendered> SyntheticSource::render(std::uint64_t index) const {
   const double t = static_cast<double>(index) / config_.fps;
@@ -85,6 +91,7 @@ Status SyntheticSource::start() {
   }
   started_ = true;
   sequence_ = 0;
+  delivered_.store(0, std::memory_order_relaxed);
   start_time_ = std::chrono::steady_clock::now();
   return okStatus();
 }
@@ -120,6 +127,7 @@ Result<std::optional<CapturedFrame>> SyntheticSource::next(std::chrono::millisec
     frame.data = std::move(r->jpeg);
     frame.ground_truth = r->pose;
   }
+  delivered_.fetch_add(1, std::memory_order_relaxed);
   return std::optional<CapturedFrame>(std::move(frame));
 }
 

@@ -3,6 +3,7 @@
 // performer dancing a built-in choreography, paced in real time like a
 // camera (or as fast as possible with realtime=false), JPEG-encodes each
 // frame and attaches the renderer's exact keypoints as ground truth.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -41,6 +42,7 @@ class SyntheticSource : public FrameSource {
   Status start() override;
   Result<std::optional<CapturedFrame>> next(std::chrono::milliseconds timeout) override;
   void stop() override { started_ = false; }
+  SourceStats stats() const override { return {delivered_.load(std::memory_order_relaxed), 0, 0}; }
 
  private:
   SyntheticSource(const SyntheticConfig& config, const PerformerLook& look,
@@ -59,6 +61,7 @@ class SyntheticSource : public FrameSource {
   std::vector<Rendered> loop_;  // loop_frames pre-rendered frames
   bool started_ = false;
   std::uint64_t sequence_ = 0;
+  std::atomic<std::uint64_t> delivered_{0};  // written by the camera thread, read by any
   std::chrono::steady_clock::time_point start_time_;
 };
 

@@ -62,9 +62,14 @@ Status VideoFileSource::start() {
   description_.width = pending_.cols;
   description_.height = pending_.rows;
   description_.fps = fps;
+  // A file has no request: what it holds is what was asked for.
+  description_.requested_width = description_.width;
+  description_.requested_height = description_.height;
+  description_.requested_fps = fps;
   period_ = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(1.0 / fps));
   sequence_ = 0;
+  delivered_.store(0, std::memory_order_relaxed);
   next_due_.reset();
   started_ = true;
   return okStatus();
@@ -139,6 +144,7 @@ Result<std::optional<CapturedFrame>> VideoFileSource::next(std::chrono::millisec
   frame.width = image.cols;
   frame.height = image.rows;
   frame.data.assign(jpeg.begin(), jpeg.end());
+  delivered_.fetch_add(1, std::memory_order_relaxed);
   return std::optional<CapturedFrame>{std::move(frame)};
 }
 

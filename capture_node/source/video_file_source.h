@@ -15,6 +15,7 @@
 // ("end of video file <path>").
 //
 // Threading: start/next/stop from the one thread that owns the object.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -50,6 +51,7 @@ class VideoFileSource final : public FrameSource {
   Status start() override;
   Result<std::optional<CapturedFrame>> next(std::chrono::milliseconds timeout) override;
   void stop() override;
+  SourceStats stats() const override { return {delivered_.load(std::memory_order_relaxed), 0, 0}; }
 
  private:
   Status open();
@@ -61,6 +63,7 @@ class VideoFileSource final : public FrameSource {
   bool started_ = false;
   cv::Mat pending_;  // first frame, decoded by start() to prove the file is readable
   std::uint64_t sequence_ = 0;
+  std::atomic<std::uint64_t> delivered_{0};  // written by the camera thread, read by any
   std::chrono::steady_clock::duration period_{};
   std::optional<std::chrono::steady_clock::time_point> next_due_;
 };

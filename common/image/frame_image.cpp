@@ -1,27 +1,98 @@
 #include "common/image/frame_image.h"
 
+#include <cstddef>
+#include <vector>
+
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 namespace booth {
+namespace {
+
+std::size_t bytesPerPixel(FrameEncoding encoding) {
+  return encoding == FrameEncoding::kRawBgr ? 3 : 2;
+}
+
+// Why raw bytes do not describe a width x height image, or "" when they do.
+std::string rawSizeProblem(FrameEncoding encoding, int width, int height, std::size_t size) {
+  if (width <= 0 || height <= 0) {
+    return "size " + std::to_string(width) + "x" + std::to_string(height) + " is not positive";
+  }
+  if (encoding == FrameEncoding::kYuyv && width % 2 != 0) {
+    return "width " + std::to_string(width) + " is odd (YUYV pairs pixels)";
+  }
+  const std::size_t expected =
+      static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * bytesPerPixel(encoding);
+  if (size != expected) {
+    return std::to_string(size) + " bytes, expected " + std::to_string(expected) + " for " +
+           std::to_string(width) + "x" + std::to_string(height);
+  }
+  return {};
+}
+
+// The raw image as BGR; `bytes` must already be checked.
+cv::Mat rawToBgr(FrameEncoding encoding, int width, int height, std::string_view bytes) {
+  // cv::Mat wraps without copying; cvtColor and clone() only read it.
+  auto* data = const_cast<char*>(bytes.data());
+  if (encoding == FrameEncoding::kRawBgr) return cv::Mat(height, width, CV_8UC3, data).clone();
+  cv::Mat bgr;
+  cv::cvtColor(cv::Mat(height, width, CV_8UC2, data), bgr, cv::COLOR_YUV2BGR_YUYV);
+  return bgr;
+}
+
+}  // namespace
+
+const char* frameEncodingName(FrameEncoding encoding) {
+  switch (encoding) {
+    case FrameEncoding::kJpeg:
+      return "jpeg";
+    case FrameEncoding::kRawBgr:
+      return "raw-bgr";
+    case FrameEncoding::kYuyv:
+      return "yuyv";
+  }
+  return "unknown";
+}
 
 cv::Mat decodeFrameImage(FrameEncoding encoding, int width, int height, std::string_view bytes) {
   if (bytes.empty()) return {};
-  // cv::Mat wraps without copying; imdecode and clone() only read it.
-  auto* data = const_cast<char*>(bytes.data());
   if (encoding == FrameEncoding::kJpeg) {
+    auto* data = const_cast<char*>(bytes.data());  // imdecode only reads
     return cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, data),
                         cv::IMREAD_COLOR);
   }
-  if (width <= 0 || height <= 0 ||
-      bytes.size() != static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3) {
-    return {};
-  }
-  return cv::Mat(height, width, CV_8UC3, data).clone();
+  if (!rawSizeProblem(encoding, width, height, bytes.size()).empty()) return {};
+  return rawToBgr(encoding, width, height, bytes);
 }
 
-}  // namespace booth
-
-namespace booth {
+Result<std::string> encodeFrameJpeg(FrameEncoding encoding, int width, int height,
+                                    std::string_view bytes, int quality) {
+  if (quality < 1 || quality > 100) {
+    return fail("JPEG quality " + std::to_string(quality) + " is out of range (1..100)");
+  }
+  if (encoding == FrameEncoding::kJpeg) {
+    if (bytes.empty()) return fail("cannot pass on an empty JPEG frame");
+    return std::string(bytes);
+  }
+  if (const std::string problem = rawSizeProblem(encoding, width, height, bytes.size());
+      !problem.empty()) {
+    return fail(std::string("cannot encode a ") + frameEncodingName(encoding) +
+                " frame as JPEG: " + problem);
+  }
+  try {
+    const cv::Mat bgr = rawToBgr(encoding, width, height, bytes);
+    std::vector<unsigned char> jpeg;
+    if (!cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality})) {
+      return fail(std::string("JPEG encoding of a ") + frameEncodingName(encoding) + " " +
+                  std::to_string(width) + "x" + std::to_string(height) + " frame failed");
+    }
+    return std::string(jpeg.begin(), jpeg.end());
+  } catch (const cv::Exception& e) {
+    return fail(std::string("JPEG encoding of a ") + frameEncodingName(encoding) + " " +
+                std::to_string(width) + "x" + std::to_string(height) +
+                " frame failed: " + e.what());
+  }
+}
 
 std::optional<ImageSize> jpegSize(std::string_view b) {
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(b[i]); };
@@ -38,11 +109,12 @@ std::optional<ImageSize> jpegSize(std::string_view b) {
       pos += 2;  // markers without a length
       continue;
     }
-    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // end / scan before any frame header
+    if (marker == 0xD9 || marker == 0xDA)
+      return std::nullopt;  // end / scan before any frame header
     const std::size_t length = (std::size_t{byte(pos + 2)} << 8) | byte(pos + 3);
     if (length < 2) return std::nullopt;
-    const bool frame_header = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 &&
-                              marker != 0xC8 && marker != 0xCC;
+    const bool frame_header =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (frame_header) {
       if (pos + 9 > b.size()) return std::nullopt;
       ImageSize size;
@@ -53,29 +125,6 @@ std::optional<ImageSize> jpegSize(std::string_view b) {
     pos += 2 + length;
   }
   return std::nullopt;
-}
-
-Result<std::string> encodeFrameJpeg(FrameEncoding encoding, int width, int height,
-                                    std::string_view bytes, int quality) {
-  if (encoding == FrameEncoding::kJpeg) return std::string(bytes);
-  if (quality < 1 || quality > 100) {
-    return fail("JPEG quality " + std::to_string(quality) + " is out of range (1..100)");
-  }
-  const cv::Mat image = decodeFrameImage(encoding, width, height, bytes);
-  if (image.empty()) {
-    return fail("raw frame of " + std::to_string(bytes.size()) + " bytes is not " +
-                std::to_string(width) + "x" + std::to_string(height) + " pixels");
-  }
-  try {
-    std::vector<unsigned char> jpeg;
-    if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality})) {
-      return fail("JPEG encoding of a " + std::to_string(width) + "x" + std::to_string(height) +
-                  " frame failed");
-    }
-    return std::string(jpeg.begin(), jpeg.end());
-  } catch (const cv::Exception& e) {
-    return fail(std::string("JPEG encoding failed: ") + e.what());
-  }
 }
 
 }  // namespace booth

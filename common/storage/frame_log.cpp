@@ -34,6 +34,8 @@ std::uint8_t encodingCode(FrameEncoding e) {
       return 1;
     case FrameEncoding::kRawBgr:
       return 2;
+    case FrameEncoding::kYuyv:
+      return 3;
   }
   return 0;
 }
@@ -43,6 +45,8 @@ std::optional<FrameEncoding> encodingFromCode(std::uint8_t c) {
       return FrameEncoding::kJpeg;
     case 2:
       return FrameEncoding::kRawBgr;
+    case 3:
+      return FrameEncoding::kYuyv;
     default:
       return std::nullopt;
   }

@@ -39,6 +39,18 @@ TEST(CaptureOptions, ParsesCameraSpecs) {
   EXPECT_EQ(opt->cameras[2].path, "/tmp/a:b.mp4");
 }
 
+TEST(CaptureOptions, ListCamerasIsOffByDefault) {
+  auto opt = parse({});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_FALSE(opt->list_cameras);
+}
+
+TEST(CaptureOptions, ParsesListCameras) {
+  auto opt = parse({"--list-cameras"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_TRUE(opt->list_cameras);
+}
+
 TEST(CaptureOptions, WithoutKeysTheNodeSaysHowToGetThem) {
   auto opt = parseExactly({});
   ASSERT_FALSE(opt.ok());

@@ -50,11 +50,23 @@ class ScriptedSource final : public FrameSource {
     }
     Step step = std::move(script_.front());
     script_.pop_front();
-    if (auto* f = std::get_if<CapturedFrame>(&step)) return std::optional<CapturedFrame>(std::move(*f));
+    if (auto* f = std::get_if<CapturedFrame>(&step)) {
+      // Counted as a camera source counts (SourceStats): the slots before
+      // this frame's sequence that were not delivered are lost.
+      ++stats_.delivered;
+      if (f->sequence + 1 >= stats_.delivered) {
+        stats_.driver_dropped = f->sequence + 1 - stats_.delivered;
+      }
+      return std::optional<CapturedFrame>(std::move(*f));
+    }
     if (auto* e = std::get_if<Fail>(&step)) return fail(e->error);
     return std::optional<CapturedFrame>{};
   }
   void stop() override {}
+  SourceStats stats() const override {
+    std::lock_guard lock(mutex_);
+    return stats_;
+  }
   void push(Step step) {
     std::lock_guard lock(mutex_);
     script_.push_back(std::move(step));
@@ -63,8 +75,9 @@ class ScriptedSource final : public FrameSource {
 
  private:
   CameraDescription description_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;  // guards script_ and stats_
   std::deque<Step> script_;
+  SourceStats stats_;
   std::string start_error_;
 };
 

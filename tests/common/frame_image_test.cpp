@@ -1,4 +1,5 @@
-// decodeFrameImage: the one frame decoder of both nodes.
+// decodeFrameImage and encodeFrameJpeg: the one frame decoder and the one
+// JPEG encoder of both nodes.
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
@@ -8,13 +9,27 @@
 namespace booth {
 namespace {
 
-TEST(FrameImage, DecodesJpeg) {
-  cv::Mat img(24, 40, CV_8UC3, cv::Scalar(10, 200, 30));
+std::string jpegOf(const cv::Mat& image) {
   std::vector<uchar> jpeg;
-  ASSERT_TRUE(cv::imencode(".jpg", img, jpeg));
-  const cv::Mat out =
-      decodeFrameImage(FrameEncoding::kJpeg, 0, 0,
-                       std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+  EXPECT_TRUE(cv::imencode(".jpg", image, jpeg));
+  return {jpeg.begin(), jpeg.end()};
+}
+
+// width x height YUYV of one colour (BT.601 limited range).
+std::string yuyvOf(int width, int height, unsigned char y, unsigned char u, unsigned char v) {
+  std::string bytes;
+  for (int i = 0; i < width * height / 2; ++i) {
+    bytes += static_cast<char>(y);
+    bytes += static_cast<char>(u);
+    bytes += static_cast<char>(y);
+    bytes += static_cast<char>(v);
+  }
+  return bytes;
+}
+
+TEST(FrameImage, DecodesJpeg) {
+  const cv::Mat out = decodeFrameImage(FrameEncoding::kJpeg, 0, 0,
+                                       jpegOf(cv::Mat(24, 40, CV_8UC3, cv::Scalar(10, 200, 30))));
   ASSERT_EQ(out.size(), cv::Size(40, 24));
   EXPECT_NEAR(out.at<cv::Vec3b>(12, 20)[1], 200, 4);
 }
@@ -35,6 +50,68 @@ TEST(FrameImage, RejectsRawBytesOfTheWrongSize) {
 
 TEST(FrameImage, CorruptJpegIsEmpty) {
   EXPECT_TRUE(decodeFrameImage(FrameEncoding::kJpeg, 0, 0, "not a jpeg at all").empty());
+}
+
+TEST(FrameImage, DecodesYuyvToBgr) {
+  // Y 81, U 90, V 240 is BT.601 red.
+  const cv::Mat out = decodeFrameImage(FrameEncoding::kYuyv, 8, 4, yuyvOf(8, 4, 81, 90, 240));
+  ASSERT_EQ(out.size(), cv::Size(8, 4));
+  const cv::Vec3b pixel = out.at<cv::Vec3b>(2, 5);
+  EXPECT_NEAR(pixel[2], 255, 6);  // R
+  EXPECT_NEAR(pixel[1], 0, 6);
+  EXPECT_NEAR(pixel[0], 0, 6);
+}
+
+TEST(FrameImage, RejectsYuyvOfTheWrongSize) {
+  EXPECT_TRUE(decodeFrameImage(FrameEncoding::kYuyv, 8, 4, std::string(8 * 4 * 3, 'x')).empty());
+}
+
+TEST(FrameImage, RejectsYuyvWithAnOddWidth) {
+  EXPECT_TRUE(decodeFrameImage(FrameEncoding::kYuyv, 3, 2, std::string(3 * 2 * 2, 'x')).empty());
+}
+
+TEST(FrameImage, JpegIsPassedOnUnchanged) {
+  const std::string jpeg = jpegOf(cv::Mat(24, 40, CV_8UC3, cv::Scalar(1, 2, 3)));
+  auto out = encodeFrameJpeg(FrameEncoding::kJpeg, 40, 24, jpeg, 50);
+  ASSERT_TRUE(out.ok()) << out.error();
+  EXPECT_EQ(out.value(), jpeg);
+}
+
+TEST(FrameImage, EncodesYuyvAsJpegOfTheSameImage) {
+  auto out = encodeFrameJpeg(FrameEncoding::kYuyv, 64, 48, yuyvOf(64, 48, 81, 90, 240), 90);
+  ASSERT_TRUE(out.ok()) << out.error();
+  const cv::Mat back = decodeFrameImage(FrameEncoding::kJpeg, 0, 0, out.value());
+  ASSERT_EQ(back.size(), cv::Size(64, 48));
+  EXPECT_NEAR(cv::mean(back)[2], 255, 8);
+  EXPECT_NEAR(cv::mean(back)[0], 0, 8);
+}
+
+TEST(FrameImage, EncodesRawBgrAsJpegOfTheSameImage) {
+  const cv::Mat image(30, 20, CV_8UC3, cv::Scalar(200, 40, 90));
+  const std::string raw(reinterpret_cast<const char*>(image.data), image.total() * 3);
+  auto out = encodeFrameJpeg(FrameEncoding::kRawBgr, 20, 30, raw, 95);
+  ASSERT_TRUE(out.ok()) << out.error();
+  const cv::Mat back = decodeFrameImage(FrameEncoding::kJpeg, 0, 0, out.value());
+  ASSERT_EQ(back.size(), cv::Size(20, 30));
+  EXPECT_NEAR(cv::mean(back)[0], 200, 4);
+}
+
+TEST(FrameImage, EncodingRawBytesOfTheWrongSizeSaysWhy) {
+  auto out = encodeFrameJpeg(FrameEncoding::kYuyv, 640, 480, std::string(1000, 'x'), 90);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().find("yuyv"), std::string::npos) << out.error();
+  EXPECT_NE(out.error().find("1000 bytes, expected 614400 for 640x480"), std::string::npos)
+      << out.error();
+}
+
+TEST(FrameImage, EncodingRejectsAQualityOutOfRange) {
+  auto out = encodeFrameJpeg(FrameEncoding::kRawBgr, 1, 1, std::string(3, 'x'), 0);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().find("quality 0"), std::string::npos) << out.error();
+}
+
+TEST(FrameImage, EncodingAnEmptyJpegIsAnError) {
+  EXPECT_FALSE(encodeFrameJpeg(FrameEncoding::kJpeg, 0, 0, "", 90).ok());
 }
 
 }  // namespace
