@@ -41,6 +41,7 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
         config.width = options.width;
         config.height = options.height;
         config.fps = options.fps;
+        config.loop_frames = options.synthetic_loop_frames;
         auto created = SyntheticSource::create(config);
         if (!created.ok()) return fail(created.error());
         source = std::move(created.value());
@@ -80,18 +81,28 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
           "real cameras and video files need a pose network: set --pose-model to a pose model "
           "manifest (e.g. capture_node/pose/models/tfpose_mobilenet_v2_small.json)");
     }
+    // One estimator per pose worker; OpenCV's thread count is process-wide
+    // and set once for all of them (see capture_node/README.md).
+    const int cv_threads = OpenPoseEstimator::configureOpenCvThreads(options.pose_workers);
     OpenPoseConfig pose_config;
     pose_config.model_path = options.pose_model;
-    auto estimator = OpenPoseEstimator::create(pose_config);
-    if (!estimator.ok()) return fail(estimator.error());
-    parts.estimator = std::move(estimator.value());
+    for (int i = 0; i < options.pose_workers; ++i) {
+      auto estimator = OpenPoseEstimator::create(pose_config);
+      if (!estimator.ok()) return fail(estimator.error());
+      parts.estimators.push_back(std::move(estimator.value()));
+    }
+    spdlog::info("pose: OpenCV uses {} thread(s) per call for {} worker(s)", cv_threads,
+                 options.pose_workers);
   } else {
     if (!all_synthetic) {
       return fail("--pose ground-truth works only with synthetic cameras; use --pose network");
     }
-    parts.estimator = std::make_unique<GroundTruthPose>();
+    for (int i = 0; i < options.pose_workers; ++i) {
+      parts.estimators.push_back(std::make_unique<GroundTruthPose>());
+    }
   }
-  spdlog::info("pose stage: {}", parts.estimator->describe());
+  spdlog::info("pose stage: {} worker(s), {}", parts.estimators.size(),
+               parts.estimators.front()->describe());
   return parts;
 }
 

@@ -38,6 +38,14 @@ cv::Point2f centreOf(const cv::Rect2f& box) {
 
 }  // namespace
 
+TrackerConfig TrackerConfig::forFrameRate(double fps) {
+  TrackerConfig c;
+  if (!(fps > 0)) return c;
+  c.max_lost_frames = std::max(1, static_cast<int>(std::lround(fps * c.max_lost_frames / 30.0)));
+  c.sigma_growth = c.sigma_growth * 30.f / static_cast<float>(fps);
+  return c;
+}
+
 const TrackedPerson* TrackedFrame::performer() const {
   if (performer_track < 0) return nullptr;
   for (const TrackedPerson& p : people) {
@@ -146,8 +154,6 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
 }
 
 void PerformerTracker::choosePerformer(const std::vector<int>& seen_tracks) {
-  const float frame_area =
-      std::max(1.f, static_cast<float>(frame_size_.width) * static_cast<float>(frame_size_.height));
   const cv::Point2f frame_centre(static_cast<float>(frame_size_.width) / 2,
                                  static_cast<float>(frame_size_.height) / 2);
   const float half_diagonal = std::max(1.f, std::hypot(frame_centre.x, frame_centre.y));
@@ -155,8 +161,10 @@ void PerformerTracker::choosePerformer(const std::vector<int>& seen_tracks) {
   int best_id = -1;
   for (const Track& t : tracks_) {
     if (std::find(seen_tracks.begin(), seen_tracks.end(), t.id) == seen_tracks.end()) continue;
-    const float area = t.box.area() / frame_area;
-    if (area < config_.min_performer_area || t.pose.validCount() < config_.min_performer_joints) {
+    // Size by the diagonal, not the area: a person with arms down is narrow,
+    // and narrow is not small.
+    const float size = std::hypot(t.box.width, t.box.height) / (2 * half_diagonal);
+    if (size < config_.min_performer_size || t.pose.validCount() < config_.min_performer_joints) {
       continue;
     }
     if (had_performer_) {
@@ -167,7 +175,7 @@ void PerformerTracker::choosePerformer(const std::vector<int>& seen_tracks) {
     }
     const cv::Point2f d = centreOf(t.box) - frame_centre;
     const float centrality = std::max(0.f, 1.f - std::hypot(d.x, d.y) / half_diagonal);
-    const float merit = area * centrality;
+    const float merit = size * centrality;
     if (merit > best) {
       best = merit;
       best_id = t.id;

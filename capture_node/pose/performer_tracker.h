@@ -13,8 +13,9 @@
 // person matching no track starts a new one (ids count up from 0 and are
 // never reused); a track unseen for more than `max_lost_frames` ends.
 //
-// The performer: the first track that is big enough (`min_performer_area`
-// of the frame, `min_performer_joints` joints) is chosen by size times
+// The performer: the first track that is big enough (its keypoints'
+// bounding-box diagonal at least `min_performer_size` of the frame's
+// diagonal, and `min_performer_joints` joints) is chosen by size times
 // centrality (largest and most central); from then on the performer is that
 // track, whatever else is in view. When the performer's track is unseen the
 // frame has no performer (-1), and the same track resumes if it is matched
@@ -41,9 +42,14 @@ struct TrackerConfig {
   int max_lost_frames = 30;      // a track unseen for longer ends (frames)
   int min_joints = 4;            // people with fewer usable joints are ignored
   float min_score = 0.f;         // people with a lower PersonDetection::score are ignored
-  float min_performer_area = 0.02f;  // bounding box / frame area to be chosen performer
+  float min_performer_size = 0.15f;  // box diagonal / frame diagonal to be chosen performer
   int min_performer_joints = 8;
   float reacquire_radius = 1.0f;  // in performer sizes, see above
+
+  // The defaults are for 30 fps. The same in time at another frame rate: a
+  // track survives one second unseen, and its search radius grows by the
+  // same amount per second.
+  static TrackerConfig forFrameRate(double fps);
 };
 
 struct TrackedPerson {

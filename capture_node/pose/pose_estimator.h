@@ -17,15 +17,15 @@
 
 #include "capture_node/source/frame_source.h"
 #include "common/core/keypoints.h"
+#include "common/core/pose_record.h"
 #include "common/core/result.h"
 
 namespace booth {
 
-enum class PoseOrigin { kGroundTruth, kNetwork };
-
-// One person in one frame. `score` in [0, 1]: how sure the estimator is that
-// this is a person (OpenPoseEstimator: the mean over the 18 OpenPose parts of
-// each part's heatmap peak, a missing part counting 0).
+// One person in one frame: COCO-17 keypoints in image pixels. `score` in
+// [0, 1]: how sure the estimator is that this is a person
+// (OpenPoseEstimator: the mean over the 18 OpenPose parts of each part's
+// heatmap peak, a missing part counting 0).
 struct PersonDetection {
   Pose pose;
   float score = 0;
