@@ -36,7 +36,12 @@ void PoseWorkerPool::addSession(SessionSpool& spool, CompletionHandler on_comple
     CameraWork cw;
     cw.spool = &cam;
     cw.next_dispatch = cam.poseCount();  // after a restart: where posing stopped
-    cw.finalizer = std::make_unique<PoseFinalizer>(cam, finalizer_config_, cw.next_dispatch,
+    // Smoothing windows and track lifetimes are set in time, so they follow
+    // each camera's frame rate.
+    PoseFinalizerConfig config = finalizer_config_;
+    config.smoother = SmootherConfig::forFrameRate(d.fps);
+    config.tracker = TrackerConfig::forFrameRate(d.fps);
+    cw.finalizer = std::make_unique<PoseFinalizer>(cam, config, cw.next_dispatch,
                                                    cv::Size(d.width, d.height));
     work->cameras.push_back(std::move(cw));
   }
