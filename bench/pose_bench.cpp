@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -101,6 +102,15 @@ Result<std::unique_ptr<OpenPoseEstimator>> makeEstimator(const Options& options,
   return OpenPoseEstimator::create(config);
 }
 
+// The node's default input for frames of `frame` size: the manifest's
+// default pixel count at the frame's aspect ratio.
+Result<cv::Size> autoInput(const Options& options, cv::Size frame) {
+  auto manifest = ModelManifest::load(options.manifest);
+  if (!manifest) return fail(manifest.error());
+  return OpenPoseEstimator::inputSizeFor(
+      frame, {manifest->default_width, manifest->default_height}, manifest->size_multiple);
+}
+
 // The booth's per-camera path: estimator -> tracker -> fixed-lag smoother.
 struct TrackRun {
   std::vector<std::optional<Pose>> raw;
@@ -143,7 +153,9 @@ AccuracySummary accuracyOf(const std::vector<std::optional<Pose>>& poses,
 }
 
 Status benchAccuracy(const Options& options, const AssetVideo& video) {
-  auto estimator = makeEstimator(options, {0, 0});
+  auto auto_input = autoInput(options, video.frames.front().size());
+  if (!auto_input) return fail(auto_input.error());
+  auto estimator = makeEstimator(options, *auto_input);
   if (!estimator) return fail(estimator.error());
   const TrackRun run = runTrack(**estimator, video.frames, video.fps);
   const std::string input = "input=" + sizeText((*estimator)->inputSize());
@@ -196,15 +208,23 @@ Status benchComposite(const Options& options, const AssetVideo& video) {
     people.push_back({video.reference[t], mirrored(video.reference[(t + shift) % n], width)});
   }
   // The same pixel budget as the default input, at the composite's aspect.
-  auto probe = makeEstimator(options, {0, 0});
-  if (!probe) return fail(probe.error());
-  const cv::Size input = OpenPoseEstimator::inputSizeFor(
-      frames.front().size(), (*probe)->inputSize(), (*probe)->manifest().size_multiple);
-  probe.value().reset();
+  auto auto_input = autoInput(options, frames.front().size());
+  if (!auto_input) return fail(auto_input.error());
+  const cv::Size input = *auto_input;
   auto estimator = makeEstimator(options, input);
   if (!estimator) return fail(estimator.error());
   const TrackRun run = runTrack(**estimator, frames, video.fps);
 
+  if (std::getenv("POSE_BENCH_DEBUG")) {
+    for (std::size_t t = 0; t < run.tracked.size(); ++t) {
+      std::printf("# t=%zu performer=%d people:", t, run.tracked[t].performer_track);
+      for (const auto& p : run.tracked[t].people) {
+        std::printf(" [id %d x %.0f joints %d score %.2f]", p.track_id, p.pose[Coco17::kLeftHip].x,
+                    p.pose.validCount(), p.score);
+      }
+      std::printf("\n");
+    }
+  }
   int two_people_frames = 0;
   for (const TrackedFrame& f : run.tracked) two_people_frames += f.people.size() >= 2 ? 1 : 0;
   for (const auto& [label, poses] : {std::pair{"raw", &run.raw}, std::pair{"smoothed", &run.smoothed}}) {
@@ -397,11 +417,9 @@ Status benchSession(const Options& options, const AssetVideo& video) {
     cv::imencode(".jpg", resized, bytes, {cv::IMWRITE_JPEG_QUALITY, 90});
     jpegs.emplace_back(bytes.begin(), bytes.end());
   }
-  auto probe = makeEstimator(options, {0, 0});
-  if (!probe) return fail(probe.error());
-  const cv::Size input = OpenPoseEstimator::inputSizeFor(camera, (*probe)->inputSize(),
-                                                         (*probe)->manifest().size_multiple);
-  probe.value().reset();
+  auto auto_input = autoInput(options, camera);
+  if (!auto_input) return fail(auto_input.error());
+  const cv::Size input = *auto_input;
   std::vector<std::unique_ptr<OpenPoseEstimator>> estimators;
   for (int w = 0; w < workers; ++w) {
     auto e = makeEstimator(options, input);
