@@ -30,7 +30,18 @@ Status PoseFinalizer::submit(std::size_t index, FrameEstimate estimate) {
 }
 
 Status PoseFinalizer::process(std::size_t /*index*/, FrameEstimate estimate) {
+  if (estimate.skipped) {
+    PoseRecord record;
+    record.camera_id = spool_.cameraId();
+    record.sequence = estimate.sequence;
+    record.capture_time_us = estimate.capture_time_us;
+    record.origin = config_.origin;
+    record.performer_track = last_performer_track_;
+    pending_.push_back(std::move(record));
+    return emit(smoother_.push(estimate.sequence, std::nullopt));
+  }
   const TrackedFrame tracked = tracker_.update(std::move(estimate.people));
+  last_performer_track_ = tracked.performer_track;
   PoseRecord record;
   record.camera_id = spool_.cameraId();
   record.sequence = estimate.sequence;

@@ -34,12 +34,18 @@ struct FrameEstimate {
   std::int64_t capture_time_us = 0;
   std::vector<PersonDetection> people;
   std::string error;  // non-empty: the frame could not be posed
+  // Not posed on purpose (PoseSampler): the tracker does not see the frame,
+  // the smoother interpolates the performer's keypoints over it.
+  bool skipped = false;
 };
 
 struct PoseFinalizerConfig {
   TrackerConfig tracker;
   SmootherConfig smoother;
   PoseOrigin origin = PoseOrigin::kNetwork;
+  // The network runs on at most this many frames per second of a camera
+  // (PoseSampler); the frames in between are interpolated. 0: every frame.
+  double max_pose_fps = 60;
 };
 
 class PoseFinalizer {
@@ -71,6 +77,7 @@ class PoseFinalizer {
   // Tracked but not yet final, in order: the record minus the performer's
   // final keypoints.
   std::deque<PoseRecord> pending_;
+  int last_performer_track_ = -1;  // of the last posed frame, for skipped ones
   std::size_t finalized_;
   bool failed_ = false;
 };
