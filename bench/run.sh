@@ -26,6 +26,13 @@ pipeline
         The whole edge pipeline with real processes: 2 synthetic cameras at 120 fps for 15 s,
         network pose on 2 workers, spool, streamer, trainer: pipeline.seconds_after_capture,
         pipeline.peak_rss_mb. Needs ../shared/assets. --quick: 5 s.
+pose    The pose stage on real footage (../shared/assets, or $BOOTH_SHARED_DIR/assets):
+        accuracy on tfjs_pose_1.mp4 against tfjs_pose_1.json (pose.pck_torso20, pose.pck_30px,
+        pose.mean_px_error, pose.same_limb_rate, each [raw] and [smoothed]), pose.wrong_person_rate
+        on a composite with a second person, smoothing on the synthetic performer
+        (pose.smoothing_error_reduction_pct, pose.unfilled_gap_points), speed and accuracy per
+        input size (pose.ms_per_frame[input=WxH]) and pose.session_seconds (15 s x 120 fps x
+        2 cameras, 2 workers). --quick: two sizes and a 2 s session.
 LIST
 }
 
@@ -77,11 +84,27 @@ bench_pipeline() {
   bench/pipeline_bench.sh "$@"
 }
 
+bench_pose() {
+  local assets="${BOOTH_SHARED_DIR:-../shared}/assets"
+  if [ ! -f "$assets/tfjs_pose_1.mp4" ] || [ ! -f "$assets/tfpose_mobilenet_v2_small_graph_opt.pb" ]; then
+    echo "bench: error: pose needs $assets/tfjs_pose_1.mp4, tfjs_pose_1.json and" \
+      "tfpose_mobilenet_v2_small_graph_opt.pb (set BOOTH_SHARED_DIR)" >&2
+    exit 2
+  fi
+  deploy/build.sh pose_bench >/dev/null
+  # The project's manifest names ../shared/assets; point it at $assets.
+  local out; out=$(mktemp -d)
+  jq --arg w "$(realpath "$assets")/tfpose_mobilenet_v2_small_graph_opt.pb" '.weights = $w' \
+    capture_node/pose/models/tfpose_mobilenet_v2_small.json >"$out/manifest.json"
+  build/release/bench/pose_bench --assets "$assets" --manifest "$out/manifest.json" "$@"
+}
+
 case "${1:-}" in
   ""|-h|--help|list) list ;;
   demo) shift; bench_demo "$@" ;;
   capture) shift; bench_capture "$@" ;;
   transport) shift; bench_transport "$@" ;;
   pipeline) shift; bench_pipeline "$@" ;;
+  pose) shift; bench_pose "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

@@ -1,5 +1,7 @@
 #include "capture_node/capture_options.h"
 
+#include <sstream>
+
 #include "common/app/command_line.h"
 #include "common/core/safe_id.h"
 #include "common/transport/curve_keys.h"
@@ -47,6 +49,7 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   std::vector<std::string> cameras;
   double connect_timeout_s = 10;
   int resend_ms = 3000;
+  std::string pose_input = "auto";
   std::string spool_dir = opt.node.spool_dir.string();
   double spool_budget_mb = static_cast<double>(opt.node.spool_budget_bytes >> 20);
   int stall_ms = static_cast<int>(opt.node.camera.stall_after.count());
@@ -69,7 +72,9 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     ("height", po::value(&opt.height)->default_value(opt.height), "capture height (v4l2, synthetic)")
     ("fps", po::value(&opt.fps)->default_value(opt.fps), "capture frame rate (v4l2, synthetic)")
     ("pose", po::value(&opt.pose)->default_value(opt.pose), "pose stage: auto (ground truth for synthetic cameras, else the network) | ground-truth | network")
-    ("pose-model", po::value(&opt.pose_model), "OpenPose-style TensorFlow graph for the network pose stage (e.g. tfpose_mobilenet_v2_small_368x432.pb)")
+    ("pose-model", po::value(&opt.pose_model), "pose model manifest for the network pose stage (e.g. capture_node/pose/models/tfpose_mobilenet_v2_small.json)")
+    ("pose-input", po::value(&pose_input)->default_value(pose_input), "network input WxH, or auto (the manifest's default pixel count at the first camera's aspect)")
+    ("pose-max-fps", po::value(&opt.node.pose.max_pose_fps)->default_value(opt.node.pose.max_pose_fps), "run the network on at most this many frames per second per camera; the frames in between are interpolated (0: every frame)")
     ("synthetic-loop-frames", po::value(&opt.synthetic_loop_frames)->default_value(0), "synthetic cameras render this many frames once and loop them (cheap high frame rates; 0 = render every frame)")
     ("preview-dir", po::value(&preview_dir), "write a live preview (newest posed frame with the performer's stick figure) to DIR/<camera>.jpg")
     ("preview-fps", po::value(&opt.node.preview_fps)->default_value(opt.node.preview_fps), "live preview updates per second")
@@ -112,6 +117,22 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   }
   if (window < 1 || window > 100000) {
     return fail("--window " + std::to_string(window) + " out of range; use 1..100000");
+  }
+  if (pose_input != "auto") {
+    int w = 0;
+    int h = 0;
+    char x = 0;
+    std::istringstream in(pose_input);
+    if (!(in >> w >> x >> h) || x != 'x' || !in.eof() || w < 16 || h < 16 || w > 4096 ||
+        h > 4096) {
+      return fail("--pose-input '" + pose_input + "' is not WxH (e.g. 424x320) or auto");
+    }
+    opt.pose_input_width = w;
+    opt.pose_input_height = h;
+  }
+  if (!(opt.node.pose.max_pose_fps >= 0 && opt.node.pose.max_pose_fps <= 240)) {
+    return fail("--pose-max-fps " + std::to_string(opt.node.pose.max_pose_fps) +
+                " out of range; use 0 (every frame) .. 240");
   }
   if (opt.pose_workers < 1 || opt.pose_workers > 64) {
     return fail("--pose-workers " + std::to_string(opt.pose_workers) + " out of range; use 1..64");

@@ -31,8 +31,10 @@ struct CaptureOptions {
   int height = 480;
   double fps = 30;
   std::string pose = "auto";  // auto | ground-truth | network
-  std::string pose_model;     // OpenPose-style .pb for the network
+  std::string pose_model;     // pose model manifest (JSON) naming the network's graph
   int pose_workers = 2;       // pose worker threads, one estimator each
+  int pose_input_width = 0;   // network input; 0x0: the manifest's pixel count at the camera's aspect
+  int pose_input_height = 0;
   int synthetic_loop_frames = 0;  // synthetic cameras: pre-render this many frames and loop them
   std::string log_level = "info";
 };

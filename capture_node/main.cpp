@@ -1,12 +1,15 @@
 // capture_node: wires sources, pose stage and the trainer link; runs until
-// SIGINT/SIGTERM (or --max-sessions).
+// SIGINT/SIGTERM (or --max-sessions). `capture_node import-choreography ...`
+// imports a dance video as a reference choreography instead (import_command.h).
 #include <iostream>
+#include <string_view>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "capture_node/capture_node.h"
 #include "capture_node/capture_options.h"
+#include "capture_node/import_command.h"
 #include "capture_node/node_setup.h"
 #include "capture_node/v4l2/v4l2_camera_list.h"
 #include "common/app/command_line.h"
@@ -17,6 +20,22 @@ int main(int argc, char** argv) {
   using namespace booth;
   if (argc > 1 && std::string(argv[1]) == "keygen") {
     return runKeygenCommand("capture_node", std::vector<std::string>(argv + 2, argv + argc));
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "import-choreography") {
+    auto parsed = parseImportCommand(argc - 1, argv + 1);
+    if (!parsed.ok()) {
+      std::cerr << "capture_node import-choreography: error: " << parsed.error() << "\n";
+      return 2;
+    }
+    if (parsed->help) {
+      std::cout << parsed->help_text;
+      return 0;
+    }
+    if (!setupLogging(parsed->log_level)) {
+      std::cerr << "capture_node: error: --log-level '" << parsed->log_level << "' is unknown\n";
+      return 2;
+    }
+    return runImportCommand(parsed.value());
   }
   auto parsed = parseCaptureOptions(argc, argv);
   if (!parsed.ok()) {

@@ -81,13 +81,31 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
           "real cameras and video files need a pose network: set --pose-model to a pose model "
           "manifest (e.g. capture_node/pose/models/tfpose_mobilenet_v2_small.json)");
     }
+    // One estimator per pose worker; OpenCV's thread count is process-wide
+    // and set once for all of them (see capture_node/README.md).
+    const int cv_threads = OpenPoseEstimator::configureOpenCvThreads(options.pose_workers);
     OpenPoseConfig pose_config;
     pose_config.model_path = options.pose_model;
+    pose_config.input_width = options.pose_input_width;
+    pose_config.input_height = options.pose_input_height;
+    if (pose_config.input_width == 0) {
+      // auto: the manifest's pixel count at the first camera's aspect ratio.
+      auto manifest = ModelManifest::load(options.pose_model);
+      if (!manifest.ok()) return fail(manifest.error());
+      const CameraDescription& first = parts.sources.front()->description();
+      const cv::Size input = OpenPoseEstimator::inputSizeFor(
+          {first.width, first.height}, {manifest->default_width, manifest->default_height},
+          manifest->size_multiple);
+      pose_config.input_width = input.width;
+      pose_config.input_height = input.height;
+    }
     for (int i = 0; i < options.pose_workers; ++i) {
       auto estimator = OpenPoseEstimator::create(pose_config);
       if (!estimator.ok()) return fail(estimator.error());
       parts.estimators.push_back(std::move(estimator.value()));
     }
+    spdlog::info("pose: OpenCV uses {} thread(s) per call for {} worker(s)", cv_threads,
+                 options.pose_workers);
   } else {
     if (!all_synthetic) {
       return fail("--pose ground-truth works only with synthetic cameras; use --pose network");

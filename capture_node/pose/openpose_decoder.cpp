@@ -26,9 +26,7 @@ constexpr std::pair<OpenPose18, OpenPose18> kLeftRight[] = {
     {OpenPose18::kLeftHip, OpenPose18::kRightHip},
     {OpenPose18::kLeftKnee, OpenPose18::kRightKnee},
     {OpenPose18::kLeftAnkle, OpenPose18::kRightAnkle},
-    {OpenPose18::kLeftEye, OpenPose18::kRightEye},
-    {OpenPose18::kLeftEar, OpenPose18::kRightEar},
-};
+};  // not the eyes: on a person far from the camera they share a cell
 
 struct Person {
   std::vector<int> candidate;  // per part: index into that part's candidates, -1 if none

@@ -20,7 +20,8 @@
 //     with fewer than `min_parts` parts or a mean score per part below
 //     `min_person_score` are dropped.
 //  4. One limb, two labels: when a person's left and right part of a pair
-//     (shoulders, elbows, wrists, hips, knees, ankles, eyes, ears) lie
+//     (shoulders, elbows, wrists, hips, knees, ankles; not eyes or ears,
+//     which share a cell on a person far from the camera) lie
 //     within `duplicate_radius` map cells of each other, both heatmaps fired
 //     on one physical joint (typically both ankle labels on the standing
 //     foot while the other leg is hidden); the less confident label is

@@ -38,6 +38,14 @@ cv::Point2f centreOf(const cv::Rect2f& box) {
 
 }  // namespace
 
+TrackerConfig TrackerConfig::forFrameRate(double fps) {
+  TrackerConfig c;
+  if (!(fps > 0)) return c;
+  c.max_lost_frames = std::max(1, static_cast<int>(std::lround(fps * c.max_lost_frames / 30.0)));
+  c.sigma_growth = c.sigma_growth * 30.f / static_cast<float>(fps);
+  return c;
+}
+
 const TrackedPerson* TrackedFrame::performer() const {
   if (performer_track < 0) return nullptr;
   for (const TrackedPerson& p : people) {
@@ -73,8 +81,14 @@ float PerformerTracker::similarity(const Track& track, const Pose& pose) const {
     ++common;
   }
   // Two people sharing one or two joints by chance are not the same person.
-  if (common < std::min(3, config_.min_joints)) return 0;
-  return sum / static_cast<float>(common);
+  const float keypoints = common < std::min(3, config_.min_joints) ? 0.f : sum / static_cast<float>(common);
+  // The boxes' overlap carries a person through frames where a few joints
+  // jump (a fast arm, a left/right mix-up) and the keypoint term drops.
+  const cv::Rect2f box = boxOf(pose);
+  const float inter = (track.box & box).area();
+  const float uni = track.box.area() + box.area() - inter;
+  const float overlap = uni > 0 ? inter / uni : 0.f;
+  return std::max(keypoints, overlap);
 }
 
 TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
@@ -82,7 +96,8 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
     return p.pose.validCount() < config_.min_joints || p.score < config_.min_score;
   });
 
-  // Greedy matching, most similar pair first.
+  // Greedy matching, most similar pair first; on a tie the performer, then
+  // the older track.
   struct Pair {
     float similarity;
     std::size_t track;
@@ -95,8 +110,13 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
       if (s >= config_.min_similarity) pairs.push_back({s, t, p});
     }
   }
-  std::sort(pairs.begin(), pairs.end(),
-            [](const Pair& a, const Pair& b) { return a.similarity > b.similarity; });
+  std::sort(pairs.begin(), pairs.end(), [&](const Pair& a, const Pair& b) {
+    if (a.similarity != b.similarity) return a.similarity > b.similarity;
+    const bool a_performer = tracks_[a.track].id == performer_;
+    const bool b_performer = tracks_[b.track].id == performer_;
+    if (a_performer != b_performer) return a_performer;
+    return tracks_[a.track].id < tracks_[b.track].id;
+  });
   std::vector<int> track_of_person(people.size(), -1);
   std::vector<bool> track_matched(tracks_.size(), false);
   for (const Pair& pair : pairs) {
@@ -104,12 +124,9 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
     track_matched[pair.track] = true;
     track_of_person[pair.person] = static_cast<int>(pair.track);
   }
-
   for (std::size_t t = 0; t < tracks_.size(); ++t) {
     if (!track_matched[t]) ++tracks_[t].lost;
   }
-  TrackedFrame out;
-  std::vector<int> seen;  // track ids seen this frame
   for (std::size_t p = 0; p < people.size(); ++p) {
     Track* track = nullptr;
     if (track_of_person[p] >= 0) {
@@ -117,13 +134,17 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
     } else {
       tracks_.push_back(Track{next_id_++, {}, {}, 0, false});
       track = &tracks_.back();
+      track_of_person[p] = static_cast<int>(tracks_.size() - 1);
     }
     track->pose = people[p].pose;
     track->box = boxOf(people[p].pose);
     track->lost = 0;
-    seen.push_back(track->id);
-    out.people.push_back({track->id, std::move(people[p].pose), people[p].score});
   }
+  std::vector<int> id_of_person(people.size());
+  for (std::size_t p = 0; p < people.size(); ++p) id_of_person[p] = tracks_[track_of_person[p]].id;
+
+  mergeSplitTracks(id_of_person);
+
   // Ended tracks go; the performer's end opens the way to reacquisition.
   std::erase_if(tracks_, [&](const Track& t) {
     if (t.lost <= config_.max_lost_frames) return false;
@@ -131,23 +152,57 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
     return true;
   });
 
+  TrackedFrame out;
+  std::vector<int> seen;  // track ids seen this frame
+  for (std::size_t p = 0; p < people.size(); ++p) {
+    seen.push_back(id_of_person[p]);
+    out.people.push_back({id_of_person[p], std::move(people[p].pose), people[p].score});
+  }
   if (performer_ < 0) choosePerformer(seen);
-  if (performer_ >= 0 && std::find(seen.begin(), seen.end(), performer_) != seen.end()) {
+  const auto performer = std::find_if(tracks_.begin(), tracks_.end(),
+                                      [&](const Track& t) { return t.id == performer_; });
+  if (performer != tracks_.end() && performer->lost == 0) {
     out.performer_track = performer_;
+    performer_last_box_ = performer->box;
+    // Everyone else in view is a known bystander, except fragments of the
+    // performer's own body (mostly inside the performer's box).
     for (Track& t : tracks_) {
-      if (t.id == performer_) {
-        performer_last_box_ = t.box;
-      } else if (t.lost == 0) {
-        t.beside_performer = true;
-      }
+      if (t.id == performer_ || t.lost != 0) continue;
+      const float inter = (t.box & performer->box).area();
+      const float smaller = std::min(t.box.area(), performer->box.area());
+      if (!(smaller > 0 && inter / smaller >= 0.5f)) t.beside_performer = true;
     }
   }
   return out;
 }
 
+void PerformerTracker::mergeSplitTracks(std::vector<int>& id_of_person) {
+  // A track unseen this frame whose person is plainly one seen this frame
+  // (they overlap or agree like one person in consecutive frames) was split
+  // off by a bad frame. The performer's track takes the detection back
+  // (unless it is a known bystander's); any other split-off track goes.
+  for (Track& lost : tracks_) {
+    if (lost.lost == 0 || lost.lost > config_.max_lost_frames) continue;
+    for (Track& seen : tracks_) {
+      if (seen.lost != 0 || similarity(lost, seen.pose) < config_.same_person) continue;
+      if (lost.id == performer_) {
+        if (seen.beside_performer) break;  // a bystander in the performer's place
+        for (int& id : id_of_person) {
+          if (id == seen.id) id = lost.id;
+        }
+        lost.pose = seen.pose;
+        lost.box = seen.box;
+        lost.lost = 0;
+        seen.lost = config_.max_lost_frames + 1;  // removed with the ended tracks
+      } else {
+        lost.lost = config_.max_lost_frames + 1;
+      }
+      break;
+    }
+  }
+}
+
 void PerformerTracker::choosePerformer(const std::vector<int>& seen_tracks) {
-  const float frame_area =
-      std::max(1.f, static_cast<float>(frame_size_.width) * static_cast<float>(frame_size_.height));
   const cv::Point2f frame_centre(static_cast<float>(frame_size_.width) / 2,
                                  static_cast<float>(frame_size_.height) / 2);
   const float half_diagonal = std::max(1.f, std::hypot(frame_centre.x, frame_centre.y));
@@ -155,8 +210,10 @@ void PerformerTracker::choosePerformer(const std::vector<int>& seen_tracks) {
   int best_id = -1;
   for (const Track& t : tracks_) {
     if (std::find(seen_tracks.begin(), seen_tracks.end(), t.id) == seen_tracks.end()) continue;
-    const float area = t.box.area() / frame_area;
-    if (area < config_.min_performer_area || t.pose.validCount() < config_.min_performer_joints) {
+    // Size by the diagonal, not the area: a person with arms down is narrow,
+    // and narrow is not small.
+    const float size = std::hypot(t.box.width, t.box.height) / (2 * half_diagonal);
+    if (size < config_.min_performer_size || t.pose.validCount() < config_.min_performer_joints) {
       continue;
     }
     if (had_performer_) {
@@ -167,7 +224,7 @@ void PerformerTracker::choosePerformer(const std::vector<int>& seen_tracks) {
     }
     const cv::Point2f d = centreOf(t.box) - frame_centre;
     const float centrality = std::max(0.f, 1.f - std::hypot(d.x, d.y) / half_diagonal);
-    const float merit = area * centrality;
+    const float merit = size * centrality;
     if (merit > best) {
       best = merit;
       best_id = t.id;

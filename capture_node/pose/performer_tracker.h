@@ -5,24 +5,32 @@
 // become training keypoints.
 //
 // Tracks: each frame's people are matched to the live tracks greedily, most
-// similar pair first. Similarity is OKS-like: the mean over joints seen in
-// both of exp(-d^2 / (2 (sigma * scale)^2)), d the joint's displacement
-// since the track was last seen, scale the track's size (its keypoints'
-// bounding-box diagonal); a pair below `min_similarity` is no match. The
-// allowed displacement grows with the frames a track has been unseen. A
+// similar pair first. Similarity is the larger of two: OKS-like keypoint
+// agreement, the mean over joints seen in both of
+// exp(-d^2 / (2 (sigma * scale)^2)), d the joint's displacement since the
+// track was last seen, scale the track's size (its keypoints' bounding-box
+// diagonal), with the allowed displacement growing with the frames a track
+// has been unseen; and the overlap (IoU) of the keypoints' bounding boxes,
+// which carries a person through frames where a few joints jump. A pair
+// below `min_similarity` is no match (ties go to the performer, then the
+// older track). A track left unseen whose last pose is `same_person`
+// similar to a track seen this frame was split off by a bad frame: if it is
+// the performer's, it takes the detection back (unless that is a known
+// bystander); otherwise it ends. A
 // person matching no track starts a new one (ids count up from 0 and are
 // never reused); a track unseen for more than `max_lost_frames` ends.
 //
-// The performer: the first track that is big enough (`min_performer_area`
-// of the frame, `min_performer_joints` joints) is chosen by size times
+// The performer: the first track that is big enough (its keypoints'
+// bounding-box diagonal at least `min_performer_size` of the frame's
+// diagonal, and `min_performer_joints` joints) is chosen by size times
 // centrality (largest and most central); from then on the performer is that
 // track, whatever else is in view. When the performer's track is unseen the
 // frame has no performer (-1), and the same track resumes if it is matched
 // again. Only when it has ended may another track take over, and then only
 // one that never coexisted with the performer (everyone seen beside the
-// performer is a known bystander) and that appears near where the performer
-// was last seen (its centre within `reacquire_radius` of the performer's
-// size).
+// performer, apart from fragments mostly inside the performer's box, is a
+// known bystander) and that appears near where the performer was last seen
+// (its centre within `reacquire_radius` of the performer's size).
 //
 // Threading: one tracker per camera, called from one thread, frames in
 // order (including frames without pose: update({})).
@@ -35,15 +43,21 @@
 namespace booth {
 
 struct TrackerConfig {
-  float min_similarity = 0.3f;   // OKS-like similarity below this is no match
+  float min_similarity = 0.3f;   // similarity below this is no match
+  float same_person = 0.5f;      // an unseen track this similar to a seen one is its duplicate
   float sigma = 0.1f;            // joint spread, fraction of the track's size
   float sigma_growth = 0.5f;     // per unseen frame, sigma grows by this fraction of itself
   int max_lost_frames = 30;      // a track unseen for longer ends (frames)
   int min_joints = 4;            // people with fewer usable joints are ignored
   float min_score = 0.f;         // people with a lower PersonDetection::score are ignored
-  float min_performer_area = 0.02f;  // bounding box / frame area to be chosen performer
+  float min_performer_size = 0.15f;  // box diagonal / frame diagonal to be chosen performer
   int min_performer_joints = 8;
   float reacquire_radius = 1.0f;  // in performer sizes, see above
+
+  // The defaults are for 30 fps. The same in time at another frame rate: a
+  // track survives one second unseen, and its search radius grows by the
+  // same amount per second.
+  static TrackerConfig forFrameRate(double fps);
 };
 
 struct TrackedPerson {
@@ -80,6 +94,7 @@ class PerformerTracker {
   };
 
   float similarity(const Track& track, const Pose& pose) const;
+  void mergeSplitTracks(std::vector<int>& id_of_person);
   void choosePerformer(const std::vector<int>& seen_tracks);
 
   TrackerConfig config_;

@@ -22,9 +22,10 @@
 
 namespace booth {
 
-// One person in one frame. `score` in [0, 1]: how sure the estimator is that
-// this is a person (OpenPoseEstimator: the mean over the 18 OpenPose parts of
-// each part's heatmap peak, a missing part counting 0).
+// One person in one frame: COCO-17 keypoints in image pixels. `score` in
+// [0, 1]: how sure the estimator is that this is a person
+// (OpenPoseEstimator: the mean over the 18 OpenPose parts of each part's
+// heatmap peak, a missing part counting 0).
 struct PersonDetection {
   Pose pose;
   float score = 0;

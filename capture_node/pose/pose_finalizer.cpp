@@ -30,7 +30,18 @@ Status PoseFinalizer::submit(std::size_t index, FrameEstimate estimate) {
 }
 
 Status PoseFinalizer::process(std::size_t /*index*/, FrameEstimate estimate) {
+  if (estimate.skipped) {
+    PoseRecord record;
+    record.camera_id = spool_.cameraId();
+    record.sequence = estimate.sequence;
+    record.capture_time_us = estimate.capture_time_us;
+    record.origin = config_.origin;
+    record.performer_track = last_performer_track_;
+    pending_.push_back(std::move(record));
+    return emit(smoother_.push(estimate.sequence, std::nullopt));
+  }
   const TrackedFrame tracked = tracker_.update(std::move(estimate.people));
+  last_performer_track_ = tracked.performer_track;
   PoseRecord record;
   record.camera_id = spool_.cameraId();
   record.sequence = estimate.sequence;
@@ -59,7 +70,10 @@ Status PoseFinalizer::emit(const std::vector<FinalPose>& finals) {
     }
     PoseRecord record = std::move(pending_.front());
     pending_.pop_front();
-    record.performer = f.pose;
+    // A frame that could not be posed (undecodable) keeps "no pose": the
+    // smoother may have imputed it from its neighbours, but the trainer
+    // cannot use the frame's pixels either.
+    record.performer = record.error.empty() ? f.pose : std::nullopt;
     if (auto st = spool_.appendPose(record); !st.ok()) return st;
     ++finalized_;
   }

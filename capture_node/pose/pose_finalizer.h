@@ -36,18 +36,25 @@ struct FrameEstimate {
   std::vector<PersonDetection> people;
   std::string error;  // non-empty: the frame could not be posed
   cv::Mat image;      // the decoded frame, for the live tap (empty when not decoded)
+  // Not posed on purpose (PoseSampler): the tracker does not see the frame,
+  // the smoother interpolates the performer's keypoints over it.
+  bool skipped = false;
 };
 
 struct PoseFinalizerConfig {
   TrackerConfig tracker;
-  // Used as given when smoother_fps is 0; otherwise the smoother is sized
-  // for each camera's frame rate (SmootherConfig::forFrameRate).
+  // Used as given when smoother_for_camera_fps is false; otherwise both are
+  // sized for each camera's frame rate (SmootherConfig::forFrameRate,
+  // TrackerConfig::forFrameRate).
   SmootherConfig smoother;
   bool smoother_for_camera_fps = true;
   PoseOrigin origin = PoseOrigin::kNetwork;
   // Where each posed frame is offered for live use (drop, never block);
   // null: nowhere.
   LiveTap<LiveFrame>* live = nullptr;
+  // The network runs on at most this many frames per second of a camera
+  // (PoseSampler); the frames in between are interpolated. 0: every frame.
+  double max_pose_fps = 60;
 };
 
 class PoseFinalizer {
@@ -79,6 +86,7 @@ class PoseFinalizer {
   // Tracked but not yet final, in order: the record minus the performer's
   // final keypoints.
   std::deque<PoseRecord> pending_;
+  int last_performer_track_ = -1;  // of the last posed frame, for skipped ones
   std::size_t finalized_;
   bool failed_ = false;
 };

@@ -35,10 +35,17 @@ void PoseWorkerPool::addSession(SessionSpool& spool, CompletionHandler on_comple
     const auto& d = spool.meta().cameras[c];
     CameraWork cw;
     cw.spool = &cam;
+    // The network is sampled; ground truth costs nothing and is kept whole.
+    if (origin_ == PoseOrigin::kNetwork) {
+      cw.sampler = PoseSampler(d.fps, finalizer_config_.max_pose_fps);
+    }
     cw.next_dispatch = cam.poseCount();  // after a restart: where posing stopped
+    // Smoothing windows and track lifetimes are set in time, so they follow
+    // each camera's frame rate (unless the config asks for its own).
     PoseFinalizerConfig config = finalizer_config_;
     if (config.smoother_for_camera_fps && d.fps > 0) {
       config.smoother = SmootherConfig::forFrameRate(d.fps);
+      config.tracker = TrackerConfig::forFrameRate(d.fps);
     }
     cw.finalizer = std::make_unique<PoseFinalizer>(cam, config, cw.next_dispatch,
                                                    cv::Size(d.width, d.height));
@@ -127,9 +134,16 @@ void PoseWorkerPool::maybeComplete(SessionWork& s) {
   if (s.on_complete) s.on_complete(s.spool->id(), result);
 }
 
-FrameEstimate PoseWorkerPool::estimate(PoseEstimator& estimator, CameraSpool& spool,
+FrameEstimate PoseWorkerPool::estimate(PoseEstimator& estimator, const CameraWork& camera,
                                        std::size_t index) {
+  CameraSpool& spool = *camera.spool;
   FrameEstimate out;
+  if (const auto entry = spool.frameEntry(index); entry && !camera.sampler.shouldPose(entry->sequence)) {
+    out.sequence = entry->sequence;
+    out.capture_time_us = entry->capture_time_us;
+    out.skipped = true;
+    return out;
+  }
   auto frame = spool.readFrame(index);
   if (!frame.ok()) {
     out.error = frame.error();
@@ -169,15 +183,20 @@ void PoseWorkerPool::run(std::stop_token stop, PoseEstimator& estimator) {
     }
     CameraWork& cw = task.session->cameras[task.camera];
     const auto t0 = clock_.steady();
-    FrameEstimate result = estimate(estimator, *cw.spool, task.index);
+    FrameEstimate result = estimate(estimator, cw, task.index);
     const bool failed_frame = !result.error.empty();
+    const bool skipped = result.skipped;
     if (failed_frame) spdlog::warn("pose: {}", result.error);
     Status submitted = cw.finalizer->submit(task.index, std::move(result));
     {
       std::lock_guard lock(mutex_);
       --cw.in_progress;
       stats_.busy_seconds += secondsBetween(t0, clock_.steady());
-      ++(failed_frame ? stats_.frames_failed : stats_.frames_posed);
+      if (skipped) {
+        ++stats_.frames_skipped;
+      } else {
+        ++(failed_frame ? stats_.frames_failed : stats_.frames_posed);
+      }
       if (!submitted.ok()) {
         spdlog::error("pose stage: {}", submitted.error());
         cw.failed = true;

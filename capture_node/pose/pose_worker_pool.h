@@ -27,6 +27,7 @@
 
 #include "capture_node/pose/pose_estimator.h"
 #include "capture_node/pose/pose_finalizer.h"
+#include "capture_node/pose/pose_sampler.h"
 #include "capture_node/spool/session_spool.h"
 #include "common/core/clock.h"
 
@@ -35,6 +36,7 @@ namespace booth {
 struct PoseStageStats {
   std::uint64_t frames_posed = 0;
   std::uint64_t frames_failed = 0;  // undecodable or estimator error
+  std::uint64_t frames_skipped = 0;  // not posed on purpose (PoseSampler), interpolated
   double busy_seconds = 0;          // summed over workers
 };
 
@@ -67,6 +69,7 @@ class PoseWorkerPool {
  private:
   struct CameraWork {
     CameraSpool* spool = nullptr;
+    PoseSampler sampler{0, 0};  // which frames the network runs on
     std::unique_ptr<PoseFinalizer> finalizer;
     std::size_t next_dispatch = 0;  // next frame index to hand to a worker
     std::size_t in_progress = 0;
@@ -89,7 +92,7 @@ class PoseWorkerPool {
   void run(std::stop_token stop, PoseEstimator& estimator);
   bool nextTask(Task& task);           // mutex_ held
   void maybeComplete(SessionWork& s);  // mutex_ held
-  FrameEstimate estimate(PoseEstimator& estimator, CameraSpool& spool, std::size_t index);
+  FrameEstimate estimate(PoseEstimator& estimator, const CameraWork& camera, std::size_t index);
 
   std::vector<std::unique_ptr<PoseEstimator>> estimators_;
   PoseFinalizerConfig finalizer_config_;

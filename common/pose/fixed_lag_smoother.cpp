@@ -18,6 +18,8 @@ SmootherConfig clamped(SmootherConfig c) {
   c.max_gap = std::clamp(c.max_gap, 0, kMaxGap);
   c.half_window = std::clamp(c.half_window, 0, kMaxHalfWindow);
   c.poly_order = std::clamp(c.poly_order, 0, kMaxPolyOrder);
+  c.outlier_half_window = std::clamp(c.outlier_half_window, 0, kMaxHalfWindow);
+  if (!(c.outlier_fraction >= 0.f)) c.outlier_fraction = 0.f;
   return c;
 }
 
@@ -65,7 +67,8 @@ double median(std::vector<double> v) {
 SmootherConfig SmootherConfig::forFrameRate(double fps) {
   SmootherConfig c;
   if (!(fps > 0)) return c;
-  c.half_window = std::max(1, static_cast<int>(std::lround(0.067 * fps)));
+  c.half_window = std::max(1, static_cast<int>(std::lround(0.1 * fps)));
+  c.outlier_half_window = std::max(1, static_cast<int>(std::lround(0.067 * fps)));
   c.max_gap = std::max(1, static_cast<int>(std::lround(0.133 * fps)));
   return c;
 }
@@ -83,6 +86,14 @@ Status SmootherConfig::validate() const {
     return fail("smoother half_window " + std::to_string(half_window) + " must be in 0.." +
                 std::to_string(kMaxHalfWindow) + " frames");
   }
+  if (outlier_half_window < 0 || outlier_half_window > kMaxHalfWindow) {
+    return fail("smoother outlier_half_window " + std::to_string(outlier_half_window) +
+                " must be in 0.." + std::to_string(kMaxHalfWindow) + " frames");
+  }
+  if (!(outlier_fraction >= 0.f)) {
+    return fail("smoother outlier_fraction " + std::to_string(outlier_fraction) +
+                " must be >= 0 (0: off)");
+  }
   if (poly_order < 0 || poly_order > kMaxPolyOrder) {
     return fail("smoother poly_order " + std::to_string(poly_order) + " must be in 0.." +
                 std::to_string(kMaxPolyOrder));
@@ -92,13 +103,65 @@ Status SmootherConfig::validate() const {
 
 FixedLagSmoother::FixedLagSmoother(SmootherConfig config) : config_(clamped(config)) {}
 
-int FixedLagSmoother::lag() const { return config_.half_window + config_.max_gap; }
+int FixedLagSmoother::lag() const {
+  return config_.outlier_half_window + config_.max_gap + config_.half_window;
+}
 
 bool FixedLagSmoother::observed(std::size_t index, int joint) const {
-  const auto& raw = entries_[index].raw;
-  if (!raw) return false;
-  const Keypoint& k = raw->points[joint];
-  return isUsable(k) && k.confidence >= config_.min_confidence;
+  const Entry& e = entries_[index];
+  if (e.observed[joint] != 0) return e.observed[joint] > 0;
+  if (!e.raw) return false;
+  const Keypoint& k = e.raw->points[joint];
+  const bool ok = isUsable(k) && k.confidence >= config_.min_confidence && !isOutlier(index, joint);
+  e.observed[joint] = ok ? 1 : -1;
+  return ok;
+}
+
+bool FixedLagSmoother::isOutlier(std::size_t index, int joint) const {
+  if (!(config_.outlier_fraction > 0)) return false;
+  const Entry& e = entries_[index];
+  const auto half = static_cast<std::uint64_t>(config_.outlier_half_window);
+  // The joint's points within the window, nearest first, on each side.
+  const auto usable = [&](std::size_t k) {
+    const auto& raw = entries_[k].raw;
+    if (!raw) return false;
+    const Keypoint& p = raw->points[joint];
+    return isUsable(p) && p.confidence >= config_.min_confidence;
+  };
+  std::vector<std::size_t> before;
+  std::vector<std::size_t> after;
+  for (std::size_t k = index; k-- > 0 && e.sequence - entries_[k].sequence <= half;) {
+    if (usable(k)) before.push_back(k);
+  }
+  for (std::size_t k = index + 1; k < entries_.size() && entries_[k].sequence - e.sequence <= half; ++k) {
+    if (usable(k)) after.push_back(k);
+  }
+  // As many on each side, so a steady motion's median is the point itself
+  // (at the ends of a stream or a gap, a one-sided median would lag).
+  const std::size_t side = std::min(before.size(), after.size());
+  if (side == 0) return false;  // nothing on one side: no way to call it an outlier
+  std::vector<double> xs = {e.raw->points[joint].x};
+  std::vector<double> ys = {e.raw->points[joint].y};
+  for (std::size_t i = 0; i < side; ++i) {
+    for (std::size_t k : {before[i], after[i]}) {
+      xs.push_back(entries_[k].raw->points[joint].x);
+      ys.push_back(entries_[k].raw->points[joint].y);
+    }
+  }
+  if (e.size < 0) {
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (const Keypoint& p : e.raw->points) {
+      if (!isUsable(p)) continue;
+      x0 = std::min(x0, p.x);
+      y0 = std::min(y0, p.y);
+      x1 = std::max(x1, p.x);
+      y1 = std::max(y1, p.y);
+    }
+    e.size = x1 >= x0 ? std::hypot(x1 - x0, y1 - y0) : 0.f;
+  }
+  const Keypoint& p = e.raw->points[joint];
+  const double d = std::hypot(p.x - median(xs), p.y - median(ys));
+  return d > config_.outlier_fraction * e.size;
 }
 
 FixedLagSmoother::Sample FixedLagSmoother::cleaned(std::size_t index, int joint) const {

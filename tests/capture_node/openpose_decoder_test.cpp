@@ -90,7 +90,6 @@ std::array<cv::Point2f, 18> person(float cx, float top) {
 }
 
 OpenPoseDecoder decoder(OpenPoseDecoderConfig config = {}) {
-  config.duplicate_radius = 0.5f;  // the synthetic face parts are close together
   return OpenPoseDecoder(config, 18, cocoLimbs());
 }
 
@@ -166,12 +165,19 @@ TEST(OpenPoseDecoder, BothAnkleLabelsOnOneFootKeepOnlyTheStrongerOne) {
   Maps field;
   field.addPerson(parts);
   maps.pafs = field.pafs;
-  OpenPoseDecoderConfig config;
-  config.duplicate_radius = 1.0f;
-  const auto people = OpenPoseDecoder(config, 18, cocoLimbs()).decode(maps.heatmaps, maps.pafs, {1, 1});
+  const auto people = decoder().decode(maps.heatmaps, maps.pafs, {1, 1});
   ASSERT_EQ(people.size(), 1u);
   EXPECT_TRUE(isUsable(people[0].pose[Coco17::kLeftAnkle]));
   EXPECT_FALSE(isUsable(people[0].pose[Coco17::kRightAnkle]));
+  // Eyes a cell apart are both kept: that is a small face, not one eye.
+  EXPECT_TRUE(isUsable(people[0].pose[Coco17::kLeftEye]));
+  EXPECT_TRUE(isUsable(people[0].pose[Coco17::kRightEye]));
+  // Without the rule both ankle labels stay on the one foot.
+  OpenPoseDecoderConfig off;
+  off.duplicate_radius = 0;
+  const auto both = decoder(off).decode(maps.heatmaps, maps.pafs, {1, 1});
+  ASSERT_EQ(both.size(), 1u);
+  EXPECT_TRUE(isUsable(both[0].pose[Coco17::kRightAnkle]));
 }
 
 }  // namespace

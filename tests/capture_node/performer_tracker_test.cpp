@@ -117,5 +117,48 @@ TEST(PerformerTracker, ResetStartsOver) {
   EXPECT_EQ(f.performer_track, 0);
 }
 
+TEST(PerformerTracker, APerformerSplitOffByAFastMoveKeepsItsTrack) {
+  PerformerTracker tracker(TrackerConfig{}, kFrame);
+  const int performer = tracker.update({personAt(320, 350)}).performer_track;
+  ASSERT_GE(performer, 0);
+  // A 60 px jump in one frame: too far to match (a new track starts there),
+  // but plainly the performer once the unseen track's search radius has
+  // grown: the performer's track takes the detection back, with its id.
+  const TrackedFrame jump = tracker.update({personAt(380, 350)});
+  EXPECT_EQ(jump.performer_track, performer);
+  ASSERT_EQ(jump.people.size(), 1u);
+  EXPECT_EQ(jump.people[0].track_id, performer);
+  EXPECT_EQ(tracker.update({personAt(382, 350)}).performer_track, performer);
+}
+
+TEST(PerformerTracker, AFragmentOfThePerformerIsNotABystander) {
+  TrackerConfig config;
+  config.max_lost_frames = 2;
+  PerformerTracker tracker(config, kFrame);
+  const PersonDetection whole = personAt(320, 350);
+  (void)tracker.update({whole});
+  // One frame the decoder splits the performer into two fragments.
+  PersonDetection upper = whole;
+  PersonDetection lower = whole;
+  for (int j = 0; j < kCoco17Count; ++j) (j < 11 ? lower : upper).pose.points[j].confidence = 0;
+  (void)tracker.update({upper, lower});
+  // The performer then leaves and comes back as a new track near its place:
+  // the fragment's track must not have been marked as a bystander.
+  for (int i = 0; i < 4; ++i) (void)tracker.update({});
+  EXPECT_GE(tracker.update({personAt(330, 350)}).performer_track, 0);
+}
+
+TEST(PerformerTracker, ABystanderSteppingIntoThePerformersPlaceDoesNotInheritTheRole) {
+  TrackerConfig config;
+  config.max_lost_frames = 3;
+  PerformerTracker tracker(config, kFrame);
+  (void)tracker.update({personAt(320, 350), personAt(500, 340)});
+  // The performer leaves; the bystander walks over to where they stood.
+  for (int i = 0; i < 10; ++i) {
+    const float x = 500.f - 18.f * static_cast<float>(i);
+    EXPECT_EQ(tracker.update({personAt(x, 340)}).performer_track, -1) << i;
+  }
+}
+
 }  // namespace
 }  // namespace booth
