@@ -12,7 +12,7 @@ PKGS=(
   libsqlite3-dev
   libboost-program-options-dev
   libtorch-dev libopenblas0-pthread
-  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libqrencode-dev
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libqrencode-dev prometheus-cpp-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg curl jq
