@@ -9,7 +9,7 @@
 #include "common/app/command_line.h"
 #include "common/app/log.h"
 #include "trainer_node/events/event_hub.h"
-#include "trainer_node/http/booth_control.h"
+#include "trainer_node/http/ingest_booth_control.h"
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/http/operator_auth.h"
 #include "trainer_node/ingest/ingest_server.h"

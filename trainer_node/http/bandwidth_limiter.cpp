@@ -7,7 +7,9 @@ namespace booth {
 BandwidthLimiter::BandwidthLimiter(double bytes_per_second, double burst_bytes,
                                    std::function<Clock::time_point()> now)
     : rate_(bytes_per_second), burst_(std::max(0.0, burst_bytes)), now_(std::move(now)) {
-  next_free_ = now_();
+  // Starts with a full bucket.
+  next_free_ = now_() - std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(rate_ > 0 ? burst_ / rate_ : 0));
 }
 
 std::chrono::nanoseconds BandwidthLimiter::reserve(std::size_t bytes) {

@@ -1,7 +1,8 @@
 #pragma once
 // BoothControl: what the HTTP API asks of the booth's capture side (the
 // ingest), as an interface so that the API, its tests and its fuzzer do not
-// need ZeroMQ or capture nodes. IngestBoothControl adapts IngestServer.
+// need capture nodes. IngestBoothControl (ingest_booth_control.h) adapts
+// IngestServer.
 //
 // Threading: called from HTTP worker threads and the event hub's thread;
 // implementations must be safe from any thread.
@@ -24,22 +25,6 @@ class BoothControl {
   // open (already queued, finished, unknown).
   virtual bool cancelSession(const std::string& session_id, const std::string& reason) = 0;
   virtual IngestStats stats() = 0;
-};
-
-class IngestBoothControl : public BoothControl {
- public:
-  explicit IngestBoothControl(IngestServer& ingest) : ingest_(ingest) {}
-  Result<JobRecord> startSession(const SessionRequest& request) override {
-    return ingest_.startSession(request);
-  }
-  std::vector<NodeInfo> nodes() override { return ingest_.nodes(); }
-  bool cancelSession(const std::string& session_id, const std::string& reason) override {
-    return ingest_.cancelSession(session_id, reason);
-  }
-  IngestStats stats() override { return ingest_.stats(); }
-
- private:
-  IngestServer& ingest_;
 };
 
 }  // namespace booth
