@@ -31,6 +31,7 @@ struct CaptureOptions {
   double fps = 30;
   std::string pose = "auto";  // auto | ground-truth | network
   std::string pose_model;     // OpenPose-style .pb for the network
+  int pose_workers = 2;       // pose worker threads, one estimator each
   std::string log_level = "info";
 };
 

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     std::cerr << "capture_node: error: " << parts.error() << "\n";
     return 2;
   }
-  CaptureNode node(opt.node, std::move(parts.value().sources), std::move(parts.value().estimator));
+  CaptureNode node(opt.node, std::move(parts.value().sources),
+                   std::move(parts.value().estimators));
 
   Status result = okStatus();
   std::jthread runner([&](std::stop_token stop) {

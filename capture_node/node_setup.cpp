@@ -80,16 +80,21 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
           "real cameras and video files need a pose network: set --pose-model to an "
           "OpenPose-style graph (e.g. ../shared/assets/tfpose_mobilenet_v2_small_368x432.pb)");
     }
-    auto estimator = OpenPoseEstimator::create(OpenPoseConfig{options.pose_model});
-    if (!estimator.ok()) return fail(estimator.error());
-    parts.estimator = std::move(estimator.value());
+    for (int i = 0; i < options.pose_workers; ++i) {
+      auto estimator = OpenPoseEstimator::create(OpenPoseConfig{options.pose_model});
+      if (!estimator.ok()) return fail(estimator.error());
+      parts.estimators.push_back(std::move(estimator.value()));
+    }
   } else {
     if (!all_synthetic) {
       return fail("--pose ground-truth works only with synthetic cameras; use --pose network");
     }
-    parts.estimator = std::make_unique<GroundTruthPose>();
+    for (int i = 0; i < options.pose_workers; ++i) {
+      parts.estimators.push_back(std::make_unique<GroundTruthPose>());
+    }
   }
-  spdlog::info("pose stage: {}", parts.estimator->describe());
+  spdlog::info("pose stage: {} worker(s), {}", parts.estimators.size(),
+               parts.estimators.front()->describe());
   return parts;
 }
 

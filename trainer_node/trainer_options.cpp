@@ -15,6 +15,8 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   TrainConfig& t = opt.runner.train;
   RenderConfig& r = opt.runner.render;
   double node_timeout_s = 5;
+  double stall_timeout_s = 60;
+  double max_frame_mb = static_cast<double>(opt.ingest.max_frame_bytes) / (1 << 20);
   std::string token_file;
   double http_timeout_s = 10, retention_hours = 72, failed_retention_minutes = 60;
   double clip_mb_per_s = 16;
@@ -30,6 +32,12 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("fsync", po::value(&opt.fsync)->default_value(true), "fsync every received frame before acking it")
     ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
     ("node-timeout", po::value(&node_timeout_s)->default_value(node_timeout_s), "seconds without a heartbeat before a capture node is dropped")
+    ("session-stall-timeout", po::value(&stall_timeout_s)->default_value(stall_timeout_s), "seconds a session member may send nothing new before the session fails")
+    ("credit-records", po::value(&opt.ingest.credit_records)->default_value(opt.ingest.credit_records), "records (frames + poses) each capture node may have unacked")
+    ("credit-mb", po::value(&opt.ingest.credit_bytes)->default_value(opt.ingest.credit_bytes >> 20), "megabytes of frames each capture node may have unacked")
+    ("max-frame-mb", po::value(&max_frame_mb)->default_value(max_frame_mb), "largest frame accepted")
+    ("max-frame-pixels", po::value(&opt.ingest.max_frame_pixels)->default_value(opt.ingest.max_frame_pixels), "largest frame accepted, in pixels (width x height)")
+    ("max-frames-per-session", po::value(&opt.ingest.max_frames_per_session)->default_value(opt.ingest.max_frames_per_session), "frames one session may hold, all cameras together")
     ("http-host", po::value(&opt.http.host)->default_value(opt.http.host), "HTTP listen address")
     ("http-port", po::value(&opt.http.port)->default_value(opt.http.port), "HTTP port (0 = any free port)")
     ("public-url", po::value(&opt.http.public_url), "base URL in clip links (default http://HOST:PORT)")
@@ -76,6 +84,21 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   opt.ingest.node_timeout =
       std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
   if (!(node_timeout_s > 0)) return fail("--node-timeout must be positive");
+  if (!(stall_timeout_s >= 1)) return fail("--session-stall-timeout must be at least 1 second");
+  opt.ingest.session_stall_timeout =
+      std::chrono::milliseconds(static_cast<long long>(stall_timeout_s * 1000));
+  if (opt.ingest.credit_records < 1 || opt.ingest.credit_records > 100000) {
+    return fail("--credit-records must be in 1..100000");
+  }
+  if (opt.ingest.credit_bytes < 1 || opt.ingest.credit_bytes > 4096) {
+    return fail("--credit-mb must be in 1..4096");
+  }
+  opt.ingest.credit_bytes <<= 20;
+  if (!(max_frame_mb > 0 && max_frame_mb <= 64)) return fail("--max-frame-mb must be in (0, 64]");
+  opt.ingest.max_frame_bytes = static_cast<std::size_t>(max_frame_mb * (1 << 20));
+  opt.ingest.max_message_bytes = opt.ingest.max_frame_bytes + (1 << 20);
+  if (opt.ingest.max_frame_pixels < 64 * 64) return fail("--max-frame-pixels is too small");
+  if (opt.ingest.max_frames_per_session < 2) return fail("--max-frames-per-session is too small");
   if (opt.http.port < 0 || opt.http.port > 65535) {
     return fail("--http-port " + std::to_string(opt.http.port) + " out of range; use 0..65535");
   }

@@ -11,13 +11,14 @@ class GroundTruthPose : public PoseEstimator {
  public:
   PoseOrigin origin() const override { return PoseOrigin::kGroundTruth; }
   std::string describe() const override { return "ground-truth (synthetic renderer)"; }
-  Result<Pose> estimate(const CapturedFrame& frame, const cv::Mat& /*image*/) override {
+  Result<std::vector<PersonDetection>> estimate(const CapturedFrame& frame,
+                                                const cv::Mat& /*image*/) override {
     if (!frame.ground_truth) {
       return fail("camera " + frame.camera_id +
                   " has no ground-truth keypoints (only the synthetic source has them); "
                   "set --pose-model to an OpenPose-style .pb for real cameras and video files");
     }
-    return *frame.ground_truth;
+    return std::vector<PersonDetection>{{*frame.ground_truth, 1.f}};
   }
 };
 

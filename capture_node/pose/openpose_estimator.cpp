@@ -151,7 +151,8 @@ Result<cv::Mat> OpenPoseEstimator::forward(const cv::Mat& bgr) {
   }
 }
 
-Result<Pose> OpenPoseEstimator::estimate(const CapturedFrame& frame, const cv::Mat& image) {
+Result<std::vector<PersonDetection>> OpenPoseEstimator::estimate(const CapturedFrame& frame,
+                                                                 const cv::Mat& image) {
   const auto context = [&] {
     return "pose estimation on " + frame.camera_id + " frame " + std::to_string(frame.sequence);
   };
@@ -179,7 +180,11 @@ Result<Pose> OpenPoseEstimator::estimate(const CapturedFrame& frame, const cv::M
     parts[p].y = (cell.y + 0.5f) * sy;
     parts[p].confidence = std::min(1.f, static_cast<float>(peak_value));
   }
-  return fromOpenPose18(parts);
+  const Pose pose = fromOpenPose18(parts);
+  if (pose.validCount() == 0) return std::vector<PersonDetection>{};
+  float score = 0;
+  for (const Keypoint& k : pose.points) score += k.confidence;
+  return std::vector<PersonDetection>{{pose, score / kCoco17Count}};
 }
 
 }  // namespace booth

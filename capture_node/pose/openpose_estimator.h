@@ -47,7 +47,8 @@ class OpenPoseEstimator final : public PoseEstimator {
   // `image`: the decoded 8-bit frame (BGR; grey and BGRA are converted), any
   // size: it is stretched to the network input and keypoints are mapped back
   // to `image` pixels. Fails on an empty image or an unsupported pixel type.
-  Result<Pose> estimate(const CapturedFrame& frame, const cv::Mat& image) override;
+  Result<std::vector<PersonDetection>> estimate(const CapturedFrame& frame,
+                                                const cv::Mat& image) override;
 
   // Public for std::make_unique only: Key can be made by create() alone.
   // cv::dnn::Net is a shared handle: copying it is cheap and shares the network.

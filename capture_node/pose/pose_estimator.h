@@ -7,16 +7,22 @@
 // Threading: one estimator per pose worker thread; estimate() is not
 // required to be thread-safe.
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
 #include "capture_node/source/frame_source.h"
 #include "common/core/keypoints.h"
+#include "common/core/pose_record.h"
 #include "common/core/result.h"
 
 namespace booth {
 
-enum class PoseOrigin { kGroundTruth, kNetwork };
+// One person found in a frame: COCO-17 keypoints in image pixels.
+struct PersonDetection {
+  Pose pose;
+  float score = 0;
+};
 
 class PoseEstimator {
  public:
@@ -24,8 +30,11 @@ class PoseEstimator {
   virtual PoseOrigin origin() const = 0;
   virtual std::string describe() const = 0;  // for logs and the Hello message
   // `image` is the decoded BGR frame (may be empty for estimators that do
-  // not need pixels). Joints not found have confidence 0.
-  virtual Result<Pose> estimate(const CapturedFrame& frame, const cv::Mat& image) = 0;
+  // not need pixels). Everyone found (empty: nobody); joints not found have
+  // confidence 0. Error: this frame could not be estimated (the caller
+  // records "no pose" for it and goes on).
+  virtual Result<std::vector<PersonDetection>> estimate(const CapturedFrame& frame,
+                                                        const cv::Mat& image) = 0;
 };
 
 }  // namespace booth

@@ -121,18 +121,19 @@ TEST(OpenPoseEstimator, MedianErrorAgainstReferenceKeypointsIsBelow30Px) {
   std::vector<double> millis;
   for (std::size_t i = 0; i < frames.size(); i += 10) {
     const auto begin = std::chrono::steady_clock::now();
-    auto pose = estimator->estimate(frameInfo(i, frames[i]), frames[i]);
+    auto people = estimator->estimate(frameInfo(i, frames[i]), frames[i]);
     millis.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
             .count());
-    ASSERT_TRUE(pose.ok()) << pose.error();
+    ASSERT_TRUE(people.ok()) << people.error();
+    const Pose pose = people->empty() ? Pose{} : people->front().pose;
     for (Coco17 joint : kMajorJoints) {
       const auto& ref = reference[i][std::string(coco17Name(static_cast<int>(joint)))];
       const double rx = ref.at("x").get<double>();
       const double ry = ref.at("y").get<double>();
       if (rx < 0 || ry < 0 || rx >= frames[i].cols || ry >= frames[i].rows)
         continue;  // not visible
-      const Keypoint& k = (*pose)[joint];
+      const Keypoint& k = pose[joint];
       errors.push_back(k.valid() ? std::hypot(k.x - rx, k.y - ry)
                                  : std::numeric_limits<double>::infinity());
     }
@@ -164,10 +165,12 @@ TEST(OpenPoseEstimator, KeypointsFollowTheFrameThroughAnAspectRatioStretch) {
   auto stretched = estimator->estimate(frameInfo(0, wide), wide);
   ASSERT_TRUE(square.ok()) << square.error();
   ASSERT_TRUE(stretched.ok()) << stretched.error();
+  ASSERT_EQ(square->size(), 1u);
+  ASSERT_EQ(stretched->size(), 1u);
   int compared = 0;
   for (Coco17 joint : kMajorJoints) {
-    const Keypoint& a = (*square)[joint];
-    const Keypoint& b = (*stretched)[joint];
+    const Keypoint& a = square->front().pose[joint];
+    const Keypoint& b = stretched->front().pose[joint];
     if (!a.valid() || !b.valid()) continue;
     EXPECT_NEAR(b.x, a.x * 1.5f, 4.0f) << coco17Name(static_cast<int>(joint));
     EXPECT_NEAR(b.y, a.y, 4.0f) << coco17Name(static_cast<int>(joint));

@@ -3,7 +3,10 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "capture_node/capture_session.h"
+#include <mutex>
+#include <thread>
+
+#include "capture_node/camera/camera_worker.h"
 #include "capture_node/pose/ground_truth_pose.h"
 #include "capture_node/source/synthetic_source.h"
 
@@ -57,16 +60,24 @@ TEST(SyntheticSource, RealtimePacingFollowsTheFrameRate) {
   SyntheticConfig c = fastConfig();
   c.realtime = true;
   c.fps = 20;
-  std::vector<std::unique_ptr<FrameSource>> sources;
-  sources.push_back(std::move(SyntheticSource::create(c).value()));
-  GroundTruthPose pose;
-  auto capture = captureSession("s1", 1.0, sources, pose);
-  ASSERT_TRUE(capture.ok()) << capture.error();
-  const auto n = capture->cameras[0].frames.size();
-  EXPECT_GE(n, 18u);  // 20 fps for 1 s, allowing for thread start
-  EXPECT_LE(n, 21u);
-  EXPECT_EQ(capture->cameras[0].poses.size(), n);
-  EXPECT_EQ(capture->cameras[0].dropped, 0u);
+  CameraWorker worker(std::move(SyntheticSource::create(c).value()), SystemClock::instance());
+  std::mutex mutex;
+  std::vector<std::uint64_t> sequences;
+  ASSERT_TRUE(worker
+                  .start(
+                      [&](CapturedFrame& f) {
+                        std::lock_guard lock(mutex);
+                        sequences.push_back(f.sequence);
+                        return true;
+                      },
+                      nullptr)
+                  .ok());
+  std::this_thread::sleep_for(1s);
+  worker.stop();
+  std::lock_guard lock(mutex);
+  EXPECT_GE(sequences.size(), 18u);  // 20 fps for 1 s, allowing for thread start
+  EXPECT_LE(sequences.size(), 21u);
+  EXPECT_EQ(worker.stats().source_gaps, 0u);
 }
 
 TEST(GroundTruthPose, FrameWithoutGroundTruthIsAnError) {

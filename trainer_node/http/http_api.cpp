@@ -23,7 +23,7 @@ namespace booth {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kCancelReason = "cancelled by the operator";
 constexpr const char* kPageSecurity =
@@ -271,11 +271,11 @@ struct HttpApi::ClipDownload {
   // Waits for the shared clip budget, in slices so that stop() is quick.
   bool throttle(std::size_t bytes) {
     auto wait = api.clip_budget_.reserve(bytes);
-    const auto until = Clock::now() + wait;
-    while (Clock::now() < until) {
+    const auto until = SteadyClock::now() + wait;
+    while (SteadyClock::now() < until) {
       if (api.stopping_) return false;
       std::this_thread::sleep_for(
-          std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+          std::min<SteadyClock::duration>(until - SteadyClock::now(), std::chrono::milliseconds(50)));
     }
     return !api.stopping_;
   }

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/core/safe_id.h"
 #include "trainer_node/http/clip_poster.h"
 
 namespace booth {

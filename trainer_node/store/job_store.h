@@ -79,8 +79,9 @@ class JobStore {
   bool cancelRequested(const std::string& id);
   // Oldest queued job, if any.
   std::optional<JobRecord> nextQueued();
-  // Jobs left in receiving/training/rendering by a previous process cannot
-  // be resumed: marks them failed with a reason. Returns how many.
+  // Jobs left in training/rendering by a previous process: marks them
+  // failed with a reason. Returns how many. (Jobs left receiving are
+  // reopened by the ingest: their capture nodes resume from their spools.)
   int failInterrupted();
 
   // --- for the HTTP API, live events and retention ---
