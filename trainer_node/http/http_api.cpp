@@ -394,6 +394,9 @@ void HttpApi::routes() {
     res.set_header("Cache-Control", "no-store");
     res.set_content(metrics_.render(snap), "text/plain; version=0.0.4; charset=utf-8");
   });
+  s.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 204;  // no icon; saves browsers a logged 404
+  });
   s.Get("/api/health", [](const httplib::Request&, httplib::Response& res) {
     sendJson(res, {{"ok", true}});
   });
