@@ -734,15 +734,16 @@ void HttpApi::operatorRoutes() {
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");  // a proxy in front must not buffer the stream
     const std::string base = publicUrl();
+    const auto keepalive = config_.event_keepalive;
     res.set_chunked_content_provider(
-        "text/event-stream", [this, stream, base](std::size_t, httplib::DataSink& sink) {
+        "text/event-stream", [this, stream, base, keepalive](std::size_t, httplib::DataSink& sink) {
           if (stopping_) return false;
           if (!stream->first.empty()) {
             const bool ok = sink.write(stream->first.data(), stream->first.size());
             stream->first.clear();
             return ok;
           }
-          auto events = stream->subscription->wait(std::chrono::seconds(15));
+          auto events = stream->subscription->wait(keepalive);
           if (!events) {
             // The hub closed or this page fell behind: end the stream; the
             // browser reconnects and starts again from a snapshot.

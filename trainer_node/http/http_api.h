@@ -26,6 +26,7 @@
 // JobStore, BoothControl, EventHub and RetentionSweeper, all safe from any
 // thread, and the atomics below.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -63,6 +64,9 @@ struct HttpConfig {
   std::size_t max_event_streams = 16;  // open /api/events streams; more get 503
   std::size_t max_ranges = 16;         // ranges in one Range header; more get 416
   double clip_bytes_per_second = 16e6;  // all clip downloads together; 0 = unlimited
+  // An idle event stream sends a comment this often (keeps proxies and the
+  // browser from timing it out; notices a gone client).
+  std::chrono::milliseconds event_keepalive{15000};
 };
 
 // The visitor page of a clip: PUBLIC/c/TOKEN.
