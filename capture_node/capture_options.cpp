@@ -2,6 +2,7 @@
 
 #include "common/app/command_line.h"
 #include "common/core/safe_id.h"
+#include "common/transport/curve_keys.h"
 
 namespace booth {
 namespace po = boost::program_options;
@@ -50,6 +51,7 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   double spool_budget_mb = static_cast<double>(opt.node.spool_budget_bytes >> 20);
   int stall_ms = static_cast<int>(opt.node.camera.stall_after.count());
   int window = static_cast<int>(opt.node.default_credit_records);
+  std::string secret_key_file, trainer_key_file;
 
   po::options_description desc(
       "capture_node: captures booth sessions from cameras and streams frames and keypoints to the "
@@ -59,12 +61,16 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   desc.add_options()
     ("node-id", po::value(&opt.node.node_id)->default_value(opt.node.node_id), "name of this node, unique per trainer")
     ("trainer", po::value(&opt.node.link.endpoint)->default_value(opt.node.link.endpoint), "trainer ingest endpoint")
+    ("curve-secret-key", po::value(&secret_key_file), "this node's secret key file (make a pair with 'capture_node keygen --out BASE')")
+    ("trainer-public-key", po::value(&trainer_key_file), "the trainer's public key file (its keygen's .pub)")
+    ("insecure", po::bool_switch(&opt.node.link.insecure), "no keys: plain TCP, only to a loopback trainer (demos); the trainer must say --insecure too")
     ("camera", po::value(&cameras)->composing(), "camera source, repeatable: auto | synthetic[:PERFORMER[:CHOREOGRAPHY[:SEED]]] | video:PATH | v4l2:DEVICE (default auto)")
     ("width", po::value(&opt.width)->default_value(opt.width), "capture width (v4l2, synthetic)")
     ("height", po::value(&opt.height)->default_value(opt.height), "capture height (v4l2, synthetic)")
     ("fps", po::value(&opt.fps)->default_value(opt.fps), "capture frame rate (v4l2, synthetic)")
     ("pose", po::value(&opt.pose)->default_value(opt.pose), "pose stage: auto (ground truth for synthetic cameras, else the network) | ground-truth | network")
     ("pose-model", po::value(&opt.pose_model), "OpenPose-style TensorFlow graph for the network pose stage (e.g. tfpose_mobilenet_v2_small_368x432.pb)")
+    ("synthetic-loop-frames", po::value(&opt.synthetic_loop_frames)->default_value(0), "synthetic cameras render this many frames once and loop them (cheap high frame rates; 0 = render every frame)")
     ("pose-workers", po::value(&opt.pose_workers)->default_value(opt.pose_workers), "pose worker threads (one network each)")
     ("spool-dir", po::value(&spool_dir)->default_value(spool_dir), "where sessions are spooled until the trainer has them (created 0700)")
     ("spool-budget-mb", po::value(&spool_budget_mb)->default_value(spool_budget_mb), "disk the spool may use; a full spool ends the capture, marked incomplete")
@@ -129,11 +135,29 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     return fail("--trainer '" + opt.node.link.endpoint +
                 "' is not a ZeroMQ endpoint; use tcp://HOST:PORT");
   }
+
   opt.node.streamer.resend_after = std::chrono::milliseconds(resend_ms);
   opt.node.spool_dir = spool_dir;
   opt.node.spool_budget_bytes = static_cast<std::uint64_t>(spool_budget_mb * 1024 * 1024);
   opt.node.camera.stall_after = std::chrono::milliseconds(stall_ms);
   opt.node.default_credit_records = static_cast<std::uint64_t>(window);
+  if (!secret_key_file.empty() || !trainer_key_file.empty()) {
+    if (secret_key_file.empty() || trainer_key_file.empty()) {
+      return fail("--curve-secret-key and --trainer-public-key go together");
+    }
+    auto keys = loadCurveSecretKey(secret_key_file);
+    if (!keys.ok()) return fail("--curve-secret-key: " + keys.error());
+    auto trainer = loadCurvePublicKey(trainer_key_file);
+    if (!trainer.ok()) return fail("--trainer-public-key: " + trainer.error());
+    opt.node.link.node_keys = keys.value();
+    opt.node.link.trainer_public_key = trainer.value();
+  } else if (!opt.node.link.insecure) {
+    return fail("no keys: give --curve-secret-key and --trainer-public-key, or --insecure for a "
+                "loopback-only demo");
+  } else if (!isLoopbackEndpoint(opt.node.link.endpoint)) {
+    return fail("--insecure only reaches a loopback trainer, not " + opt.node.link.endpoint +
+                "; use keys for a trainer on another machine");
+  }
   opt.node.connect_timeout =
       std::chrono::milliseconds(static_cast<long long>(connect_timeout_s * 1000));
   return opt;

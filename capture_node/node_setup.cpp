@@ -41,6 +41,7 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
         config.width = options.width;
         config.height = options.height;
         config.fps = options.fps;
+        config.loop_frames = options.synthetic_loop_frames;
         auto created = SyntheticSource::create(config);
         if (!created.ok()) return fail(created.error());
         source = std::move(created.value());

@@ -8,6 +8,7 @@
 
 #include "common/app/command_line.h"
 #include "common/app/log.h"
+#include "common/transport/curve_keys.h"
 #include "trainer_node/events/event_hub.h"
 #include "trainer_node/http/ingest_booth_control.h"
 #include "trainer_node/http/http_api.h"
@@ -22,6 +23,9 @@
 
 int main(int argc, char** argv) {
   using namespace booth;
+  if (argc > 1 && std::string(argv[1]) == "keygen") {
+    return runKeygenCommand("trainer_node", std::vector<std::string>(argv + 2, argv + argc));
+  }
   auto parsed = parseTrainerOptions(argc, argv);
   if (!parsed.ok()) {
     std::cerr << "trainer_node: error: " << parsed.error() << "\n";

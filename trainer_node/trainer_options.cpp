@@ -1,6 +1,7 @@
 #include "trainer_node/trainer_options.h"
 
 #include "common/app/command_line.h"
+#include "common/transport/curve_keys.h"
 
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
@@ -16,6 +17,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   RenderConfig& r = opt.runner.render;
   double node_timeout_s = 5;
   double stall_timeout_s = 60;
+  std::string secret_key_file, allow_file;
   double max_frame_mb = static_cast<double>(opt.ingest.max_frame_bytes) / (1 << 20);
   std::string token_file;
   double http_timeout_s = 10, retention_hours = 72, failed_retention_minutes = 60;
@@ -31,6 +33,9 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("data-dir", po::value(&data_dir)->default_value(data_dir), "sessions, clips and the job database live here")
     ("fsync", po::value(&opt.fsync)->default_value(true), "fsync every received frame before acking it")
     ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
+    ("curve-secret-key", po::value(&secret_key_file), "the trainer's secret key file (make a pair with 'trainer_node keygen --out BASE')")
+    ("allowed-nodes", po::value(&allow_file), "allow-list of capture nodes: lines '<node-id> <public key>'")
+    ("insecure", po::bool_switch(&opt.ingest.insecure), "no keys: any client on a loopback ingest is taken at its word (demos only)")
     ("node-timeout", po::value(&node_timeout_s)->default_value(node_timeout_s), "seconds without a heartbeat before a capture node is dropped")
     ("session-stall-timeout", po::value(&stall_timeout_s)->default_value(stall_timeout_s), "seconds a session member may send nothing new before the session fails")
     ("credit-records", po::value(&opt.ingest.credit_records)->default_value(opt.ingest.credit_records), "records (frames + poses) each capture node may have unacked")
@@ -85,6 +90,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
       std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
   if (!(node_timeout_s > 0)) return fail("--node-timeout must be positive");
   if (!(stall_timeout_s >= 1)) return fail("--session-stall-timeout must be at least 1 second");
+
   opt.ingest.session_stall_timeout =
       std::chrono::milliseconds(static_cast<long long>(stall_timeout_s * 1000));
   if (opt.ingest.credit_records < 1 || opt.ingest.credit_records > 100000) {
@@ -161,6 +167,26 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   h.create_operator_token = token_file.empty();
   h.operator_token_file = token_file.empty() ? opt.data_dir / "operator_token"
                                              : std::filesystem::path(token_file);
+  if (!secret_key_file.empty() || !allow_file.empty()) {
+    if (secret_key_file.empty() || allow_file.empty()) {
+      return fail("--curve-secret-key and --allowed-nodes go together");
+    }
+    auto keys = loadCurveSecretKey(secret_key_file);
+    if (!keys.ok()) return fail("--curve-secret-key: " + keys.error());
+    auto allow = CurveAllowList::load(allow_file);
+    if (!allow.ok()) return fail("--allowed-nodes: " + allow.error());
+    if (allow->size() == 0) {
+      return fail("--allowed-nodes " + allow_file + " lists no capture node");
+    }
+    opt.ingest.server_keys = keys.value();
+    opt.ingest.allow = allow.value();
+  } else if (!opt.ingest.insecure) {
+    return fail("no keys: give --curve-secret-key and --allowed-nodes, or --insecure for a "
+                "loopback-only demo");
+  } else if (!isLoopbackEndpoint(opt.ingest.endpoint)) {
+    return fail("--insecure only listens on loopback, not " + opt.ingest.endpoint +
+                "; use keys for capture nodes on other machines");
+  }
   for (const auto& c : builtinChoreographies()) opt.http.choreographies.push_back(c.name);
   opt.runner.clips_dir = opt.data_dir / "clips";
   return opt;

@@ -28,6 +28,20 @@ Status TrainerLink::start(MessageHandler on_message) {
     zmq::context_t context(1);
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     try {
+      if (config_.node_keys && !config_.trainer_public_key.empty()) {
+        socket.set(zmq::sockopt::curve_serverkey, config_.trainer_public_key);
+        socket.set(zmq::sockopt::curve_publickey, config_.node_keys->public_key);
+        socket.set(zmq::sockopt::curve_secretkey, config_.node_keys->secret_key);
+      } else if (!config_.insecure || !isLoopbackEndpoint(config_.endpoint)) {
+        p.set_value(fail(
+            config_.insecure
+                ? "a link without keys may only go to a loopback trainer, not " + config_.endpoint +
+                      "; give --trainer-public-key and --curve-secret-key"
+                : "the link needs keys: --trainer-public-key (the trainer's .pub) and "
+                  "--curve-secret-key (make one with 'capture_node keygen'); or, for a "
+                  "loopback-only demo, --insecure"));
+        return;
+      }
       socket.set(zmq::sockopt::linger, 0);
       socket.set(zmq::sockopt::sndhwm, 1000);
       socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_message_bytes));

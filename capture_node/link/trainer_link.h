@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -23,11 +24,17 @@
 #include "common/core/bounded_queue.h"
 #include "common/core/result.h"
 #include "common/os/unique_fd.h"
+#include "common/transport/curve_keys.h"
 
 namespace booth {
 
 struct TrainerLinkConfig {
   std::string endpoint = "tcp://127.0.0.1:5555";
+  // CURVE: the trainer's public key and this node's key pair. Without them
+  // (insecure) the link is plain TCP, allowed only to a loopback endpoint.
+  std::string trainer_public_key;
+  std::optional<CurveKeyPair> node_keys;
+  bool insecure = false;
   // Envelopes waiting for the socket. While the trainer is away, credit
   // flow keeps this small; the bound is what keeps memory flat regardless.
   std::size_t send_queue = 1024;

@@ -103,14 +103,14 @@ async function main() {
       '--data-dir', path.join(work, 'data'), '--http-port', '0', '--ingest', 'tcp://127.0.0.1:*',
       '--fsync', 'false', '--train-budget', '10', '--resolution', '64', '--ngf', '8', '--ndf', '8',
       '--blocks', '1', '--clip-seconds', '3', '--clip-fps', '10', '--panel-size', '128',
-      '--operator-token-file', tokenFile], work);
+      '--operator-token-file', tokenFile, '--insecure'], work);
     children.push(trainer);
     const url = await trainer.line('HTTP_URL=', 60000);
     const ingest = await trainer.line('INGEST_ENDPOINT=', 5000);
     log(`trainer at ${url}, ingest ${ingest}`);
     const capture = new Child('capture', captureBin, [
       '--trainer', ingest, '--camera', 'synthetic:cleo:warmup', '--width', '320', '--height', '240',
-      '--fps', '15', '--node-id', 'booth-browser', '--spool-dir', path.join(work, 'spool')], work);
+      '--fps', '15', '--node-id', 'booth-browser', '--spool-dir', path.join(work, 'spool'), '--insecure'], work);
     children.push(capture);
 
     try {

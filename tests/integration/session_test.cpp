@@ -49,6 +49,7 @@ class NodesTest : public ::testing::Test {
                                      "--http-port",    "0",
                                      "--ingest",       ingest,
                                      "--fsync",        "false",
+                                     "--insecure",
                                      "--train-budget", "6",
                                      "--resolution",   "64",
                                      "--ngf",          "8",
@@ -87,7 +88,7 @@ TEST_F(NodesTest, OneSessionEndsWithADownloadableClip) {
   ASSERT_TRUE(url && ingest) << trainer->output();
 
   ChildProcess capture(BOOTH_CAPTURE_BIN,
-                       {"--trainer", *ingest, "--camera", "synthetic:cleo:warmup", "--width", "320",
+                       {"--insecure", "--trainer", *ingest, "--camera", "synthetic:cleo:warmup", "--width", "320",
                         "--height", "240", "--fps", "15", "--node-id", "it-node", "--spool-dir",
                         (dir_ / "spool").string()},
                        log("capture.log"));
@@ -170,7 +171,7 @@ TEST_F(NodesTest, HttpPortInUseIsAClearError) {
   const std::string port = url->substr(url->rfind(':') + 1);
   ChildProcess second(BOOTH_TRAINER_BIN,
                       {"--data-dir", (dir_ / "data2").string(), "--http-port", port, "--ingest",
-                       "tcp://127.0.0.1:*"},
+                       "tcp://127.0.0.1:*", "--insecure"},
                       log("second.log"));
   expectCleanFailure(second, "127.0.0.1:" + port);
 }
@@ -181,7 +182,8 @@ TEST_F(NodesTest, IngestPortInUseIsAClearError) {
   ASSERT_TRUE(ingest) << first->output();
   ChildProcess second(
       BOOTH_TRAINER_BIN,
-      {"--data-dir", (dir_ / "data2").string(), "--http-port", "0", "--ingest", *ingest},
+      {"--data-dir", (dir_ / "data2").string(), "--http-port", "0", "--ingest", *ingest,
+       "--insecure"},
       log("second.log"));
   expectCleanFailure(second, *ingest);
 }
@@ -189,7 +191,8 @@ TEST_F(NodesTest, IngestPortInUseIsAClearError) {
 TEST_F(NodesTest, UnreachableTrainerIsAClearError) {
   ChildProcess capture(
       BOOTH_CAPTURE_BIN,
-      {"--trainer", "tcp://127.0.0.1:9", "--camera", "synthetic", "--connect-timeout", "1",
+      {"--insecure", "--trainer", "tcp://127.0.0.1:9", "--camera", "synthetic",
+       "--connect-timeout", "1",
        "--spool-dir", (dir_ / "spool").string()},
       log("capture.log"));
   expectCleanFailure(capture, "tcp://127.0.0.1:9");
@@ -198,7 +201,8 @@ TEST_F(NodesTest, UnreachableTrainerIsAClearError) {
 TEST_F(NodesTest, MissingCameraIsAClearError) {
   ChildProcess capture(
       BOOTH_CAPTURE_BIN,
-      {"--camera", "v4l2:/dev/video-booth-missing", "--pose-model", "/nonexistent.pb"},
+      {"--insecure", "--camera", "v4l2:/dev/video-booth-missing", "--pose-model",
+       "/nonexistent.pb"},
       log("capture.log"));
   expectCleanFailure(capture, "/dev/video-booth-missing");
 }
@@ -244,8 +248,8 @@ TEST_F(NodesTest, TrainerKilledMidStreamComesBackAndTheJobRuns) {
   auto ingest = trainer->waitForLine("INGEST_ENDPOINT=", 5s);
   ASSERT_TRUE(url && ingest) << trainer->output();
   ChildProcess capture(BOOTH_CAPTURE_BIN,
-                       {"--trainer", *ingest, "--camera", "synthetic", "--width", "160", "--height",
-                        "120", "--fps", "10", "--resend-ms", "300", "--spool-dir",
+                       {"--insecure", "--trainer", *ingest, "--camera", "synthetic", "--width",
+                        "160", "--height", "120", "--fps", "10", "--resend-ms", "300", "--spool-dir",
                         (dir_ / "spool").string()},
                        log("capture.log"));
   {
@@ -293,7 +297,7 @@ TEST_F(NodesTest, CaptureNodeKilledAfterCaptureResumesFromItsSpool) {
   auto ingest = trainer->waitForLine("INGEST_ENDPOINT=", 5s);
   ASSERT_TRUE(url && ingest) << trainer->output();
   const std::vector<std::string> node_args = {
-      "--trainer", *ingest,  "--camera", "synthetic", "--width",     "160", "--height", "120",
+      "--insecure", "--trainer", *ingest,  "--camera", "synthetic", "--width",     "160", "--height", "120",
       "--fps",     "10",     "--resend-ms", "300",    "--node-id", "booth-7", "--spool-dir",
       (dir_ / "spool").string()};
   auto capture = std::make_unique<ChildProcess>(BOOTH_CAPTURE_BIN, node_args, log("capture.log"));

@@ -8,6 +8,7 @@
 #include "common/core/safe_id.h"
 #include "common/image/frame_image.h"
 #include "common/transport/wire.h"
+#include "trainer_node/ingest/zap_handler.h"
 
 namespace booth {
 namespace {
@@ -243,8 +244,24 @@ IngestStats IngestServer::stats() const {
 
 void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
   zmq::context_t context(1);
+  std::unique_ptr<ZapHandler> zap;
   zmq::socket_t socket(context, zmq::socket_type::router);
   try {
+    if (config_.server_keys) {
+      // The handler must be there before the socket that uses it binds.
+      zap = std::make_unique<ZapHandler>(context, config_.allow);
+      socket.set(zmq::sockopt::curve_server, 1);
+      socket.set(zmq::sockopt::curve_secretkey, config_.server_keys->secret_key);
+      socket.set(zmq::sockopt::zap_domain, "booth");
+    } else if (!config_.insecure || !isLoopbackEndpoint(config_.endpoint)) {
+      bound.set_value(fail(
+          config_.insecure
+              ? "an ingest without keys may only listen on loopback, not " + config_.endpoint +
+                    "; give it --curve-secret-key and --allowed-nodes"
+              : "the ingest needs keys: --curve-secret-key (make one with 'trainer_node keygen') "
+                "and --allowed-nodes; or, for a loopback-only demo, --insecure"));
+      return;
+    }
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::router_mandatory, 1);  // sending to a gone node fails, not vanishes
     socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_message_bytes));
@@ -264,14 +281,16 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
 
   auto last_check = clock_.steady();
   while (!stop.stop_requested()) {
-    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0},
+                               {zap ? zap->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(20));
+      zmq::poll(items, zap ? 2 : 1, std::chrono::milliseconds(20));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       spdlog::error("ingest poll failed: {}", e.what());
       break;
     }
+    if (zap) zap->handlePending();
     // A bounded batch, so commands and timeouts still run under load; its
     // records are synced once and acked together.
     for (int i = 0; i < 512; ++i) {
@@ -324,14 +343,19 @@ void IngestServer::protocolError(zmq::socket_t& socket, const std::string& routi
 }
 
 void IngestServer::handle(zmq::socket_t& socket, const std::string& routing_id,
-                          const std::string& /*user_id*/, const v2::Envelope& env) {
+                          const std::string& user_id, const v2::Envelope& env) {
   if (const std::string mismatch = versionMismatch(env); !mismatch.empty()) {
     spdlog::warn("ingest: refusing a message with {}", mismatch);
     protocolError(socket, routing_id, "the trainer refuses " + mismatch);
     return;
   }
+  if (config_.server_keys && user_id.empty()) {
+    // Cannot happen through ZAP; refuse rather than trust anything else.
+    protocolError(socket, routing_id, "unauthenticated connection");
+    return;
+  }
   if (env.body_case() == v2::Envelope::kHello) {
-    onHello(socket, routing_id, env.hello());
+    onHello(socket, routing_id, user_id, env.hello());
     return;
   }
   auto it = nodes_.find(routing_id);
@@ -363,7 +387,16 @@ void IngestServer::handle(zmq::socket_t& socket, const std::string& routing_id,
 }
 
 void IngestServer::onHello(zmq::socket_t& socket, const std::string& routing_id,
-                           const v2::Hello& hello) {
+                           const std::string& user_id, const v2::Hello& hello) {
+  // With keys the node is who its key says; its Hello must agree.
+  if (config_.server_keys && hello.node_id() != user_id) {
+    spdlog::warn("ingest: the key of node '{}' came with a Hello naming {}", user_id,
+                 quoted(hello.node_id()));
+    protocolError(socket, routing_id,
+                  "this key belongs to node '" + user_id + "', not " + quoted(hello.node_id()) +
+                      "; set --node-id " + user_id);
+    return;
+  }
   if (!isSafeId(hello.node_id())) {
     spdlog::warn("ingest: refusing a Hello with the invalid node id {}", quoted(hello.node_id()));
     protocolError(socket, routing_id,

@@ -31,6 +31,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -42,6 +43,7 @@
 #include "booth.pb.h"
 #include "common/core/clock.h"
 #include "common/core/result.h"
+#include "common/transport/curve_keys.h"
 #include "trainer_node/store/job_store.h"
 #include "trainer_node/store/session_store.h"
 
@@ -50,6 +52,14 @@ namespace booth {
 struct IngestConfig {
   std::string endpoint = "tcp://127.0.0.1:5555";  // bound here
   std::string trainer_id = "trainer";
+  // Authentication. With keys, only capture nodes whose public keys are on
+  // the allow-list get in (CURVE, checked by ZAP) and each is known by the
+  // id it is listed under. Without keys (insecure), a node is known by the
+  // id it says in Hello: allowed only on a loopback endpoint, and only when
+  // asked for explicitly.
+  std::optional<CurveKeyPair> server_keys;
+  CurveAllowList allow;
+  bool insecure = false;
   std::chrono::milliseconds node_timeout{5000};  // no message for this long: node away
   // A member of an open session that stores nothing new for this long
   // fails the session, connected or not (capture plus the pose stage's
@@ -144,7 +154,8 @@ class IngestServer {
   void loop(std::stop_token stop, std::promise<Status> bound);
   void handle(zmq::socket_t& socket, const std::string& routing_id, const std::string& user_id,
               const v2::Envelope& env);
-  void onHello(zmq::socket_t& socket, const std::string& routing_id, const v2::Hello& hello);
+  void onHello(zmq::socket_t& socket, const std::string& routing_id, const std::string& user_id,
+               const v2::Hello& hello);
   void onFrame(const std::string& routing_id, Node& node, const v2::Frame& frame);
   void onPose(const std::string& routing_id, Node& node, const v2::PoseRecord& pose);
   void onManifest(zmq::socket_t& socket, const std::string& routing_id, Node& node,
