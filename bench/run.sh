@@ -13,6 +13,9 @@ demo    A whole booth session through deploy/demo.sh --headless (synthetic camer
         demo.seconds_to_clip and its parts demo.capture_seconds, demo.transfer_seconds,
         demo.train_seconds, demo.render_seconds, plus demo.train_iterations_per_second.
         --quick: 5 s capture and a 30 s training budget instead of 15 s and 240 s.
+http    Clip downloads while a job trains (bench/http_bench.sh): http.training_slowdown_pct
+        with 64 clients downloading, the training speed with and without them, the bytes
+        they got and the API's p99 latency meanwhile. --quick: 8 s phases instead of 20 s.
 LIST
 }
 
@@ -44,5 +47,6 @@ bench_demo() {
 case "${1:-}" in
   ""|-h|--help|list) list ;;
   demo) shift; bench_demo "$@" ;;
+  http) shift; exec bench/http_bench.sh "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac
