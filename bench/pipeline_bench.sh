@@ -28,9 +28,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-model="${BOOTH_SHARED_DIR:-$ROOT/../shared}/assets/tfpose_mobilenet_v2_small_graph_opt.pb"
-[ -f "$model" ] || model="${BOOTH_SHARED_DIR:-$ROOT/../shared}/assets/tfpose_mobilenet_v2_small_368x432.pb"
-if [ ! -f "$model" ]; then
+# The model manifest names the published graph under ../shared/assets.
+model="$ROOT/capture_node/pose/models/tfpose_mobilenet_v2_small.json"
+if [ ! -f "${BOOTH_SHARED_DIR:-$ROOT/../shared}/assets/tfpose_mobilenet_v2_small_graph_opt.pb" ]; then
   echo "# pipeline: skipped: no pose network under ../shared/assets (set BOOTH_SHARED_DIR)"
   exit 0
 fi

@@ -28,7 +28,13 @@ CaptureNode::CaptureNode(CaptureNodeConfig config,
   for (auto& s : sources) {
     cameras_.push_back(std::make_unique<CameraWorker>(std::move(s), clock_, config_.camera));
   }
-  pose_ = std::make_unique<PoseWorkerPool>(std::move(estimators), config_.pose, clock_);
+  PoseFinalizerConfig pose = config_.pose;
+  if (!config_.preview_dir.empty()) {
+    pose.live = &live_;
+    preview_ = std::make_unique<LivePreview>(
+        LivePreviewConfig{config_.preview_dir, config_.preview_fps, {}}, live_);
+  }
+  pose_ = std::make_unique<PoseWorkerPool>(std::move(estimators), pose, clock_);
   spool_ = std::make_unique<Spool>(config_.spool_dir, config_.spool_budget_bytes);
   credit_.max_records = config_.default_credit_records;
   credit_.max_bytes = config_.default_credit_bytes;

@@ -29,6 +29,7 @@
 
 #include "capture_node/camera/camera_worker.h"
 #include "capture_node/link/trainer_link.h"
+#include "capture_node/live/live_preview.h"
 #include "capture_node/pose/pose_estimator.h"
 #include "capture_node/pose/pose_finalizer.h"
 #include "capture_node/session/session_controller.h"
@@ -45,6 +46,9 @@ class Spool;
 class SessionSpool;
 
 struct CaptureNodeConfig {
+  // Live preview of what the pose stage sees (empty dir: off).
+  std::filesystem::path preview_dir;
+  double preview_fps = 5;
   std::string node_id = "booth-1";
   TrainerLinkConfig link;
   std::filesystem::path spool_dir = "spool";
@@ -115,6 +119,8 @@ class CaptureNode {
   CaptureNodeConfig config_;
   const Clock& clock_;
   std::vector<std::unique_ptr<CameraWorker>> cameras_;
+  LiveTap<LiveFrame> live_{1};
+  std::unique_ptr<LivePreview> preview_;
   std::unique_ptr<PoseWorkerPool> pose_;
   std::unique_ptr<Spool> spool_;
   SessionController controller_;

@@ -51,7 +51,7 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   double spool_budget_mb = static_cast<double>(opt.node.spool_budget_bytes >> 20);
   int stall_ms = static_cast<int>(opt.node.camera.stall_after.count());
   int window = static_cast<int>(opt.node.default_credit_records);
-  std::string secret_key_file, trainer_key_file;
+  std::string secret_key_file, trainer_key_file, preview_dir;
 
   po::options_description desc(
       "capture_node: captures booth sessions from cameras and streams frames and keypoints to the "
@@ -71,6 +71,8 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     ("pose", po::value(&opt.pose)->default_value(opt.pose), "pose stage: auto (ground truth for synthetic cameras, else the network) | ground-truth | network")
     ("pose-model", po::value(&opt.pose_model), "OpenPose-style TensorFlow graph for the network pose stage (e.g. tfpose_mobilenet_v2_small_368x432.pb)")
     ("synthetic-loop-frames", po::value(&opt.synthetic_loop_frames)->default_value(0), "synthetic cameras render this many frames once and loop them (cheap high frame rates; 0 = render every frame)")
+    ("preview-dir", po::value(&preview_dir), "write a live preview (newest posed frame with the performer's stick figure) to DIR/<camera>.jpg")
+    ("preview-fps", po::value(&opt.node.preview_fps)->default_value(opt.node.preview_fps), "live preview updates per second")
     ("pose-workers", po::value(&opt.pose_workers)->default_value(opt.pose_workers), "pose worker threads (one network each)")
     ("spool-dir", po::value(&spool_dir)->default_value(spool_dir), "where sessions are spooled until the trainer has them (created 0700)")
     ("spool-budget-mb", po::value(&spool_budget_mb)->default_value(spool_budget_mb), "disk the spool may use; a full spool ends the capture, marked incomplete")
@@ -141,6 +143,10 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   opt.node.spool_budget_bytes = static_cast<std::uint64_t>(spool_budget_mb * 1024 * 1024);
   opt.node.camera.stall_after = std::chrono::milliseconds(stall_ms);
   opt.node.default_credit_records = static_cast<std::uint64_t>(window);
+  opt.node.preview_dir = preview_dir;
+  if (!(opt.node.preview_fps > 0 && opt.node.preview_fps <= 60)) {
+    return fail("--preview-fps must be in (0, 60]");
+  }
   if (!secret_key_file.empty() || !trainer_key_file.empty()) {
     if (secret_key_file.empty() || trainer_key_file.empty()) {
       return fail("--curve-secret-key and --trainer-public-key go together");

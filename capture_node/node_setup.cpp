@@ -78,11 +78,13 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
   if (use_network) {
     if (options.pose_model.empty()) {
       return fail(
-          "real cameras and video files need a pose network: set --pose-model to an "
-          "OpenPose-style graph (e.g. ../shared/assets/tfpose_mobilenet_v2_small_368x432.pb)");
+          "real cameras and video files need a pose network: set --pose-model to a pose model "
+          "manifest (e.g. capture_node/pose/models/tfpose_mobilenet_v2_small.json)");
     }
+    OpenPoseConfig pose_config;
+    pose_config.model_path = options.pose_model;
     for (int i = 0; i < options.pose_workers; ++i) {
-      auto estimator = OpenPoseEstimator::create(OpenPoseConfig{options.pose_model});
+      auto estimator = OpenPoseEstimator::create(pose_config);
       if (!estimator.ok()) return fail(estimator.error());
       parts.estimators.push_back(std::move(estimator.value()));
     }

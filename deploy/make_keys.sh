@@ -11,14 +11,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BUILD_DIR:-build/release}
+TRAINER_BIN=${TRAINER_BIN:-$BIN/trainer_node/trainer_node}
+CAPTURE_BIN=${CAPTURE_BIN:-$BIN/capture_node/capture_node}
 [ $# -ge 2 ] || { echo "usage: deploy/make_keys.sh DIR NODE_ID [NODE_ID ...]" >&2; exit 2; }
 dir=$1; shift
 mkdir -p "$dir"
 chmod 700 "$dir"
-[ -f "$dir/trainer.key" ] || "$BIN/trainer_node/trainer_node" keygen --out "$dir/trainer" >/dev/null
+[ -f "$dir/trainer.key" ] || "$TRAINER_BIN" keygen --out "$dir/trainer" >/dev/null
 touch "$dir/allowed_nodes"
 for node in "$@"; do
-  [ -f "$dir/$node.key" ] || "$BIN/capture_node/capture_node" keygen --out "$dir/$node" >/dev/null
+  [ -f "$dir/$node.key" ] || "$CAPTURE_BIN" keygen --out "$dir/$node" >/dev/null
   if ! grep -q "^$node " "$dir/allowed_nodes"; then
     echo "$node $(cat "$dir/$node.pub")" >> "$dir/allowed_nodes"
   fi

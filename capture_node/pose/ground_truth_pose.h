@@ -2,7 +2,8 @@
 // GroundTruthPose: the pose stage for the synthetic source. It passes the
 // renderer's exact keypoints through and labels them as ground truth on the
 // wire and in logs; a frame without ground truth is an error (the source is
-// not synthetic: configure a pose network instead).
+// not synthetic: configure a pose network instead). The renderer draws one
+// person, so the result is that one person with score 1.
 #include "capture_node/pose/pose_estimator.h"
 
 namespace booth {
@@ -16,7 +17,8 @@ class GroundTruthPose : public PoseEstimator {
     if (!frame.ground_truth) {
       return fail("camera " + frame.camera_id +
                   " has no ground-truth keypoints (only the synthetic source has them); "
-                  "set --pose-model to an OpenPose-style .pb for real cameras and video files");
+                  "set --pose-model to a pose model manifest (capture_node/pose/models/*.json) for "
+                  "real cameras and video files");
     }
     return std::vector<PersonDetection>{{*frame.ground_truth, 1.f}};
   }

@@ -43,6 +43,10 @@ Status PoseFinalizer::process(std::size_t /*index*/, FrameEstimate estimate) {
     record.people.push_back({p.track_id, p.pose});
     if (p.track_id == tracked.performer_track) performer_raw = p.pose;
   }
+  if (config_.live) {
+    config_.live->offer(LiveFrame{spool_.cameraId(), estimate.sequence, estimate.capture_time_us,
+                                  std::move(estimate.image), performer_raw});
+  }
   pending_.push_back(std::move(record));
   return emit(smoother_.push(estimate.sequence, performer_raw));
 }

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "capture_node/live/live_preview.h"
 #include "capture_node/pose/performer_tracker.h"
 #include "capture_node/spool/camera_spool.h"
 #include "common/core/pose_record.h"
@@ -34,12 +35,19 @@ struct FrameEstimate {
   std::int64_t capture_time_us = 0;
   std::vector<PersonDetection> people;
   std::string error;  // non-empty: the frame could not be posed
+  cv::Mat image;      // the decoded frame, for the live tap (empty when not decoded)
 };
 
 struct PoseFinalizerConfig {
   TrackerConfig tracker;
+  // Used as given when smoother_fps is 0; otherwise the smoother is sized
+  // for each camera's frame rate (SmootherConfig::forFrameRate).
   SmootherConfig smoother;
+  bool smoother_for_camera_fps = true;
   PoseOrigin origin = PoseOrigin::kNetwork;
+  // Where each posed frame is offered for live use (drop, never block);
+  // null: nowhere.
+  LiveTap<LiveFrame>* live = nullptr;
 };
 
 class PoseFinalizer {

@@ -36,7 +36,11 @@ void PoseWorkerPool::addSession(SessionSpool& spool, CompletionHandler on_comple
     CameraWork cw;
     cw.spool = &cam;
     cw.next_dispatch = cam.poseCount();  // after a restart: where posing stopped
-    cw.finalizer = std::make_unique<PoseFinalizer>(cam, finalizer_config_, cw.next_dispatch,
+    PoseFinalizerConfig config = finalizer_config_;
+    if (config.smoother_for_camera_fps && d.fps > 0) {
+      config.smoother = SmootherConfig::forFrameRate(d.fps);
+    }
+    cw.finalizer = std::make_unique<PoseFinalizer>(cam, config, cw.next_dispatch,
                                                    cv::Size(d.width, d.height));
     work->cameras.push_back(std::move(cw));
   }
@@ -149,6 +153,7 @@ FrameEstimate PoseWorkerPool::estimate(PoseEstimator& estimator, CameraSpool& sp
     return out;
   }
   out.people = std::move(people.value());
+  out.image = std::move(image);
   return out;
 }
 

@@ -101,14 +101,15 @@ Result<CurveAllowList> CurveAllowList::load(const fs::path& path) {
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    // '#' is also a Z85 character: a comment is a line that starts with it,
+    // or whatever follows the two fields.
     line = trim(line);
-    if (line.empty()) continue;
+    if (line.empty() || line[0] == '#') continue;
     std::istringstream fields(line);
     std::string id, key, extra;
     fields >> id >> key >> extra;
     const std::string where = path.string() + ":" + std::to_string(number) + ": ";
-    if (key.empty() || !extra.empty()) {
+    if (key.empty() || (!extra.empty() && extra[0] != '#')) {
       return fail(where + "expected '<node-id> <public key>'");
     }
     if (!isSafeId(id)) return fail(where + "node id '" + id + "' is not valid");

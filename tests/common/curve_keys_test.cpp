@@ -75,6 +75,18 @@ TEST_F(CurveKeysTest, TheAllowListNamesEachKeysNode) {
   EXPECT_EQ(list->nodeFor(generateCurveKeyPair()->public_key), "");
 }
 
+TEST_F(CurveKeysTest, KeysWithAHashCharacterAreNotTakenForComments) {
+  CurveKeyPair key;
+  do {
+    key = generateCurveKeyPair().value();
+  } while (key.public_key.find('#') == std::string::npos);  // about 4 in 10 keys have one
+  fs::create_directories(dir_);
+  std::ofstream(dir_ / "allowed") << "booth-1 " << key.public_key << "\n";
+  auto list = CurveAllowList::load(dir_ / "allowed");
+  ASSERT_TRUE(list.ok()) << list.error();
+  EXPECT_EQ(list->nodeFor(key.public_key), "booth-1");
+}
+
 TEST_F(CurveKeysTest, ABadAllowListLineIsNamed) {
   const auto a = generateCurveKeyPair().value();
   fs::create_directories(dir_);

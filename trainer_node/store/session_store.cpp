@@ -59,6 +59,7 @@ Result<SessionStore::OpenCamera*> SessionStore::openCamera(const std::string& se
 
 Result<bool> SessionStore::writeFrame(const std::string& session, const std::string& node,
                                       const std::string& camera, const FrameToAppend& frame) {
+  std::lock_guard lock(mutex_);
   auto cam = openCamera(session, node, camera);
   if (!cam.ok()) return fail(cam.error());
   OpenCamera& c = *cam.value();
@@ -72,6 +73,7 @@ Result<bool> SessionStore::writeFrame(const std::string& session, const std::str
 
 Result<bool> SessionStore::writePose(const std::string& session, const std::string& node,
                                      const PoseRecord& pose) {
+  std::lock_guard lock(mutex_);
   auto cam = openCamera(session, node, pose.camera_id);
   if (!cam.ok()) return fail(cam.error());
   OpenCamera& c = *cam.value();
@@ -83,6 +85,7 @@ Result<bool> SessionStore::writePose(const std::string& session, const std::stri
 }
 
 Status SessionStore::sync() {
+  std::lock_guard lock(mutex_);
   if (!fsync_) {
     new_dirs_.clear();
     return okStatus();
@@ -102,6 +105,7 @@ Status SessionStore::sync() {
 }
 
 void SessionStore::close(const std::string& session) {
+  std::lock_guard lock(mutex_);
   for (auto it = open_.begin(); it != open_.end();) {
     it = std::get<0>(it->first) == session ? open_.erase(it) : std::next(it);
   }
@@ -109,6 +113,7 @@ void SessionStore::close(const std::string& session) {
 
 CameraTotals SessionStore::totals(const std::string& session, const std::string& node,
                                   const std::string& camera) {
+  std::lock_guard lock(mutex_);
   CameraTotals t;
   auto cam = openCamera(session, node, camera);
   if (!cam.ok()) return t;

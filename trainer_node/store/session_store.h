@@ -10,9 +10,9 @@
 // (files, then the directories that name them), and only then acks.
 // Folders are 0700 and files 0600: visitors' data is the owner's alone.
 //
-// Threading: write*(), sync() and close() from the ingest thread; load(),
-// totals() and listCameras() from any thread, for sessions the ingest has
-// closed (or never opened in this process).
+// Threading: every method may be called from any thread (the open files
+// are guarded by one mutex; the ingest is the only frequent writer). load()
+// reads files on its own, for sessions the ingest has closed.
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -88,8 +88,9 @@ class SessionStore {
 
   std::filesystem::path root_;
   bool fsync_;
-  std::map<Key, std::unique_ptr<OpenCamera>> open_;  // ingest thread only
-  std::set<std::filesystem::path> new_dirs_;        // created since the last sync()
+  std::mutex mutex_;  // guards open_ and new_dirs_
+  std::map<Key, std::unique_ptr<OpenCamera>> open_;
+  std::set<std::filesystem::path> new_dirs_;  // created since the last sync()
 };
 
 }  // namespace booth
