@@ -89,8 +89,8 @@ class FakeBooth : public BoothControl {
   std::vector<NodeInfo> nodes() override {
     NodeInfo n;
     n.node_id = "fuzz-node";
-    n.cameras.push_back(CameraStatus{"cam0", "synthetic", "", "capturing", 320, 240, 15, 14.9,
-                                     100, 1, 0});
+    n.cameras.push_back(
+        CameraStatus{"cam0", "synthetic", "", "capturing", 320, 240, 15, 14.9, 100, 1, 0});
     return {n};
   }
   bool cancelSession(const std::string& session_id, const std::string& reason) override {
@@ -117,7 +117,8 @@ struct World {
     sessions = std::make_unique<SessionStore>(dir, false);
     booth = std::make_unique<FakeBooth>(*jobs);
     hub = std::make_unique<EventHub>(EventHubConfig{}, *jobs, [this] { return booth->nodes(); });
-    retention = std::make_unique<RetentionSweeper>(RetentionConfig{}, *jobs, *sessions, dir / "clips");
+    retention =
+        std::make_unique<RetentionSweeper>(RetentionConfig{}, *jobs, *sessions, dir / "clips");
     HttpConfig config;
     config.operator_token = kToken;
     config.choreographies = {"disco", "robot"};

@@ -42,11 +42,19 @@ TEST(HttpPrivacy, VisitorDataIsPrivateLinkedOnlyToTheOperatorAndDeletedOnRequest
   fs::remove_all(dir);
   fs::create_directories(dir / "data");
   fs::permissions(dir / "data", fs::perms::all);  // an existing, open data folder
-  ChildProcess trainer(BOOTH_TRAINER_BIN,
-                       {"--data-dir", (dir / "data").string(), "--http-port", "0", "--ingest",
-                        "tcp://127.0.0.1:*", "--insecure", "--fsync", "false", "--train-budget",
-                        "4", "--resolution", "64", "--ngf", "8", "--ndf", "8", "--blocks", "1",
-                        "--clip-seconds", "1", "--clip-fps", "10", "--panel-size", "64"},
+  ChildProcess trainer(BOOTH_TRAINER_BIN, {"--data-dir",  (dir / "data").string(),
+                                           "--http-port", "0",
+                                           "--ingest",    "tcp://127.0.0.1:*",
+                                           "--insecure",  "--fsync",
+                                           "false",       "--train-budget",
+                                           "4",           "--resolution",
+                                           "64",          "--ngf",
+                                           "8",           "--ndf",
+                                           "8",           "--blocks",
+                                           "1",           "--clip-seconds",
+                                           "1",           "--clip-fps",
+                                           "10",          "--panel-size",
+                                           "64"},
                        (dir / "trainer.log").string());
   auto url = trainer.waitForLine("HTTP_URL=", 30s);
   auto ingest = trainer.waitForLine("INGEST_ENDPOINT=", 5s);
@@ -58,15 +66,16 @@ TEST(HttpPrivacy, VisitorDataIsPrivateLinkedOnlyToTheOperatorAndDeletedOnRequest
   std::getline(std::ifstream(*token_file), token);
   EXPECT_EQ(token.size(), 32u);
 
-  ChildProcess capture(BOOTH_CAPTURE_BIN,
-                       {"--insecure", "--trainer", *ingest, "--camera", "synthetic", "--width",
-                        "160", "--height", "120", "--fps", "10", "--spool-dir",
-                        (dir / "spool").string()},
-                       (dir / "capture.log").string());
+  ChildProcess capture(
+      BOOTH_CAPTURE_BIN,
+      {"--insecure", "--trainer", *ingest, "--camera", "synthetic", "--width", "160", "--height",
+       "120", "--fps", "10", "--spool-dir", (dir / "spool").string()},
+      (dir / "capture.log").string());
   httplib::Client anonymous(*url);
   httplib::Client op(*url);
   op.set_bearer_token_auth(token);
-  ASSERT_TRUE(pollJson(op, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s))
+  ASSERT_TRUE(pollJson(
+      op, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s))
       << trainer.output() << capture.output();
   auto refused = anonymous.Post("/api/sessions", R"({"seconds": 2})", "application/json");
   ASSERT_TRUE(refused);
@@ -75,9 +84,9 @@ TEST(HttpPrivacy, VisitorDataIsPrivateLinkedOnlyToTheOperatorAndDeletedOnRequest
   ASSERT_TRUE(started);
   ASSERT_EQ(started->status, 201) << started->body;
   const std::string id = json::parse(started->body)["id"];
-  auto done = pollJson(op, "/api/jobs/" + id,
-                       [](const json& j) { return j["state"] == "done" || j["state"] == "failed"; },
-                       180s);
+  auto done = pollJson(
+      op, "/api/jobs/" + id,
+      [](const json& j) { return j["state"] == "done" || j["state"] == "failed"; }, 180s);
   ASSERT_TRUE(done) << trainer.output();
   ASSERT_EQ((*done)["state"], "done") << done->dump(2);
 

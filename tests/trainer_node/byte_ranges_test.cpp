@@ -35,7 +35,8 @@ TEST(ByteRanges, ManyRangesOverTheWholeFileAreTheWholeFile) {
 
 TEST(ByteRanges, MoreRangesThanAllowedAreRefused) {
   std::string header = "bytes=0-0";
-  for (int i = 1; i < 17; ++i) header += "," + std::to_string(i * 10) + "-" + std::to_string(i * 10);
+  for (int i = 1; i < 17; ++i)
+    header += "," + std::to_string(i * 10) + "-" + std::to_string(i * 10);
   auto a = parseRangeHeader(header, 1000, 16);
   EXPECT_EQ(a.kind, Kind::kTooMany);
   EXPECT_NE(a.error.find("16"), std::string::npos);

@@ -12,7 +12,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(DataDir, IsCreatedPrivate) {
-  const fs::path dir = fs::temp_directory_path() / ("booth_datadir_new_" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("booth_datadir_new_" + std::to_string(getpid()));
   fs::remove_all(dir);
   ASSERT_TRUE(secureDataDir(dir / "data").ok());
   EXPECT_EQ(fs::status(dir / "data").permissions() & fs::perms::all, fs::perms::owner_all);
@@ -20,7 +21,8 @@ TEST(DataDir, IsCreatedPrivate) {
 }
 
 TEST(DataDir, ExistingFilesAndFoldersAreTightened) {
-  const fs::path dir = fs::temp_directory_path() / ("booth_datadir_old_" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("booth_datadir_old_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "sessions" / "s1");
   std::ofstream(dir / "jobs.sqlite") << "x";
@@ -28,8 +30,8 @@ TEST(DataDir, ExistingFilesAndFoldersAreTightened) {
   fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read |
                            fs::perms::others_exec);
   fs::permissions(dir / "sessions" / "s1", fs::perms::all);
-  fs::permissions(dir / "jobs.sqlite", fs::perms::owner_read | fs::perms::owner_write |
-                                            fs::perms::others_read);
+  fs::permissions(dir / "jobs.sqlite",
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
   fs::permissions(dir / "sessions" / "s1" / "1.rec", fs::perms::all);
 
   ASSERT_TRUE(secureDataDir(dir).ok());

@@ -118,8 +118,8 @@ class RawConnection {
 
  private:
   bool readSome(std::chrono::steady_clock::time_point end) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(std::max<long>(0, left.count()))) <= 0) return false;
     char buf[65536];
@@ -176,8 +176,8 @@ class HttpApiTest : public ::testing::Test {
     hub_config.node_poll = 100ms;
     hub_ = std::make_unique<EventHub>(hub_config, *store_, [this] { return booth_->nodes(); });
     hub_->start();
-    retention_ = std::make_unique<RetentionSweeper>(RetentionConfig{}, *store_, *sessions_,
-                                                    dir_ / "clips");
+    retention_ =
+        std::make_unique<RetentionSweeper>(RetentionConfig{}, *store_, *sessions_, dir_ / "clips");
     api_ = std::make_unique<HttpApi>(config_, *store_, *booth_, *hub_, *retention_);
     auto st = api_->start();
     ASSERT_TRUE(st.ok()) << st.error();
@@ -235,8 +235,8 @@ const std::string kClipToken = "0123456789abcdef0123456789abcdef";
 TEST_F(HttpApiTest, OperatorRoutesNeedTheToken) {
   start();
   auto anonymous = client(false);
-  for (const char* path : {"/api/jobs", "/api/nodes", "/api/config", "/api/events",
-                           "/api/jobs/x", "/api/jobs/x/qr.svg"}) {
+  for (const char* path : {"/api/jobs", "/api/nodes", "/api/config", "/api/events", "/api/jobs/x",
+                           "/api/jobs/x/qr.svg"}) {
     auto res = anonymous.Get(path);
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, 401) << path;
@@ -332,9 +332,9 @@ TEST_F(HttpApiTest, BodiesAreBounded) {
   for (const std::string path : {"/api/sessions", "/nowhere"}) {
     RawConnection raw(api_->port());
     ASSERT_TRUE(raw.connected());
-    std::string request = "POST " + path +
-                          " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
-                          "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string request =
+        "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
+        "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     for (int i = 0; i < 64; ++i) request += "400\r\n" + std::string(1024, ' ') + "\r\n";
     raw.send(request);
     const std::string answer = raw.readUntil("\r\n\r\n", 10s);
@@ -364,8 +364,9 @@ TEST_F(HttpApiTest, SessionValuesAreCheckedAndTheBudgetIsCapped) {
     EXPECT_EQ(res->status, 400) << k.body;
     EXPECT_NE(res->body.find(k.needle), std::string::npos) << k.body << " -> " << res->body;
   }
-  auto ok = c.Post("/api/sessions", R"({"seconds": 3, "budget_seconds": 300, "choreography": "robot"})",
-                   "application/json");
+  auto ok =
+      c.Post("/api/sessions", R"({"seconds": 3, "budget_seconds": 300, "choreography": "robot"})",
+             "application/json");
   ASSERT_TRUE(ok);
   ASSERT_EQ(ok->status, 201) << ok->body;
   EXPECT_DOUBLE_EQ(booth_->lastRequest().capture_seconds, 3);
@@ -520,7 +521,8 @@ TEST_F(HttpApiTest, VisitorPageHasTheVideoDownloadPosterAndQrCode) {
   EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"),
             std::string::npos);
   const std::string& html = page->body;
-  EXPECT_NE(html.find("<video id=\"clip\" src=\"/clips/" + kClipToken + ".mp4\""), std::string::npos)
+  EXPECT_NE(html.find("<video id=\"clip\" src=\"/clips/" + kClipToken + ".mp4\""),
+            std::string::npos)
       << html;
   EXPECT_NE(html.find("poster=\"/c/" + kClipToken + "/poster.jpg\""), std::string::npos);
   EXPECT_NE(html.find("href=\"/clips/" + kClipToken + ".mp4?download=1\""), std::string::npos);
@@ -545,7 +547,8 @@ TEST_F(HttpApiTest, VisitorPageHasTheVideoDownloadPosterAndQrCode) {
 TEST_F(HttpApiTest, UnknownOrExpiredClipsGetAFriendlyPage) {
   start();
   auto c = client(false);
-  for (const std::string& path : std::vector<std::string>{"/c/" + kClipToken, "/c/not-a-token", "/c/"}) {
+  for (const std::string& path :
+       std::vector<std::string>{"/c/" + kClipToken, "/c/not-a-token", "/c/"}) {
     auto page = c.Get(path);
     ASSERT_TRUE(page) << path;
     EXPECT_EQ(page->status, 404) << path;
@@ -629,7 +632,8 @@ TEST_F(HttpApiTest, EventsStartWithASnapshotThenFollowEveryJob) {
   const std::string head = events.readUntil("event: snapshot", 10s);
   EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
   EXPECT_EQ(head.find("Content-Encoding"), std::string::npos) << "events must not be buffered";
-  EXPECT_NE(events.readUntil("\"id\":\"before\"", 10s).find("\"id\":\"before\""), std::string::npos);
+  EXPECT_NE(events.readUntil("\"id\":\"before\"", 10s).find("\"id\":\"before\""),
+            std::string::npos);
 
   JobRecord later = addJob("later", JobState::kQueued);
   later.state = JobState::kTraining;

@@ -59,7 +59,8 @@ TEST_F(OperatorTokenFile, ShortOrOddTokensAreRefused) {
   EXPECT_FALSE(loadOperatorToken(write("short\n", fs::perms::owner_read), false).ok());
   EXPECT_FALSE(
       loadOperatorToken(write("has a space in the middle\n", fs::perms::owner_read), false).ok());
-  EXPECT_FALSE(loadOperatorToken(write("has;semicolon-in-it-x\n", fs::perms::owner_read), false).ok());
+  EXPECT_FALSE(
+      loadOperatorToken(write("has;semicolon-in-it-x\n", fs::perms::owner_read), false).ok());
   auto ok = loadOperatorToken(write("good-token-0123456789\r\n", fs::perms::owner_read), false);
   ASSERT_TRUE(ok.ok()) << ok.error();
   EXPECT_EQ(ok.value(), "good-token-0123456789");

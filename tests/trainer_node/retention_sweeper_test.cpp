@@ -134,8 +134,8 @@ TEST_F(RetentionTest, FailedSessionsLoseTheirFramesSooner) {
 }
 
 TEST_F(RetentionTest, JobsInProgressAreNeverTouched) {
-  for (JobState s : {JobState::kReceiving, JobState::kQueued, JobState::kTraining,
-                     JobState::kRendering}) {
+  for (JobState s :
+       {JobState::kReceiving, JobState::kQueued, JobState::kTraining, JobState::kRendering}) {
     const JobRecord j = addJob(std::string("busy") + jobStateName(s), s, 500 * kHour);
     EXPECT_FALSE(sweeper().purge(j).ok());
   }

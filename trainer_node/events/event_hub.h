@@ -36,7 +36,7 @@ namespace booth {
 struct BoothEvent {
   enum class Kind { kJob, kNodes };
   Kind kind = Kind::kJob;
-  std::uint64_t sequence = 0;  // increases by one per published event
+  std::uint64_t sequence = 0;   // increases by one per published event
   JobRecord job;                // kJob
   std::vector<NodeInfo> nodes;  // kNodes: every connected node
 };

@@ -29,7 +29,7 @@ class BandwidthLimiter {
   double rate_;
   double burst_;
   std::function<Clock::time_point()> now_;
-  std::mutex mutex_;        // guards next_free_
+  std::mutex mutex_;  // guards next_free_
   // Virtual time up to which the budget is spent; the bucket holds
   // (now - next_free_) * rate bytes, at most burst_.
   Clock::time_point next_free_;

@@ -103,8 +103,7 @@ std::string contentRange(const ByteRange& range, std::uint64_t size) {
 }
 
 std::vector<BodySegment> partialBody(const std::vector<ByteRange>& ranges, std::uint64_t size,
-                                     const std::string& content_type,
-                                     const std::string& boundary) {
+                                     const std::string& content_type, const std::string& boundary) {
   std::vector<BodySegment> out;
   if (ranges.size() == 1) {
     out.push_back({"", ranges[0].first, ranges[0].last - ranges[0].first + 1});

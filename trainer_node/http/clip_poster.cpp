@@ -126,9 +126,9 @@ Status makePoster(const fs::path& clip, const fs::path& out, double fraction, in
   dst->height = height;
   dst->quality = enc->global_quality;
   if (av_frame_get_buffer(dst.get(), 0) < 0) return fail("out of memory for the poster");
-  std::unique_ptr<SwsContext, SwsFreer> sws(sws_getContext(
-      src.width, src.height, static_cast<AVPixelFormat>(src.format), width, height,
-      enc->pix_fmt, SWS_BILINEAR, nullptr, nullptr, nullptr));
+  std::unique_ptr<SwsContext, SwsFreer> sws(
+      sws_getContext(src.width, src.height, static_cast<AVPixelFormat>(src.format), width, height,
+                     enc->pix_fmt, SWS_BILINEAR, nullptr, nullptr, nullptr));
   if (!sws) return fail("cannot convert the clip's pixel format for the poster");
   sws_scale(sws.get(), src.data, src.linesize, 0, src.height, dst->data, dst->linesize);
 

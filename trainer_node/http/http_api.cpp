@@ -40,12 +40,23 @@ std::string htmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -159,9 +170,9 @@ std::optional<json> readJsonBody(const httplib::Request& req, httplib::Response&
                                  const httplib::ContentReader& reader, std::size_t max_bytes) {
   std::string type = req.get_header_value("Content-Type");
   type = type.substr(0, type.find(';'));
-  type.erase(std::remove_if(type.begin(), type.end(),
-                            [](unsigned char c) { return std::isspace(c); }),
-             type.end());
+  type.erase(
+      std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }),
+      type.end());
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (type != "application/json") {
@@ -254,10 +265,11 @@ struct HttpApi::ClipDownload {
         if (seg.file_length == 0) {
           return sink.write(seg.text.data() + within, seg.text.size() - within);
         }
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, len - within));
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, len - within));
         buffer.resize(n);
-        const ssize_t got = ::pread(fd.get(), buffer.data(), n,
-                                    static_cast<off_t>(seg.file_offset + within));
+        const ssize_t got =
+            ::pread(fd.get(), buffer.data(), n, static_cast<off_t>(seg.file_offset + within));
         if (got <= 0) return false;  // the file shrank or vanished (retention)
         if (!throttle(static_cast<std::size_t>(got))) return false;
         if (!sink.write(buffer.data(), static_cast<std::size_t>(got))) return false;
@@ -274,8 +286,8 @@ struct HttpApi::ClipDownload {
     const auto until = SteadyClock::now() + wait;
     while (SteadyClock::now() < until) {
       if (api.stopping_) return false;
-      std::this_thread::sleep_for(
-          std::min<SteadyClock::duration>(until - SteadyClock::now(), std::chrono::milliseconds(50)));
+      std::this_thread::sleep_for(std::min<SteadyClock::duration>(until - SteadyClock::now(),
+                                                                  std::chrono::milliseconds(50)));
     }
     return !api.stopping_;
   }
@@ -405,8 +417,7 @@ void HttpApi::routes() {
           auto asset = findWebAsset(req.matches[1].str());
           if (!asset) return sendError(res, 404, "no such file");
           res.set_header("Cache-Control", "no-cache");
-          res.set_content(std::string(asset->content),
-                          std::string(webContentType(asset->name)));
+          res.set_content(std::string(asset->content), std::string(webContentType(asset->name)));
         });
 
   // Every POST and DELETE is dispatched to a handler that reads (or
@@ -415,10 +426,8 @@ void HttpApi::routes() {
   s.Post(".*", [](const httplib::Request&, httplib::Response& res, const httplib::ContentReader&) {
     sendError(res, 404, "no such API");
   });
-  s.Delete(".*",
-           [](const httplib::Request&, httplib::Response& res, const httplib::ContentReader&) {
-             sendError(res, 404, "no such API");
-           });
+  s.Delete(".*", [](const httplib::Request&, httplib::Response& res,
+                    const httplib::ContentReader&) { sendError(res, 404, "no such API"); });
   s.Options(".*", [](const httplib::Request&, httplib::Response& res) {
     // No cross-origin use: no CORS headers, so browsers refuse it.
     res.set_header("Allow", "GET, HEAD, POST, DELETE");
@@ -459,8 +468,7 @@ void HttpApi::visitorRoutes() {
     res.set_content(qrSvg(visitorPageUrl(publicUrl(), job->clip_token)), "image/svg+xml");
   });
 
-  s.Get("/c/" + tok + "/poster.jpg", [this](const httplib::Request& req,
-                                            httplib::Response& res) {
+  s.Get("/c/" + tok + "/poster.jpg", [this](const httplib::Request& req, httplib::Response& res) {
     auto job = jobs_.byClipToken(req.matches[1]);
     if (!job || job->state != JobState::kDone || job->purged_ms != 0) {
       return sendError(res, 404, "no such clip");
@@ -479,8 +487,7 @@ void HttpApi::visitorRoutes() {
 
   s.Get("/c/.*", [](const httplib::Request&, httplib::Response& res) { sendNotFoundPage(res); });
 
-  s.Get("/clips/" + tok + R"(\.mp4)", [this](const httplib::Request& req,
-                                             httplib::Response& res) {
+  s.Get("/clips/" + tok + R"(\.mp4)", [this](const httplib::Request& req, httplib::Response& res) {
     auto job = jobs_.byClipToken(req.matches[1]);
     if (!job || job->state != JobState::kDone || job->purged_ms != 0) {
       return sendError(res, 404, "no such clip (the link is wrong or the clip has expired)");
@@ -533,11 +540,10 @@ void HttpApi::visitorRoutes() {
       res.set_content("", content_type);
       return;
     }
-    res.set_content_provider(
-        static_cast<std::size_t>(length), content_type,
-        [download](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-          return download->writeAt(offset, sink);
-        });
+    res.set_content_provider(static_cast<std::size_t>(length), content_type,
+                             [download](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                               return download->writeAt(offset, sink);
+                             });
   });
 }
 
@@ -545,8 +551,8 @@ void HttpApi::operatorRoutes() {
   auto& s = *server_;
   // Answers 401 and returns false unless the request carries the token.
   auto authorized = [this](const httplib::Request& req, httplib::Response& res) {
-    auto presented = presentedToken(req.get_header_value("Authorization"),
-                                    req.get_header_value("Cookie"));
+    auto presented =
+        presentedToken(req.get_header_value("Authorization"), req.get_header_value("Cookie"));
     if (presented && sameSecret(*presented, config_.operator_token)) return true;
     res.set_header("WWW-Authenticate", "Bearer realm=\"booth operator\"");
     sendError(res, 401,
@@ -580,12 +586,12 @@ void HttpApi::operatorRoutes() {
     sendJson(res, {{"ok", true}});
   });
 
-  s.Post("/api/logout", [](const httplib::Request&, httplib::Response& res,
-                           const httplib::ContentReader&) {
-    res.set_header("Set-Cookie", std::string(kOperatorCookie) +
-                                     "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    sendJson(res, {{"ok", true}});
-  });
+  s.Post("/api/logout",
+         [](const httplib::Request&, httplib::Response& res, const httplib::ContentReader&) {
+           res.set_header("Set-Cookie", std::string(kOperatorCookie) +
+                                            "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+           sendJson(res, {{"ok", true}});
+         });
 
   s.Get("/api/config", [this, authorized](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, res)) return;
@@ -618,8 +624,8 @@ void HttpApi::operatorRoutes() {
       request.choreography = it->get<std::string>();
     }
     if (!(request.capture_seconds > 0 && request.capture_seconds <= 120)) {
-      return sendError(res, 400,
-                       "seconds must be in (0, 120], got " + formatSeconds(request.capture_seconds));
+      return sendError(
+          res, 400, "seconds must be in (0, 120], got " + formatSeconds(request.capture_seconds));
     }
     if (request.train_budget_seconds < 0 ||
         request.train_budget_seconds > config_.max_train_budget_seconds) {
@@ -632,7 +638,8 @@ void HttpApi::operatorRoutes() {
     if (!request.choreography.empty() &&
         std::find(config_.choreographies.begin(), config_.choreographies.end(),
                   request.choreography) == config_.choreographies.end()) {
-      return sendError(res, 400, "unknown choreography '" + request.choreography.substr(0, 64) + "'");
+      return sendError(res, 400,
+                       "unknown choreography '" + request.choreography.substr(0, 64) + "'");
     }
     auto job = booth_.startSession(request);
     if (!job.ok()) return sendError(res, 409, job.error());
@@ -652,8 +659,7 @@ void HttpApi::operatorRoutes() {
   });
 
   const std::string id = R"(([A-Za-z0-9_.-]{1,128}))";
-  s.Get("/api/jobs/" + id, [this, authorized](const httplib::Request& req,
-                                              httplib::Response& res) {
+  s.Get("/api/jobs/" + id, [this, authorized](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, res)) return;
     auto job = jobs_.get(req.matches[1]);
     if (!job) return sendError(res, 404, "no job '" + req.matches[1].str() + "'");
@@ -671,47 +677,47 @@ void HttpApi::operatorRoutes() {
     res.set_content(qrSvg(visitorPageUrl(publicUrl(), job->clip_token)), "image/svg+xml");
   });
 
-  s.Delete("/api/jobs/" + id, [this, authorized](const httplib::Request& req,
-                                                 httplib::Response& res,
-                                                 const httplib::ContentReader&) {
-    if (!authorized(req, res)) return;
-    const std::string job_id = req.matches[1];
-    auto job = jobs_.get(job_id);
-    if (!job) return sendError(res, 404, "no job '" + job_id + "'");
-    if (job->state == JobState::kDone || job->state == JobState::kFailed) {
-      return sendError(res, 409,
-                       "job " + job_id + " has already finished (" + jobStateName(job->state) +
-                           "); DELETE /api/jobs/" + job_id + "/data deletes its data");
-    }
-    // The flag first: a runner that takes the job from now on stops it.
-    if (auto st = jobs_.requestCancel(job_id); !st.ok()) return sendError(res, 500, st.error());
-    bool finished = false;
-    if (job->state == JobState::kReceiving) {
-      finished = booth_.cancelSession(job->session_id, kCancelReason);
-    }
-    if (!finished) {
-      auto failed = jobs_.failIfQueued(job_id, kCancelReason);
-      finished = failed.ok() && failed.value();
-    }
-    auto now = jobs_.get(job_id);
-    spdlog::info("job {} cancelled by the operator ({})", job_id,
-                 finished ? "stopped" : "the runner stops it");
-    // 200: stopped now; 202: the job runner stops it within about a second.
-    sendJson(res, jobJson(now ? *now : *job, publicUrl()), finished ? 200 : 202);
-  });
+  s.Delete(
+      "/api/jobs/" + id, [this, authorized](const httplib::Request& req, httplib::Response& res,
+                                            const httplib::ContentReader&) {
+        if (!authorized(req, res)) return;
+        const std::string job_id = req.matches[1];
+        auto job = jobs_.get(job_id);
+        if (!job) return sendError(res, 404, "no job '" + job_id + "'");
+        if (job->state == JobState::kDone || job->state == JobState::kFailed) {
+          return sendError(res, 409,
+                           "job " + job_id + " has already finished (" + jobStateName(job->state) +
+                               "); DELETE /api/jobs/" + job_id + "/data deletes its data");
+        }
+        // The flag first: a runner that takes the job from now on stops it.
+        if (auto st = jobs_.requestCancel(job_id); !st.ok()) return sendError(res, 500, st.error());
+        bool finished = false;
+        if (job->state == JobState::kReceiving) {
+          finished = booth_.cancelSession(job->session_id, kCancelReason);
+        }
+        if (!finished) {
+          auto failed = jobs_.failIfQueued(job_id, kCancelReason);
+          finished = failed.ok() && failed.value();
+        }
+        auto now = jobs_.get(job_id);
+        spdlog::info("job {} cancelled by the operator ({})", job_id,
+                     finished ? "stopped" : "the runner stops it");
+        // 200: stopped now; 202: the job runner stops it within about a second.
+        sendJson(res, jobJson(now ? *now : *job, publicUrl()), finished ? 200 : 202);
+      });
 
-  s.Delete("/api/jobs/" + id + "/data", [this, authorized](const httplib::Request& req,
-                                                           httplib::Response& res,
-                                                           const httplib::ContentReader&) {
-    if (!authorized(req, res)) return;
-    const std::string job_id = req.matches[1];
-    auto job = jobs_.get(job_id);
-    if (!job) return sendError(res, 404, "no job '" + job_id + "'");
-    if (auto st = retention_.purge(*job); !st.ok()) return sendError(res, 409, st.error());
-    auto now = jobs_.get(job_id);
-    spdlog::info("job {}: the visitor's data was deleted on request", job_id);
-    sendJson(res, jobJson(now ? *now : *job, publicUrl()));
-  });
+  s.Delete("/api/jobs/" + id + "/data",
+           [this, authorized](const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader&) {
+             if (!authorized(req, res)) return;
+             const std::string job_id = req.matches[1];
+             auto job = jobs_.get(job_id);
+             if (!job) return sendError(res, 404, "no job '" + job_id + "'");
+             if (auto st = retention_.purge(*job); !st.ok()) return sendError(res, 409, st.error());
+             auto now = jobs_.get(job_id);
+             spdlog::info("job {}: the visitor's data was deleted on request", job_id);
+             sendJson(res, jobJson(now ? *now : *job, publicUrl()));
+           });
 
   s.Get("/api/events", [this, authorized](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, res)) return;
@@ -753,11 +759,11 @@ void HttpApi::operatorRoutes() {
           std::string text;
           if (events->empty()) text = ": keep-alive\n\n";
           for (const BoothEvent& e : *events) {
-            const json data = e.kind == BoothEvent::Kind::kJob ? jobJson(e.job, base)
-                                                               : nodesJson(e.nodes);
-            text += "id: " + std::to_string(e.sequence) + "\nevent: " +
-                    (e.kind == BoothEvent::Kind::kJob ? "job" : "nodes") + "\ndata: " +
-                    data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+            const json data =
+                e.kind == BoothEvent::Kind::kJob ? jobJson(e.job, base) : nodesJson(e.nodes);
+            text += "id: " + std::to_string(e.sequence) +
+                    "\nevent: " + (e.kind == BoothEvent::Kind::kJob ? "job" : "nodes") +
+                    "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
           }
           return sink.write(text.data(), text.size());
         });

@@ -60,9 +60,9 @@ struct HttpConfig {
   bool create_operator_token = false;
   std::string operator_token;
   HttpLimits limits;
-  std::size_t max_downloads = 64;      // clip downloads served at once; more get 503
-  std::size_t max_event_streams = 16;  // open /api/events streams; more get 503
-  std::size_t max_ranges = 16;         // ranges in one Range header; more get 416
+  std::size_t max_downloads = 64;       // clip downloads served at once; more get 503
+  std::size_t max_event_streams = 16;   // open /api/events streams; more get 503
+  std::size_t max_ranges = 16;          // ranges in one Range header; more get 416
   double clip_bytes_per_second = 16e6;  // all clip downloads together; 0 = unlimited
   // An idle event stream sends a comment this often (keeps proxies and the
   // browser from timing it out; notices a gone client).

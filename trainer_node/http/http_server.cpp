@@ -62,7 +62,8 @@ class ConnectionStream : public httplib::Stream {
     if (begin_ < end_) return true;
     const auto deadline = Clock::now() + limits_.keep_alive_timeout;
     while (!stopping()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) return false;
       const int n = pollOnce(fd_, POLLIN, std::min(left, std::chrono::milliseconds(200)));
       if (n > 0) return true;
@@ -81,9 +82,7 @@ class ConnectionStream : public httplib::Stream {
     if (begin_ < end_) return true;
     return pollOnce(fd_, POLLIN, readWait()) > 0;
   }
-  bool is_writable() const override {
-    return pollOnce(fd_, POLLOUT, limits_.write_timeout) > 0;
-  }
+  bool is_writable() const override { return pollOnce(fd_, POLLOUT, limits_.write_timeout) > 0; }
 
   ssize_t read(char* ptr, size_t size) override {
     if (begin_ == end_) {

@@ -56,8 +56,7 @@ Result<std::string> loadOperatorToken(const fs::path& path, bool create) {
   std::getline(in, token);
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
   if (token.size() < 16) {
-    return fail("operator token in " + path.string() +
-                " is missing or shorter than 16 characters");
+    return fail("operator token in " + path.string() + " is missing or shorter than 16 characters");
   }
   for (char c : token) {
     // Sent in a header and a cookie: visible ASCII without separators.

@@ -8,7 +8,7 @@
 namespace booth {
 
 struct WebAsset {
-  std::string_view name;     // file name, e.g. "operator.js"
+  std::string_view name;  // file name, e.g. "operator.js"
   std::string_view content;
 };
 

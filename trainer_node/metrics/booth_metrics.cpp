@@ -14,8 +14,8 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-constexpr JobState kStates[] = {JobState::kReceiving, JobState::kQueued,    JobState::kTraining,
-                                JobState::kRendering, JobState::kDone,      JobState::kFailed};
+constexpr JobState kStates[] = {JobState::kReceiving, JobState::kQueued, JobState::kTraining,
+                                JobState::kRendering, JobState::kDone,   JobState::kFailed};
 
 MetricFamily family(std::string name, std::string help, MetricType type) {
   MetricFamily f;
@@ -81,9 +81,9 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
   add(ips, s.training_iterations_per_second);
   out.push_back(std::move(ips));
 
-  auto received = family("booth_frames_received_total",
-                         "Frame records stored by the ingest (resends not counted)",
-                         MetricType::Counter);
+  auto received =
+      family("booth_frames_received_total",
+             "Frame records stored by the ingest (resends not counted)", MetricType::Counter);
   add(received, static_cast<double>(s.ingest.frames_received));
   out.push_back(std::move(received));
   auto rejected = family("booth_frames_rejected_total", "Frame records refused by the ingest",
@@ -98,17 +98,17 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
 
   auto fps = family("booth_camera_fps", "Frames per second a camera delivered recently",
                     MetricType::Gauge);
-  auto nominal = family("booth_camera_nominal_fps", "Frame rate granted by the camera",
-                        MetricType::Gauge);
-  auto frames = family("booth_camera_frames_total",
-                       "Frames a camera delivered since its capture node started",
-                       MetricType::Counter);
-  auto dropped = family("booth_camera_frames_dropped_total",
-                        "Frames the driver or the capture node dropped since it started",
-                        MetricType::Counter);
-  auto errors = family("booth_camera_error_frames_total",
-                       "Corrupt camera buffers skipped since the capture node started",
-                       MetricType::Counter);
+  auto nominal =
+      family("booth_camera_nominal_fps", "Frame rate granted by the camera", MetricType::Gauge);
+  auto frames =
+      family("booth_camera_frames_total",
+             "Frames a camera delivered since its capture node started", MetricType::Counter);
+  auto dropped =
+      family("booth_camera_frames_dropped_total",
+             "Frames the driver or the capture node dropped since it started", MetricType::Counter);
+  auto errors =
+      family("booth_camera_error_frames_total",
+             "Corrupt camera buffers skipped since the capture node started", MetricType::Counter);
   for (const NodeInfo& n : s.nodes) {
     for (const CameraStatus& c : n.cameras) {
       std::vector<ClientMetric::Label> labels = {{"node", n.node_id}, {"camera", c.camera_id}};
@@ -121,12 +121,12 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
   }
   for (auto* f : {&fps, &nominal, &frames, &dropped, &errors}) out.push_back(std::move(*f));
 
-  auto streams = family("booth_event_streams", "Operator pages following live events",
-                        MetricType::Gauge);
+  auto streams =
+      family("booth_event_streams", "Operator pages following live events", MetricType::Gauge);
   add(streams, static_cast<double>(s.event_streams));
   out.push_back(std::move(streams));
-  auto downloads = family("booth_clip_downloads_active", "Clip downloads being served",
-                          MetricType::Gauge);
+  auto downloads =
+      family("booth_clip_downloads_active", "Clip downloads being served", MetricType::Gauge);
   add(downloads, static_cast<double>(s.downloads_active));
   out.push_back(std::move(downloads));
 

@@ -33,7 +33,7 @@ struct MetricsSnapshot {
   double training_iterations_per_second = 0;  // of the job training now; 0 when none
   IngestStats ingest;
   std::vector<NodeInfo> nodes;
-  std::size_t event_streams = 0;    // open operator event streams
+  std::size_t event_streams = 0;     // open operator event streams
   std::size_t downloads_active = 0;  // clip downloads being served
 };
 
@@ -51,8 +51,8 @@ class BoothMetrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Counter* clip_bytes_;                        // owned by registry_
-  prometheus::Family<prometheus::Counter>* requests_;      // owned by registry_
+  prometheus::Counter* clip_bytes_;                    // owned by registry_
+  prometheus::Family<prometheus::Counter>* requests_;  // owned by registry_
 };
 
 }  // namespace booth

@@ -67,9 +67,10 @@ void RetentionSweeper::loop(std::stop_token stop) {
   while (!stop.stop_requested()) {
     const Report r = sweepOnce();
     if (r.done_purged + r.failed_purged + r.orphan_sessions + r.orphan_clips > 0) {
-      spdlog::info("retention: deleted the data of {} done and {} failed job(s), {} orphaned "
-                   "session folder(s), {} orphaned clip file(s)",
-                   r.done_purged, r.failed_purged, r.orphan_sessions, r.orphan_clips);
+      spdlog::info(
+          "retention: deleted the data of {} done and {} failed job(s), {} orphaned "
+          "session folder(s), {} orphaned clip file(s)",
+          r.done_purged, r.failed_purged, r.orphan_sessions, r.orphan_clips);
     }
     std::unique_lock lock(m);
     cv.wait_for(lock, stop, config_.interval, [] { return false; });
@@ -125,15 +126,15 @@ RetentionSweeper::Report RetentionSweeper::sweepOnce() {
   // Orphans: folders and files no job refers to, untouched for keep_failed.
   std::error_code ec;
   const fs::path sessions_root = sessions_.sessionDir("x").parent_path();
-  for (auto it = fs::directory_iterator(sessions_root, ec);
-       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::directory_iterator(sessions_root, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     const std::string id = it->path().filename().string();
     if (jobs_.bySession(id)) continue;
     if (newestMillis(it->path()) > now - keep_failed_ms) continue;
     if (removeTree(it->path()).ok()) ++report.orphan_sessions;
   }
-  for (auto it = fs::directory_iterator(clips_dir_, ec);
-       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::directory_iterator(clips_dir_, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
     // clips/<token>.mp4, its poster <token>.jpg and their temporary files.
     const std::string name = it->path().filename().string();
     const std::string token = name.substr(0, name.find('.'));

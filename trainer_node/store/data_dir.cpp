@@ -17,10 +17,12 @@ Status secureDataDir(const fs::path& dir) {
     if (ec) break;
     std::error_code perm_ec;
     if (fs::is_directory(status)) {
-      if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
+      if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+          fs::perms::none)
         fs::permissions(it->path(), kDirMode, perm_ec);
     } else if (fs::is_regular_file(status)) {
-      if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
+      if ((status.permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+          fs::perms::none)
         fs::permissions(it->path(), kFileMode, perm_ec);
     }
     if (perm_ec) {
