@@ -334,6 +334,11 @@ Status HttpApi::start() {
     }
     port_ = config_.port;
   }
+  if (config_.public_url.empty() && (config_.host == "0.0.0.0" || config_.host == "::")) {
+    spdlog::warn("visitor links and QR codes will point at {}: set --public-url to the address "
+                 "visitors' phones reach",
+                 publicUrl());
+  }
   thread_ = std::jthread([this] { server_->listen_after_bind(); });
   return okStatus();
 }
