@@ -95,7 +95,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$URL" ] || { echo "demo: error: trainer_node printed no URL; see $RUN_DIR/trainer.log" >&2; exit 1; }
-say "trainer up: operator page $URL/ (logs: $RUN_DIR/trainer.log)"
+# Operator actions need the operator token; the trainer made one in its
+# data folder (mode 0600) and printed where.
+TOKEN_FILE=$(sed -n 's/^OPERATOR_TOKEN_FILE=//p' "$RUN_DIR/trainer.log" | head -n1)
+AUTH=(-H "Authorization: Bearer $(cat "$TOKEN_FILE")")
+say "trainer up: operator page $URL/ (token in $TOKEN_FILE; logs: $RUN_DIR/trainer.log)"
 
 capture_args=(--trainer "$INGEST" --camera "$CAMERA" --node-id booth-1 --spool-dir "$RUN_DIR/spool"
   --curve-secret-key "$KEYS/booth-1.key" --trainer-public-key "$KEYS/trainer.pub")
@@ -103,7 +107,7 @@ capture_args=(--trainer "$INGEST" --camera "$CAMERA" --node-id booth-1 --spool-d
 "$BIN/capture_node/capture_node" "${capture_args[@]}" >"$RUN_DIR/capture.log" 2>&1 &
 CAPTURE_PID=$!
 for _ in $(seq 1 100); do
-  nodes=$(curl -sf "$URL/api/nodes" || echo '[]')
+  nodes=$(curl -sf "${AUTH[@]}" "$URL/api/nodes" || echo '[]')
   [ "$(echo "$nodes" | jq length)" -ge 1 ] && break
   if ! kill -0 "$CAPTURE_PID" 2>/dev/null; then
     echo "demo: error: capture_node did not start:" >&2; grep -i error "$RUN_DIR/capture.log" >&2 || tail -5 "$RUN_DIR/capture.log" >&2
@@ -115,7 +119,7 @@ say "capture node connected: $(echo "$nodes" | jq -r '.[] | .node_id + " (" + ([
 
 body=$(jq -nc --argjson s "$SECONDS_CAPTURE" --argjson b "$BUDGET" --arg c "$CHOREO" \
   '{seconds: $s, budget_seconds: $b} + (if $c == "" then {} else {choreography: $c} end)')
-resp=$(curl -s -X POST -H 'Content-Type: application/json' -d "$body" "$URL/api/sessions")
+resp=$(curl -s -X POST "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL/api/sessions")
 JOB=$(echo "$resp" | jq -r '.id // empty')
 [ -n "$JOB" ] || { echo "demo: error: the trainer refused the session: $(echo "$resp" | jq -r '.error // .')" >&2; exit 1; }
 t_session=$(date +%s)
@@ -126,7 +130,7 @@ say "session started: job $JOB, capturing ${SECONDS_CAPTURE} s (POST $URL/api/se
 rank() { case "$1" in receiving) echo 0 ;; queued) echo 1 ;; training) echo 2 ;; rendering) echo 3 ;; done) echo 4 ;; *) echo -1 ;; esac; }
 printed=0; last_print=0; last_frames=-1
 while true; do
-  job=$(curl -sf "$URL/api/jobs/$JOB" || true)
+  job=$(curl -sf "${AUTH[@]}" "$URL/api/jobs/$JOB" || true)
   [ -n "$job" ] || { sleep 1; continue; }
   state=$(echo "$job" | jq -r .state)
   if [ "$state" = failed ]; then
@@ -164,6 +168,7 @@ done
 [ -n "$JOB_JSON" ] && echo "$job" > "$JOB_JSON"
 say "done in $(( $(date +%s) - t_session )) s from Start: clip $(echo "$job" | jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"'); stop with Ctrl-C"
 CLIP_URL=$(echo "$job" | jq -r .clip_url)
+say "visitor page: $(echo "$job" | jq -r .page_url)"
 if [ "$HEADLESS" = 1 ]; then
   stop_nodes
   echo "$CLIP_URL"

@@ -12,11 +12,18 @@ PKGS=(
   libsqlite3-dev
   libboost-program-options-dev
   libtorch-dev libopenblas0-pthread
-  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libqrencode-dev
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libqrencode-dev prometheus-cpp-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg curl jq
 )
+# For the tests only: the browser test (Debian's Chromium driven by
+# Playwright under Node.js) and the HTTP fuzzer (clang's libFuzzer). Their
+# tests skip (exit 77) where these cannot be installed, so a failure here is
+# a warning, not an error.
+TEST_PKGS=(chromium clang libclang-rt-14-dev)
+if ! command -v node >/dev/null 2>&1; then TEST_PKGS+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then TEST_PKGS+=(npm); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -25,8 +32,15 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "[deps] all ${#PKGS[@]} packages present"
+missing_test=()
+for p in "${TEST_PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing_test+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_test[@]} -eq 0 ]; then
+  echo "[deps] all ${#PKGS[@]} packages present (and the test tools)"
   exit 0
 fi
 
@@ -38,10 +52,18 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
-echo "[deps] installing ${#missing[@]} missing packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[deps] installing ${#missing[@]} missing packages: ${missing[*]}"
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ${#missing_test[@]} -gt 0 ]; then
+  echo "[deps] installing test tools: ${missing_test[*]}"
+  if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing_test[@]}" >/dev/null; then
+    echo "[deps] warning: could not install ${missing_test[*]}; the browser and fuzz tests will be skipped" >&2
+  fi
+fi
 # Debian's libtorch uses whichever BLAS the alternatives select; make sure the
 # threaded OpenBLAS wins over the single-threaded reference BLAS.
 for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do

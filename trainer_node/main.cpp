@@ -1,4 +1,6 @@
 // trainer_node: wires the trainer's components and runs until SIGINT/SIGTERM.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -7,9 +9,14 @@
 #include "common/app/command_line.h"
 #include "common/app/log.h"
 #include "common/transport/curve_keys.h"
+#include "trainer_node/events/event_hub.h"
+#include "trainer_node/http/ingest_booth_control.h"
 #include "trainer_node/http/http_api.h"
+#include "trainer_node/http/operator_auth.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/jobs/job_runner.h"
+#include "trainer_node/retention/retention_sweeper.h"
+#include "trainer_node/store/data_dir.h"
 #include "trainer_node/store/job_store.h"
 #include "trainer_node/store/session_store.h"
 #include "trainer_node/trainer_options.h"
@@ -36,13 +43,20 @@ int main(int argc, char** argv) {
   }
   ShutdownSignals signals;  // before any thread starts
 
-  std::error_code ec;
-  std::filesystem::create_directories(opt.data_dir, ec);
-  if (ec) {
-    std::cerr << "trainer_node: error: cannot create --data-dir " << opt.data_dir << ": "
-              << ec.message() << "\n";
+  // Visitors' frames, models and clips are private: everything this
+  // process writes is readable by its user only, and the data directory is
+  // made 0700 (files already there 0600).
+  ::umask(077);
+  if (auto st = secureDataDir(opt.data_dir); !st.ok()) {
+    std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;
   }
+  auto token = loadOperatorToken(opt.http.operator_token_file, opt.http.create_operator_token);
+  if (!token.ok()) {
+    std::cerr << "trainer_node: error: " << token.error() << " (--operator-token-file)\n";
+    return 2;
+  }
+  opt.http.operator_token = token.value();
   auto jobs = JobStore::open((opt.data_dir / "jobs.sqlite").string());
   if (!jobs.ok()) {
     std::cerr << "trainer_node: error: " << jobs.error() << "\n";
@@ -57,7 +71,14 @@ int main(int argc, char** argv) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;
   }
-  HttpApi http(opt.http, *jobs.value(), ingest);
+  IngestBoothControl booth(ingest);
+  EventHubConfig hub_config;
+  hub_config.max_subscribers = opt.http.max_event_streams;
+  EventHub hub(hub_config, *jobs.value(), [&booth] { return booth.nodes(); });
+  hub.start();
+  RetentionSweeper retention(opt.retention, *jobs.value(), sessions, opt.runner.clips_dir);
+  retention.start();
+  HttpApi http(opt.http, *jobs.value(), booth, hub, retention);
   if (auto st = http.start(); !st.ok()) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;
@@ -70,11 +91,13 @@ int main(int argc, char** argv) {
   // Machine-readable lines for scripts that let the trainer pick free ports
   // (--http-port 0, --ingest tcp://127.0.0.1:*).
   std::cout << "HTTP_URL=" << http.publicUrl() << "\nINGEST_ENDPOINT=" << ingest.endpoint()
-            << std::endl;
+            << "\nOPERATOR_TOKEN_FILE=" << opt.http.operator_token_file.string() << std::endl;
 
   const int sig = signals.wait();
   spdlog::info("stopping on signal {}", sig);
   http.stop();
+  hub.stop();
+  retention.stop();
   runner.stop();
   ingest.stop();
   spdlog::info("stopped");

@@ -19,6 +19,10 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   double stall_timeout_s = 60;
   std::string secret_key_file, allow_file;
   double max_frame_mb = static_cast<double>(opt.ingest.max_frame_bytes) / (1 << 20);
+  std::string token_file;
+  double http_timeout_s = 10, retention_hours = 72, failed_retention_minutes = 60;
+  double clip_mb_per_s = 16;
+  HttpConfig& h = opt.http;
 
   po::options_description desc(
       "trainer_node: receives booth sessions, fine-tunes the pose-to-image generator, renders and "
@@ -43,6 +47,17 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("http-port", po::value(&opt.http.port)->default_value(opt.http.port), "HTTP port (0 = any free port)")
     ("public-url", po::value(&opt.http.public_url), "base URL in clip links (default http://HOST:PORT)")
     ("capture-seconds", po::value(&opt.http.default_capture_seconds)->default_value(15), "default session length")
+    ("operator-token-file", po::value(&token_file), "file holding the operator token (mode 0600); default DATA/operator_token, created when missing")
+    ("max-train-budget", po::value(&h.max_train_budget_seconds)->default_value(h.max_train_budget_seconds), "the most training seconds a session may ask for")
+    ("http-threads", po::value(&h.limits.threads)->default_value(h.limits.threads), "HTTP worker threads (each serves one connection at a time)")
+    ("http-timeout", po::value(&http_timeout_s)->default_value(http_timeout_s), "seconds a client may take to send a request; also each write's timeout")
+    ("http-max-body", po::value(&h.limits.max_body_bytes)->default_value(h.limits.max_body_bytes), "largest request body in bytes")
+    ("http-max-downloads", po::value(&h.max_downloads)->default_value(h.max_downloads), "clip downloads served at once (more are told to retry)")
+    ("http-max-streams", po::value(&h.max_event_streams)->default_value(h.max_event_streams), "operator pages following live events at once")
+    ("http-nice", po::value(&h.limits.worker_nice)->default_value(h.limits.worker_nice), "nice value of HTTP worker threads (training keeps priority)")
+    ("clip-bandwidth", po::value(&clip_mb_per_s)->default_value(clip_mb_per_s), "MB/s for all clip downloads together (0 = unlimited)")
+    ("retention-hours", po::value(&retention_hours)->default_value(retention_hours), "hours a finished visitor's frames, model and clip are kept (0 = until deleted by hand)")
+    ("failed-retention-minutes", po::value(&failed_retention_minutes)->default_value(failed_retention_minutes), "minutes a failed session's frames (and orphaned files) are kept")
     ("device", po::value(&opt.runner.device)->default_value("cpu"), "cpu | cuda | cuda:N")
     ("warm-start", po::value(&opt.runner.warm_start), "generator checkpoint to fine-tune from (default: from scratch)")
     ("train-budget", po::value(&t.budget_seconds)->default_value(t.budget_seconds), "training wall-clock seconds per job")
@@ -116,6 +131,42 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     return fail("--warm-start checkpoint '" + opt.runner.warm_start +
                 "' does not exist; give a generator.pt from a previous job or leave it out");
   }
+  if (!(h.max_train_budget_seconds > 0 && h.max_train_budget_seconds <= 24 * 3600)) {
+    return fail("--max-train-budget must be in (0, 86400] seconds");
+  }
+  if (t.budget_seconds > h.max_train_budget_seconds) {
+    return fail("--train-budget " + std::to_string(t.budget_seconds) +
+                " is above --max-train-budget " + std::to_string(h.max_train_budget_seconds));
+  }
+  h.default_train_budget_seconds = t.budget_seconds;
+  if (h.limits.threads < 4 || h.limits.threads > 1024) return fail("--http-threads must be in 4..1024");
+  if (h.max_downloads < 1 || h.max_downloads > 1024 || h.max_event_streams < 1 ||
+      h.max_event_streams > 1024) {
+    return fail("--http-max-downloads and --http-max-streams must be in 1..1024");
+  }
+  if (h.max_downloads + h.max_event_streams >= h.limits.threads) {
+    return fail("--http-max-downloads + --http-max-streams must leave threads for the page and "
+                "API: raise --http-threads above " +
+                std::to_string(h.max_downloads + h.max_event_streams));
+  }
+  if (!(http_timeout_s >= 1 && http_timeout_s <= 600)) return fail("--http-timeout must be in [1, 600] seconds");
+  h.limits.request_deadline = std::chrono::milliseconds(static_cast<long long>(http_timeout_s * 1000));
+  h.limits.write_timeout = h.limits.request_deadline;
+  h.limits.read_timeout = std::min(h.limits.read_timeout, h.limits.request_deadline);
+  if (h.limits.max_body_bytes < 1024 || h.limits.max_body_bytes > 16 * 1024 * 1024) {
+    return fail("--http-max-body must be in 1024..16777216 bytes");
+  }
+  if (h.limits.worker_nice < 0 || h.limits.worker_nice > 19) return fail("--http-nice must be in 0..19");
+  if (!(clip_mb_per_s >= 0)) return fail("--clip-bandwidth must be >= 0 MB/s (0 = unlimited)");
+  h.clip_bytes_per_second = clip_mb_per_s * 1e6;
+  if (!(retention_hours >= 0)) return fail("--retention-hours must be >= 0 (0 = keep until deleted)");
+  if (!(failed_retention_minutes >= 1)) return fail("--failed-retention-minutes must be at least 1");
+  opt.retention.keep_done = std::chrono::seconds(static_cast<long long>(retention_hours * 3600));
+  opt.retention.keep_failed =
+      std::chrono::seconds(static_cast<long long>(failed_retention_minutes * 60));
+  h.create_operator_token = token_file.empty();
+  h.operator_token_file = token_file.empty() ? opt.data_dir / "operator_token"
+                                             : std::filesystem::path(token_file);
   if (!secret_key_file.empty() || !allow_file.empty()) {
     if (secret_key_file.empty() || allow_file.empty()) {
       return fail("--curve-secret-key and --allowed-nodes go together");

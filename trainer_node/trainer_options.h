@@ -9,6 +9,7 @@
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/jobs/job_runner.h"
+#include "trainer_node/retention/retention_sweeper.h"
 
 namespace booth {
 
@@ -21,6 +22,7 @@ struct TrainerOptions {
   IngestConfig ingest;
   HttpConfig http;
   JobRunnerConfig runner;
+  RetentionConfig retention;
 };
 
 Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv);

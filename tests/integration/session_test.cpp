@@ -30,6 +30,11 @@ class NodesTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    // The operator token the trainers of a test use (a file only its user
+    // may read, as the trainer demands).
+    token_file_ = dir_ / "operator_token";
+    std::ofstream(token_file_) << kOperatorToken << "\n";
+    fs::permissions(token_file_, fs::perms::owner_read | fs::perms::owner_write);
   }
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(dir_);
@@ -52,10 +57,13 @@ class NodesTest : public ::testing::Test {
                                      "--blocks",       "1",
                                      "--clip-seconds", "2",
                                      "--clip-fps",     "10",
-                                     "--panel-size",   "64"};
+                                     "--panel-size",   "64",
+                                     "--operator-token-file", token_file_.string()};
     return std::make_unique<ChildProcess>(BOOTH_TRAINER_BIN, args, log(log_name));
   }
+  static constexpr const char* kOperatorToken = "integration-test-operator-token";
   fs::path dir_;
+  fs::path token_file_;
 };
 
 // Polls GET path until pred(json) or the timeout.
@@ -85,6 +93,7 @@ TEST_F(NodesTest, OneSessionEndsWithADownloadableClip) {
                         (dir_ / "spool").string()},
                        log("capture.log"));
   httplib::Client http(*url);
+  http.set_bearer_token_auth(kOperatorToken);
   http.set_read_timeout(10, 0);
   auto nodes = pollJson(
       http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s);
@@ -137,6 +146,7 @@ TEST_F(NodesTest, StartWithoutCaptureNodeIsRefusedClearly) {
   auto url = trainer->waitForLine("HTTP_URL=", 30s);
   ASSERT_TRUE(url) << trainer->output();
   httplib::Client http(*url);
+  http.set_bearer_token_auth(kOperatorToken);
   auto res = http.Post("/api/sessions", "{}", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 409);
@@ -244,6 +254,7 @@ TEST_F(NodesTest, TrainerKilledMidStreamComesBackAndTheJobRuns) {
                        log("capture.log"));
   {
     httplib::Client http(*url);
+    http.set_bearer_token_auth(kOperatorToken);
     ASSERT_TRUE(pollJson(
         http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s));
     auto started = http.Post("/api/sessions", R"({"seconds": 3})", "application/json");
@@ -257,6 +268,7 @@ TEST_F(NodesTest, TrainerKilledMidStreamComesBackAndTheJobRuns) {
   auto url2 = again->waitForLine("HTTP_URL=", 30s);
   ASSERT_TRUE(url2) << again->output();
   httplib::Client http(*url2);
+  http.set_bearer_token_auth(kOperatorToken);
   auto jobs = pollJson(
       http, "/api/jobs", [](const json& j) { return j.size() == 1; }, 30s);
   ASSERT_TRUE(jobs) << again->output();
@@ -290,6 +302,7 @@ TEST_F(NodesTest, CaptureNodeKilledAfterCaptureResumesFromItsSpool) {
       (dir_ / "spool").string()};
   auto capture = std::make_unique<ChildProcess>(BOOTH_CAPTURE_BIN, node_args, log("capture.log"));
   httplib::Client http(*url);
+  http.set_bearer_token_auth(kOperatorToken);
   ASSERT_TRUE(pollJson(
       http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s));
   auto started = http.Post("/api/sessions", R"({"seconds": 2})", "application/json");

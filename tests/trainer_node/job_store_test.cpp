@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include <sqlite3.h>
 
@@ -146,6 +147,82 @@ TEST(JobStore, UnopenablePathIsAClearError) {
   auto s = JobStore::open("/nonexistent-dir/jobs.sqlite");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find("/nonexistent-dir/jobs.sqlite"), std::string::npos) << s.error();
+}
+
+
+// --- observer hook, cancel of queued jobs, purge, counts (HTTP and retention) ---
+
+TEST_F(JobStoreTest, ObserversHearEveryWriteUntilRemoved) {
+  std::vector<std::string> heard;
+  const auto id = store_->addObserver([&](const std::string& job) { heard.push_back(job); });
+  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
+  JobRecord a = *store_->get("a");
+  a.progress = 0.5;
+  ASSERT_TRUE(store_->update(a).ok());
+  ASSERT_TRUE(store_->requestCancel("a").ok());
+  ASSERT_TRUE(store_->failIfQueued("a", "cancelled").ok());
+  ASSERT_TRUE(store_->markPurged("a", 5).ok());
+  EXPECT_EQ(heard, (std::vector<std::string>{"a", "a", "a", "a", "a"}));
+  EXPECT_FALSE(store_->update(job("missing", JobState::kQueued, 1)).ok());
+  EXPECT_EQ(heard.size(), 5u) << "a failed write is not news";
+  store_->removeObserver(id);
+  ASSERT_TRUE(store_->insert(job("b", JobState::kQueued, 2)).ok());
+  EXPECT_EQ(heard.size(), 5u);
+}
+
+TEST_F(JobStoreTest, FailIfQueuedLeavesJobsTheRunnerTookAlone) {
+  ASSERT_TRUE(store_->insert(job("q", JobState::kQueued, 1)).ok());
+  ASSERT_TRUE(store_->insert(job("t", JobState::kTraining, 2)).ok());
+  auto q = store_->failIfQueued("q", "cancelled by the operator");
+  ASSERT_TRUE(q.ok()) << q.error();
+  EXPECT_TRUE(q.value());
+  EXPECT_EQ(store_->get("q")->state, JobState::kFailed);
+  EXPECT_EQ(store_->get("q")->detail, "cancelled by the operator");
+  auto t = store_->failIfQueued("t", "cancelled by the operator");
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t.value());
+  EXPECT_EQ(store_->get("t")->state, JobState::kTraining);
+  EXPECT_FALSE(store_->nextQueued());
+}
+
+TEST_F(JobStoreTest, FinishedBeforeListsUnpurgedJobsOfOneStateOldestFirst) {
+  for (auto [id, state, updated] : std::vector<std::tuple<std::string, JobState, std::int64_t>>{
+           {"old-done", JobState::kDone, 100},
+           {"older-done", JobState::kDone, 50},
+           {"new-done", JobState::kDone, 900},
+           {"old-failed", JobState::kFailed, 100},
+           {"old-training", JobState::kTraining, 100}}) {
+    ASSERT_TRUE(store_->insert(job(id, state, 1)).ok());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "jobs.sqlite").c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "UPDATE jobs SET updated_ms = " + std::to_string(updated) + " WHERE id = '" + id + "'";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto done = store_->finishedBefore(JobState::kDone, 500);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[0].id, "older-done");
+  EXPECT_EQ(done[1].id, "old-done");
+  ASSERT_TRUE(store_->markPurged("older-done", 600).ok());
+  done = store_->finishedBefore(JobState::kDone, 500);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].id, "old-done");
+  EXPECT_EQ(store_->get("older-done")->purged_ms, 600);
+  auto failed = store_->finishedBefore(JobState::kFailed, 500);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].id, "old-failed");
+  EXPECT_FALSE(store_->markPurged("missing", 1).ok());
+}
+
+TEST_F(JobStoreTest, CountByStateCountsEachState) {
+  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
+  ASSERT_TRUE(store_->insert(job("b", JobState::kQueued, 2)).ok());
+  ASSERT_TRUE(store_->insert(job("c", JobState::kDone, 3)).ok());
+  const auto counts = store_->countByState();
+  EXPECT_EQ(counts.at(JobState::kQueued), 2);
+  EXPECT_EQ(counts.at(JobState::kDone), 1);
+  EXPECT_EQ(counts.count(JobState::kTraining), 0u);
 }
 
 }  // namespace

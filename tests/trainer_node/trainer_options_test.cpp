@@ -57,5 +57,57 @@ TEST(TrainerOptions, MissingWarmStartNamesThePath) {
   EXPECT_NE(opt.error().find("/nonexistent/g.pt"), std::string::npos);
 }
 
+
+// --- HTTP hardening and retention options ---
+
+TEST(TrainerOptions, HttpAndRetentionDefaultsAreSafe) {
+  auto opt = parse({"--data-dir", "/var/lib/booth"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->http.operator_token_file, "/var/lib/booth/operator_token");
+  EXPECT_TRUE(opt->http.create_operator_token);
+  EXPECT_LE(opt->runner.train.budget_seconds, opt->http.max_train_budget_seconds);
+  EXPECT_DOUBLE_EQ(opt->http.default_train_budget_seconds, opt->runner.train.budget_seconds);
+  EXPECT_GT(opt->http.limits.threads, opt->http.max_downloads + opt->http.max_event_streams);
+  EXPECT_GT(opt->http.limits.max_body_bytes, 0u);
+  EXPECT_GT(opt->http.clip_bytes_per_second, 0);
+  EXPECT_EQ(opt->retention.keep_done, std::chrono::hours(72));
+}
+
+TEST(TrainerOptions, ReadsHttpAndRetentionOptions) {
+  auto opt = parse({"--operator-token-file", "/etc/booth/operator.token", "--max-train-budget",
+                    "600", "--http-threads", "64", "--http-max-downloads", "32", "--http-timeout", "20",
+                    "--http-max-body", "4096",
+                    "--clip-bandwidth", "0", "--retention-hours", "0",
+                    "--failed-retention-minutes", "5"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->http.operator_token_file, "/etc/booth/operator.token");
+  EXPECT_FALSE(opt->http.create_operator_token);
+  EXPECT_DOUBLE_EQ(opt->http.max_train_budget_seconds, 600);
+  EXPECT_EQ(opt->http.limits.threads, 64u);
+  EXPECT_EQ(opt->http.limits.request_deadline, std::chrono::seconds(20));
+  EXPECT_EQ(opt->http.limits.max_body_bytes, 4096u);
+  EXPECT_DOUBLE_EQ(opt->http.clip_bytes_per_second, 0);
+  EXPECT_EQ(opt->retention.keep_done, std::chrono::seconds(0));
+  EXPECT_EQ(opt->retention.keep_failed, std::chrono::minutes(5));
+}
+
+TEST(TrainerOptions, RejectsBadHttpAndRetentionValues) {
+  for (const auto& args : std::vector<std::vector<const char*>>{
+           {"--train-budget", "1000", "--max-train-budget", "900"},
+           {"--max-train-budget", "0"},
+           {"--http-threads", "2"},
+           {"--http-threads", "16", "--http-max-downloads", "12", "--http-max-streams", "4"},
+           {"--http-timeout", "0"},
+           {"--http-max-body", "10"},
+           {"--http-nice", "20"},
+           {"--clip-bandwidth", "-1"},
+           {"--retention-hours", "-1"},
+           {"--failed-retention-minutes", "0"}}) {
+    auto opt = parse(args);
+    ASSERT_FALSE(opt.ok()) << args[0];
+    EXPECT_NE(opt.error().find(args[args.size() - 2]), std::string::npos) << opt.error();
+  }
+}
+
 }  // namespace
 }  // namespace booth

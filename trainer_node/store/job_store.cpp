@@ -86,6 +86,7 @@ const std::vector<Column>& columns() {
       INT_COL(clip_bytes),
       INT_COL(created_ms),
       INT_COL(updated_ms),
+      INT_COL(purged_ms),
   };
   return cols;
 }
@@ -200,7 +201,7 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
 JobStore::JobStore(sqlite3* db) : db_(db) {}
 JobStore::~JobStore() { sqlite3_close(db_); }
 
-Status JobStore::insert(const JobRecord& job) {
+Status JobStore::insertRow(const JobRecord& job) {
   std::lock_guard lock(mutex_);
   std::string placeholders;
   for (size_t i = 0; i < columns().size(); ++i) placeholders += i ? ", ?" : "?";
@@ -216,7 +217,7 @@ Status JobStore::insert(const JobRecord& job) {
   return okStatus();
 }
 
-Status JobStore::update(const JobRecord& job) {
+Status JobStore::updateRow(const JobRecord& job) {
   std::lock_guard lock(mutex_);
   std::string sets;
   for (const auto& c : columns()) sets += (sets.empty() ? "" : ", ") + std::string(c.name) + " = ?";
@@ -269,7 +270,7 @@ std::optional<JobRecord> JobStore::nextQueued() {
   return queryOne("WHERE state = 'queued' ORDER BY created_ms ASC", "");
 }
 
-Status JobStore::requestCancel(const std::string& id) {
+Status JobStore::setCancelRequested(const std::string& id) {
   std::lock_guard lock(mutex_);
   Statement st(db_, "UPDATE jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?");
   if (!st.error().empty()) return fail(st.error());
@@ -298,6 +299,103 @@ int JobStore::failInterrupted() {
   sqlite3_bind_int64(st.get(), 1, nowMillis());
   if (sqlite3_step(st.get()) != SQLITE_DONE) return 0;
   return sqlite3_changes(db_);
+}
+
+// --- for the HTTP API, live events and retention ---
+
+Status JobStore::insert(const JobRecord& job) {
+  Status done = insertRow(job);
+  if (done.ok()) notify(job.id);
+  return done;
+}
+
+Status JobStore::update(const JobRecord& job) {
+  Status done = updateRow(job);
+  if (done.ok()) notify(job.id);
+  return done;
+}
+
+Status JobStore::requestCancel(const std::string& id) {
+  Status done = setCancelRequested(id);
+  if (done.ok()) notify(id);
+  return done;
+}
+
+std::uint64_t JobStore::addObserver(Observer observer) {
+  std::lock_guard lock(observers_mutex_);
+  observers_[next_observer_] = std::move(observer);
+  return next_observer_++;
+}
+
+void JobStore::removeObserver(std::uint64_t id) {
+  std::lock_guard lock(observers_mutex_);
+  observers_.erase(id);
+}
+
+void JobStore::notify(const std::string& id) {
+  std::lock_guard lock(observers_mutex_);
+  for (const auto& [key, observer] : observers_) observer(id);
+}
+
+Result<bool> JobStore::failIfQueued(const std::string& id, const std::string& reason) {
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "UPDATE jobs SET state = 'failed', detail = ?, eta_seconds = 0, updated_ms = ? "
+                 "WHERE id = ? AND state = 'queued'");
+    if (!st.error().empty()) return fail(st.error());
+    bindText(st.get(), 1, reason);
+    sqlite3_bind_int64(st.get(), 2, nowMillis());
+    bindText(st.get(), 3, id);
+    if (sqlite3_step(st.get()) != SQLITE_DONE)
+      return fail(std::string("fail queued job: ") + sqlite3_errmsg(db_));
+    changed = sqlite3_changes(db_) == 1;
+  }
+  if (changed) notify(id);
+  return changed;
+}
+
+Status JobStore::markPurged(const std::string& id, std::int64_t now_ms) {
+  {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "UPDATE jobs SET purged_ms = ? WHERE id = ?");
+    if (!st.error().empty()) return fail(st.error());
+    sqlite3_bind_int64(st.get(), 1, now_ms);
+    bindText(st.get(), 2, id);
+    if (sqlite3_step(st.get()) != SQLITE_DONE)
+      return fail(std::string("mark job purged: ") + sqlite3_errmsg(db_));
+    if (sqlite3_changes(db_) != 1) return fail("mark job purged: no job with id '" + id + "'");
+  }
+  notify(id);
+  return okStatus();
+}
+
+std::vector<JobRecord> JobStore::finishedBefore(JobState state, std::int64_t before_ms, int limit) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "SELECT " + columnList() +
+                        " FROM jobs WHERE state = ? AND purged_ms = 0 AND updated_ms < ? "
+                        "ORDER BY updated_ms ASC LIMIT ?");
+  std::vector<JobRecord> out;
+  if (!st.error().empty()) return out;
+  bindText(st.get(), 1, jobStateName(state));
+  sqlite3_bind_int64(st.get(), 2, before_ms);
+  sqlite3_bind_int(st.get(), 3, limit);
+  while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(readRow(st.get()));
+  return out;
+}
+
+std::map<JobState, int> JobStore::countByState() {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+  std::map<JobState, int> out;
+  if (!st.error().empty()) return out;
+  while (sqlite3_step(st.get()) == SQLITE_ROW) {
+    if (auto state = jobStateFromName(readText(st.get(), 0))) {
+      out[*state] += sqlite3_column_int(st.get(), 1);
+    }
+  }
+  return out;
 }
 
 }  // namespace booth

@@ -6,6 +6,8 @@
 // Threading: every method may be called from any thread; one connection,
 // serialized by a mutex (the write rate is a few rows a second).
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +53,9 @@ struct JobRecord {
   std::int64_t clip_bytes = 0;
   // Wall-clock milliseconds since the epoch.
   std::int64_t created_ms = 0, updated_ms = 0;
+  // When retention (or the operator) deleted the visitor's frames, model and
+  // clip; 0 while they exist. A purged job's clip link answers 404.
+  std::int64_t purged_ms = 0;
 };
 
 class JobStore {
@@ -79,13 +84,42 @@ class JobStore {
   // reopened by the ingest: their capture nodes resume from their spools.)
   int failInterrupted();
 
+  // --- for the HTTP API, live events and retention ---
+  // Called after every successful insert, update, requestCancel, failIfQueued
+  // and markPurged with the job's id, on the writer's thread, outside the
+  // store's lock (an observer may read the store, but must not add or remove
+  // observers). Observers must be quick: hand the id to another thread.
+  // After removeObserver() returns, the observer is not running and is
+  // never called again.
+  using Observer = std::function<void(const std::string& job_id)>;
+  std::uint64_t addObserver(Observer observer);
+  void removeObserver(std::uint64_t id);
+  // Marks a job that is still queued failed with `reason`, atomically (a job
+  // the runner took meanwhile is left alone). true when it was queued.
+  Result<bool> failIfQueued(const std::string& id, const std::string& reason);
+  // Records that the job's data was deleted (purged_ms = now_ms).
+  Status markPurged(const std::string& id, std::int64_t now_ms);
+  // Done or failed jobs not purged yet, last written before `before_ms`.
+  std::vector<JobRecord> finishedBefore(JobState state, std::int64_t before_ms, int limit = 100);
+  // Number of jobs per state (states with no job are absent).
+  std::map<JobState, int> countByState();
+
  private:
   explicit JobStore(sqlite3* db);
   std::optional<JobRecord> queryOne(const std::string& where, const std::string& arg);
   std::vector<JobRecord> query(const std::string& sql_tail, const std::string& arg, int limit);
 
+  // The writes behind insert/update/requestCancel; the public ones notify.
+  Status insertRow(const JobRecord& job);
+  Status updateRow(const JobRecord& job);
+  Status setCancelRequested(const std::string& id);
+  void notify(const std::string& id);
+
   std::mutex mutex_;  // guards db_
   sqlite3* db_;       // owned; closed in the destructor
+  std::mutex observers_mutex_;  // guards observers_ and is held while they run
+  std::map<std::uint64_t, Observer> observers_;
+  std::uint64_t next_observer_ = 1;
 };
 
 std::int64_t nowMillis();

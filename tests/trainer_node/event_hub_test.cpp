@@ -1,0 +1,151 @@
+// EventHub: job writes and node changes reach subscribers; slow or excess
+// subscribers are bounded.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "trainer_node/events/event_hub.h"
+
+namespace booth {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class EventHubTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("booth_hub_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    auto s = JobStore::open((dir_ / "jobs.sqlite").string());
+    ASSERT_TRUE(s.ok()) << s.error();
+    store_ = std::move(s.value());
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  static JobRecord job(const std::string& id) {
+    JobRecord j;
+    j.id = id;
+    j.session_id = "s-" + id;
+    j.state = JobState::kQueued;
+    return j;
+  }
+  static NodeInfo node(const std::string& id, double fps) {
+    NodeInfo n;
+    n.node_id = id;
+    CameraStatus c;
+    c.camera_id = "cam0";
+    c.measured_fps = fps;
+    n.cameras.push_back(c);
+    return n;
+  }
+  fs::path dir_;
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(EventHubTest, AJobWriteIsPublishedOnceAsTheJobNowIs) {
+  EventHub hub({}, *store_, nullptr);
+  auto sub = hub.subscribe();
+  ASSERT_TRUE(sub);
+  ASSERT_TRUE(store_->insert(job("a")).ok());
+  JobRecord a = *store_->get("a");
+  a.state = JobState::kTraining;
+  a.progress = 0.25;
+  ASSERT_TRUE(store_->update(a).ok());
+  hub.runOnce(false);
+  auto events = sub->wait(0ms);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 1u) << "two writes of one job before the hub looked: one event";
+  EXPECT_EQ((*events)[0].kind, BoothEvent::Kind::kJob);
+  EXPECT_EQ((*events)[0].job.id, "a");
+  EXPECT_EQ((*events)[0].job.state, JobState::kTraining);
+  EXPECT_DOUBLE_EQ((*events)[0].job.progress, 0.25);
+}
+
+TEST_F(EventHubTest, NodesArePublishedWhenTheyChangeOnly) {
+  std::vector<NodeInfo> nodes = {node("n1", 30)};
+  EventHub hub({}, *store_, [&] { return nodes; });
+  auto sub = hub.subscribe();
+  hub.runOnce(true);
+  auto first = sub->wait(0ms);
+  ASSERT_TRUE(first && first->size() == 1);
+  EXPECT_EQ((*first)[0].kind, BoothEvent::Kind::kNodes);
+  EXPECT_EQ((*first)[0].nodes.at(0).node_id, "n1");
+
+  nodes[0].seconds_since_seen = 0.7;  // not news
+  hub.runOnce(true);
+  auto none = sub->wait(0ms);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+
+  nodes[0].cameras[0].measured_fps = 29.5;
+  hub.runOnce(true);
+  auto changed = sub->wait(0ms);
+  ASSERT_TRUE(changed && changed->size() == 1);
+  EXPECT_DOUBLE_EQ((*changed)[0].nodes.at(0).cameras.at(0).measured_fps, 29.5);
+  EXPECT_EQ(hub.nodes().at(0).cameras.at(0).measured_fps, 29.5);
+}
+
+TEST_F(EventHubTest, TheHubThreadPublishesWithoutBeingAsked) {
+  EventHub hub({}, *store_, nullptr);
+  auto sub = hub.subscribe();
+  hub.start();
+  ASSERT_TRUE(store_->insert(job("live")).ok());
+  std::optional<std::vector<BoothEvent>> events;
+  for (int i = 0; i < 100 && !(events && !events->empty()); ++i) events = sub->wait(100ms);
+  ASSERT_TRUE(events && !events->empty());
+  EXPECT_EQ(events->front().job.id, "live");
+  hub.stop();
+}
+
+TEST_F(EventHubTest, ASubscriberThatFallsBehindIsToldToResync) {
+  EventHubConfig config;
+  config.subscriber_queue = 3;
+  EventHub hub(config, *store_, nullptr);
+  auto slow = hub.subscribe();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->insert(job("j" + std::to_string(i))).ok());
+    hub.runOnce(false);
+  }
+  EXPECT_TRUE(slow->lagged());
+  EXPECT_FALSE(slow->wait(0ms)) << "a lagged subscription yields nothing but the resync signal";
+}
+
+TEST_F(EventHubTest, SubscribersAreCappedAndFreedOnDestruction) {
+  EventHubConfig config;
+  config.max_subscribers = 2;
+  EventHub hub(config, *store_, nullptr);
+  auto a = hub.subscribe();
+  auto b = hub.subscribe();
+  EXPECT_TRUE(a && b);
+  EXPECT_FALSE(hub.subscribe());
+  a.reset();
+  EXPECT_EQ(hub.subscribers(), 1u);
+  EXPECT_TRUE(hub.subscribe());
+}
+
+TEST_F(EventHubTest, ClosingWakesWaitingSubscribers) {
+  EventHub hub({}, *store_, nullptr);
+  auto sub = hub.subscribe();
+  std::thread closer([&] {
+    std::this_thread::sleep_for(50ms);
+    hub.closeSubscriptions();
+  });
+  EXPECT_FALSE(sub->wait(std::chrono::hours(1)));  // returns when closed, not after an hour
+  closer.join();
+  EXPECT_FALSE(hub.subscribe());
+}
+
+TEST_F(EventHubTest, StoppedHubNoLongerObservesTheStore) {
+  auto hub = std::make_unique<EventHub>(EventHubConfig{}, *store_, nullptr);
+  hub.reset();
+  EXPECT_TRUE(store_->insert(job("after")).ok());  // no observer left to call
+}
+
+}  // namespace
+}  // namespace booth

@@ -1,0 +1,179 @@
+#include "trainer_node/events/event_hub.h"
+
+namespace booth {
+
+bool sameNodes(const std::vector<NodeInfo>& a, const std::vector<NodeInfo>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const NodeInfo& x = a[i];
+    const NodeInfo& y = b[i];
+    if (x.node_id != y.node_id || x.pose_source != y.pose_source ||
+        x.cameras.size() != y.cameras.size()) {
+      return false;
+    }
+    for (std::size_t c = 0; c < x.cameras.size(); ++c) {
+      const CameraStatus& p = x.cameras[c];
+      const CameraStatus& q = y.cameras[c];
+      if (p.camera_id != q.camera_id || p.kind != q.kind || p.pixel_format != q.pixel_format ||
+          p.state != q.state || p.width != q.width || p.height != q.height || p.fps != q.fps ||
+          p.measured_fps != q.measured_fps || p.frames != q.frames || p.dropped != q.dropped ||
+          p.error_frames != q.error_frames) {
+        return false;
+      }
+    }
+  }
+  return true;  // seconds_since_seen alone changes every poll: not news
+}
+
+EventHub::EventHub(EventHubConfig config, JobStore& jobs, NodeSource nodes)
+    : config_(config), jobs_(jobs), node_source_(std::move(nodes)) {
+  observer_id_ = jobs_.addObserver([this](const std::string& id) { onJobWritten(id); });
+}
+
+EventHub::~EventHub() {
+  stop();
+  jobs_.removeObserver(observer_id_);
+}
+
+void EventHub::start() {
+  thread_ = std::jthread([this](std::stop_token st) { loop(st); });
+}
+
+void EventHub::stop() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+  closeSubscriptions();
+}
+
+void EventHub::closeSubscriptions() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  for (Subscription* s : subscribers_) s->close();
+}
+
+void EventHub::onJobWritten(const std::string& id) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_jobs_.insert(id);
+  }
+  wake_.notify_one();
+}
+
+void EventHub::loop(std::stop_token stop) {
+  auto next_poll = std::chrono::steady_clock::now();
+  while (!stop.stop_requested()) {
+    const bool poll = std::chrono::steady_clock::now() >= next_poll;
+    runOnce(poll);
+    if (poll) next_poll = std::chrono::steady_clock::now() + config_.node_poll;
+    std::unique_lock lock(mutex_);
+    wake_.wait_until(lock, stop, next_poll, [this] { return !pending_jobs_.empty(); });
+  }
+}
+
+void EventHub::runOnce(bool poll_nodes) {
+  std::set<std::string> ids;
+  {
+    std::lock_guard lock(mutex_);
+    ids.swap(pending_jobs_);
+  }
+  // Several writes of one job since the last look are published once, as
+  // the job is now.
+  for (const std::string& id : ids) {
+    if (auto job = jobs_.get(id)) {
+      BoothEvent event;
+      event.kind = BoothEvent::Kind::kJob;
+      event.job = std::move(*job);
+      publish(std::move(event));
+    }
+  }
+  if (!poll_nodes || !node_source_) return;
+  std::vector<NodeInfo> now = node_source_();
+  {
+    std::lock_guard lock(mutex_);
+    if (sameNodes(now, nodes_)) {
+      nodes_ = now;  // keeps seconds_since_seen fresh for snapshots
+      return;
+    }
+  }
+  BoothEvent event;
+  event.kind = BoothEvent::Kind::kNodes;
+  event.nodes = std::move(now);
+  publish(std::move(event));
+}
+
+void EventHub::publish(BoothEvent event) {
+  std::lock_guard lock(mutex_);
+  event.sequence = ++sequence_;
+  if (event.kind == BoothEvent::Kind::kNodes) nodes_ = event.nodes;
+  for (Subscription* s : subscribers_) s->push(event, config_.subscriber_queue);
+}
+
+std::unique_ptr<EventHub::Subscription> EventHub::subscribe() {
+  std::lock_guard lock(mutex_);
+  if (closed_ || subscribers_.size() >= config_.max_subscribers) return nullptr;
+  std::unique_ptr<Subscription> s(new Subscription(*this));
+  subscribers_.insert(s.get());
+  return s;
+}
+
+std::size_t EventHub::subscribers() const {
+  std::lock_guard lock(mutex_);
+  return subscribers_.size();
+}
+
+std::vector<NodeInfo> EventHub::nodes() const {
+  std::lock_guard lock(mutex_);
+  return nodes_;
+}
+
+std::uint64_t EventHub::published() const {
+  std::lock_guard lock(mutex_);
+  return sequence_;
+}
+
+EventHub::Subscription::~Subscription() {
+  std::lock_guard lock(hub_.mutex_);
+  hub_.subscribers_.erase(this);
+}
+
+void EventHub::Subscription::push(const BoothEvent& event, std::size_t capacity) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_ || lagged_) return;
+    if (queue_.size() >= capacity) {
+      lagged_ = true;
+      queue_.clear();
+    } else {
+      queue_.push_back(event);
+    }
+  }
+  cv_.notify_one();
+}
+
+void EventHub::Subscription::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool EventHub::Subscription::lagged() const {
+  std::lock_guard lock(mutex_);
+  return lagged_;
+}
+
+std::optional<std::vector<BoothEvent>> EventHub::Subscription::wait(
+    std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, timeout, [this] { return closed_ || lagged_ || !queue_.empty(); });
+  if (closed_ || lagged_) return std::nullopt;
+  std::vector<BoothEvent> out(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return out;
+}
+
+}  // namespace booth
