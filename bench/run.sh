@@ -13,6 +13,15 @@ demo    A whole booth session through deploy/demo.sh --headless (synthetic camer
         demo.seconds_to_clip and its parts demo.capture_seconds, demo.transfer_seconds,
         demo.train_seconds, demo.render_seconds, plus demo.train_iterations_per_second.
         --quick: 5 s capture and a 30 s training budget instead of 15 s and 240 s.
+transport
+        Frames from capture nodes into the trainer's store over CURVE on loopback, durable
+        acks (fsync): transport.fps[nodes=1], transport.fps[nodes=4], transport.mb_per_s[nodes=1],
+        transport.fps_reqrep_baseline (one blocking request/reply per frame) and
+        transport.speedup_vs_reqrep. --quick: fewer frames.
+pipeline
+        The whole edge pipeline with real processes: 2 synthetic cameras at 120 fps for 15 s,
+        network pose on 2 workers, spool, streamer, trainer: pipeline.seconds_after_capture,
+        pipeline.peak_rss_mb. Needs ../shared/assets. --quick: 5 s.
 LIST
 }
 
@@ -41,8 +50,20 @@ bench_demo() {
   echo "# clip: $(jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"' "$job"); iterations $(jq -r .iterations "$job"); log $out/demo.log"
 }
 
+bench_transport() {
+  deploy/build.sh transport_bench >/dev/null
+  "${BUILD_DIR:-build/release}/bench/transport_bench" "$@"
+}
+
+bench_pipeline() {
+  deploy/build.sh trainer_node capture_node >/dev/null
+  bench/pipeline_bench.sh "$@"
+}
+
 case "${1:-}" in
   ""|-h|--help|list) list ;;
   demo) shift; bench_demo "$@" ;;
+  transport) shift; bench_transport "$@" ;;
+  pipeline) shift; bench_pipeline "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

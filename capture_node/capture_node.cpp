@@ -1,227 +1,436 @@
 #include "capture_node/capture_node.h"
 
-#include <spdlog/spdlog.h>
-#include <zmq.hpp>
+#include <algorithm>
 
-#include "capture_node/stream/session_streamer.h"
+#include <spdlog/spdlog.h>
+
+#include "capture_node/pose/pose_worker_pool.h"
+#include "capture_node/spool/spool.h"
+#include "common/core/safe_id.h"
 #include "common/transport/wire.h"
 
 namespace booth {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-v1::Envelope helloEnvelope(const CaptureNodeConfig& config,
-                           const std::vector<std::unique_ptr<FrameSource>>& sources,
-                           const PoseEstimator& estimator) {
-  v1::Envelope env;
-  v1::Hello* hello = env.mutable_hello();
-  hello->set_node_id(config.node_id);
-  hello->set_pose_source(estimator.describe());
-  for (const auto& s : sources) {
-    const CameraDescription& d = s->description();
-    v1::CameraInfo* c = hello->add_cameras();
-    c->set_camera_id(d.camera_id);
-    c->set_kind(d.kind);
-    c->set_width(static_cast<uint32_t>(d.width));
-    c->set_height(static_cast<uint32_t>(d.height));
-    c->set_fps(d.fps);
-  }
-  return env;
-}
+constexpr std::size_t kEventQueue = 8192;
 
 }  // namespace
 
 CaptureNode::CaptureNode(CaptureNodeConfig config,
                          std::vector<std::unique_ptr<FrameSource>> sources,
-                         std::unique_ptr<PoseEstimator> estimator)
-    : config_(std::move(config)), sources_(std::move(sources)), estimator_(std::move(estimator)) {}
-
-CaptureNode::~CaptureNode() {
-  if (worker_.joinable()) {
-    worker_.request_stop();
-    worker_.join();
+                         std::vector<std::unique_ptr<PoseEstimator>> estimators,
+                         const Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      controller_(config_.controller, clock),
+      link_(config_.link),
+      events_(kEventQueue) {
+  for (auto& s : sources) {
+    cameras_.push_back(std::make_unique<CameraWorker>(std::move(s), clock_, config_.camera));
   }
+  PoseFinalizerConfig pose = config_.pose;
+  if (!config_.preview_dir.empty()) {
+    pose.live = &live_;
+    preview_ = std::make_unique<LivePreview>(
+        LivePreviewConfig{config_.preview_dir, config_.preview_fps, {}}, live_);
+  }
+  pose_ = std::make_unique<PoseWorkerPool>(std::move(estimators), pose, clock_);
+  spool_ = std::make_unique<Spool>(config_.spool_dir, config_.spool_budget_bytes);
+  credit_.max_records = config_.default_credit_records;
+  credit_.max_bytes = config_.default_credit_bytes;
 }
 
-void CaptureNode::startCapture(const std::string& session_id, double seconds) {
-  if (worker_.joinable()) worker_.join();  // the previous capture has finished
-  current_session_ = session_id;
-  abandoned_.clear();
-  {
-    std::lock_guard lock(mutex_);
-    capturing_ = true;
-    result_.reset();
+CaptureNode::~CaptureNode() {
+  for (auto& c : cameras_) c->stop();
+  for (auto& [id, a] : active_) {
+    for (auto& w : a.writers) w->close();
+    if (a.in_pose_pool) pose_->removeSession(id);
   }
-  worker_ = std::jthread([this, session_id, seconds](std::stop_token stop) {
-    auto result = captureSession(session_id, seconds, sources_, *estimator_, stop);
-    std::lock_guard lock(mutex_);
-    result_ = std::move(result);
-    capturing_ = false;
-  });
+  link_.stop();
+}
+
+void CaptureNode::post(Event event) {
+  // Camera and pose threads must not wait on the control thread: an event
+  // that does not fit is logged (the queue holds thousands; only a stuck
+  // control thread fills it).
+  if (!events_.tryPush(event)) spdlog::error("capture node: event queue full, an event was lost");
+}
+
+CaptureNode::Active* CaptureNode::find(const std::string& id) {
+  auto it = active_.find(id);
+  return it == active_.end() ? nullptr : &it->second;
 }
 
 Status CaptureNode::run(std::stop_token stop) {
-  zmq::context_t context(1);
-  zmq::socket_t socket(context, zmq::socket_type::dealer);
-  try {
-    socket.set(zmq::sockopt::routing_id, config_.node_id);
-    socket.set(zmq::sockopt::linger, 1000);
-    socket.set(zmq::sockopt::sndhwm, 0);  // credit flow bounds what is queued
-    socket.connect(config_.trainer_endpoint);
-  } catch (const zmq::error_t& e) {
-    return fail("cannot connect to trainer at '" + config_.trainer_endpoint + "': " + e.what() +
-                " (use --trainer tcp://HOST:PORT)");
+  if (auto st = spool_->open(); !st.ok()) return st;
+  std::vector<std::string> problems;
+  for (auto& session : spool_->recoverAll(problems)) {
+    const std::string id = session->id();
+    const SessionNotes notes = session->notes();
+    if (!notes.capture_complete) {
+      // The node stopped while the cameras ran: what was spooled is kept;
+      // the capture is over and incomplete.
+      std::int64_t first = 0, last = 0;
+      for (std::size_t c = 0; c < session->cameraCount(); ++c) {
+        const auto& cam = session->camera(c);
+        if (cam.frameCount() == 0) continue;
+        const auto a = cam.frameEntry(0), b = cam.frameEntry(cam.frameCount() - 1);
+        if (a && b) {
+          first = first == 0 ? a->capture_time_us : std::min(first, a->capture_time_us);
+          last = std::max(last, b->capture_time_us);
+        }
+      }
+      (void)session->noteIncomplete("the capture node stopped during capture");
+      (void)session->noteCaptureComplete(static_cast<double>(last - first) / 1e6);
+    }
+    spdlog::info("spool: session {} left by a previous run; offering it to the trainer", id);
+    controller_.onRecovered(id);
+    Active a;
+    a.streamer = std::make_unique<Streamer>(*session, clock_, config_.streamer);
+    a.capture_done = true;
+    a.pose_done = session->notes().pose_complete;
+    a.spool = std::move(session);
+    active_.emplace(id, std::move(a));
   }
+  for (const auto& p : problems) spdlog::error("spool: {}", p);
 
-  const v1::Envelope hello = helloEnvelope(config_, sources_, *estimator_);
-  sendEnvelope(socket, hello);
-  bool connected = false;
-  const auto connect_deadline = Clock::now() + config_.connect_timeout;
-  auto last_hello = Clock::now();
-  auto last_heard = Clock::now();
-
-  std::optional<SessionStreamer> streamer;
-  std::optional<v1::SessionManifest> manifest;  // sent, waiting for ManifestAck
-  auto manifest_sent = Clock::time_point{};
-  int sessions_done = 0;
+  if (auto st = link_.start([this](v2::Envelope&& env) {
+        Event e = std::move(env);
+        // The link thread may wait: ZeroMQ buffers meanwhile.
+        events_.push(std::move(e));
+      });
+      !st.ok()) {
+    return st;
+  }
+  link_.send(hello());
+  const auto started = clock_.steady();
+  auto last_hello = started;
+  bool ever_heard = false;
 
   while (!stop.stop_requested()) {
-    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(streamer ? 5 : 50));
-    const auto now = Clock::now();
-
-    // Drain everything that arrived.
-    while (true) {
-      auto in = receiveEnvelope(socket, /*router=*/false);
-      if (!in.ok()) {
-        spdlog::warn("ignoring malformed message from trainer: {}", in.error());
-        continue;
-      }
-      if (!in.value()) break;
-      last_heard = now;
-      const v1::Envelope& env = in.value()->envelope;
-      switch (env.body_case()) {
-        case v1::Envelope::kHelloAck:
-          if (!connected) {
-            spdlog::info("connected to trainer {} at {}", env.hello_ack().trainer_id(),
-                         config_.trainer_endpoint);
+    const bool busy = !controller_.streaming().empty();
+    auto event = events_.pop(std::chrono::milliseconds(busy ? 5 : 50));
+    while (event) {
+      if (auto* env = std::get_if<v2::Envelope>(&*event)) {
+        ever_heard = true;
+        carryOut(controller_.onTrainerHeard());
+        handleMessage(*env);
+      } else if (auto* ce = std::get_if<CameraEvent>(&*event)) {
+        handleCameraEvent(*ce);
+      } else if (auto* pd = std::get_if<PoseDone>(&*event)) {
+        if (Active* a = find(pd->session_id)) {
+          a->pose_done = true;
+          if (!pd->result.ok()) {
+            spdlog::error("session {}: {}", pd->session_id, pd->result.error());
+            (void)a->spool->noteIncomplete("pose stage: " + pd->result.error());
+          } else {
+            spdlog::info("session {}: every frame posed ({:.1f} s after capture)",
+                         pd->session_id, a->spool->notes().pose_seconds);
           }
-          connected = true;
-          break;
-        case v1::Envelope::kSessionStart: {
-          const auto& start = env.session_start();
-          bool busy;
-          {
-            std::lock_guard lock(mutex_);
-            busy = capturing_ || result_.has_value();
-          }
-          if (busy || streamer || manifest) {
-            spdlog::warn("session {} refused: this node is still busy with the previous session",
-                         start.session_id());
-            v1::Envelope reply;
-            auto* m = reply.mutable_manifest();
-            m->set_session_id(start.session_id());
-            m->set_node_id(config_.node_id);
-            m->set_error("capture node " + config_.node_id + " was busy with another session");
-            sendEnvelope(socket, reply);
-            break;
-          }
-          spdlog::info("session {}: capturing {:.1f} s from {} camera(s)", start.session_id(),
-                       start.seconds(), sources_.size());
-          startCapture(start.session_id(), start.seconds());
-          break;
         }
-        case v1::Envelope::kSessionStop: {
-          const auto& stop_msg = env.session_stop();
-          if (stop_msg.session_id() != current_session_ || abandoned_ == current_session_) break;
-          spdlog::error("session {}: the trainer stopped it: {}", stop_msg.session_id(),
-                        stop_msg.reason());
-          bool in_flight = streamer.has_value() || manifest.has_value();
-          {
-            std::lock_guard lock(mutex_);
-            in_flight = in_flight || capturing_ || result_.has_value();
-          }
-          if (in_flight) ++sessions_done;  // it ends here, one way or the other
-          if (worker_.joinable()) worker_.request_stop();
-          // What is captured but not yet delivered has nowhere to go.
-          if (streamer && streamer->sessionId() == stop_msg.session_id()) streamer.reset();
-          if (manifest && manifest->session_id() == stop_msg.session_id()) manifest.reset();
-          abandoned_ = stop_msg.session_id();
-          break;
+      } else if (auto* sf = std::get_if<SpoolFailure>(&*event)) {
+        if (Active* a = find(sf->session_id)) {
+          (void)a->spool->noteIncomplete(sf->reason);
+          carryOut(controller_.onAllCamerasEnded(sf->session_id));
         }
-        case v1::Envelope::kAck:
-          if (streamer) streamer->onAck(env.ack());
-          break;
-        case v1::Envelope::kManifestAck:
-          if (manifest && env.manifest_ack().session_id() == manifest->session_id()) {
-            if (env.manifest_ack().ok()) {
-              spdlog::info("session {}: trainer verified the manifest", manifest->session_id());
-            } else {
-              spdlog::error("session {}: trainer rejected the manifest: {}", manifest->session_id(),
-                            env.manifest_ack().error());
-            }
-            manifest.reset();
-            ++sessions_done;
-          }
-          break;
-        default:
-          spdlog::warn("ignoring unexpected message (case {}) from trainer",
-                       static_cast<int>(env.body_case()));
       }
+      event = events_.tryPop();
     }
 
-    if (!connected && now > connect_deadline) {
-      return fail("trainer at " + config_.trainer_endpoint + " did not answer within " +
+    const auto now = clock_.steady();
+    if (!ever_heard && now - started > config_.connect_timeout) {
+      return fail("trainer at " + config_.link.endpoint + " did not answer within " +
                   std::to_string(config_.connect_timeout.count() / 1000.0).substr(0, 4) +
                   " s; start trainer_node first or fix --trainer");
     }
+    carryOut(controller_.tick());
     if (now - last_hello >= config_.heartbeat) {
-      sendEnvelope(socket, hello);
+      link_.send(hello());
       last_hello = now;
     }
-
-    // A finished capture becomes a stream (or an error manifest).
-    {
-      std::lock_guard lock(mutex_);
-      if (result_ && !abandoned_.empty() && abandoned_ == current_session_) {
-        result_.reset();  // the trainer stopped this session while it was captured
-        abandoned_.clear();
-      }
-      if (result_ && !streamer && !manifest) {
-        if (result_->ok()) {
-          streamer.emplace(std::move(result_->value()), config_.window, config_.resend_after);
-          spdlog::info("session {}: streaming {} frames", streamer->sessionId(), streamer->total());
-        } else {
-          spdlog::error("capture failed: {}", result_->error());
-          v1::Envelope reply;
-          auto* m = reply.mutable_manifest();
-          m->set_session_id(current_session_);
-          m->set_node_id(config_.node_id);
-          m->set_error(result_->error());
-          manifest = *m;
-        }
-        result_.reset();
-      }
+    if (controller_.trainerPresent()) stream();
+    checkDrained();
+    if (config_.max_sessions > 0 &&
+        controller_.sessionsEnded() >= static_cast<std::uint64_t>(config_.max_sessions)) {
+      break;
     }
-    if (streamer) {
-      for (const v1::Envelope& env : streamer->due(now)) sendEnvelope(socket, env);
-      if (streamer->allAcked()) {
-        manifest = streamer->manifest(config_.node_id);
-        spdlog::info("session {}: all {} frames acked ({} resends); sending manifest",
-                     streamer->sessionId(), streamer->total(), streamer->resends());
-        streamer.reset();
-      }
-    }
-    if (manifest && now - manifest_sent >= config_.resend_after) {
-      v1::Envelope env;
-      *env.mutable_manifest() = *manifest;
-      sendEnvelope(socket, env);
-      manifest_sent = now;
-    }
-    if (config_.max_sessions > 0 && sessions_done >= config_.max_sessions) break;
   }
+  if (!capturing_.empty()) stopCapture(capturing_);
   return okStatus();
+}
+
+void CaptureNode::handleMessage(v2::Envelope& env) {
+  switch (env.body_case()) {
+    case v2::Envelope::kHelloAck: {
+      const auto& ack = env.hello_ack();
+      if (ack.credit_frames() > 0) credit_.max_records = ack.credit_frames();
+      if (ack.credit_bytes() > 0) credit_.max_bytes = ack.credit_bytes();
+      break;
+    }
+    case v2::Envelope::kSessionStart:
+      carryOut(controller_.onSessionStart(env.session_start().session_id(),
+                                          env.session_start().seconds()));
+      break;
+    case v2::Envelope::kSessionResume: {
+      const std::string& id = env.session_resume().session_id();
+      const bool was_waiting = controller_.phase(id) == SessionPhase::kWaiting;
+      carryOut(controller_.onSessionResume(id));
+      Active* a = find(id);
+      if (was_waiting && a) {
+        spdlog::info("session {}: the trainer resumed it; sending what is left", id);
+        if (!a->pose_done && !a->in_pose_pool) {
+          a->in_pose_pool = true;
+          pose_->addSession(*a->spool, [this](const std::string& sid, Status result) {
+            post(PoseDone{sid, std::move(result)});
+          });
+          pose_->captureComplete(id);
+        }
+      }
+      break;
+    }
+    case v2::Envelope::kSessionStop: {
+      const auto& s = env.session_stop();
+      if (find(s.session_id())) {
+        spdlog::warn("session {}: the trainer ended it: {}", s.session_id(), s.reason());
+      }
+      carryOut(controller_.onSessionStop(s.session_id(), s.reason()));
+      break;
+    }
+    case v2::Envelope::kAck: {
+      Active* a = find(env.ack().session_id());
+      if (!a || !a->streamer) break;
+      if (auto st = a->streamer->onAck(env.ack(), credit_); !st.ok()) {
+        spdlog::warn("session {}: ignoring an ack: {}", env.ack().session_id(), st.error());
+      }
+      break;
+    }
+    case v2::Envelope::kManifestAck: {
+      const auto& m = env.manifest_ack();
+      if (m.ok()) {
+        spdlog::info("session {}: the trainer verified the manifest; spool deleted", m.session_id());
+      } else if (find(m.session_id())) {
+        spdlog::error("session {}: the trainer rejected the manifest: {}", m.session_id(),
+                      m.error());
+      }
+      carryOut(controller_.onManifestAck(m.session_id(), m.ok(), m.error()));
+      break;
+    }
+    case v2::Envelope::kProtocolError:
+      spdlog::error("the trainer refused a message: {}", env.protocol_error().error());
+      break;
+    default:
+      spdlog::warn("ignoring unexpected message (case {}) from the trainer",
+                   static_cast<int>(env.body_case()));
+  }
+}
+
+void CaptureNode::handleCameraEvent(const CameraEvent& event) {
+  if (event.kind != CameraEvent::Kind::kEnded || capturing_.empty()) return;
+  Active* a = find(capturing_);
+  if (!a) return;
+  (void)a->spool->noteCameraEnded(event.camera_id, event.reason);
+  (void)a->spool->noteIncomplete("camera " + event.camera_id + " ended: " + event.reason);
+  const bool any_running = std::any_of(cameras_.begin(), cameras_.end(),
+                                       [](const auto& c) { return c->stats().state != CameraState::kGone; });
+  if (!any_running) carryOut(controller_.onAllCamerasEnded(capturing_));
+}
+
+void CaptureNode::carryOut(const ControllerActions& actions) {
+  for (const ControllerAction& a : actions) {
+    switch (a.kind) {
+      case ControllerAction::Kind::kStartCapture:
+        startCapture(a.session_id, a.seconds);
+        break;
+      case ControllerAction::Kind::kStopCapture:
+        stopCapture(a.session_id);
+        break;
+      case ControllerAction::Kind::kRefuse:
+        refuse(a.session_id, a.reason);
+        break;
+      case ControllerAction::Kind::kSendManifest:
+        sendManifest(a.session_id);
+        break;
+      case ControllerAction::Kind::kDeleteSpool:
+        dropSession(a.session_id);
+        break;
+      case ControllerAction::Kind::kResendAll:
+        if (Active* s = find(a.session_id); s && s->streamer) s->streamer->resendAll();
+        break;
+    }
+  }
+}
+
+void CaptureNode::startCapture(const std::string& id, double seconds) {
+  SessionMeta meta;
+  meta.session_id = id;
+  meta.seconds = seconds;
+  meta.created_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             clock_.wall().time_since_epoch())
+                             .count();
+  meta.pose_source = pose_->describe();
+  for (const auto& c : cameras_) meta.cameras.push_back(c->description());
+  auto spool = isSafeId(id) ? spool_->create(meta)
+                                   : Result<std::unique_ptr<SessionSpool>>(
+                                         fail("session id '" + id + "' is not a safe name"));
+  if (!spool.ok()) {
+    spdlog::error("session {}: cannot spool it: {}", id, spool.error());
+    carryOut(controller_.onCaptureFailed(id, "capture node " + config_.node_id +
+                                                 " cannot spool the session: " + spool.error()));
+    return;
+  }
+  Active a;
+  a.spool = std::move(spool.value());
+  a.streamer = std::make_unique<Streamer>(*a.spool, clock_, config_.streamer);
+  a.capture_started = clock_.steady();
+  SessionSpool& s = *a.spool;
+  for (std::size_t c = 0; c < s.cameraCount(); ++c) {
+    a.writers.push_back(std::make_unique<SpoolWriter>(
+        s.camera(c), config_.writer, [this] { pose_->notify(); },
+        [this, id](const std::string& reason) { post(SpoolFailure{id, reason}); }));
+  }
+  a.in_pose_pool = true;
+  pose_->addSession(s, [this](const std::string& sid, Status result) {
+    post(PoseDone{sid, std::move(result)});
+  });
+  int started = 0;
+  std::string errors;
+  for (std::size_t c = 0; c < cameras_.size(); ++c) {
+    SpoolWriter* writer = a.writers[c].get();
+    auto st = cameras_[c]->start([writer](CapturedFrame& f) { return writer->offer(f); },
+                                 [this](const CameraEvent& e) { post(e); });
+    if (st.ok()) {
+      ++started;
+    } else {
+      spdlog::error("session {}: {}", id, st.error());
+      errors += (errors.empty() ? "" : "; ") + st.error();
+      (void)s.noteCameraEnded(cameras_[c]->cameraId(), st.error());
+      (void)s.noteIncomplete(st.error());
+    }
+  }
+  capturing_ = id;
+  active_.emplace(id, std::move(a));
+  if (started == 0) {
+    stopCapture(id);
+    carryOut(controller_.onCaptureFailed(id, "capture node " + config_.node_id +
+                                                 ": no camera could start: " + errors));
+    return;
+  }
+  spdlog::info("session {}: capturing {:.1f} s from {} camera(s)", id, seconds, started);
+}
+
+void CaptureNode::stopCapture(const std::string& id) {
+  Active* a = find(id);
+  if (!a || a->capture_done) return;
+  if (capturing_ == id) {
+    for (auto& c : cameras_) c->stop();
+    capturing_.clear();
+  }
+  for (auto& w : a->writers) w->close();  // drains and syncs
+  std::uint64_t written = 0, refused = 0;
+  for (const auto& w : a->writers) {
+    written += w->written();
+    refused += w->refused();
+  }
+  a->writers.clear();
+  a->capture_done = true;
+  const double seconds = secondsBetween(a->capture_started, clock_.steady());
+  (void)a->spool->noteCaptureComplete(seconds);
+  pose_->captureComplete(id);
+  spdlog::info("session {}: capture done: {} frames spooled in {:.1f} s{}", id, written, seconds,
+               refused ? " (" + std::to_string(refused) + " refused by the spool)" : "");
+}
+
+void CaptureNode::dropSession(const std::string& id) {
+  Active* a = find(id);
+  if (!a) return;
+  if (capturing_ == id) {
+    for (auto& c : cameras_) c->stop();
+    capturing_.clear();
+  }
+  for (auto& w : a->writers) w->close();
+  if (a->in_pose_pool) pose_->removeSession(id);
+  if (a->streamer) a->streamer->abandon(credit_);
+  if (auto st = a->spool->remove(); !st.ok()) spdlog::error("{}", st.error());
+  active_.erase(id);
+}
+
+void CaptureNode::refuse(const std::string& id, const std::string& reason) {
+  spdlog::error("session {}: refused: {}", id, reason);
+  v2::Envelope env;
+  v2::SessionManifest* m = env.mutable_manifest();
+  m->set_session_id(id);
+  m->set_node_id(config_.node_id);
+  m->set_error(reason);
+  link_.send(std::move(env));
+}
+
+void CaptureNode::sendManifest(const std::string& id) {
+  Active* a = find(id);
+  if (!a || !a->streamer) return;
+  v2::Envelope env;
+  *env.mutable_manifest() = a->streamer->manifest(config_.node_id);
+  std::uint64_t frames = 0;
+  for (const auto& c : env.manifest().cameras()) frames += c.frame_count();
+  spdlog::info("session {}: every record acked ({} frames, {} resends); sending the manifest", id,
+               frames, a->streamer->resends());
+  link_.send(std::move(env));
+}
+
+void CaptureNode::stream() {
+  for (const std::string& id : controller_.streaming()) {
+    Active* a = find(id);
+    if (!a || !a->streamer) continue;
+    for (v2::Envelope& env : a->streamer->due(credit_)) {
+      if (!link_.send(std::move(env))) return;  // the link's queue is full: later
+    }
+  }
+}
+
+void CaptureNode::checkDrained() {
+  for (const std::string& id : controller_.streaming()) {
+    Active* a = find(id);
+    if (!a || !a->capture_done || !a->pose_done || !a->streamer) continue;
+    if (controller_.phase(id) != SessionPhase::kDraining) continue;
+    if (a->streamer->allAcked()) carryOut(controller_.onDrained(id));
+  }
+}
+
+v2::Envelope CaptureNode::hello() const {
+  v2::Envelope env;
+  v2::Hello* h = env.mutable_hello();
+  h->set_node_id(config_.node_id);
+  h->set_pose_source(pose_->describe());
+  for (const auto& c : cameras_) {
+    const CameraDescription& d = c->description();
+    const CameraWorkerStats s = c->stats();
+    v2::CameraInfo* info = h->add_cameras();
+    info->set_camera_id(d.camera_id);
+    info->set_kind(d.kind);
+    info->set_width(static_cast<std::uint32_t>(d.width));
+    info->set_height(static_cast<std::uint32_t>(d.height));
+    info->set_fps(d.fps);
+    info->set_measured_fps(s.measured_fps);
+    info->set_frames(s.delivered);
+    info->set_dropped(s.source_gaps + s.sink_dropped);
+    info->set_state(cameraStateName(s.state));
+  }
+  for (const std::string& id : controller_.waiting()) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    v2::UnfinishedSession* u = h->add_unfinished();
+    u->set_session_id(id);
+    std::uint64_t frames = 0, poses = 0;
+    for (std::size_t c = 0; c < it->second.spool->cameraCount(); ++c) {
+      const auto s = it->second.spool->camera(c).summary();
+      frames += s.frames - s.frames_acked;
+      poses += s.poses - s.poses_acked;
+    }
+    u->set_frames_pending(frames);
+    u->set_poses_pending(poses);
+    u->set_capture_complete(it->second.spool->notes().incomplete_reason !=
+                            "the capture node stopped during capture");
+  }
+  return env;
 }
 
 }  // namespace booth

@@ -1,6 +1,8 @@
 #include "capture_node/capture_options.h"
 
 #include "common/app/command_line.h"
+#include "common/core/safe_id.h"
+#include "common/transport/curve_keys.h"
 
 namespace booth {
 namespace po = boost::program_options;
@@ -45,6 +47,11 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   std::vector<std::string> cameras;
   double connect_timeout_s = 10;
   int resend_ms = 3000;
+  std::string spool_dir = opt.node.spool_dir.string();
+  double spool_budget_mb = static_cast<double>(opt.node.spool_budget_bytes >> 20);
+  int stall_ms = static_cast<int>(opt.node.camera.stall_after.count());
+  int window = static_cast<int>(opt.node.default_credit_records);
+  std::string secret_key_file, trainer_key_file, preview_dir;
 
   po::options_description desc(
       "capture_node: captures booth sessions from cameras and streams frames and keypoints to the "
@@ -53,14 +60,25 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   // clang-format off
   desc.add_options()
     ("node-id", po::value(&opt.node.node_id)->default_value(opt.node.node_id), "name of this node, unique per trainer")
-    ("trainer", po::value(&opt.node.trainer_endpoint)->default_value(opt.node.trainer_endpoint), "trainer ingest endpoint")
+    ("trainer", po::value(&opt.node.link.endpoint)->default_value(opt.node.link.endpoint), "trainer ingest endpoint")
+    ("curve-secret-key", po::value(&secret_key_file), "this node's secret key file (make a pair with 'capture_node keygen --out BASE')")
+    ("trainer-public-key", po::value(&trainer_key_file), "the trainer's public key file (its keygen's .pub)")
+    ("insecure", po::bool_switch(&opt.node.link.insecure), "no keys: plain TCP, only to a loopback trainer (demos); the trainer must say --insecure too")
     ("camera", po::value(&cameras)->composing(), "camera source, repeatable: auto | synthetic[:PERFORMER[:CHOREOGRAPHY[:SEED]]] | video:PATH | v4l2:DEVICE (default auto)")
     ("width", po::value(&opt.width)->default_value(opt.width), "capture width (v4l2, synthetic)")
     ("height", po::value(&opt.height)->default_value(opt.height), "capture height (v4l2, synthetic)")
     ("fps", po::value(&opt.fps)->default_value(opt.fps), "capture frame rate (v4l2, synthetic)")
     ("pose", po::value(&opt.pose)->default_value(opt.pose), "pose stage: auto (ground truth for synthetic cameras, else the network) | ground-truth | network")
     ("pose-model", po::value(&opt.pose_model), "OpenPose-style TensorFlow graph for the network pose stage (e.g. tfpose_mobilenet_v2_small_368x432.pb)")
-    ("window", po::value(&opt.node.window)->default_value(opt.node.window), "frames in flight before acks (credit)")
+    ("synthetic-loop-frames", po::value(&opt.synthetic_loop_frames)->default_value(0), "synthetic cameras render this many frames once and loop them (cheap high frame rates; 0 = render every frame)")
+    ("preview-dir", po::value(&preview_dir), "write a live preview (newest posed frame with the performer's stick figure) to DIR/<camera>.jpg")
+    ("preview-fps", po::value(&opt.node.preview_fps)->default_value(opt.node.preview_fps), "live preview updates per second")
+    ("pose-workers", po::value(&opt.pose_workers)->default_value(opt.pose_workers), "pose worker threads (one network each)")
+    ("spool-dir", po::value(&spool_dir)->default_value(spool_dir), "where sessions are spooled until the trainer has them (created 0700)")
+    ("spool-budget-mb", po::value(&spool_budget_mb)->default_value(spool_budget_mb), "disk the spool may use; a full spool ends the capture, marked incomplete")
+    ("max-capture-seconds", po::value(&opt.node.controller.max_capture_seconds)->default_value(opt.node.controller.max_capture_seconds), "longest capture this node accepts from the trainer")
+    ("stall-ms", po::value(&stall_ms)->default_value(stall_ms), "a camera that delivers nothing for this long is reported stalled")
+    ("window", po::value(&window)->default_value(window), "records in flight before the trainer grants its own credit")
     ("resend-ms", po::value(&resend_ms)->default_value(resend_ms), "resend a frame not acked within this many milliseconds")
     ("connect-timeout", po::value(&connect_timeout_s)->default_value(connect_timeout_s), "seconds to wait for the trainer to answer at start-up")
     ("max-sessions", po::value(&opt.node.max_sessions)->default_value(0), "exit after this many sessions (0 = serve until stopped)")
@@ -90,21 +108,62 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   if (opt.pose != "auto" && opt.pose != "ground-truth" && opt.pose != "network") {
     return fail("--pose '" + opt.pose + "' is not one of auto, ground-truth, network");
   }
-  if (opt.node.window < 1 || opt.node.window > 100000) {
-    return fail("--window " + std::to_string(opt.node.window) + " out of range; use 1..100000");
+  if (window < 1 || window > 100000) {
+    return fail("--window " + std::to_string(window) + " out of range; use 1..100000");
   }
+  if (opt.pose_workers < 1 || opt.pose_workers > 64) {
+    return fail("--pose-workers " + std::to_string(opt.pose_workers) + " out of range; use 1..64");
+  }
+  if (!(spool_budget_mb >= 1)) {
+    return fail("--spool-budget-mb must be at least 1, got " + std::to_string(spool_budget_mb));
+  }
+  if (!(opt.node.controller.max_capture_seconds > 0 &&
+        opt.node.controller.max_capture_seconds <= 3600)) {
+    return fail("--max-capture-seconds must be in (0, 3600]");
+  }
+  if (stall_ms < 100) return fail("--stall-ms " + std::to_string(stall_ms) + " too small; use >= 100");
+  if (spool_dir.empty()) return fail("--spool-dir is empty");
   if (resend_ms < 10)
     return fail("--resend-ms " + std::to_string(resend_ms) + " too small; use >= 10");
   if (!(connect_timeout_s > 0)) {
     return fail("--connect-timeout must be positive, got " + std::to_string(connect_timeout_s));
   }
-  if (opt.node.node_id.empty()) return fail("--node-id is empty; give this node a name");
-  if (opt.node.trainer_endpoint.rfind("tcp://", 0) != 0 &&
-      opt.node.trainer_endpoint.rfind("ipc://", 0) != 0) {
-    return fail("--trainer '" + opt.node.trainer_endpoint +
+  if (!isSafeId(opt.node.node_id)) {
+    return fail("--node-id '" + opt.node.node_id +
+                "' is not valid: use 1-64 letters, digits, '.', '_' or '-' (e.g. booth-1)");
+  }
+  if (opt.node.link.endpoint.rfind("tcp://", 0) != 0 &&
+      opt.node.link.endpoint.rfind("ipc://", 0) != 0) {
+    return fail("--trainer '" + opt.node.link.endpoint +
                 "' is not a ZeroMQ endpoint; use tcp://HOST:PORT");
   }
-  opt.node.resend_after = std::chrono::milliseconds(resend_ms);
+
+  opt.node.streamer.resend_after = std::chrono::milliseconds(resend_ms);
+  opt.node.spool_dir = spool_dir;
+  opt.node.spool_budget_bytes = static_cast<std::uint64_t>(spool_budget_mb * 1024 * 1024);
+  opt.node.camera.stall_after = std::chrono::milliseconds(stall_ms);
+  opt.node.default_credit_records = static_cast<std::uint64_t>(window);
+  opt.node.preview_dir = preview_dir;
+  if (!(opt.node.preview_fps > 0 && opt.node.preview_fps <= 60)) {
+    return fail("--preview-fps must be in (0, 60]");
+  }
+  if (!secret_key_file.empty() || !trainer_key_file.empty()) {
+    if (secret_key_file.empty() || trainer_key_file.empty()) {
+      return fail("--curve-secret-key and --trainer-public-key go together");
+    }
+    auto keys = loadCurveSecretKey(secret_key_file);
+    if (!keys.ok()) return fail("--curve-secret-key: " + keys.error());
+    auto trainer = loadCurvePublicKey(trainer_key_file);
+    if (!trainer.ok()) return fail("--trainer-public-key: " + trainer.error());
+    opt.node.link.node_keys = keys.value();
+    opt.node.link.trainer_public_key = trainer.value();
+  } else if (!opt.node.link.insecure) {
+    return fail("no keys: give --curve-secret-key and --trainer-public-key, or --insecure for a "
+                "loopback-only demo");
+  } else if (!isLoopbackEndpoint(opt.node.link.endpoint)) {
+    return fail("--insecure only reaches a loopback trainer, not " + opt.node.link.endpoint +
+                "; use keys for a trainer on another machine");
+  }
   opt.node.connect_timeout =
       std::chrono::milliseconds(static_cast<long long>(connect_timeout_s * 1000));
   return opt;

@@ -10,9 +10,13 @@
 #include "capture_node/node_setup.h"
 #include "common/app/command_line.h"
 #include "common/app/log.h"
+#include "common/transport/curve_keys.h"
 
 int main(int argc, char** argv) {
   using namespace booth;
+  if (argc > 1 && std::string(argv[1]) == "keygen") {
+    return runKeygenCommand("capture_node", std::vector<std::string>(argv + 2, argv + argc));
+  }
   auto parsed = parseCaptureOptions(argc, argv);
   if (!parsed.ok()) {
     std::cerr << "capture_node: error: " << parsed.error() << "\n";
@@ -35,7 +39,8 @@ int main(int argc, char** argv) {
     std::cerr << "capture_node: error: " << parts.error() << "\n";
     return 2;
   }
-  CaptureNode node(opt.node, std::move(parts.value().sources), std::move(parts.value().estimator));
+  CaptureNode node(opt.node, std::move(parts.value().sources),
+                   std::move(parts.value().estimators));
 
   Status result = okStatus();
   std::jthread runner([&](std::stop_token stop) {

@@ -41,6 +41,7 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
         config.width = options.width;
         config.height = options.height;
         config.fps = options.fps;
+        config.loop_frames = options.synthetic_loop_frames;
         auto created = SyntheticSource::create(config);
         if (!created.ok()) return fail(created.error());
         source = std::move(created.value());
@@ -77,19 +78,26 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
   if (use_network) {
     if (options.pose_model.empty()) {
       return fail(
-          "real cameras and video files need a pose network: set --pose-model to an "
-          "OpenPose-style graph (e.g. ../shared/assets/tfpose_mobilenet_v2_small_368x432.pb)");
+          "real cameras and video files need a pose network: set --pose-model to a pose model "
+          "manifest (e.g. capture_node/pose/models/tfpose_mobilenet_v2_small.json)");
     }
-    auto estimator = OpenPoseEstimator::create(OpenPoseConfig{options.pose_model});
-    if (!estimator.ok()) return fail(estimator.error());
-    parts.estimator = std::move(estimator.value());
+    OpenPoseConfig pose_config;
+    pose_config.model_path = options.pose_model;
+    for (int i = 0; i < options.pose_workers; ++i) {
+      auto estimator = OpenPoseEstimator::create(pose_config);
+      if (!estimator.ok()) return fail(estimator.error());
+      parts.estimators.push_back(std::move(estimator.value()));
+    }
   } else {
     if (!all_synthetic) {
       return fail("--pose ground-truth works only with synthetic cameras; use --pose network");
     }
-    parts.estimator = std::make_unique<GroundTruthPose>();
+    for (int i = 0; i < options.pose_workers; ++i) {
+      parts.estimators.push_back(std::make_unique<GroundTruthPose>());
+    }
   }
-  spdlog::info("pose stage: {}", parts.estimator->describe());
+  spdlog::info("pose stage: {} worker(s), {}", parts.estimators.size(),
+               parts.estimators.front()->describe());
   return parts;
 }
 

@@ -13,7 +13,7 @@ namespace booth {
 
 struct NodeParts {
   std::vector<std::unique_ptr<FrameSource>> sources;
-  std::unique_ptr<PoseEstimator> estimator;
+  std::vector<std::unique_ptr<PoseEstimator>> estimators;  // one per pose worker
 };
 
 Result<NodeParts> buildNodeParts(const CaptureOptions& options);

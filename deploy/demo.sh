@@ -75,8 +75,11 @@ stop_nodes() {
 trap 'stop_nodes; exit 130' INT TERM
 trap 'stop_nodes' EXIT
 
+# Even on loopback the link is authenticated: keys made once per demo folder.
+KEYS="$RUN_DIR/keys"
+deploy/make_keys.sh "$KEYS" booth-1
 trainer_args=(--data-dir "$RUN_DIR/data" --http-port "$HTTP_PORT" --ingest 'tcp://127.0.0.1:*'
-  --train-budget "$BUDGET")
+  --train-budget "$BUDGET" --curve-secret-key "$KEYS/trainer.key" --allowed-nodes "$KEYS/allowed_nodes")
 [ -n "$WARM_START" ] && trainer_args+=(--warm-start "$WARM_START")
 "$BIN/trainer_node/trainer_node" "${trainer_args[@]}" >"$RUN_DIR/trainer.log" 2>&1 &
 TRAINER_PID=$!
@@ -94,7 +97,8 @@ done
 [ -n "$URL" ] || { echo "demo: error: trainer_node printed no URL; see $RUN_DIR/trainer.log" >&2; exit 1; }
 say "trainer up: operator page $URL/ (logs: $RUN_DIR/trainer.log)"
 
-capture_args=(--trainer "$INGEST" --camera "$CAMERA")
+capture_args=(--trainer "$INGEST" --camera "$CAMERA" --node-id booth-1 --spool-dir "$RUN_DIR/spool"
+  --curve-secret-key "$KEYS/booth-1.key" --trainer-public-key "$KEYS/trainer.pub")
 [ -n "$POSE_MODEL" ] && capture_args+=(--pose-model "$POSE_MODEL")
 "$BIN/capture_node/capture_node" "${capture_args[@]}" >"$RUN_DIR/capture.log" 2>&1 &
 CAPTURE_PID=$!

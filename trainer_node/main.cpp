@@ -10,6 +10,7 @@
 
 #include "common/app/command_line.h"
 #include "common/app/log.h"
+#include "common/transport/curve_keys.h"
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/jobs/job_runner.h"
@@ -54,6 +55,9 @@ int pretrainMain(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace booth;
+  if (argc > 1 && std::string(argv[1]) == "keygen") {
+    return runKeygenCommand("trainer_node", std::vector<std::string>(argv + 2, argv + argc));
+  }
   if (argc >= 2 && std::strcmp(argv[1], "pretrain") == 0) return pretrainMain(argc, argv);
   auto parsed = parseTrainerOptions(argc, argv);
   if (!parsed.ok()) {

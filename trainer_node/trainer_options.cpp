@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/app/command_line.h"
+#include "common/transport/curve_keys.h"
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
 
@@ -92,6 +93,9 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   double node_timeout_s = 5;
   std::string warm_start;
   ModelOptionText text;
+  double stall_timeout_s = 60;
+  std::string secret_key_file, allow_file;
+  double max_frame_mb = static_cast<double>(opt.ingest.max_frame_bytes) / (1 << 20);
 
   po::options_description desc(
       "trainer_node: receives booth sessions, fine-tunes the pose-to-image generator, renders and "
@@ -103,7 +107,16 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("data-dir", po::value(&data_dir)->default_value(data_dir), "sessions, clips and the job database live here")
     ("fsync", po::value(&opt.fsync)->default_value(true), "fsync every received frame before acking it")
     ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
+    ("curve-secret-key", po::value(&secret_key_file), "the trainer's secret key file (make a pair with 'trainer_node keygen --out BASE')")
+    ("allowed-nodes", po::value(&allow_file), "allow-list of capture nodes: lines '<node-id> <public key>'")
+    ("insecure", po::bool_switch(&opt.ingest.insecure), "no keys: any client on a loopback ingest is taken at its word (demos only)")
     ("node-timeout", po::value(&node_timeout_s)->default_value(node_timeout_s), "seconds without a heartbeat before a capture node is dropped")
+    ("session-stall-timeout", po::value(&stall_timeout_s)->default_value(stall_timeout_s), "seconds a session member may send nothing new before the session fails")
+    ("credit-records", po::value(&opt.ingest.credit_records)->default_value(opt.ingest.credit_records), "records (frames + poses) each capture node may have unacked")
+    ("credit-mb", po::value(&opt.ingest.credit_bytes)->default_value(opt.ingest.credit_bytes >> 20), "megabytes of frames each capture node may have unacked")
+    ("max-frame-mb", po::value(&max_frame_mb)->default_value(max_frame_mb), "largest frame accepted")
+    ("max-frame-pixels", po::value(&opt.ingest.max_frame_pixels)->default_value(opt.ingest.max_frame_pixels), "largest frame accepted, in pixels (width x height)")
+    ("max-frames-per-session", po::value(&opt.ingest.max_frames_per_session)->default_value(opt.ingest.max_frames_per_session), "frames one session may hold, all cameras together")
     ("http-host", po::value(&opt.http.host)->default_value(opt.http.host), "HTTP listen address")
     ("http-port", po::value(&opt.http.port)->default_value(opt.http.port), "HTTP port (0 = any free port)")
     ("public-url", po::value(&opt.http.public_url), "base URL in clip links (default http://HOST:PORT)")
@@ -133,6 +146,22 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   opt.ingest.node_timeout =
       std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
   if (!(node_timeout_s > 0)) return fail("--node-timeout must be positive");
+  if (!(stall_timeout_s >= 1)) return fail("--session-stall-timeout must be at least 1 second");
+
+  opt.ingest.session_stall_timeout =
+      std::chrono::milliseconds(static_cast<long long>(stall_timeout_s * 1000));
+  if (opt.ingest.credit_records < 1 || opt.ingest.credit_records > 100000) {
+    return fail("--credit-records must be in 1..100000");
+  }
+  if (opt.ingest.credit_bytes < 1 || opt.ingest.credit_bytes > 4096) {
+    return fail("--credit-mb must be in 1..4096");
+  }
+  opt.ingest.credit_bytes <<= 20;
+  if (!(max_frame_mb > 0 && max_frame_mb <= 64)) return fail("--max-frame-mb must be in (0, 64]");
+  opt.ingest.max_frame_bytes = static_cast<std::size_t>(max_frame_mb * (1 << 20));
+  opt.ingest.max_message_bytes = opt.ingest.max_frame_bytes + (1 << 20);
+  if (opt.ingest.max_frame_pixels < 64 * 64) return fail("--max-frame-pixels is too small");
+  if (opt.ingest.max_frames_per_session < 2) return fail("--max-frames-per-session is too small");
   if (opt.http.port < 0 || opt.http.port > 65535) {
     return fail("--http-port " + std::to_string(opt.http.port) + " out of range; use 0..65535");
   }
@@ -166,6 +195,26 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   if (!opt.runner.base_checkpoint.empty() && !std::filesystem::exists(opt.runner.base_checkpoint)) {
     return fail("--base-checkpoint '" + opt.runner.base_checkpoint +
                 "' does not exist; make one with 'trainer_node pretrain' or leave it out");
+  }
+  if (!secret_key_file.empty() || !allow_file.empty()) {
+    if (secret_key_file.empty() || allow_file.empty()) {
+      return fail("--curve-secret-key and --allowed-nodes go together");
+    }
+    auto keys = loadCurveSecretKey(secret_key_file);
+    if (!keys.ok()) return fail("--curve-secret-key: " + keys.error());
+    auto allow = CurveAllowList::load(allow_file);
+    if (!allow.ok()) return fail("--allowed-nodes: " + allow.error());
+    if (allow->size() == 0) {
+      return fail("--allowed-nodes " + allow_file + " lists no capture node");
+    }
+    opt.ingest.server_keys = keys.value();
+    opt.ingest.allow = allow.value();
+  } else if (!opt.ingest.insecure) {
+    return fail("no keys: give --curve-secret-key and --allowed-nodes, or --insecure for a "
+                "loopback-only demo");
+  } else if (!isLoopbackEndpoint(opt.ingest.endpoint)) {
+    return fail("--insecure only listens on loopback, not " + opt.ingest.endpoint +
+                "; use keys for capture nodes on other machines");
   }
   for (const auto& c : builtinChoreographies()) opt.http.choreographies.push_back(c.name);
   opt.runner.clips_dir = opt.data_dir / "clips";

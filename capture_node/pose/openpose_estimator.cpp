@@ -1,54 +1,36 @@
 #include "capture_node/pose/openpose_estimator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <thread>
 #include <utility>
 
+#include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "capture_node/pose/tensorflow_graph.h"
+#include "common/core/checksum.h"
 
 namespace booth {
 namespace {
 
-constexpr const char* kModelHint =
-    "use ../shared/assets/tfpose_mobilenet_v2_small_368x432.pb (the OpenCV-loadable rewrite of "
-    "tf-pose-estimation's mobilenet_v2_small graph_opt.pb)";
-// The network's output stride: heatmaps are 1/8 of the input size.
-constexpr int kStride = 8;
+constexpr const char* kManifestHint =
+    "the project's manifest is capture_node/pose/models/tfpose_mobilenet_v2_small.json (it names "
+    "../shared/assets/tfpose_mobilenet_v2_small_graph_opt.pb)";
 
-// Preprocessing, measured on ../shared/assets/tfjs_pose_1.mp4 against
-// tfjs_pose_1.json (every 10th frame, 12 major joints, heatmap argmax):
-//   - Channel order matters: BGR input (swapRB=false) gives a median error of
-//     9.6 px, RGB (swapRB=true, as the assets README suggests) 13.4 px, with
-//     more confident peaks for BGR (median peak 0.44 vs 0.32). tf-pose-estimation
-//     itself feeds cv2.imread's BGR images unconverted, so BGR is what it was
-//     trained on.
-//   - Scale does not matter: OpenCV 4.6 imports this graph's FusedBatchNorm
-//     layers as per-sample mean/variance normalisation (layer names end in
-//     "/MVN"), which cancels any input scale; scale 1.0 and 1/127.5 give the
-//     same heatmaps to 2e-5. The mean only matters through zero padding at the
-//     borders; 127.5 was marginally better than 0.
-constexpr double kInputScale = 1.0;
-constexpr double kInputMean = 127.5;
-constexpr bool kSwapRb = false;
+std::string sizeText(int width, int height) {
+  return std::to_string(width) + "x" + std::to_string(height);
+}
 
-// Sub-cell refinement: a parabola through the peak and its two neighbours,
-// per axis. Measured against the reference (same set as above): median error
-// 8.1 px, vs 9.6 px for the raw argmax, 8.6 px for a 3x3 weighted centroid,
-// 8.1 px for bicubic upsampling to input size (which costs a resize per part).
-cv::Point2f refinePeak(const cv::Mat& heatmap, cv::Point peak) {
-  const auto at = [&](int y, int x) {
-    return heatmap.at<float>(std::clamp(y, 0, heatmap.rows - 1),
-                             std::clamp(x, 0, heatmap.cols - 1));
-  };
-  const float c = at(peak.y, peak.x);
-  const auto offset = [c](float before, float after) {
-    const float curvature = before - 2 * c + after;
-    if (curvature >= 0) return 0.f;  // flat or not a maximum: keep the cell centre
-    return std::clamp(0.5f * (before - after) / curvature, -0.5f, 0.5f);
-  };
-  return {static_cast<float>(peak.x) + offset(at(peak.y, peak.x - 1), at(peak.y, peak.x + 1)),
-          static_cast<float>(peak.y) + offset(at(peak.y - 1, peak.x), at(peak.y + 1, peak.x))};
+std::string hex64(std::uint64_t v) {
+  std::ostringstream out;
+  out << std::hex << v;
+  return out.str();
 }
 
 Result<cv::Mat> toBgr(const cv::Mat& image) try {
@@ -74,67 +56,194 @@ Result<cv::Mat> toBgr(const cv::Mat& image) try {
   return fail(std::string("colour conversion failed: ") + e.what());
 }
 
+std::string stageNode(const std::string& pattern, int stage) {
+  std::string name = pattern;
+  name.replace(name.find("{}"), 2, std::to_string(stage));
+  return name;
+}
+
+// The graph named by the manifest, checked against its checksum and its
+// declared nodes, cut after `stages` refinement stages when that is fewer
+// than all, and rewritten for `input`. Returns the serialized graph.
+Result<std::string> prepareGraph(const ModelManifest& m, cv::Size input, int stages) {
+  const std::string weights = m.weights.string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(m.weights, ec)) {
+    return fail("pose model weights " + weights + " (named by " + m.path.string() +
+                ") not found");
+  }
+  std::ifstream in(m.weights, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return fail("cannot read pose model weights " + weights);
+  if (m.weights_fnv1a64) {
+    const std::uint64_t actual = fnv1a64(bytes);
+    if (actual != *m.weights_fnv1a64) {
+      return fail("pose model weights " + weights + " do not match manifest " + m.path.string() +
+                  " (FNV-1a 64 " + hex64(actual) + ", manifest says " +
+                  hex64(*m.weights_fnv1a64) + "): a corrupt or different file");
+    }
+  }
+  auto graph = TensorflowGraph::parse(bytes, weights);
+  if (!graph) return fail("pose model: " + graph.error());
+
+  const auto expect_op = [&](const std::string& node, std::initializer_list<const char*> ops,
+                             const std::string& field) -> Status {
+    const auto op = graph->opOf(node);
+    if (!op) {
+      return fail("pose model " + weights + " has no node '" + node + "' (" + field + " in " +
+                  m.path.string() + ")");
+    }
+    if (ops.size() > 0 && std::none_of(ops.begin(), ops.end(),
+                                       [&](const char* o) { return *op == o; })) {
+      return fail("pose model " + weights + ": node '" + node + "' (" + field + " in " +
+                  m.path.string() + ") is a " + *op + ", not a " + *ops.begin());
+    }
+    return okStatus();
+  };
+  if (auto st = expect_op(m.input_node, {"Placeholder"}, "input.node"); !st) return fail(st.error());
+  if (auto st = expect_op(m.output_node, {}, "output.node"); !st) return fail(st.error());
+
+  if (stages < m.stages) {
+    const std::string heatmaps = stageNode(m.stage_heatmaps, stages);
+    const std::string pafs = stageNode(m.stage_pafs, stages);
+    if (auto st = expect_op(heatmaps, {}, "output.stages.heatmaps"); !st) return fail(st.error());
+    if (auto st = expect_op(pafs, {}, "output.stages.pafs"); !st) return fail(st.error());
+    // That stage's output, laid out like the last one's: heatmaps, then PAFs.
+    const std::string output = "booth_stage" + std::to_string(stages) + "_output";
+    auto cut = graph->withConcat(output, {heatmaps, pafs}, m.output_layout == "NHWC" ? 3 : 1);
+    if (cut) cut = cut->prunedTo(output);
+    if (!cut) return fail("pose model " + weights + ": " + cut.error());
+    graph = std::move(cut);
+  }
+  if (!m.resize_node.empty()) {
+    if (auto st = expect_op(m.resize_node, {"ResizeBilinear", "ResizeNearestNeighbor"},
+                            "input.resize_node");
+        !st) {
+      return fail(st.error());
+    }
+    // The resize produces the output-stride map from a coarser one.
+    auto rewritten = graph->withFixedResizeSize(m.resize_node, input.height / m.output_stride,
+                                                input.width / m.output_stride);
+    if (!rewritten) return fail("pose model " + weights + ": " + rewritten.error());
+    graph = std::move(rewritten);
+  }
+  return graph->serialize();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(const OpenPoseConfig& config) {
-  if (config.input_width <= 0 || config.input_height <= 0 || config.input_width % kStride != 0 ||
-      config.input_height % kStride != 0) {
-    return fail("pose network input " + std::to_string(config.input_width) + "x" +
-                std::to_string(config.input_height) + " must be positive multiples of 8");
+  if (config.input_width < 0 || config.input_height < 0 ||
+      (config.input_width == 0) != (config.input_height == 0)) {
+    return fail("pose network input " + sizeText(config.input_width, config.input_height) +
+                " must be both positive, or both 0 for the manifest's default");
   }
-  if (!(config.min_confidence >= 0.f && config.min_confidence <= 1.f)) {
-    return fail("pose min_confidence " + std::to_string(config.min_confidence) +
-                " must be in [0, 1]");
+  const std::filesystem::path model(config.model_path);
+  if (model.extension() == ".pb") {
+    return fail("--pose-model " + config.model_path +
+                " is a graph, not a model manifest: pass the manifest that names it; " +
+                kManifestHint);
   }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(config.model_path, ec)) {
-    return fail("pose model " + config.model_path + " not found; " + kModelHint);
+  auto manifest = ModelManifest::load(model);
+  if (!manifest) return fail(manifest.error() + "; " + kManifestHint);
+  const ModelManifest& m = *manifest;
+
+  const cv::Size input = config.input_width > 0
+                             ? cv::Size(config.input_width, config.input_height)
+                             : cv::Size(m.default_width, m.default_height);
+  if (input.width % m.size_multiple != 0 || input.height % m.size_multiple != 0 ||
+      input.width < m.size_multiple * 2 || input.height < m.size_multiple * 2 ||
+      input.width > 4096 || input.height > 4096) {
+    return fail("pose network input " + sizeText(input.width, input.height) +
+                " must be multiples of " + std::to_string(m.size_multiple) + " from " +
+                sizeText(m.size_multiple * 2, m.size_multiple * 2) + " to 4096x4096 (" +
+                m.path.string() + ")");
   }
+  if (config.decoder.paf_samples < 2 || !(config.decoder.peak_threshold > 0.f) ||
+      !(config.decoder.paf_min_support >= 0.f && config.decoder.paf_min_support <= 1.f)) {
+    return fail("pose decoder settings out of range (paf_samples " +
+                std::to_string(config.decoder.paf_samples) + " must be >= 2, peak_threshold " +
+                std::to_string(config.decoder.peak_threshold) + " > 0, paf_min_support " +
+                std::to_string(config.decoder.paf_min_support) + " in [0, 1])");
+  }
+
+  if (config.stages < 0 || config.stages > m.stages ||
+      (config.stages > 0 && config.stages < m.stages && m.stage_heatmaps.empty())) {
+    return fail("pose network stages " + std::to_string(config.stages) + " out of range 1.." +
+                std::to_string(m.stages) + " (0: all) for " + m.path.string());
+  }
+  const int stages = config.stages == 0 ? m.stages : config.stages;
+  auto graph = prepareGraph(m, input, stages);
+  if (!graph) return fail(graph.error());
   cv::dnn::Net net;
   try {
-    net = cv::dnn::readNetFromTensorflow(config.model_path);
+    net = cv::dnn::readNetFromTensorflow(graph->data(), graph->size());
   } catch (const cv::Exception& e) {
-    return fail("cannot load pose model " + config.model_path + " (" + e.what() + "); " +
-                kModelHint);
+    return fail("cannot load pose model " + m.weights.string() + " at input " +
+                sizeText(input.width, input.height) + " (" + e.what() + ")");
   }
   if (net.empty()) {
-    return fail("cannot load pose model " + config.model_path + " (empty network); " + kModelHint);
+    return fail("cannot load pose model " + m.weights.string() + " (empty network)");
   }
   net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
   net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
 
-  auto estimator = std::make_unique<OpenPoseEstimator>(Key{}, config, net);
-  // A trial run: proves the graph accepts this input size and has the
-  // expected output, before the first real frame depends on it.
-  const cv::Mat blank(config.input_height, config.input_width, CV_8UC3, cv::Scalar::all(127));
+  auto estimator = std::make_unique<OpenPoseEstimator>(Key{}, m, input, net, config.decoder);
+  // A trial run: proves the graph runs at this input size and has the output
+  // the manifest declares, before the first real frame depends on it.
+  const cv::Mat blank(input, CV_8UC3, cv::Scalar::all(127));
   Result<cv::Mat> out = estimator->forward(blank);
   if (!out) {
-    return fail("pose model " + config.model_path + " does not run at input " +
-                std::to_string(config.input_width) + "x" + std::to_string(config.input_height) +
-                ": " + out.error() +
-                " (tfpose_mobilenet_v2_small_368x432.pb only accepts 432x368)");
+    return fail("pose model " + m.weights.string() + " does not run at input " +
+                sizeText(input.width, input.height) + ": " + out.error());
   }
   const cv::MatSize& shape = out->size;
-  if (out->dims != 4 || shape[1] < kOpenPose18Count || shape[2] != config.input_height / kStride ||
-      shape[3] != config.input_width / kStride) {
+  const int expect_h = input.height / m.output_stride;
+  const int expect_w = input.width / m.output_stride;
+  if (out->dims != 4 || shape[0] != 1 || shape[1] != m.outputChannels() || shape[2] != expect_h ||
+      shape[3] != expect_w) {
     std::string dims;
     for (int i = 0; i < out->dims; ++i) dims += (i ? "x" : "") + std::to_string(shape[i]);
-    return fail("pose model " + config.model_path + " has output " + dims + ", expected 1x57x" +
-                std::to_string(config.input_height / kStride) + "x" +
-                std::to_string(config.input_width / kStride) + " (18 part heatmaps first); " +
-                kModelHint);
+    return fail("pose model " + m.weights.string() + " does not match its manifest " +
+                m.path.string() + ": output is " + dims + ", the manifest says 1x" +
+                std::to_string(m.outputChannels()) + "x" + std::to_string(expect_h) + "x" +
+                std::to_string(expect_w) + " (" + std::to_string(m.heatmap_channels) +
+                " heatmaps + " + std::to_string(m.paf_channels) + " PAF channels at stride " +
+                std::to_string(m.output_stride) + ")");
   }
   return estimator;
 }
 
-OpenPoseEstimator::OpenPoseEstimator(Key /*only create()*/, OpenPoseConfig config,
-                                     const cv::dnn::Net& net)
-    : config_(std::move(config)), net_(net) {}
+cv::Size OpenPoseEstimator::inputSizeFor(cv::Size frame, cv::Size reference, int multiple) {
+  multiple = std::max(1, multiple);
+  if (frame.width <= 0 || frame.height <= 0 || reference.area() <= 0) return reference;
+  const double aspect = static_cast<double>(frame.width) / frame.height;
+  const double area = static_cast<double>(reference.area());
+  const auto round_to = [multiple](double v) {
+    return std::max(2 * multiple, static_cast<int>(std::lround(v / multiple)) * multiple);
+  };
+  return {round_to(std::sqrt(area * aspect)), round_to(std::sqrt(area / aspect))};
+}
+
+int OpenPoseEstimator::configureOpenCvThreads(int workers) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  workers = std::max(1, workers);
+  const int threads = workers >= cores ? 1 : cores / workers;
+  cv::setNumThreads(threads);
+  return threads;
+}
+
+OpenPoseEstimator::OpenPoseEstimator(Key /*only create()*/, ModelManifest manifest,
+                                     cv::Size input, const cv::dnn::Net& net,
+                                     const OpenPoseDecoderConfig& decoder)
+    : manifest_(std::move(manifest)),
+      input_(input),
+      net_(net),
+      decoder_(decoder, manifest_.parts, manifest_.limbs) {}
 
 std::string OpenPoseEstimator::describe() const {
-  return "openpose-mobilenet-v2-small (OpenCV DNN, CPU) " +
-         std::filesystem::path(config_.model_path).filename().string() + " input " +
-         std::to_string(config_.input_width) + "x" + std::to_string(config_.input_height);
+  return "openpose " + manifest_.name + " (OpenCV DNN, CPU, multi-person) " +
+         manifest_.weights.filename().string() + " input " + sizeText(input_.width, input_.height);
 }
 
 Result<cv::Mat> OpenPoseEstimator::forward(const cv::Mat& bgr) {
@@ -142,8 +251,9 @@ Result<cv::Mat> OpenPoseEstimator::forward(const cv::Mat& bgr) {
     // The frame is stretched, not letterboxed, to the input size: the
     // mapping back in estimate() undoes the stretch per axis.
     const cv::Mat blob = cv::dnn::blobFromImage(
-        bgr, kInputScale, cv::Size(config_.input_width, config_.input_height),
-        cv::Scalar::all(kInputMean), kSwapRb, /*crop=*/false);
+        bgr, manifest_.scale, input_,
+        cv::Scalar(manifest_.mean[0], manifest_.mean[1], manifest_.mean[2]),
+        /*swapRB=*/manifest_.channel_order == "RGB", /*crop=*/false);
     net_.setInput(blob);
     return net_.forward();
   } catch (const cv::Exception& e) {
@@ -151,7 +261,8 @@ Result<cv::Mat> OpenPoseEstimator::forward(const cv::Mat& bgr) {
   }
 }
 
-Result<Pose> OpenPoseEstimator::estimate(const CapturedFrame& frame, const cv::Mat& image) {
+Result<std::vector<PersonDetection>> OpenPoseEstimator::estimate(const CapturedFrame& frame,
+                                                                 const cv::Mat& image) {
   const auto context = [&] {
     return "pose estimation on " + frame.camera_id + " frame " + std::to_string(frame.sequence);
   };
@@ -160,26 +271,24 @@ Result<Pose> OpenPoseEstimator::estimate(const CapturedFrame& frame, const cv::M
   Result<cv::Mat> out = forward(*bgr);
   if (!out) return fail(context() + ": " + out.error());
 
+  // NCHW float: channel c is a heat_h x heat_w plane at ptr(0, c).
   const int heat_h = out->size[2];
   const int heat_w = out->size[3];
-  // Heatmap cell (i, j) covers input pixels [8j, 8j+8) x [8i, 8i+8); its
-  // centre, (j + 0.5) * 8, maps to the image by the per-axis stretch.
-  const float sx = static_cast<float>(image.cols) / static_cast<float>(heat_w);
-  const float sy = static_cast<float>(image.rows) / static_cast<float>(heat_h);
-
-  OpenPose18Points parts{};
-  for (int p = 0; p < kOpenPose18Count; ++p) {
-    const cv::Mat heatmap(heat_h, heat_w, CV_32F, out->ptr<float>(0, p));
-    double peak_value = 0;
-    cv::Point peak;
-    cv::minMaxLoc(heatmap, nullptr, &peak_value, nullptr, &peak);
-    if (!(peak_value >= config_.min_confidence)) continue;  // stays {0, 0, confidence 0}
-    const cv::Point2f cell = refinePeak(heatmap, peak);
-    parts[p].x = (cell.x + 0.5f) * sx;
-    parts[p].y = (cell.y + 0.5f) * sy;
-    parts[p].confidence = std::min(1.f, static_cast<float>(peak_value));
+  std::vector<cv::Mat> heatmaps;
+  std::vector<cv::Mat> pafs;
+  heatmaps.reserve(manifest_.heatmap_channels);
+  pafs.reserve(manifest_.paf_channels);
+  for (int c = 0; c < manifest_.heatmap_channels; ++c) {
+    heatmaps.emplace_back(heat_h, heat_w, CV_32F, out->ptr<float>(0, c));
   }
-  return fromOpenPose18(parts);
+  for (int c = 0; c < manifest_.paf_channels; ++c) {
+    pafs.emplace_back(heat_h, heat_w, CV_32F, out->ptr<float>(0, manifest_.heatmap_channels + c));
+  }
+  // A map cell covers output_stride input pixels; the input is the image
+  // stretched per axis.
+  const cv::Point2f cell_to_image(static_cast<float>(image.cols) / static_cast<float>(heat_w),
+                                  static_cast<float>(image.rows) / static_cast<float>(heat_h));
+  return decoder_.decode(heatmaps, pafs, cell_to_image);
 }
 
 }  // namespace booth

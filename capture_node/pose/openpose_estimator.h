@@ -1,37 +1,47 @@
 #pragma once
-// OpenPoseEstimator: 2D pose from an OpenPose-style network (tf-pose-estimation
-// MobileNet-v2 "small", TensorFlow frozen graph) through OpenCV DNN on the CPU.
-// Use ../shared/assets/tfpose_mobilenet_v2_small_368x432.pb: the published
-// graph_opt.pb does not load in OpenCV 4.6 (see ../shared/assets/README.md).
+// OpenPoseEstimator: multi-person 2D pose from an OpenPose-style network
+// (tf-pose-estimation's MobileNet-v2 "small" TensorFlow graph) through
+// OpenCV DNN on the CPU.
 //
-// Single person only: each of the 18 part heatmaps contributes its global
-// maximum, refined to sub-cell precision. With several people in view, joints
-// may come from different people. Grouping parts into people with the
-// part-affinity fields (the other 38 output channels) is a later issue.
+// The network is described by a model manifest (model_manifest.h) that
+// names the published graph; create() rewrites the graph's one dynamic
+// upsampling size for the chosen input size in memory (tensorflow_graph.h),
+// so any input size that is a multiple of the manifest's size_multiple runs
+// from the one published file. The output is decoded into people with the
+// part-affinity fields (openpose_decoder.h).
 //
-// Lifecycle: create() loads the graph and runs one forward pass on a blank
-// image, so a wrong file or input size fails at startup, not on the first
-// frame. Threading: one instance per pose worker thread (cv::dnn::Net is not
-// safe to share); estimate() is not thread-safe.
+// Lifecycle: create() checks the manifest against the weights (checksum)
+// and the network (node names and ops, output channels and stride, by one
+// forward pass on a blank image), so a wrong file or size fails at startup,
+// not on the first frame. Threading: one instance per pose worker thread
+// (cv::dnn::Net is not safe to share); estimate() is not thread-safe.
+// OpenCV's own threads are process-wide: see capture_node/README.md, "Pose
+// worker threads".
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn/dnn.hpp>
 
+#include "capture_node/pose/model_manifest.h"
+#include "capture_node/pose/openpose_decoder.h"
 #include "capture_node/pose/pose_estimator.h"
 #include "common/core/result.h"
 
 namespace booth {
 
 struct OpenPoseConfig {
-  std::string model_path;
-  // The graph's upsampling size is baked in for this input; another size
-  // needs a graph rewritten for it (see ../shared/assets/README.md).
-  int input_width = 432;
-  int input_height = 368;
-  // Heatmap peaks below this are reported as not found (confidence 0).
-  float min_confidence = 0.1f;
+  std::string model_path;  // the model manifest (JSON), which names the graph
+  // Network input, width x height; 0: the manifest's default_size. Frames are
+  // stretched to it, so an input with the camera's aspect ratio keeps people
+  // in proportion.
+  int input_width = 0;
+  int input_height = 0;
+  // Refinement stages to run (the manifest's output.stages): fewer is faster
+  // and less accurate (see capture_node/README.md); 0: all of them.
+  int stages = 0;
+  OpenPoseDecoderConfig decoder;
 };
 
 class OpenPoseEstimator final : public PoseEstimator {
@@ -46,18 +56,37 @@ class OpenPoseEstimator final : public PoseEstimator {
   std::string describe() const override;
   // `image`: the decoded 8-bit frame (BGR; grey and BGRA are converted), any
   // size: it is stretched to the network input and keypoints are mapped back
-  // to `image` pixels. Fails on an empty image or an unsupported pixel type.
-  Result<Pose> estimate(const CapturedFrame& frame, const cv::Mat& image) override;
+  // to `image` pixels. Fails on an empty image or an unsupported pixel type,
+  // naming the camera and frame.
+  Result<std::vector<PersonDetection>> estimate(const CapturedFrame& frame,
+                                                const cv::Mat& image) override;
+
+  cv::Size inputSize() const { return input_; }
+  // An input with `frame`'s aspect ratio and about the pixel count of
+  // `reference` (e.g. the manifest's default), in multiples of `multiple`:
+  // frames are stretched to the input, so matching the camera's aspect keeps
+  // people in proportion at the same cost.
+  static cv::Size inputSizeFor(cv::Size frame, cv::Size reference, int multiple);
+
+  // OpenCV's thread count for `workers` pose workers on this machine's
+  // cores, set process-wide (cv::setNumThreads) and returned: 1 when the
+  // workers alone fill the cores, else cores / workers. OpenCV 4.6 has no
+  // per-network thread setting; see capture_node/README.md, "Pose worker
+  // threads", for what actually happens with several workers.
+  static int configureOpenCvThreads(int workers);
+  const ModelManifest& manifest() const { return manifest_; }
 
   // Public for std::make_unique only: Key can be made by create() alone.
-  // cv::dnn::Net is a shared handle: copying it is cheap and shares the network.
-  OpenPoseEstimator(Key, OpenPoseConfig config, const cv::dnn::Net& net);
+  OpenPoseEstimator(Key, ModelManifest manifest, cv::Size input, const cv::dnn::Net& net,
+                    const OpenPoseDecoderConfig& decoder);
 
  private:
   Result<cv::Mat> forward(const cv::Mat& bgr);
 
-  OpenPoseConfig config_;
+  ModelManifest manifest_;
+  cv::Size input_;
   cv::dnn::Net net_;
+  OpenPoseDecoder decoder_;
 };
 
 }  // namespace booth

@@ -41,6 +41,10 @@ Result<std::unique_ptr<SyntheticSource>> SyntheticSource::create(const Synthetic
     return fail("synthetic fps " + std::to_string(config.fps) +
                 " is out of range (0 < fps <= 240)");
   }
+  if (config.loop_frames < 0 || config.loop_frames > 100000) {
+    return fail("synthetic loop of " + std::to_string(config.loop_frames) +
+                " frames is out of range (0..100000)");
+  }
   if (config.jpeg_quality < 1 || config.jpeg_quality > 100) {
     return fail("jpeg quality " + std::to_string(config.jpeg_quality) +
                 " is out of range (1..100)");
@@ -58,7 +62,27 @@ SyntheticSource::SyntheticSource(const SyntheticConfig& config, const PerformerL
       look_(look),
       choreography_(spec, look.body, Stage{cv::Size(config.width, config.height)}, config.seed) {}
 
+Result<SyntheticSource::Rendered> SyntheticSource::render(std::uint64_t index) const {
+  const double t = static_cast<double>(index) / config_.fps;
+  Rendered out;
+  out.pose = choreography_.poseAt(t);
+  const cv::Mat image = renderPerformer(look_, out.pose, cv::Size(config_.width, config_.height));
+  std::vector<uchar> jpeg;
+  if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality})) {
+    return fail("synthetic source " + config_.camera_id + ": JPEG encoding failed");
+  }
+  out.jpeg.assign(jpeg.begin(), jpeg.end());
+  return out;
+}
+
 Status SyntheticSource::start() {
+  if (config_.loop_frames > 0 && loop_.empty()) {
+    for (int i = 0; i < config_.loop_frames; ++i) {
+      auto r = render(static_cast<std::uint64_t>(i));
+      if (!r.ok()) return fail(r.error());
+      loop_.push_back(std::move(r.value()));
+    }
+  }
   started_ = true;
   sequence_ = 0;
   start_time_ = std::chrono::steady_clock::now();
@@ -80,19 +104,22 @@ Result<std::optional<CapturedFrame>> SyntheticSource::next(std::chrono::millisec
   }
   CapturedFrame frame;
   frame.camera_id = config_.camera_id;
-  frame.sequence = sequence_++;
+  const std::uint64_t index = sequence_++;
+  frame.sequence = index;
   frame.capture_time_us = steadyMicros();
   frame.encoding = FrameEncoding::kJpeg;
   frame.width = config_.width;
   frame.height = config_.height;
-  const Pose pose = choreography_.poseAt(t);
-  const cv::Mat image = renderPerformer(look_, pose, cv::Size(config_.width, config_.height));
-  std::vector<uchar> jpeg;
-  if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, config_.jpeg_quality})) {
-    return fail("synthetic source " + config_.camera_id + ": JPEG encoding failed");
+  if (!loop_.empty()) {
+    const Rendered& r = loop_[index % loop_.size()];
+    frame.data = r.jpeg;
+    frame.ground_truth = r.pose;
+  } else {
+    auto r = render(index);
+    if (!r.ok()) return fail(r.error());
+    frame.data = std::move(r->jpeg);
+    frame.ground_truth = r->pose;
   }
-  frame.data.assign(jpeg.begin(), jpeg.end());
-  frame.ground_truth = pose;
   return std::optional<CapturedFrame>(std::move(frame));
 }
 

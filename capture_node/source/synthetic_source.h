@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "capture_node/source/frame_source.h"
 #include "common/synthetic/choreography.h"
@@ -24,6 +25,10 @@ struct SyntheticConfig {
   std::uint64_t seed = 0;
   int jpeg_quality = 90;
   bool realtime = true;
+  // > 0: render this many frames once (at the first start) and play them in
+  // a loop, so a high frame rate costs what a real camera costs (a copy)
+  // instead of a render and an encode per frame. 0: render every frame.
+  int loop_frames = 0;
 };
 
 class SyntheticSource : public FrameSource {
@@ -45,6 +50,13 @@ class SyntheticSource : public FrameSource {
   CameraDescription description_;
   PerformerLook look_;
   Choreography choreography_;
+  struct Rendered {
+    std::string jpeg;
+    Pose pose;
+  };
+  Result<Rendered> render(std::uint64_t index) const;
+
+  std::vector<Rendered> loop_;  // loop_frames pre-rendered frames
   bool started_ = false;
   std::uint64_t sequence_ = 0;
   std::chrono::steady_clock::time_point start_time_;

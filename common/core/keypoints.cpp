@@ -50,7 +50,7 @@ constexpr std::array<Limb, 16> kLimbs = {{
 
 int Pose::validCount() const {
   return static_cast<int>(
-      std::count_if(points.begin(), points.end(), [](const Keypoint& k) { return k.valid(); }));
+      std::count_if(points.begin(), points.end(), [](const Keypoint& k) { return isUsable(k); }));
 }
 
 std::string_view coco17Name(int index) {
@@ -85,7 +85,7 @@ OpenPose18Points toOpenPose18(const Pose& pose) {
   }
   const Keypoint& l = pose[Coco17::kLeftShoulder];
   const Keypoint& r = pose[Coco17::kRightShoulder];
-  if (l.valid() && r.valid()) {
+  if (isUsable(l) && isUsable(r)) {
     out[static_cast<int>(OpenPose18::kNeck)] = {(l.x + r.x) / 2, (l.y + r.y) / 2,
                                                 std::min(l.confidence, r.confidence),
                                                 l.imputed || r.imputed};

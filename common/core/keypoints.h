@@ -3,6 +3,7 @@
 // OpenPose COCO-18 (the layout of OpenPose-style networks, with a neck) is
 // converted at the edge with fromOpenPose18 / toOpenPose18.
 #include <array>
+#include <cmath>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -61,15 +62,26 @@ struct Keypoint {
   float y = 0.f;
   float confidence = 0.f;
   bool imputed = false;  // filled in by interpolation, not observed
-  bool valid() const { return confidence >= kMinConfidence; }
+  // The same test as isUsable(*this), kept as a member for existing callers.
+  bool valid() const;
 };
+
+// THE "usable keypoint" predicate of the project: confident enough
+// (>= kMinConfidence) and at finite coordinates. Everything that draws,
+// measures, tracks or smooths keypoints asks this and nothing else; an
+// imputed point that passes it is usable like an observed one (check
+// Keypoint::imputed where the difference matters).
+inline bool isUsable(const Keypoint& k) {
+  return k.confidence >= kMinConfidence && std::isfinite(k.x) && std::isfinite(k.y);
+}
+inline bool Keypoint::valid() const { return isUsable(*this); }
 
 // One person in one frame, COCO-17, pixel coordinates of some image.
 struct Pose {
   std::array<Keypoint, kCoco17Count> points{};
   Keypoint& operator[](Coco17 j) { return points[static_cast<int>(j)]; }
   const Keypoint& operator[](Coco17 j) const { return points[static_cast<int>(j)]; }
-  int validCount() const;
+  int validCount() const;  // joints that pass isUsable()
 };
 
 using OpenPose18Points = std::array<Keypoint, kOpenPose18Count>;

@@ -21,25 +21,23 @@ constexpr float kMinBandPx = 2.f;
 // one pixel) did not move in depth: far and close are treated as one place.
 constexpr float kMinDepthRangeFraction = 0.02f;
 
-bool usable(const Keypoint& k) { return k.valid() && std::isfinite(k.x) && std::isfinite(k.y); }
-
 // Midpoint of the ankles, or the one ankle that is seen.
 std::optional<cv::Point2f> anklePoint(const Pose& pose) {
   const Keypoint& l = pose[Coco17::kLeftAnkle];
   const Keypoint& r = pose[Coco17::kRightAnkle];
-  if (usable(l) && usable(r)) return cv::Point2f{(l.x + r.x) / 2, (l.y + r.y) / 2};
-  if (usable(l)) return cv::Point2f{l.x, l.y};
-  if (usable(r)) return cv::Point2f{r.x, r.y};
+  if (isUsable(l) && isUsable(r)) return cv::Point2f{(l.x + r.x) / 2, (l.y + r.y) / 2};
+  if (isUsable(l)) return cv::Point2f{l.x, l.y};
+  if (isUsable(r)) return cv::Point2f{r.x, r.y};
   return std::nullopt;
 }
 
 // Top of the measured height: the nose, or the midpoint of the ears.
 std::optional<float> headY(const Pose& pose) {
   const Keypoint& nose = pose[Coco17::kNose];
-  if (usable(nose)) return nose.y;
+  if (isUsable(nose)) return nose.y;
   const Keypoint& l = pose[Coco17::kLeftEar];
   const Keypoint& r = pose[Coco17::kRightEar];
-  if (usable(l) && usable(r)) return (l.y + r.y) / 2;
+  if (isUsable(l) && isUsable(r)) return (l.y + r.y) / 2;
   return std::nullopt;
 }
 

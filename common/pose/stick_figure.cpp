@@ -83,8 +83,6 @@ constexpr float kSubPixel = 1 << kShift;
 // OpenCV clips the rest.
 constexpr float kMaxCoordinate = 1e5f;
 
-bool drawable(const Keypoint& k) { return k.valid() && std::isfinite(k.x) && std::isfinite(k.y); }
-
 cv::Point toFixed(const Keypoint& k) {
   auto fixed = [](float v) {
     return static_cast<int>(
@@ -114,13 +112,13 @@ void drawStickFigure(cv::Mat& canvas, const Pose& pose, const StickFigureStyle& 
   for (std::size_t i = 0; i < limbs.size(); ++i) {
     const Keypoint& a = pose[limbs[i].a];
     const Keypoint& b = pose[limbs[i].b];
-    if (!drawable(a) || !drawable(b)) continue;
+    if (!isUsable(a) || !isUsable(b)) continue;
     cv::line(canvas, toFixed(a), toFixed(b), kLimbPalette[i], thickness, cv::LINE_AA, kShift);
   }
   // Dots last, so every joint is visible where limbs meet.
   for (int j = 0; j < kCoco17Count; ++j) {
     const Keypoint& k = pose.points[j];
-    if (!drawable(k)) continue;
+    if (!isUsable(k)) continue;
     cv::circle(canvas, toFixed(k), radius << kShift, kJointColours[j], cv::FILLED, cv::LINE_AA,
                kShift);
   }

@@ -103,8 +103,6 @@ constexpr int kShift = 4;
 constexpr double kSubPixel = 1 << kShift;
 constexpr double kMaxCoordinate = 1e5;
 
-bool usable(const Keypoint& k) { return k.valid() && std::isfinite(k.x) && std::isfinite(k.y); }
-
 cv::Point2d at(const Keypoint& k) { return {k.x, k.y}; }
 
 cv::Point fixed(cv::Point2d p) {
@@ -200,7 +198,7 @@ double drawnHeight(const PerformerLook& look, const Pose& pose) {
   for (const Bone& bone : bones) {
     const Keypoint& p = pose[bone.a];
     const Keypoint& q = pose[bone.b];
-    if (!usable(p) || !usable(q) || bone.proportion <= 0.f) continue;
+    if (!isUsable(p) || !isUsable(q) || bone.proportion <= 0.f) continue;
     const double length = cv::norm(at(p) - at(q));
     if (length > 0.0) estimates.push_back(length / bone.proportion);
   }
@@ -281,8 +279,8 @@ void drawLegs(Painter& paint, const PerformerLook& look, const Pose& pose, doubl
     const Keypoint& hip = pose[leg[0]];
     const Keypoint& knee = pose[leg[1]];
     const Keypoint& ankle = pose[leg[2]];
-    const bool has_thigh = usable(hip) && usable(knee);
-    const bool has_shin = usable(knee) && usable(ankle);
+    const bool has_thigh = isUsable(hip) && isUsable(knee);
+    const bool has_shin = isUsable(knee) && isUsable(ankle);
     if (has_thigh) paint.limbOutline(at(hip), at(knee), 1.15 * width, look.trousers);
     if (has_shin) paint.limbOutline(at(knee), at(ankle), width, look.trousers);
     if (has_thigh) paint.limbFill(at(hip), at(knee), 1.15 * width, look.trousers);
@@ -292,7 +290,7 @@ void drawLegs(Painter& paint, const PerformerLook& look, const Pose& pose, doubl
   for (const auto& [ankle_joint, side] :
        {std::pair{C::kLeftAnkle, 1.0}, std::pair{C::kRightAnkle, -1.0}}) {
     const Keypoint& ankle = pose[ankle_joint];
-    if (!usable(ankle)) continue;
+    if (!isUsable(ankle)) continue;
     paint.oval(at(ankle) + cv::Point2d(side * 0.25 * width, 0.3 * width),
                {0.85 * width, 0.45 * width}, 0, look.shoes);
   }
@@ -304,7 +302,7 @@ void drawTorso(Painter& paint, const PerformerLook& look, const Pose& pose, doub
   const Keypoint& rs = pose[C::kRightShoulder];
   const Keypoint& lh = pose[C::kLeftHip];
   const Keypoint& rh = pose[C::kRightHip];
-  if (!usable(ls) || !usable(rs) || !usable(lh) || !usable(rh)) return;
+  if (!isUsable(ls) || !isUsable(rs) || !isUsable(lh) || !isUsable(rh)) return;
   const cv::Point2d l_shoulder = at(ls);
   const cv::Point2d r_shoulder = at(rs);
   const cv::Point2d l_hip = at(lh);
@@ -345,17 +343,17 @@ std::optional<HeadFrame> findHead(const Pose& pose, double radius) {
   HeadFrame head;
   head.radius = radius;
   head.across = {1, 0};
-  if (usable(l_ear) && usable(r_ear) && cv::norm(at(l_ear) - at(r_ear)) > 0) {
+  if (isUsable(l_ear) && isUsable(r_ear) && cv::norm(at(l_ear) - at(r_ear)) > 0) {
     head.across = (at(l_ear) - at(r_ear)) / cv::norm(at(l_ear) - at(r_ear));
-  } else if (usable(l_eye) && usable(r_eye) && cv::norm(at(l_eye) - at(r_eye)) > 0) {
+  } else if (isUsable(l_eye) && isUsable(r_eye) && cv::norm(at(l_eye) - at(r_eye)) > 0) {
     head.across = (at(l_eye) - at(r_eye)) / cv::norm(at(l_eye) - at(r_eye));
   }
   head.up = {head.across.y, -head.across.x};
-  if (usable(l_ear) && usable(r_ear)) {
+  if (isUsable(l_ear) && isUsable(r_ear)) {
     head.centre = 0.5 * (at(l_ear) + at(r_ear));
-  } else if (usable(nose)) {
+  } else if (isUsable(nose)) {
     head.centre = at(nose) + head.up * (0.2 * radius);
-  } else if (usable(l_eye) && usable(r_eye)) {
+  } else if (isUsable(l_eye) && isUsable(r_eye)) {
     head.centre = 0.5 * (at(l_eye) + at(r_eye)) - head.up * (0.1 * radius);
   } else {
     return std::nullopt;
@@ -367,7 +365,7 @@ void drawNeck(Painter& paint, const PerformerLook& look, const Pose& pose,
               const std::optional<HeadFrame>& head) {
   const Keypoint& ls = pose[Coco17::kLeftShoulder];
   const Keypoint& rs = pose[Coco17::kRightShoulder];
-  if (!head || !usable(ls) || !usable(rs)) return;
+  if (!head || !isUsable(ls) || !isUsable(rs)) return;
   paint.limb(0.5 * (at(ls) + at(rs)), head->centre, 0.85 * head->radius, look.skin);
 }
 
@@ -376,7 +374,7 @@ void drawHead(Painter& paint, const PerformerLook& look, const Pose& pose, const
   const double r = head.radius;
   const double roll = std::atan2(head.across.y, head.across.x);
   for (C ear : {C::kLeftEar, C::kRightEar}) {
-    if (usable(pose[ear])) paint.disc(at(pose[ear]), 0.22 * r, look.skin);
+    if (isUsable(pose[ear])) paint.disc(at(pose[ear]), 0.22 * r, look.skin);
   }
   // Hair behind and above the face, the face, then a fringe on top.
   paint.disc(head.centre + head.up * (0.12 * r), 1.05 * r, look.hair);
@@ -386,16 +384,16 @@ void drawHead(Painter& paint, const PerformerLook& look, const Pose& pose, const
   const cv::Scalar eye_white{240, 240, 245};
   const cv::Scalar pupil{40, 30, 25};
   std::optional<cv::Point2d> eyes_mid;
-  if (usable(pose[C::kLeftEye]) && usable(pose[C::kRightEye])) {
+  if (isUsable(pose[C::kLeftEye]) && isUsable(pose[C::kRightEye])) {
     eyes_mid = 0.5 * (at(pose[C::kLeftEye]) + at(pose[C::kRightEye]));
   }
   for (C eye : {C::kLeftEye, C::kRightEye}) {
-    if (!usable(pose[eye])) continue;
+    if (!isUsable(pose[eye])) continue;
     paint.oval(at(pose[eye]), {0.17 * r, 0.12 * r}, roll, eye_white, false);
     paint.disc(at(pose[eye]), std::max(0.8, 0.08 * r), pupil, false);
   }
   const Keypoint& nose = pose[C::kNose];
-  if (!usable(nose)) return;
+  if (!isUsable(nose)) return;
   paint.disc(at(nose), std::max(0.8, 0.07 * r), shade(look.skin, 0.75), false);
   // The mouth sits below the nose, as far again as the nose is below the eyes.
   cv::Point2d mouth = at(nose) - head.up * (0.3 * r);
@@ -417,8 +415,8 @@ void drawArms(Painter& paint, const PerformerLook& look, const Pose& pose, doubl
     const Keypoint& elbow = pose[arm[1]];
     const Keypoint& wrist = pose[arm[2]];
     const double arm_width = 0.85 * width;
-    const bool has_upper = usable(shoulder) && usable(elbow);
-    const bool has_forearm = usable(elbow) && usable(wrist);
+    const bool has_upper = isUsable(shoulder) && isUsable(elbow);
+    const bool has_forearm = isUsable(elbow) && isUsable(wrist);
     if (has_forearm) {
       const cv::Point2d along = at(wrist) - at(elbow);
       const double length = cv::norm(along);
@@ -465,7 +463,7 @@ cv::Mat renderPerformer(const PerformerLook& look, const Pose& pose, cv::Size si
   // Soft contact shadow under the feet.
   const Keypoint& la = pose[Coco17::kLeftAnkle];
   const Keypoint& ra = pose[Coco17::kRightAnkle];
-  if (usable(la) && usable(ra)) {
+  if (isUsable(la) && isUsable(ra)) {
     const cv::Point2d feet{0.5 * (la.x + ra.x), std::max(la.y, ra.y) + 0.5 * width};
     const double half = 0.5 * std::abs(la.x - ra.x) + 1.2 * width;
     paint.oval(feet, {half, 0.35 * width}, 0, mix(backdrop.floor, {0, 0, 0}, 0.3), false);

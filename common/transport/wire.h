@@ -1,8 +1,10 @@
 #pragma once
-// The edge between in-memory types and the booth.v1 wire contract:
-// Pose <-> Keypoints conversion, and Envelope send/receive over ZeroMQ.
-// Receiving treats the peer as untrusted: malformed messages come back as
-// Error, never as a crash.
+// The edge between domain types and the booth.v2 wire contract: pose
+// records <-> protobuf, and Envelope send/receive over ZeroMQ. Everything
+// received is treated as hostile: malformed messages, wrong versions,
+// oversized or out-of-range values come back as Error, never as a crash.
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -10,28 +12,47 @@
 
 #include "booth.pb.h"
 #include "common/core/keypoints.h"
+#include "common/core/pose_record.h"
 #include "common/core/result.h"
 
 namespace booth {
 
-void poseToProto(const Pose& pose, v1::PoseSource source, v1::Keypoints* out);
-// Accepts COCO-17 (17 points) and OpenPose COCO-18 (18 points, converted).
-Result<Pose> poseFromProto(const v1::Keypoints& keypoints);
+// The protocol version this build speaks; every Envelope carries it.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 
-// A received message: the ROUTER's peer identity (empty on DEALER sockets)
-// and the decoded envelope.
+void keypointsToProto(const Pose& pose, v2::Keypoints* out);
+// Exactly 17 points (COCO-17), finite coordinates within +-1e6 pixels,
+// confidences in [0, 1].
+Result<Pose> keypointsFromProto(const v2::Keypoints& keypoints);
+
+void poseRecordToProto(const std::string& session_id, const PoseRecord& record,
+                       v2::PoseRecord* out);
+Result<PoseRecord> poseRecordFromProto(const v2::PoseRecord& record);
+
+// A received message: the ROUTER's routing id (empty on DEALER sockets),
+// the authenticated peer identity ZeroMQ attached to it (the ZAP "User-Id":
+// the node's CURVE public key; empty without authentication) and the
+// decoded envelope.
 struct Incoming {
-  std::string peer;
-  v1::Envelope envelope;
+  std::string routing_id;
+  std::string user_id;
+  v2::Envelope envelope;
 };
 
-// Sends one envelope; on a ROUTER socket `peer` addresses the node. Returns
-// false when the message could not be queued (peer gone, would block).
-bool sendEnvelope(zmq::socket_t& socket, const v1::Envelope& envelope,
-                  const std::string& peer = {});
+// Sends one envelope, stamped with kProtocolVersion; on a ROUTER socket
+// `routing_id` addresses the peer. false when it could not be queued (peer
+// gone, would block).
+bool sendEnvelope(zmq::socket_t& socket, v2::Envelope envelope, const std::string& routing_id = {});
 
 // Receives one message if one is waiting (non-blocking). nullopt: nothing
-// waiting; Error: a message arrived but was not a valid Envelope.
-Result<std::optional<Incoming>> receiveEnvelope(zmq::socket_t& socket, bool router);
+// waiting; Error: a message arrived but was not a valid Envelope (too many
+// parts, larger than `max_bytes`, not parseable). The version is not
+// checked here: the caller answers a wrong one with a ProtocolError.
+Result<std::optional<Incoming>> receiveEnvelope(zmq::socket_t& socket, bool router,
+                                                std::size_t max_bytes = 64u << 20);
+
+// "protocol version 1, expected 2" or empty when the envelope's version is
+// this build's.
+std::string versionMismatch(const v2::Envelope& envelope);
 
 }  // namespace booth

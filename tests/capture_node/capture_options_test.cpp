@@ -6,9 +6,15 @@
 namespace booth {
 namespace {
 
-Result<CaptureOptions> parse(std::vector<const char*> args) {
+Result<CaptureOptions> parseExactly(std::vector<const char*> args) {
   args.insert(args.begin(), "capture_node");
   return parseCaptureOptions(static_cast<int>(args.size()), args.data());
+}
+
+// Most tests are about other options: a loopback demo link without keys.
+Result<CaptureOptions> parse(std::vector<const char*> args) {
+  args.push_back("--insecure");
+  return parseExactly(std::move(args));
 }
 
 TEST(CaptureOptions, DefaultsToOneAutoCamera) {
@@ -31,6 +37,25 @@ TEST(CaptureOptions, ParsesCameraSpecs) {
   EXPECT_EQ(opt->cameras[1].path, "/dev/video2");
   EXPECT_EQ(opt->cameras[1].camera_id, "cam1");
   EXPECT_EQ(opt->cameras[2].path, "/tmp/a:b.mp4");
+}
+
+TEST(CaptureOptions, WithoutKeysTheNodeSaysHowToGetThem) {
+  auto opt = parseExactly({});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("--curve-secret-key"), std::string::npos) << opt.error();
+  EXPECT_NE(opt.error().find("--insecure"), std::string::npos) << opt.error();
+}
+
+TEST(CaptureOptions, InsecureOnlyReachesALoopbackTrainer) {
+  auto opt = parse({"--trainer", "tcp://10.0.0.5:5555"});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("10.0.0.5"), std::string::npos) << opt.error();
+}
+
+TEST(CaptureOptions, NodeIdsMustBeSafeNames) {
+  auto opt = parse({"--node-id", "booth 1"});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("booth 1"), std::string::npos) << opt.error();
 }
 
 TEST(CaptureOptions, RejectsUnknownCameraKind) {

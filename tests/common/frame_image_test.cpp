@@ -39,3 +39,38 @@ TEST(FrameImage, CorruptJpegIsEmpty) {
 
 }  // namespace
 }  // namespace booth
+
+namespace booth {
+namespace {
+
+TEST(FrameImage, JpegSizeIsReadFromTheHeaderWithoutDecoding) {
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", cv::Mat(123, 321, CV_8UC3, cv::Scalar(1, 2, 3)), jpeg);
+  const auto size = jpegSize(std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+  ASSERT_TRUE(size);
+  EXPECT_EQ(size->width, 321);
+  EXPECT_EQ(size->height, 123);
+}
+
+TEST(FrameImage, JpegSizeOfGarbageIsNothing) {
+  EXPECT_FALSE(jpegSize(""));
+  EXPECT_FALSE(jpegSize("\xff\xd8"));
+  EXPECT_FALSE(jpegSize("not a jpeg at all"));
+  EXPECT_FALSE(jpegSize(std::string("\xff\xd8\xff\xe0\x00\x01", 6)));  // bad length
+}
+
+TEST(FrameImage, RawPixelsAreEncodedToJpegAndJpegPassesThrough) {
+  const cv::Mat img(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
+  const std::string raw(reinterpret_cast<const char*>(img.data), img.total() * 3);
+  auto jpeg = encodeFrameJpeg(FrameEncoding::kRawBgr, 24, 16, raw, 90);
+  ASSERT_TRUE(jpeg.ok()) << jpeg.error();
+  const cv::Mat back = decodeFrameImage(FrameEncoding::kJpeg, 0, 0, jpeg.value());
+  ASSERT_EQ(back.size(), img.size());
+  auto same = encodeFrameJpeg(FrameEncoding::kJpeg, 0, 0, jpeg.value(), 90);
+  EXPECT_EQ(same.value(), jpeg.value());
+  EXPECT_FALSE(encodeFrameJpeg(FrameEncoding::kRawBgr, 24, 16, "short", 90).ok());
+  EXPECT_FALSE(encodeFrameJpeg(FrameEncoding::kRawBgr, 24, 16, raw, 0).ok());
+}
+
+}  // namespace
+}  // namespace booth

@@ -1,5 +1,7 @@
 #include "common/core/keypoints.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 namespace booth {
@@ -84,6 +86,24 @@ TEST(KeypointsTest, SkeletonHasSixteenLimbsBetweenDistinctJoints) {
   const auto limbs = coco17Limbs();
   ASSERT_EQ(limbs.size(), 16u);
   for (const Limb& limb : limbs) EXPECT_NE(limb.a, limb.b);
+}
+
+TEST(KeypointsTest, UsableMeansConfidentAndFinite) {
+  EXPECT_TRUE(isUsable(Keypoint{1.f, 2.f, kMinConfidence, false}));
+  EXPECT_FALSE(isUsable(Keypoint{1.f, 2.f, kMinConfidence * 0.99f, false}));
+  EXPECT_FALSE(isUsable(Keypoint{NAN, 2.f, 1.f, false}));
+  EXPECT_FALSE(isUsable(Keypoint{1.f, INFINITY, 1.f, false}));
+  EXPECT_TRUE(isUsable(Keypoint{1.f, 2.f, 0.5f, true}));  // imputed points are usable
+  const Keypoint not_finite{NAN, 0.f, 1.f, false};
+  EXPECT_EQ(not_finite.valid(), isUsable(not_finite));
+}
+
+TEST(KeypointsTest, ValidCountCountsUsableJoints) {
+  Pose pose;
+  pose[Coco17::kNose] = {1.f, 1.f, 0.9f, false};
+  pose[Coco17::kLeftEye] = {NAN, 1.f, 0.9f, false};
+  pose[Coco17::kRightEye] = {1.f, 1.f, 0.01f, false};
+  EXPECT_EQ(pose.validCount(), 1);
 }
 
 }  // namespace

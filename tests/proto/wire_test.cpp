@@ -1,5 +1,8 @@
-// Round trips through the booth.v1 wire contract.
+// The booth.v2 wire contract and its conversions at the transport edge.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 
 #include "booth.pb.h"
 #include "common/transport/wire.h"
@@ -7,119 +10,104 @@
 namespace booth {
 namespace {
 
-Pose samplePose() {
+Pose samplePose(float shift = 0) {
   Pose p;
   for (int i = 0; i < kCoco17Count; ++i)
-    p.points[i] = {10.f + i, 200.f - i, 0.5f + i * 0.01f, i % 3 == 0};
+    p.points[i] = {10.f + i + shift, 200.f - i, 0.5f + i * 0.01f, i % 3 == 0};
   return p;
 }
 
-TEST(Wire, FrameRecordRoundTripKeepsEveryField) {
-  v1::Envelope env;
-  auto* rec = env.mutable_record();
-  auto* f = rec->mutable_frame();
-  f->set_session_id("s1");
-  f->set_camera_id("cam0");
-  f->set_sequence(42);
-  f->set_capture_time_us(123456789);
-  f->set_encoding(v1::ENCODING_JPEG);
-  f->set_width(640);
-  f->set_height(480);
-  f->set_data(std::string("\xff\xd8\x00\x01jpeg", 8));
-  poseToProto(samplePose(), v1::POSE_SOURCE_GROUND_TRUTH, rec->mutable_keypoints());
+TEST(Wire, PoseRecordRoundTripKeepsEveryPersonAndFlag) {
+  PoseRecord r;
+  r.camera_id = "cam0";
+  r.sequence = 42;
+  r.capture_time_us = 123456789;
+  r.origin = PoseOrigin::kNetwork;
+  r.people = {{3, samplePose()}, {7, samplePose(100)}};
+  r.performer_track = 3;
+  r.performer = samplePose(0.5f);
 
+  v2::Envelope env;
+  poseRecordToProto("s1", r, env.mutable_pose());
   std::string bytes;
   ASSERT_TRUE(env.SerializeToString(&bytes));
-  v1::Envelope back;
+  v2::Envelope back;
   ASSERT_TRUE(back.ParseFromString(bytes));
-  ASSERT_EQ(back.body_case(), v1::Envelope::kRecord);
-  const auto& bf = back.record().frame();
-  EXPECT_EQ(bf.session_id(), "s1");
-  EXPECT_EQ(bf.camera_id(), "cam0");
-  EXPECT_EQ(bf.sequence(), 42u);
-  EXPECT_EQ(bf.capture_time_us(), 123456789);
-  EXPECT_EQ(bf.encoding(), v1::ENCODING_JPEG);
-  EXPECT_EQ(bf.width(), 640u);
-  EXPECT_EQ(bf.height(), 480u);
-  EXPECT_EQ(bf.data(), std::string("\xff\xd8\x00\x01jpeg", 8));
-  EXPECT_EQ(back.record().keypoints().source(), v1::POSE_SOURCE_GROUND_TRUTH);
-
-  auto pose = poseFromProto(back.record().keypoints());
-  ASSERT_TRUE(pose.ok()) << pose.error();
-  const Pose expected = samplePose();
-  for (int i = 0; i < kCoco17Count; ++i) {
-    EXPECT_FLOAT_EQ(pose->points[i].x, expected.points[i].x);
-    EXPECT_FLOAT_EQ(pose->points[i].y, expected.points[i].y);
-    EXPECT_FLOAT_EQ(pose->points[i].confidence, expected.points[i].confidence);
-    EXPECT_EQ(pose->points[i].imputed, expected.points[i].imputed);
-  }
+  ASSERT_EQ(back.body_case(), v2::Envelope::kPose);
+  EXPECT_EQ(back.pose().session_id(), "s1");
+  auto decoded = poseRecordFromProto(back.pose());
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded->camera_id, "cam0");
+  EXPECT_EQ(decoded->sequence, 42u);
+  EXPECT_EQ(decoded->capture_time_us, 123456789);
+  ASSERT_EQ(decoded->people.size(), 2u);
+  EXPECT_EQ(decoded->people[1].track_id, 7);
+  EXPECT_FLOAT_EQ(decoded->people[1].pose.points[0].x, 110.f);
+  EXPECT_EQ(decoded->performer_track, 3);
+  ASSERT_TRUE(decoded->performer.has_value());
+  EXPECT_FLOAT_EQ(decoded->performer->points[4].x, 14.5f);
+  EXPECT_TRUE(decoded->performer->points[3].imputed);
+  EXPECT_FALSE(decoded->performer->points[4].imputed);
 }
 
-TEST(Wire, ManifestRoundTrip) {
-  v1::Envelope env;
-  auto* m = env.mutable_manifest();
-  m->set_session_id("s2");
-  m->set_node_id("booth-1");
-  m->set_capture_seconds(15.2);
-  auto* c = m->add_cameras();
-  c->set_camera_id("cam0");
-  c->set_frame_count(450);
-  c->set_checksum(0xdeadbeefcafef00dull);
-  std::string bytes;
-  env.SerializeToString(&bytes);
-  v1::Envelope back;
-  ASSERT_TRUE(back.ParseFromString(bytes));
-  ASSERT_EQ(back.body_case(), v1::Envelope::kManifest);
-  EXPECT_EQ(back.manifest().cameras(0).frame_count(), 450u);
-  EXPECT_EQ(back.manifest().cameras(0).checksum(), 0xdeadbeefcafef00dull);
-  EXPECT_DOUBLE_EQ(back.manifest().capture_seconds(), 15.2);
+TEST(Wire, PoseRecordWithoutPerformerStaysWithout) {
+  PoseRecord r;
+  r.camera_id = "cam0";
+  r.error = "frame 3 does not decode";
+  v2::PoseRecord proto;
+  poseRecordToProto("s1", r, &proto);
+  auto back = poseRecordFromProto(proto);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_FALSE(back->performer.has_value());
+  EXPECT_TRUE(back->people.empty());
+  EXPECT_EQ(back->error, "frame 3 does not decode");
 }
 
-TEST(Wire, OpenPose18KeypointsConvertToCoco17) {
-  v1::Keypoints kp;
-  kp.set_layout(v1::LAYOUT_OPENPOSE18);
-  for (int i = 0; i < kOpenPose18Count; ++i) {
-    kp.add_x(static_cast<float>(i));
-    kp.add_y(0);
-    kp.add_confidence(1);
-  }
-  auto pose = poseFromProto(kp);
-  ASSERT_TRUE(pose.ok()) << pose.error();
-  // OpenPose index 4 is the right wrist, COCO-17 index 10.
-  EXPECT_FLOAT_EQ((*pose)[Coco17::kRightWrist].x, 4.f);
-  EXPECT_FLOAT_EQ((*pose)[Coco17::kLeftEar].x, 17.f);
-}
-
-TEST(Wire, RejectsWrongPointCount) {
-  v1::Keypoints kp;
-  kp.set_layout(v1::LAYOUT_COCO17);
+TEST(Wire, KeypointsOfTheWrongLengthAreRefused) {
+  v2::Keypoints kp;
+  keypointsToProto(samplePose(), &kp);
   kp.add_x(1);
-  kp.add_y(1);
-  kp.add_confidence(1);
-  auto pose = poseFromProto(kp);
-  ASSERT_FALSE(pose.ok());
-  EXPECT_NE(pose.error().find("got 1"), std::string::npos) << pose.error();
+  auto r = keypointsFromProto(kp);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("17"), std::string::npos) << r.error();
 }
 
-TEST(Wire, RejectsMismatchedArrays) {
-  v1::Keypoints kp;
-  kp.set_layout(v1::LAYOUT_COCO17);
-  for (int i = 0; i < 17; ++i) {
-    kp.add_x(1);
-    kp.add_confidence(1);
+TEST(Wire, NonFiniteOrHugeCoordinatesAreRefused) {
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    3e9f}) {
+    v2::Keypoints kp;
+    keypointsToProto(samplePose(), &kp);
+    kp.set_x(5, bad);
+    EXPECT_FALSE(keypointsFromProto(kp).ok()) << bad;
   }
-  kp.add_y(1);
-  EXPECT_FALSE(poseFromProto(kp).ok());
 }
 
-TEST(Wire, EnvelopeTravelsOverZeroMq) {
+TEST(Wire, ConfidenceOutsideZeroToOneIsRefused) {
+  v2::Keypoints kp;
+  keypointsToProto(samplePose(), &kp);
+  kp.set_confidence(2, 1.5f);
+  auto r = keypointsFromProto(kp);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("right_eye"), std::string::npos) << r.error();
+}
+
+TEST(Wire, TooManyPeopleAreRefused) {
+  v2::PoseRecord proto;
+  for (int i = 0; i < 65; ++i) {
+    auto* p = proto.add_people();
+    keypointsToProto(samplePose(), p->mutable_keypoints());
+  }
+  EXPECT_FALSE(poseRecordFromProto(proto).ok());
+}
+
+TEST(Wire, EnvelopeTravelsOverZeroMqStampedWithTheVersion) {
   zmq::context_t ctx(1);
   zmq::socket_t router(ctx, zmq::socket_type::router);
   zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
   router.bind("inproc://wire-test");
   dealer.set(zmq::sockopt::routing_id, "node-a");
   dealer.connect("inproc://wire-test");
-  v1::Envelope hello;
+  v2::Envelope hello;
   hello.mutable_hello()->set_node_id("node-a");
   ASSERT_TRUE(sendEnvelope(dealer, hello));
   zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
@@ -127,8 +115,18 @@ TEST(Wire, EnvelopeTravelsOverZeroMq) {
   auto in = receiveEnvelope(router, /*router=*/true);
   ASSERT_TRUE(in.ok()) << in.error();
   ASSERT_TRUE(in.value().has_value());
-  EXPECT_EQ(in.value()->peer, "node-a");
+  EXPECT_EQ(in.value()->routing_id, "node-a");
+  EXPECT_EQ(in.value()->envelope.version(), kProtocolVersion);
+  EXPECT_EQ(versionMismatch(in.value()->envelope), "");
   EXPECT_EQ(in.value()->envelope.hello().node_id(), "node-a");
+}
+
+TEST(Wire, AnotherVersionIsNamedInTheMismatch) {
+  v2::Envelope env;
+  env.set_version(1);
+  const std::string m = versionMismatch(env);
+  EXPECT_NE(m.find("protocol version 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("2"), std::string::npos) << m;
 }
 
 TEST(Wire, MalformedMessageIsAnErrorNotACrash) {
@@ -141,6 +139,41 @@ TEST(Wire, MalformedMessageIsAnErrorNotACrash) {
   zmq::poll(&item, 1, std::chrono::milliseconds(2000));
   auto in = receiveEnvelope(a, false);
   EXPECT_FALSE(in.ok());
+}
+
+TEST(Wire, OversizedMessageIsRefusedBeforeParsing) {
+  zmq::context_t ctx(1);
+  zmq::socket_t a(ctx, zmq::socket_type::pair), b(ctx, zmq::socket_type::pair);
+  a.bind("inproc://wire-big");
+  b.connect("inproc://wire-big");
+  v2::Envelope env;
+  env.mutable_frame()->set_data(std::string(5000, 'x'));
+  ASSERT_TRUE(sendEnvelope(b, env));
+  zmq::pollitem_t item{a.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, std::chrono::milliseconds(2000));
+  auto in = receiveEnvelope(a, false, /*max_bytes=*/1000);
+  ASSERT_FALSE(in.ok());
+  EXPECT_NE(in.error().find("larger than"), std::string::npos) << in.error();
+}
+
+TEST(Wire, ExtraMessagePartsAreAnErrorAndTheNextMessageStillArrives) {
+  zmq::context_t ctx(1);
+  zmq::socket_t a(ctx, zmq::socket_type::pair), b(ctx, zmq::socket_type::pair);
+  a.bind("inproc://wire-parts");
+  b.connect("inproc://wire-parts");
+  for (int i = 0; i < 6; ++i) b.send(zmq::buffer(std::string("p")), zmq::send_flags::sndmore);
+  b.send(zmq::buffer(std::string("p")), zmq::send_flags::none);
+  v2::Envelope env;
+  env.mutable_hello()->set_node_id("next");
+  ASSERT_TRUE(sendEnvelope(b, env));
+  zmq::pollitem_t item{a.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, std::chrono::milliseconds(2000));
+  EXPECT_FALSE(receiveEnvelope(a, false).ok());
+  zmq::poll(&item, 1, std::chrono::milliseconds(2000));
+  auto next = receiveEnvelope(a, false);
+  ASSERT_TRUE(next.ok()) << next.error();
+  ASSERT_TRUE(next.value().has_value());
+  EXPECT_EQ(next.value()->envelope.hello().node_id(), "next");
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
-// SessionStore: durable, deduplicated frame records and manifest checks.
+// SessionStore: the trainer's own files for frames and poses; durable,
+// deduplicated, private.
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -9,13 +12,26 @@
 namespace booth {
 namespace {
 
-v1::FrameRecord record(std::uint64_t seq, const std::string& data) {
-  v1::FrameRecord r;
-  r.mutable_frame()->set_session_id("s1");
-  r.mutable_frame()->set_camera_id("cam0");
-  r.mutable_frame()->set_sequence(seq);
-  r.mutable_frame()->set_data(data);
-  return r;
+FrameToAppend frame(std::uint64_t seq, const std::string& data) {
+  FrameToAppend f;
+  f.sequence = seq;
+  f.capture_time_us = 1000 + static_cast<std::int64_t>(seq);
+  f.width = 4;
+  f.height = 3;
+  f.data = data;
+  return f;
+}
+
+PoseRecord pose(std::uint64_t seq, bool with_performer = true) {
+  PoseRecord p;
+  p.camera_id = "cam0";
+  p.sequence = seq;
+  if (with_performer) {
+    Pose performer;
+    performer.points[0] = {1.f + static_cast<float>(seq), 2.f, 0.9f, false};
+    p.performer = performer;
+  }
+  return p;
 }
 
 class SessionStoreTest : public ::testing::Test {
@@ -30,23 +46,76 @@ class SessionStoreTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-TEST_F(SessionStoreTest, WritesThenLoadsInSequenceOrder) {
+TEST_F(SessionStoreTest, FramesLoadInSequenceOrderWithTheirPerformerPose) {
   SessionStore store(dir_, /*fsync=*/true);
-  for (std::uint64_t s : {2u, 0u, 1u})
-    ASSERT_TRUE(store.write("node", record(s, "d" + std::to_string(s))).ok());
+  for (std::uint64_t s : {2u, 0u, 1u}) {
+    ASSERT_TRUE(store.writeFrame("s1", "node", "cam0", frame(s, "d" + std::to_string(s))).ok());
+  }
+  ASSERT_TRUE(store.writePose("s1", "node", pose(0)).ok());
+  ASSERT_TRUE(store.writePose("s1", "node", pose(1, /*with_performer=*/false)).ok());
+  ASSERT_TRUE(store.sync().ok());
+  store.close("s1");
   auto loaded = store.load("s1", "node", "cam0");
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   ASSERT_EQ(loaded->size(), 3u);
   EXPECT_EQ((*loaded)[0].data, "d0");
   EXPECT_EQ((*loaded)[2].sequence, 2u);
+  EXPECT_EQ((*loaded)[2].width, 4);
+  ASSERT_TRUE((*loaded)[0].pose.has_value());
+  EXPECT_FLOAT_EQ((*loaded)[0].pose->points[0].x, 1.f);
+  EXPECT_FALSE((*loaded)[1].pose.has_value());  // no performer in that frame
+  EXPECT_FALSE((*loaded)[2].pose.has_value());  // no pose record at all
+}
+
+TEST_F(SessionStoreTest, ResendsAreNoOps) {
+  SessionStore store(dir_, /*fsync=*/false);
+  EXPECT_TRUE(store.writeFrame("s1", "node", "cam0", frame(0, "first")).value());
+  EXPECT_FALSE(store.writeFrame("s1", "node", "cam0", frame(0, "again")).value());
+  EXPECT_TRUE(store.writePose("s1", "node", pose(0)).value());
+  EXPECT_FALSE(store.writePose("s1", "node", pose(0)).value());
+  const CameraTotals t = store.totals("s1", "node", "cam0");
+  EXPECT_EQ(t.frames, 1u);
+  EXPECT_EQ(t.poses, 1u);
+  EXPECT_EQ(t.checksum, fnv1a64("first"));
+  store.close("s1");
+  EXPECT_EQ(store.load("s1", "node", "cam0")->front().data, "first");
+}
+
+TEST_F(SessionStoreTest, DeduplicationSurvivesReopening) {
+  {
+    SessionStore store(dir_, /*fsync=*/true);
+    ASSERT_TRUE(store.writeFrame("s1", "node", "cam0", frame(5, "x")).ok());
+    ASSERT_TRUE(store.sync().ok());
+  }
+  SessionStore again(dir_, /*fsync=*/true);
+  EXPECT_FALSE(again.writeFrame("s1", "node", "cam0", frame(5, "x")).value());
+  EXPECT_EQ(again.totals("s1", "node", "cam0").frames, 1u);
+}
+
+TEST_F(SessionStoreTest, RejectsIdsThatWouldEscapeTheDataDirectory) {
+  SessionStore store(dir_, /*fsync=*/false);
+  EXPECT_FALSE(store.writeFrame("../evil", "node", "cam0", frame(0, "x")).ok());
+  EXPECT_FALSE(store.writeFrame("s1", "a/b", "cam0", frame(0, "x")).ok());
+  EXPECT_FALSE(store.writeFrame("s1", "node", ".hidden", frame(0, "x")).ok());
+  EXPECT_FALSE(store.writeFrame("s1", "node with space", "cam0", frame(0, "x")).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_.parent_path() / "evil"));
+}
+
+TEST_F(SessionStoreTest, VisitorDataIsPrivateToTheOwner) {
+  SessionStore store(dir_, /*fsync=*/true);
+  ASSERT_TRUE(store.writeFrame("s1", "node", "cam0", frame(0, "x")).ok());
+  ASSERT_TRUE(store.sync().ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(store.sessionDir("s1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((store.sessionDir("s1") / "node" / "cam0" / "frames.dat").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(SessionStoreTest, ListsEveryStoredCamera) {
   SessionStore store(dir_, /*fsync=*/false);
-  ASSERT_TRUE(store.write("node", record(0, "d0")).ok());
-  auto other = record(0, "x");
-  other.mutable_frame()->set_camera_id("cam1");
-  ASSERT_TRUE(store.write("node", other).ok());
+  ASSERT_TRUE(store.writeFrame("s1", "node", "cam0", frame(0, "d0")).ok());
+  ASSERT_TRUE(store.writeFrame("s1", "node", "cam1", frame(0, "x")).ok());
   const auto cameras = store.listCameras();
   ASSERT_EQ(cameras.size(), 2u);
   EXPECT_EQ(cameras[0].session_id, "s1");
@@ -55,48 +124,11 @@ TEST_F(SessionStoreTest, ListsEveryStoredCamera) {
   EXPECT_EQ(cameras[1].camera_id, "cam1");
 }
 
-TEST_F(SessionStoreTest, ResendIsDeduplicated) {
-  SessionStore store(dir_, false);
-  auto first = store.write("node", record(0, "x"));
-  auto again = store.write("node", record(0, "x"));
-  ASSERT_TRUE(first.ok());
-  ASSERT_TRUE(again.ok());
-  EXPECT_TRUE(first.value());
-  EXPECT_FALSE(again.value());
-  EXPECT_EQ(store.load("s1", "node", "cam0")->size(), 1u);
-}
-
-TEST_F(SessionStoreTest, RejectsIdsThatWouldEscapeTheDataDirectory) {
-  SessionStore store(dir_, false);
-  v1::FrameRecord r = record(0, "x");
-  r.mutable_frame()->set_session_id("../../etc");
-  EXPECT_FALSE(store.write("node", r).ok());
-  EXPECT_FALSE(store.write("../node", record(0, "x")).ok());
-}
-
-TEST_F(SessionStoreTest, ManifestVerification) {
-  SessionStore store(dir_, false);
-  ASSERT_TRUE(store.write("node", record(0, "a")).ok());
-  ASSERT_TRUE(store.write("node", record(1, "b")).ok());
-  v1::SessionManifest m;
-  m.set_session_id("s1");
-  m.set_node_id("node");
-  auto* c = m.add_cameras();
-  c->set_camera_id("cam0");
-  c->set_frame_count(2);
-  c->set_checksum(fnv1a64("a") + fnv1a64("b"));
-  EXPECT_TRUE(store.verify(m).ok());
-
-  c->set_frame_count(3);
-  auto missing = store.verify(m);
-  ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("3 frames"), std::string::npos) << missing.error();
-
-  c->set_frame_count(2);
-  c->set_checksum(12345);
-  auto corrupt = store.verify(m);
-  ASSERT_FALSE(corrupt.ok());
-  EXPECT_NE(corrupt.error().find("checksum"), std::string::npos);
+TEST_F(SessionStoreTest, LoadingACameraThatHasNothingIsAClearError) {
+  SessionStore store(dir_, /*fsync=*/false);
+  auto loaded = store.load("s1", "node", "cam9");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find("no frames stored"), std::string::npos) << loaded.error();
 }
 
 }  // namespace

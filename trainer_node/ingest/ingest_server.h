@@ -1,13 +1,28 @@
 #pragma once
-// IngestServer: the trainer's end of the wire. Owns the ROUTER socket on its
-// own thread: registers capture nodes (Hello, as heartbeat), sends
-// SessionStart to them, stores every FrameRecord durably before acking it,
-// verifies each node's SessionManifest and, when every node of a session
-// has closed it, queues the session's job.
+// IngestServer: the trainer's end of the wire (booth.v2). Owns the ROUTER
+// socket on its own thread: registers capture nodes (Hello, as heartbeat),
+// sends SessionStart to them, stores every frame and pose record durably
+// before acking it (in batches: write, sync once, ack), verifies each
+// node's SessionManifest and, when every member node has closed the
+// session, queues its job.
+//
+// Everything a peer sends is hostile until proven otherwise: messages are
+// bounded in size, must carry this protocol version and come from a node
+// that said Hello with a valid id; records are accepted only for open
+// sessions the node is a member of and cameras it announced; frames are
+// bounded in bytes, pixels and number per session. A refusal is an Ack
+// with the reason (or a ProtocolError), never a dead thread.
+//
+// Sessions survive restarts on both sides: a node that comes back lists
+// its unfinished sessions in Hello and is told to resume them; a trainer
+// that comes back reopens the sessions its job store says were receiving.
+// A member that makes no progress for session_stall_timeout fails the
+// session with a reason the operator can act on.
 //
 // Threading: the socket lives on the ingest thread only. Other threads talk
-// to it through startSession() and nodes(), which hand work over a
-// mutex-guarded queue and wait for the answer.
+// to it through startSession(), nodes() and cancelSession(), which hand
+// work over a mutex-guarded queue and wait for the answer; stats() reads
+// atomics.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -16,7 +31,9 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,17 +41,38 @@
 #include <zmq.hpp>
 
 #include "booth.pb.h"
+#include "common/core/clock.h"
 #include "common/core/result.h"
+#include "common/transport/curve_keys.h"
 #include "trainer_node/store/job_store.h"
 #include "trainer_node/store/session_store.h"
 
 namespace booth {
 
 struct IngestConfig {
-  std::string endpoint = "tcp://127.0.0.1:5555";      // bound here
-  std::chrono::milliseconds node_timeout{5000};       // no Hello for this long: node gone
-  std::chrono::milliseconds session_timeout{120000};  // no data from a node for this long
+  std::string endpoint = "tcp://127.0.0.1:5555";  // bound here
   std::string trainer_id = "trainer";
+  // Authentication. With keys, only capture nodes whose public keys are on
+  // the allow-list get in (CURVE, checked by ZAP) and each is known by the
+  // id it is listed under. Without keys (insecure), a node is known by the
+  // id it says in Hello: allowed only on a loopback endpoint, and only when
+  // asked for explicitly.
+  std::optional<CurveKeyPair> server_keys;
+  CurveAllowList allow;
+  bool insecure = false;
+  std::chrono::milliseconds node_timeout{5000};  // no message for this long: node away
+  // A member of an open session that stores nothing new for this long
+  // fails the session, connected or not (capture plus the pose stage's
+  // catch-up keep records flowing; silence means stuck or gone).
+  std::chrono::milliseconds session_stall_timeout{60000};
+  // Credit granted to each node (HelloAck): records and frame bytes in flight.
+  std::uint32_t credit_records = 256;
+  std::uint64_t credit_bytes = 64ull << 20;
+  // Limits on what a node may send.
+  std::size_t max_message_bytes = 16u << 20;
+  std::size_t max_frame_bytes = 8u << 20;
+  std::uint64_t max_frame_pixels = 3840ull * 2160;
+  std::uint64_t max_frames_per_session = 200000;
 };
 
 // One camera of a connected node, as its last heartbeat described it.
@@ -62,7 +100,10 @@ struct NodeInfo {
 // Counters since the trainer started, for /metrics.
 struct IngestStats {
   std::uint64_t frames_received = 0;  // frame records newly stored (resends not counted)
-  std::uint64_t frames_rejected = 0;  // frame records refused (unknown session, write error)
+  std::uint64_t frames_rejected = 0;  // frame records refused (not a member, too big, write error)
+  std::uint64_t poses_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t messages_refused = 0;  // malformed, wrong version, unknown peer
 };
 
 struct SessionRequest {
@@ -73,16 +114,18 @@ struct SessionRequest {
 
 class IngestServer {
  public:
-  IngestServer(IngestConfig config, JobStore& jobs, SessionStore& sessions);
+  IngestServer(IngestConfig config, JobStore& jobs, SessionStore& sessions,
+               const Clock& clock = SystemClock::instance());
   ~IngestServer();
 
-  // Binds and starts the ingest thread; fails naming the endpoint when the
-  // port is in use or the endpoint is invalid.
+  // Reopens the sessions the job store says were receiving, binds and
+  // starts the ingest thread; fails naming the endpoint when the port is in
+  // use or the endpoint is invalid.
   Status start();
   void stop();
 
   // Creates a session and its job and tells every connected node to
-  // capture. Fails when no capture node is connected.
+  // capture. Fails when no capture node is connected or a session is open.
   Result<JobRecord> startSession(const SessionRequest& request);
   std::vector<NodeInfo> nodes();
   // Ends a session that is still being captured or received (the operator
@@ -97,35 +140,65 @@ class IngestServer {
   // Valid after a successful start().
   const std::string& endpoint() const { return bound_endpoint_; }
 
+  // Handles one received message as the ingest thread does (for the fuzz
+  // target and tests that drive the server without a network): replies go
+  // to `socket`.
+  void handleForTest(zmq::socket_t& socket, const std::string& routing_id,
+                     const std::string& user_id, const v2::Envelope& env);
+  void flushForTest(zmq::socket_t& socket) { flushAcks(socket); }
+  Result<JobRecord> startSessionForTest(zmq::socket_t& socket, const SessionRequest& request);
+
  private:
   struct Node;
   struct OpenSession;
+  struct PendingAck;
   void loop(std::stop_token stop, std::promise<Status> bound);
-  void handle(zmq::socket_t& socket, const std::string& peer, const v1::Envelope& env);
-  void onRecord(zmq::socket_t& socket, const std::string& peer, const v1::FrameRecord& record);
-  void onManifest(zmq::socket_t& socket, const std::string& peer,
-                  const v1::SessionManifest& manifest);
+  Result<JobRecord> openSession(zmq::socket_t& socket, const SessionRequest& request);
+  void handle(zmq::socket_t& socket, const std::string& routing_id, const std::string& user_id,
+              const v2::Envelope& env);
+  void onHello(zmq::socket_t& socket, const std::string& routing_id, const std::string& user_id,
+               const v2::Hello& hello);
+  void onFrame(const std::string& routing_id, Node& node, const v2::Frame& frame);
+  void onPose(const std::string& routing_id, Node& node, const v2::PoseRecord& pose);
+  void onManifest(zmq::socket_t& socket, const std::string& routing_id, Node& node,
+                  const v2::SessionManifest& manifest);
+  // Checks a record's session and camera against the node's membership.
+  Result<OpenSession*> memberSession(const Node& node, const std::string& session_id,
+                                     const std::string& camera_id);
+  void refuseRecord(const std::string& routing_id, const std::string& session_id,
+                    const std::string& camera_id, v2::RecordKind kind, std::uint64_t sequence,
+                    const std::string& error);
+  void protocolError(zmq::socket_t& socket, const std::string& routing_id,
+                     const std::string& error);
+  void flushAcks(zmq::socket_t& socket);
   void runCommands(zmq::socket_t& socket);
   void checkTimeouts(zmq::socket_t& socket);
-  // Marks the job failed and tells the session's waiting nodes to stop.
   void failSession(zmq::socket_t& socket, const std::string& session_id, const std::string& reason);
+  void sendToNode(zmq::socket_t& socket, const std::string& node_id, const v2::Envelope& env);
   void publish(OpenSession& session, bool force);
+  void reopenReceivingSessions();
 
   IngestConfig config_;
   std::string bound_endpoint_;  // written before start() returns, then read-only
   JobStore& jobs_;
   SessionStore& sessions_;
+  const Clock& clock_;
 
   std::mutex commands_mutex_;                                 // guards commands_
   std::deque<std::function<void(zmq::socket_t&)>> commands_;  // run on the ingest thread
 
   // Ingest thread only.
-  std::map<std::string, std::unique_ptr<Node>> nodes_;
+  std::map<std::string, std::unique_ptr<Node>> nodes_;  // by routing id
   std::map<std::string, std::unique_ptr<OpenSession>> open_;
+  std::vector<PendingAck> pending_acks_;
+  std::map<std::string, Clock::TimePoint> recent_errors_;  // routing id -> last ProtocolError
 
   // Written on the ingest thread, read by stats() from any thread.
   std::atomic<std::uint64_t> frames_received_{0};
   std::atomic<std::uint64_t> frames_rejected_{0};
+  std::atomic<std::uint64_t> poses_received_{0};
+  std::atomic<std::uint64_t> bytes_received_{0};
+  std::atomic<std::uint64_t> messages_refused_{0};
 
   std::jthread thread_;
 };

@@ -301,8 +301,7 @@ int JobStore::failInterrupted() {
   std::lock_guard lock(mutex_);
   Statement st(db_,
                "UPDATE jobs SET state = 'failed', detail = 'interrupted: the trainer stopped while "
-               "the job was ' || state, updated_ms = ? WHERE state IN ('receiving', 'training', "
-               "'rendering')");
+               "the job was ' || state, updated_ms = ? WHERE state IN ('training', 'rendering')");
   if (!st.error().empty()) return 0;
   sqlite3_bind_int64(st.get(), 1, nowMillis());
   if (sqlite3_step(st.get()) != SQLITE_DONE) return 0;

@@ -82,9 +82,11 @@ class JobStore {
   std::vector<JobRecord> withState(JobState state);
   // Oldest queued job, if any.
   std::optional<JobRecord> nextQueued();
-  // Jobs left in receiving/training/rendering by a previous process: marks
-  // them failed with a reason. Returns how many. (The job runner first
-  // re-queues the training and rendering ones it can resume.)
+  // Jobs left in training/rendering by a previous process: marks them
+  // failed with a reason. Returns how many. (The job runner first re-queues
+  // the ones it can resume, see JobRunner::recoverInterrupted; jobs left
+  // receiving are reopened by the ingest: their capture nodes resume from
+  // their spools.)
   int failInterrupted();
 
  private:

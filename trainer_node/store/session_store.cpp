@@ -1,29 +1,19 @@
 #include "trainer_node/store/session_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <tuple>
+#include <system_error>
+#include <unordered_map>
 
-#include "common/core/checksum.h"
-#include "common/transport/wire.h"
+#include "common/core/safe_id.h"
+#include "common/os/durable_file.h"
+#include "common/storage/pose_record_codec.h"
 
 namespace booth {
 namespace fs = std::filesystem;
 
-bool isSafeId(const std::string& id) {
-  if (id.empty() || id.size() > 64 || id[0] == '.') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.';
-  });
-}
-
 SessionStore::SessionStore(fs::path root, bool fsync) : root_(std::move(root)), fsync_(fsync) {}
+
+SessionStore::~SessionStore() = default;
 
 fs::path SessionStore::sessionDir(const std::string& session_id) const {
   return root_ / "sessions" / session_id;
@@ -32,6 +22,151 @@ fs::path SessionStore::sessionDir(const std::string& session_id) const {
 fs::path SessionStore::cameraDir(const std::string& session, const std::string& node,
                                  const std::string& camera) const {
   return sessionDir(session) / node / camera;
+}
+
+Result<SessionStore::OpenCamera*> SessionStore::openCamera(const std::string& session,
+                                                           const std::string& node,
+                                                           const std::string& camera) {
+  if (!isSafeId(session) || !isSafeId(node) || !isSafeId(camera)) {
+    return fail("refusing unsafe ids (session '" + session.substr(0, 80) + "', node '" +
+                node.substr(0, 80) + "', camera '" + camera.substr(0, 80) + "')");
+  }
+  const Key key{session, node, camera};
+  if (auto it = open_.find(key); it != open_.end()) return it->second.get();
+  const fs::path dir = cameraDir(session, node, camera);
+  std::error_code ec;
+  // Remember every folder this creates: they must be synced before acks.
+  for (fs::path p = dir; !p.empty() && p != root_ && !fs::exists(p, ec); p = p.parent_path()) {
+    new_dirs_.insert(p.parent_path());
+  }
+  auto frames = FrameLog::open(dir);
+  if (!frames.ok()) return fail(frames.error());
+  auto poses = RecordLog::open(dir / "poses.log");
+  if (!poses.ok()) return fail(poses.error());
+  auto cam = std::make_unique<OpenCamera>();
+  for (const FrameEntry& e : frames.value()->entries()) cam->frame_sequences.insert(e.sequence);
+  for (const std::string& r : poses.value()->records()) {
+    if (auto p = decodePoseRecord(r); p.ok()) cam->pose_sequences.insert(p->sequence);
+  }
+  cam->frames = std::move(frames.value());
+  cam->poses = std::move(poses.value());
+  cam->dirty = true;  // the new files themselves
+  new_dirs_.insert(dir);
+  OpenCamera* raw = cam.get();
+  open_[key] = std::move(cam);
+  return raw;
+}
+
+Result<bool> SessionStore::writeFrame(const std::string& session, const std::string& node,
+                                      const std::string& camera, const FrameToAppend& frame) {
+  std::lock_guard lock(mutex_);
+  auto cam = openCamera(session, node, camera);
+  if (!cam.ok()) return fail(cam.error());
+  OpenCamera& c = *cam.value();
+  if (c.frame_sequences.count(frame.sequence)) return false;
+  auto appended = c.frames->append(frame);
+  if (!appended.ok()) return fail(appended.error());
+  c.frame_sequences.insert(frame.sequence);
+  c.dirty = true;
+  return true;
+}
+
+Result<bool> SessionStore::writePose(const std::string& session, const std::string& node,
+                                     const PoseRecord& pose) {
+  std::lock_guard lock(mutex_);
+  auto cam = openCamera(session, node, pose.camera_id);
+  if (!cam.ok()) return fail(cam.error());
+  OpenCamera& c = *cam.value();
+  if (c.pose_sequences.count(pose.sequence)) return false;
+  if (auto st = c.poses->append(encodePoseRecord(pose)); !st.ok()) return fail(st.error());
+  c.pose_sequences.insert(pose.sequence);
+  c.dirty = true;
+  return true;
+}
+
+Status SessionStore::sync() {
+  std::lock_guard lock(mutex_);
+  if (!fsync_) {
+    new_dirs_.clear();
+    return okStatus();
+  }
+  for (auto& [key, cam] : open_) {
+    if (!cam->dirty) continue;
+    if (auto st = cam->frames->sync(); !st.ok()) return st;
+    if (auto st = cam->poses->sync(); !st.ok()) return st;
+    cam->dirty = false;
+  }
+  // Deepest first does not matter: every new entry's parent is synced.
+  for (const fs::path& dir : new_dirs_) {
+    if (auto st = syncDirectory(dir); !st.ok()) return st;
+  }
+  new_dirs_.clear();
+  return okStatus();
+}
+
+void SessionStore::close(const std::string& session) {
+  std::lock_guard lock(mutex_);
+  for (auto it = open_.begin(); it != open_.end();) {
+    it = std::get<0>(it->first) == session ? open_.erase(it) : std::next(it);
+  }
+}
+
+CameraTotals SessionStore::totals(const std::string& session, const std::string& node,
+                                  const std::string& camera) {
+  std::lock_guard lock(mutex_);
+  CameraTotals t;
+  auto cam = openCamera(session, node, camera);
+  if (!cam.ok()) return t;
+  for (const FrameEntry& e : cam.value()->frames->entries()) {
+    t.checksum += e.fnv;
+    t.bytes += e.length;
+  }
+  t.frames = cam.value()->frame_sequences.size();
+  t.poses = cam.value()->pose_sequences.size();
+  return t;
+}
+
+Result<std::vector<StoredFrame>> SessionStore::load(const std::string& session,
+                                                    const std::string& node,
+                                                    const std::string& camera) const {
+  if (!isSafeId(session) || !isSafeId(node) || !isSafeId(camera)) {
+    return fail("refusing unsafe ids (session '" + session + "', node '" + node + "', camera '" +
+                camera + "')");
+  }
+  const fs::path dir = cameraDir(session, node, camera);
+  std::error_code ec;
+  if (!fs::is_regular_file(dir / "frames.idx", ec)) {
+    return fail("no frames stored under " + dir.string());
+  }
+  auto frames = FrameLog::open(dir);
+  if (!frames.ok()) return fail(frames.error());
+  auto poses = RecordLog::open(dir / "poses.log");
+  if (!poses.ok()) return fail(poses.error());
+  std::unordered_map<std::uint64_t, std::optional<Pose>> performer;
+  for (const std::string& r : poses.value()->records()) {
+    auto p = decodePoseRecord(r);
+    if (!p.ok()) return fail(dir.string() + ": " + p.error());
+    performer[p->sequence] = p->performer;
+  }
+  std::vector<StoredFrame> out;
+  const auto entries = frames.value()->entries();
+  out.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    auto bytes = frames.value()->read(i);
+    if (!bytes.ok()) return fail(bytes.error());
+    StoredFrame f;
+    f.sequence = entries[i].sequence;
+    f.capture_time_us = entries[i].capture_time_us;
+    f.encoding = entries[i].encoding;
+    f.width = entries[i].width;
+    f.height = entries[i].height;
+    f.data = std::move(bytes->data);
+    if (auto it = performer.find(f.sequence); it != performer.end()) f.pose = it->second;
+    out.push_back(std::move(f));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const StoredFrame& a, const StoredFrame& b) { return a.sequence < b.sequence; });
+  return out;
 }
 
 std::vector<SessionStore::CameraRef> SessionStore::listCameras() const {
@@ -45,6 +180,7 @@ std::vector<SessionStore::CameraRef> SessionStore::listCameras() const {
       if (!node.is_directory() || !isSafeId(node.path().filename().string())) continue;
       for (const auto& camera : fs::directory_iterator(node.path(), ec)) {
         if (!camera.is_directory() || !isSafeId(camera.path().filename().string())) continue;
+        if (!fs::is_regular_file(camera.path() / "frames.idx", ec)) continue;
         out.push_back({session.path().filename().string(), node.path().filename().string(),
                        camera.path().filename().string()});
       }
@@ -55,98 +191,6 @@ std::vector<SessionStore::CameraRef> SessionStore::listCameras() const {
            std::tie(b.session_id, b.node_id, b.camera_id);
   });
   return out;
-}
-
-Result<bool> SessionStore::write(const std::string& node_id, const v1::FrameRecord& record) {
-  const auto& f = record.frame();
-  if (!isSafeId(f.session_id()) || !isSafeId(node_id) || !isSafeId(f.camera_id())) {
-    return fail("refusing record with unsafe ids (session '" + f.session_id() + "', node '" +
-                node_id + "', camera '" + f.camera_id() + "')");
-  }
-  const fs::path dir = cameraDir(f.session_id(), node_id, f.camera_id());
-  const fs::path final_path = dir / (std::to_string(f.sequence()) + ".rec");
-  std::error_code ec;
-  if (fs::exists(final_path, ec)) return false;
-  fs::create_directories(dir, ec);
-  if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
-
-  std::string bytes;
-  record.SerializeToString(&bytes);
-  const fs::path tmp = final_path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      return fail("cannot write " + tmp.string() + ": " + why + " (disk full?)");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync_ && ::fdatasync(fd) != 0) {
-    const std::string why = std::strerror(errno);
-    ::close(fd);
-    return fail("fdatasync " + tmp.string() + ": " + why);
-  }
-  ::close(fd);
-  fs::rename(tmp, final_path, ec);
-  if (ec) return fail("cannot rename " + tmp.string() + ": " + ec.message());
-  return true;
-}
-
-Result<std::vector<StoredFrame>> SessionStore::load(const std::string& session_id,
-                                                        const std::string& node_id,
-                                                        const std::string& camera_id) const {
-  const fs::path dir = cameraDir(session_id, node_id, camera_id);
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return fail("no frames stored under " + dir.string());
-  std::vector<StoredFrame> records;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() != ".rec") continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    v1::FrameRecord rec;
-    if (!in || !rec.ParseFromIstream(&in)) return fail("corrupt record " + entry.path().string());
-    StoredFrame f;
-    f.sequence = rec.frame().sequence();
-    f.capture_time_us = rec.frame().capture_time_us();
-    f.encoding = rec.frame().encoding() == v1::ENCODING_RAW_BGR ? FrameEncoding::kRawBgr
-                                                                 : FrameEncoding::kJpeg;
-    f.width = static_cast<int>(rec.frame().width());
-    f.height = static_cast<int>(rec.frame().height());
-    f.data = std::move(*rec.mutable_frame()->mutable_data());
-    if (auto pose = poseFromProto(rec.keypoints()); pose.ok() && pose->validCount() > 0) {
-      f.pose = pose.value();
-    }
-    records.push_back(std::move(f));
-  }
-  if (ec) return fail("cannot list " + dir.string() + ": " + ec.message());
-  std::sort(records.begin(), records.end(),
-            [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
-  return records;
-}
-
-Status SessionStore::verify(const v1::SessionManifest& manifest) {
-  for (const auto& cam : manifest.cameras()) {
-    if (!isSafeId(cam.camera_id()))
-      return fail("manifest names unsafe camera id '" + cam.camera_id() + "'");
-    auto records = load(manifest.session_id(), manifest.node_id(), cam.camera_id());
-    if (!records.ok()) {
-      if (cam.frame_count() == 0) continue;
-      return fail(records.error());
-    }
-    std::uint64_t sum = 0;
-    for (const auto& r : records.value()) sum += fnv1a64(r.data);
-    if (records->size() != cam.frame_count()) {
-      return fail("camera " + cam.camera_id() + ": manifest says " +
-                  std::to_string(cam.frame_count()) + " frames, stored " +
-                  std::to_string(records->size()));
-    }
-    if (sum != cam.checksum()) return fail("camera " + cam.camera_id() + ": checksum mismatch");
-  }
-  return okStatus();
 }
 
 }  // namespace booth

@@ -1,41 +1,66 @@
 #pragma once
-// SessionStore: each session's frames and keypoints under the data
-// directory, one file per streamed record:
-//   <root>/sessions/<session>/<node>/<camera>/<sequence>.rec
-// A .rec file is the FrameRecord protobuf as received (JPEG bytes and
-// keypoints), written to a temporary name, fsynced (when enabled) and
-// renamed, so a record either exists whole or not at all; only then is it
-// acked. Writing a record that exists already is a no-op (resends dedup).
+// SessionStore: every session's frames and poses under the data directory,
+// in the trainer's own files (not the wire's):
+//   <root>/sessions/<session>/<node>/<camera>/frames.dat, frames.idx
+//       the frames' bytes as captured, with an index (common/storage/frame_log.h)
+//   <root>/sessions/<session>/<node>/<camera>/poses.log
+//       one pose record per frame (common/storage/pose_record_codec.h)
+// Writes are deduplicated by sequence (a resent frame is a no-op) and made
+// durable in batches: the ingest writes what arrived, calls sync() once
+// (files, then the directories that name them), and only then acks.
+// Folders are 0700 and files 0600: visitors' data is the owner's alone.
 //
-// Threading: write() is called by the ingest thread; load() and verify() by
-// any thread once the session is closed.
+// Threading: every method may be called from any thread (the open files
+// are guarded by one mutex; the ingest is the only frequent writer). load()
+// reads files on its own, for sessions the ingest has closed.
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <tuple>
+#include <unordered_set>
 #include <vector>
 
-#include "booth.pb.h"
+#include "common/core/pose_record.h"
 #include "common/core/result.h"
+#include "common/storage/frame_log.h"
+#include "common/storage/record_log.h"
 #include "trainer_node/store/stored_frame.h"
 
 namespace booth {
 
-// Ids from the wire become path components: 1..64 of [A-Za-z0-9_.-], not
-// starting with '.'.
-bool isSafeId(const std::string& id);
+// What is stored for one camera, for manifest checks.
+struct CameraTotals {
+  std::uint64_t frames = 0;
+  std::uint64_t poses = 0;
+  std::uint64_t checksum = 0;  // wrapping sum of FNV-1a 64 of every frame's bytes
+  std::uint64_t bytes = 0;
+};
 
 class SessionStore {
  public:
   SessionStore(std::filesystem::path root, bool fsync);
+  ~SessionStore();
 
-  // true: newly stored; false: was already there (a resend).
-  Result<bool> write(const std::string& node_id, const v1::FrameRecord& record);
-  // Checks every camera of the manifest: frame count and checksum sum.
-  Status verify(const v1::SessionManifest& manifest);
-  // Every frame of one camera with its pose, in sequence order.
-  Result<std::vector<StoredFrame>> load(const std::string& session_id,
-                                            const std::string& node_id,
-                                            const std::string& camera_id) const;
+  // true: newly stored; false: it was already there (a resend). Ids must
+  // pass isSafeId (common/core/safe_id.h).
+  Result<bool> writeFrame(const std::string& session, const std::string& node,
+                          const std::string& camera, const FrameToAppend& frame);
+  Result<bool> writePose(const std::string& session, const std::string& node,
+                         const PoseRecord& pose);
+  // Makes every write so far durable (no-op with fsync off).
+  Status sync();
+  // Closes a session's open files (it is complete, failed or cancelled).
+  void close(const std::string& session);
+
+  CameraTotals totals(const std::string& session, const std::string& node,
+                      const std::string& camera);
+  // Every frame of one camera with its performer pose, in sequence order.
+  Result<std::vector<StoredFrame>> load(const std::string& session, const std::string& node,
+                                        const std::string& camera) const;
   std::filesystem::path sessionDir(const std::string& session_id) const;
 
   // Every (session, node, camera) with stored frames, sessions in name
@@ -48,10 +73,24 @@ class SessionStore {
   std::vector<CameraRef> listCameras() const;
 
  private:
+  struct OpenCamera {
+    std::unique_ptr<FrameLog> frames;
+    std::unique_ptr<RecordLog> poses;
+    std::unordered_set<std::uint64_t> frame_sequences;
+    std::unordered_set<std::uint64_t> pose_sequences;
+    bool dirty = false;
+  };
+  using Key = std::tuple<std::string, std::string, std::string>;  // session, node, camera
+  Result<OpenCamera*> openCamera(const std::string& session, const std::string& node,
+                                 const std::string& camera);
   std::filesystem::path cameraDir(const std::string& session, const std::string& node,
                                   const std::string& camera) const;
+
   std::filesystem::path root_;
   bool fsync_;
+  std::mutex mutex_;  // guards open_ and new_dirs_
+  std::map<Key, std::unique_ptr<OpenCamera>> open_;
+  std::set<std::filesystem::path> new_dirs_;  // created since the last sync()
 };
 
 }  // namespace booth

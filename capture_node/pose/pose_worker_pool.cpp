@@ -1,0 +1,191 @@
+#include "capture_node/pose/pose_worker_pool.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "common/image/frame_image.h"
+
+namespace booth {
+
+PoseWorkerPool::PoseWorkerPool(std::vector<std::unique_ptr<PoseEstimator>> estimators,
+                               PoseFinalizerConfig finalizer, const Clock& clock)
+    : estimators_(std::move(estimators)), finalizer_config_(finalizer), clock_(clock) {
+  origin_ = estimators_.empty() ? PoseOrigin::kNetwork : estimators_.front()->origin();
+  description_ = estimators_.empty() ? "none" : estimators_.front()->describe();
+  finalizer_config_.origin = origin_;
+  for (auto& e : estimators_) {
+    PoseEstimator& estimator = *e;
+    threads_.emplace_back([this, &estimator](std::stop_token st) { run(st, estimator); });
+  }
+}
+
+PoseWorkerPool::~PoseWorkerPool() {
+  for (auto& t : threads_) t.request_stop();
+  work_.notify_all();
+  threads_.clear();  // joins
+}
+
+void PoseWorkerPool::addSession(SessionSpool& spool, CompletionHandler on_complete) {
+  auto work = std::make_unique<SessionWork>();
+  work->spool = &spool;
+  work->on_complete = std::move(on_complete);
+  for (std::size_t c = 0; c < spool.cameraCount(); ++c) {
+    CameraSpool& cam = spool.camera(c);
+    const auto& d = spool.meta().cameras[c];
+    CameraWork cw;
+    cw.spool = &cam;
+    cw.next_dispatch = cam.poseCount();  // after a restart: where posing stopped
+    PoseFinalizerConfig config = finalizer_config_;
+    if (config.smoother_for_camera_fps && d.fps > 0) {
+      config.smoother = SmootherConfig::forFrameRate(d.fps);
+    }
+    cw.finalizer = std::make_unique<PoseFinalizer>(cam, config, cw.next_dispatch,
+                                                   cv::Size(d.width, d.height));
+    work->cameras.push_back(std::move(cw));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    sessions_.push_back(std::move(work));
+  }
+  work_.notify_all();
+}
+
+void PoseWorkerPool::captureComplete(const std::string& session_id) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& s : sessions_) {
+      if (s->spool->id() != session_id || s->capture_complete) continue;
+      s->capture_complete = true;
+      s->capture_done_at = clock_.steady();
+      maybeComplete(*s);
+    }
+  }
+  work_.notify_all();
+}
+
+void PoseWorkerPool::removeSession(const std::string& session_id) {
+  std::unique_lock lock(mutex_);
+  auto it = std::find_if(sessions_.begin(), sessions_.end(),
+                         [&](const auto& s) { return s->spool->id() == session_id; });
+  if (it == sessions_.end()) return;
+  SessionWork* s = it->get();
+  // Workers hold raw pointers while a task runs: wait for them.
+  for (auto& c : s->cameras) c.failed = true;  // no new tasks
+  idle_.wait(lock, [&] {
+    return std::all_of(s->cameras.begin(), s->cameras.end(),
+                       [](const CameraWork& c) { return c.in_progress == 0; });
+  });
+  sessions_.erase(it);
+}
+
+void PoseWorkerPool::notify() { work_.notify_all(); }
+
+PoseStageStats PoseWorkerPool::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+bool PoseWorkerPool::nextTask(Task& task) {
+  // Round-robin over every (session, camera) with a spooled frame not yet
+  // handed out, so no camera starves another.
+  std::vector<std::pair<SessionWork*, std::size_t>> slots;
+  for (auto& s : sessions_) {
+    for (std::size_t c = 0; c < s->cameras.size(); ++c) slots.emplace_back(s.get(), c);
+  }
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    auto [s, c] = slots[(rr_ + k) % slots.size()];
+    CameraWork& cw = s->cameras[c];
+    if (cw.failed || cw.next_dispatch >= cw.spool->frameCount()) continue;
+    task = {s, c, cw.next_dispatch++};
+    ++cw.in_progress;
+    rr_ = (rr_ + k + 1) % slots.size();
+    return true;
+  }
+  return false;
+}
+
+void PoseWorkerPool::maybeComplete(SessionWork& s) {
+  if (s.completed || !s.capture_complete) return;
+  for (const CameraWork& c : s.cameras) {
+    if (c.in_progress > 0) return;
+    if (!c.failed && c.next_dispatch < c.spool->frameCount()) return;
+  }
+  s.completed = true;
+  Status result = okStatus();
+  for (CameraWork& c : s.cameras) {
+    if (c.failed) {
+      result = fail("the pose stage of camera " + c.spool->cameraId() + " stopped early");
+      continue;
+    }
+    if (auto st = c.finalizer->finish(); !st.ok()) result = st;
+  }
+  const double seconds = secondsBetween(s.capture_done_at, clock_.steady());
+  if (result.ok()) {
+    if (auto st = s.spool->notePoseComplete(seconds); !st.ok()) result = st;
+  }
+  if (s.on_complete) s.on_complete(s.spool->id(), result);
+}
+
+FrameEstimate PoseWorkerPool::estimate(PoseEstimator& estimator, CameraSpool& spool,
+                                       std::size_t index) {
+  FrameEstimate out;
+  auto frame = spool.readFrame(index);
+  if (!frame.ok()) {
+    out.error = frame.error();
+    if (auto e = spool.frameEntry(index)) out.sequence = e->sequence;
+    return out;
+  }
+  out.sequence = frame->sequence;
+  out.capture_time_us = frame->capture_time_us;
+  cv::Mat image;
+  if (estimator.origin() == PoseOrigin::kNetwork) {
+    image = decodeFrameImage(frame->encoding, frame->width, frame->height, frame->data);
+    if (image.empty()) {
+      out.error = "camera " + spool.cameraId() + " frame " + std::to_string(frame->sequence) +
+                  ": the image does not decode";
+      return out;
+    }
+  }
+  auto people = estimator.estimate(*frame, image);
+  if (!people.ok()) {
+    out.error = people.error();
+    return out;
+  }
+  out.people = std::move(people.value());
+  out.image = std::move(image);
+  return out;
+}
+
+void PoseWorkerPool::run(std::stop_token stop, PoseEstimator& estimator) {
+  while (!stop.stop_requested()) {
+    Task task;
+    {
+      std::unique_lock lock(mutex_);
+      if (!work_.wait_for(lock, stop, std::chrono::milliseconds(200),
+                          [&] { return nextTask(task); })) {
+        continue;
+      }
+    }
+    CameraWork& cw = task.session->cameras[task.camera];
+    const auto t0 = clock_.steady();
+    FrameEstimate result = estimate(estimator, *cw.spool, task.index);
+    const bool failed_frame = !result.error.empty();
+    if (failed_frame) spdlog::warn("pose: {}", result.error);
+    Status submitted = cw.finalizer->submit(task.index, std::move(result));
+    {
+      std::lock_guard lock(mutex_);
+      --cw.in_progress;
+      stats_.busy_seconds += secondsBetween(t0, clock_.steady());
+      ++(failed_frame ? stats_.frames_failed : stats_.frames_posed);
+      if (!submitted.ok()) {
+        spdlog::error("pose stage: {}", submitted.error());
+        cw.failed = true;
+      }
+      maybeComplete(*task.session);
+    }
+    idle_.notify_all();
+  }
+}
+
+}  // namespace booth

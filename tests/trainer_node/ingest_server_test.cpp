@@ -1,0 +1,435 @@
+// IngestServer in process, over real sockets on loopback: what a capture
+// node may do, and every way an intruder or a confused node is refused
+// while the real session goes on.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "common/transport/curve_keys.h"
+#include "common/transport/wire.h"
+#include "trainer_node/ingest/ingest_server.h"
+
+namespace booth {
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string tinyJpeg(int w = 32, int h = 24) {
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", cv::Mat(h, w, CV_8UC3, cv::Scalar(1, 2, 3)), jpeg);
+  return std::string(jpeg.begin(), jpeg.end());
+}
+
+// A capture node as far as the wire is concerned.
+class Client {
+ public:
+  Client(const std::string& endpoint, const std::optional<CurveKeyPair>& keys = std::nullopt,
+         const std::string& server_key = {}, const std::string& routing_id = {})
+      : socket_(context_, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::linger, 0);
+    if (!routing_id.empty()) socket_.set(zmq::sockopt::routing_id, routing_id);
+    if (keys) {
+      socket_.set(zmq::sockopt::curve_serverkey, server_key);
+      socket_.set(zmq::sockopt::curve_publickey, keys->public_key);
+      socket_.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+    }
+    socket_.connect(endpoint);
+  }
+  void send(v2::Envelope env) { ASSERT_TRUE(sendEnvelope(socket_, std::move(env))); }
+  void sendRaw(v2::Envelope env, std::uint32_t version) {
+    env.set_version(version);
+    std::string bytes;
+    env.SerializeToString(&bytes);
+    socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+  }
+  void hello(const std::string& node_id, std::vector<std::string> cameras = {"cam0"}) {
+    v2::Envelope env;
+    env.mutable_hello()->set_node_id(node_id);
+    for (const auto& c : cameras) env.mutable_hello()->add_cameras()->set_camera_id(c);
+    send(env);
+  }
+  // The next message of `kind`, skipping others, within `timeout`.
+  std::optional<v2::Envelope> await(v2::Envelope::BodyCase kind,
+                                    std::chrono::milliseconds timeout = 3s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 20ms);
+      while (true) {
+        auto in = receiveEnvelope(socket_, false);
+        if (!in.ok() || !in.value()) break;
+        if (in.value()->envelope.body_case() == kind) return in.value()->envelope;
+      }
+    }
+    return std::nullopt;
+  }
+  void frame(const std::string& session, const std::string& camera, std::uint64_t seq,
+             std::string data = tinyJpeg()) {
+    v2::Envelope env;
+    auto* f = env.mutable_frame();
+    f->set_session_id(session);
+    f->set_camera_id(camera);
+    f->set_sequence(seq);
+    f->set_encoding(v2::ENCODING_JPEG);
+    f->set_data(std::move(data));
+    send(env);
+  }
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+};
+
+class IngestServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("booth_ingest_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    jobs_ = std::move(JobStore::open((dir_ / "jobs.sqlite").string()).value());
+    sessions_ = std::make_unique<SessionStore>(dir_, /*fsync=*/false);
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  void start(IngestConfig config = {}) {
+    config.endpoint = "tcp://127.0.0.1:*";
+    if (!config.server_keys) config.insecure = true;
+    config.node_timeout = 60s;
+    server_ = std::make_unique<IngestServer>(config, *jobs_, *sessions_);
+    ASSERT_TRUE(server_->start().ok());
+  }
+  // Waits until the trainer lists the node.
+  void awaitNode(const std::string& id) {
+    for (int i = 0; i < 200; ++i) {
+      for (const auto& n : server_->nodes()) {
+        if (n.node_id == id) return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL() << "node " << id << " never appeared";
+  }
+  std::string startSession() {
+    auto job = server_->startSession(SessionRequest{2, 0, ""});
+    EXPECT_TRUE(job.ok()) << job.error();
+    return job.ok() ? job->session_id : std::string();
+  }
+  fs::path dir_;
+  std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<IngestServer> server_;
+};
+
+TEST_F(IngestServerTest, AMemberNodesFramesAreStoredAndAcked) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  ASSERT_TRUE(node.await(v2::Envelope::kSessionStart));
+  node.frame(session, "cam0", 0);
+  auto ack = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(ack);
+  EXPECT_TRUE(ack->ack().ok()) << ack->ack().error();
+  EXPECT_EQ(ack->ack().sequences(0), 0u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 1u);
+  EXPECT_EQ(server_->stats().frames_received, 1u);
+}
+
+TEST_F(IngestServerTest, AClientThatNeverSaidHelloIsRefused) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  Client stranger(server_->endpoint());
+  stranger.frame(session, "cam0", 0);
+  auto error = stranger.await(v2::Envelope::kProtocolError);
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->protocol_error().error().find("Hello"), std::string::npos);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 0u);
+}
+
+TEST_F(IngestServerTest, ANodeThatIsNotAMemberCannotAddFramesOrFailTheSession) {
+  start();
+  Client member(server_->endpoint());
+  member.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  // Connected after the session started: not a member.
+  Client intruder(server_->endpoint());
+  intruder.hello("booth-9");
+  awaitNode("booth-9");
+  intruder.frame(session, "cam0", 0);
+  auto ack = intruder.await(v2::Envelope::kAck);
+  ASSERT_TRUE(ack);
+  EXPECT_FALSE(ack->ack().ok());
+  EXPECT_NE(ack->ack().error().find("not a member"), std::string::npos) << ack->ack().error();
+  v2::Envelope manifest;
+  manifest.mutable_manifest()->set_session_id(session);
+  manifest.mutable_manifest()->set_error("I say it failed");
+  intruder.send(manifest);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(jobs_->bySession(session)->state, JobState::kReceiving);
+  EXPECT_EQ(server_->stats().frames_rejected, 1u);
+}
+
+TEST_F(IngestServerTest, CamerasTheNodeDidNotAnnounceAreRefused) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1", {"cam0"});
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  node.frame(session, "cam7", 0);
+  auto ack = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(ack);
+  EXPECT_FALSE(ack->ack().ok());
+  EXPECT_NE(ack->ack().error().find("cam7"), std::string::npos) << ack->ack().error();
+}
+
+TEST_F(IngestServerTest, OversizedOrHugeOrFakeFramesAreRefusedWithTheReason) {
+  IngestConfig config;
+  config.max_frame_bytes = 50000;
+  config.max_frame_pixels = 100 * 100;
+  start(config);
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  node.frame(session, "cam0", 0, std::string(60000, 'x'));
+  auto big = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(big);
+  EXPECT_NE(big->ack().error().find("larger than"), std::string::npos) << big->ack().error();
+  node.frame(session, "cam0", 1, tinyJpeg(400, 300));  // small file, many pixels
+  auto pixels = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(pixels);
+  EXPECT_NE(pixels->ack().error().find("pixels"), std::string::npos) << pixels->ack().error();
+  node.frame(session, "cam0", 2, "not a jpeg");
+  auto fake = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(fake);
+  EXPECT_NE(fake->ack().error().find("not a JPEG"), std::string::npos) << fake->ack().error();
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 0u);
+}
+
+TEST_F(IngestServerTest, TheFramesPerSessionLimitHolds) {
+  IngestConfig config;
+  config.max_frames_per_session = 2;
+  start(config);
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  for (std::uint64_t i = 0; i < 3; ++i) node.frame(session, "cam0", i);
+  int acked = 0, refused = 0;
+  while (acked + refused < 3) {
+    auto ack = node.await(v2::Envelope::kAck);
+    ASSERT_TRUE(ack);
+    (ack->ack().ok() ? acked : refused) += ack->ack().sequences_size();
+  }
+  EXPECT_EQ(acked, 2);
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 2u);
+}
+
+TEST_F(IngestServerTest, AnInvalidNodeIdIsRefusedOnceNotInALoop) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth 1");
+  auto error = node.await(v2::Envelope::kProtocolError);
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->protocol_error().error().find("booth 1"), std::string::npos);
+  EXPECT_TRUE(server_->nodes().empty());
+  // A flood gets at most one answer a second.
+  for (int i = 0; i < 50; ++i) node.hello("booth 1");
+  int answers = 0;
+  while (node.await(v2::Envelope::kProtocolError, 300ms)) ++answers;
+  EXPECT_LE(answers, 1);
+}
+
+TEST_F(IngestServerTest, AnotherProtocolVersionIsToldWhatIsWrong) {
+  start();
+  Client node(server_->endpoint());
+  v2::Envelope env;
+  env.mutable_hello()->set_node_id("booth-1");
+  node.sendRaw(env, 1);
+  auto error = node.await(v2::Envelope::kProtocolError);
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->protocol_error().error().find("protocol version 1"), std::string::npos)
+      << error->protocol_error().error();
+  EXPECT_TRUE(server_->nodes().empty());
+}
+
+TEST_F(IngestServerTest, AManifestMustCoverEveryAnnouncedCamera) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1", {"cam0", "cam1"});
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  v2::Envelope env;
+  auto* m = env.mutable_manifest();
+  m->set_session_id(session);
+  m->set_node_id("booth-1");
+  m->add_cameras()->set_camera_id("cam0");  // cam1 left out
+  node.send(env);
+  auto ack = node.await(v2::Envelope::kManifestAck);
+  ASSERT_TRUE(ack);
+  EXPECT_FALSE(ack->manifest_ack().ok());
+  EXPECT_NE(ack->manifest_ack().error().find("cam1"), std::string::npos);
+  for (int i = 0; i < 100 && jobs_->bySession(session)->state != JobState::kFailed; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(jobs_->bySession(session)->state, JobState::kFailed);
+}
+
+TEST_F(IngestServerTest, AVerifiedManifestQueuesTheJob) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  const std::string data = tinyJpeg();
+  node.frame(session, "cam0", 0, data);
+  ASSERT_TRUE(node.await(v2::Envelope::kAck));
+  v2::Envelope env;
+  auto* m = env.mutable_manifest();
+  m->set_session_id(session);
+  auto* c = m->add_cameras();
+  c->set_camera_id("cam0");
+  c->set_frame_count(1);
+  c->set_checksum(sessions_->totals(session, "booth-1", "cam0").checksum);
+  node.send(env);
+  auto ack = node.await(v2::Envelope::kManifestAck);
+  ASSERT_TRUE(ack);
+  EXPECT_TRUE(ack->manifest_ack().ok()) << ack->manifest_ack().error();
+  // The ack goes out first, the job row right after.
+  for (int i = 0; i < 100 && jobs_->bySession(session)->state != JobState::kQueued; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(jobs_->bySession(session)->state, JobState::kQueued);
+}
+
+TEST_F(IngestServerTest, AMemberThatGoesSilentFailsTheSessionWithAReason) {
+  IngestConfig config;
+  config.session_stall_timeout = 1s;
+  start(config);
+  {
+    Client node(server_->endpoint());
+    node.hello("booth-1");
+    awaitNode("booth-1");
+    startSession();
+  }  // the node is gone and never comes back
+  std::optional<JobRecord> job;
+  for (int i = 0; i < 100; ++i) {
+    job = jobs_->list(1).front();
+    if (job->state == JobState::kFailed) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(job->state, JobState::kFailed);
+  EXPECT_NE(job->detail.find("booth-1"), std::string::npos) << job->detail;
+  // The booth is free again: the next Start is not refused for it.
+  Client back(server_->endpoint());
+  back.hello("booth-1");
+  awaitNode("booth-1");
+  EXPECT_TRUE(server_->startSession(SessionRequest{2, 0, ""}).ok());
+}
+
+TEST_F(IngestServerTest, ARestartedNodeIsToldToResumeItsOpenSession) {
+  start();
+  std::string session;
+  {
+    Client node(server_->endpoint());
+    node.hello("booth-1");
+    awaitNode("booth-1");
+    session = startSession();
+  }
+  Client restarted(server_->endpoint());
+  v2::Envelope env;
+  env.mutable_hello()->set_node_id("booth-1");
+  env.mutable_hello()->add_cameras()->set_camera_id("cam0");
+  env.mutable_hello()->add_unfinished()->set_session_id(session);
+  env.mutable_hello()->add_unfinished()->set_session_id("s-someone-elses");
+  restarted.send(env);
+  auto resume = restarted.await(v2::Envelope::kSessionResume);
+  ASSERT_TRUE(resume);
+  EXPECT_EQ(resume->session_resume().session_id(), session);
+  auto stop = restarted.await(v2::Envelope::kSessionStop);
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->session_stop().session_id(), "s-someone-elses");
+}
+
+class CurveIngestTest : public IngestServerTest {
+ protected:
+  void SetUp() override {
+    IngestServerTest::SetUp();
+    trainer_ = generateCurveKeyPair().value();
+    node_ = generateCurveKeyPair().value();
+    other_ = generateCurveKeyPair().value();
+    IngestConfig config;
+    config.server_keys = trainer_;
+    config.allow.add(node_.public_key, "booth-1");
+    config.allow.add(other_.public_key, "booth-2");
+    start(config);
+  }
+  CurveKeyPair trainer_, node_, other_;
+};
+
+TEST_F(CurveIngestTest, AnAllowedKeyGetsInUnderItsListedName) {
+  Client node(server_->endpoint(), node_, trainer_.public_key);
+  node.hello("booth-1");
+  ASSERT_TRUE(node.await(v2::Envelope::kHelloAck));
+  awaitNode("booth-1");
+}
+
+TEST_F(CurveIngestTest, AnUnknownKeyNeverGetsAnAnswer) {
+  Client stranger(server_->endpoint(), generateCurveKeyPair().value(), trainer_.public_key);
+  stranger.hello("booth-1");
+  EXPECT_FALSE(stranger.await(v2::Envelope::kHelloAck, 1s));
+  EXPECT_TRUE(server_->nodes().empty());
+}
+
+TEST_F(CurveIngestTest, APlainClientCannotTalkToACurveTrainer) {
+  Client plain(server_->endpoint());
+  plain.hello("booth-1");
+  EXPECT_FALSE(plain.await(v2::Envelope::kHelloAck, 1s));
+  EXPECT_TRUE(server_->nodes().empty());
+}
+
+TEST_F(CurveIngestTest, AnAllowedKeyCannotClaimAnotherNodesName) {
+  Client impostor(server_->endpoint(), other_, trainer_.public_key, /*routing_id=*/"booth-1");
+  impostor.hello("booth-1");
+  auto error = impostor.await(v2::Envelope::kProtocolError);
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->protocol_error().error().find("booth-2"), std::string::npos)
+      << error->protocol_error().error();
+  EXPECT_TRUE(server_->nodes().empty());
+}
+
+TEST_F(CurveIngestTest, AnotherAllowedNodeCannotWriteIntoTheSession) {
+  Client node(server_->endpoint(), node_, trainer_.public_key);
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  Client other(server_->endpoint(), other_, trainer_.public_key, /*routing_id=*/"booth-1");
+  other.hello("booth-2");
+  awaitNode("booth-2");
+  other.frame(session, "cam0", 0);
+  auto ack = other.await(v2::Envelope::kAck);
+  ASSERT_TRUE(ack);
+  EXPECT_FALSE(ack->ack().ok());
+  // The real node still delivers.
+  node.frame(session, "cam0", 0);
+  auto real = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(real);
+  EXPECT_TRUE(real->ack().ok());
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 1u);
+}
+
+}  // namespace
+}  // namespace booth
