@@ -22,6 +22,20 @@ pipeline
         The whole edge pipeline with real processes: 2 synthetic cameras at 120 fps for 15 s,
         network pose on 2 workers, spool, streamer, trainer: pipeline.seconds_after_capture,
         pipeline.peak_rss_mb. Needs ../shared/assets. --quick: 5 s.
+trainer-quality
+        How well a visitor is learnt, against the synthetic performer's exact rendering:
+        fine-tune on a 15 s session of a performer the base never saw (ada, 'warmup'), draw a
+        choreography neither saw ('disco'), compare frame by frame: trainer.ssim_body,
+        trainer.ssim_face, trainer.ssim_person, trainer.ssim_whole and the same as psnr_*,
+        [res=128|256,budget=60|120|300,warm=0|1], the empty backdrop's scores as calibration,
+        trainer.warm60_minus_cold300_body[res=...], and trainer.ssim_body_real[res=128] on
+        ../shared/assets/tfjs_pose_1.mp4 (skipped without it). The base checkpoints are made
+        once by 'trainer_node pretrain' with the recipe below and cached in build/bench-cache/.
+        --quick: warm, 128, 60 s only. --prepare: only make the base checkpoints.
+trainer-speed
+        Training and rendering speed of the default model: trainer.its[res=128|256],
+        trainer.overhead_pct, trainer.sys_cpu_pct, trainer.threads, trainer.gflops (with the
+        CPU's peak), trainer.ms_per_rendered_frame. --quick: 10 s windows instead of 40 s.
 LIST
 }
 
@@ -60,10 +74,99 @@ bench_pipeline() {
   bench/pipeline_bench.sh "$@"
 }
 
+# The bench's base checkpoints: 'trainer_node pretrain' on the built-in
+# synthetic corpus without the visitor (ada), the visitor's choreography
+# (warmup) and the rendered one (disco). Iteration counts, not time, so the
+# base is the same on any machine. Cached by recipe and by the trainer's
+# source tree (a change to trainer_node/train/ makes new bases).
+base_recipe() {  # resolution -> pretrain arguments
+  local res=$1 iterations=20000
+  [ "$res" -ge 256 ] && iterations=6000
+  echo "--resolution $res --iterations $iterations --random-performers 12 --clips-per-pair 2" \
+       "--clip-seconds 4 --hold-out-performers ada --hold-out-choreographies warmup,disco" \
+       "--corpus-seed 1 --seed 1"
+}
+
+ensure_base() {  # resolution -> path of the cached base (made when missing)
+  local res=$1 cache=${BENCH_CACHE:-build/bench-cache}
+  local recipe; recipe=$(base_recipe "$res")
+  local tree; tree=$(git rev-parse HEAD:trainer_node/train 2>/dev/null || echo untracked)
+  local key; key=$(echo "$recipe $tree" | sha1sum | cut -c1-12)
+  local base="$cache/base-$res-$key.pt"
+  mkdir -p "$cache"
+  if [ ! -f "$base" ]; then
+    echo "# making the base for res=$res: trainer_node pretrain $recipe (cached as $base)" >&2
+    # shellcheck disable=SC2086
+    "${BUILD_DIR:-build/release}/trainer_node/trainer_node" pretrain $recipe --out "$base" \
+      --progress lines >&2
+  fi
+  echo "$base"
+}
+
+bench_trainer_quality() {
+  local mode=full
+  case "${1:-}" in --quick) mode=quick ;; --prepare) mode=prepare ;; esac
+  deploy/build.sh trainer_node trainer_quality_bench >/dev/null
+  local bin=${BUILD_DIR:-build/release}/bench/trainer_quality_bench
+  local out=${BENCH_OUT:-build/bench-quality}
+  mkdir -p "$out"
+  local resolutions=(128 256) budgets=(60 120 300)
+  if [ "$mode" = quick ]; then resolutions=(128); budgets=(60); fi
+  declare -A bases
+  for res in "${resolutions[@]}"; do bases[$res]=$(ensure_base "$res"); done
+  [ "$mode" = prepare ] && { echo "# bases ready: ${bases[*]}"; return; }
+  for res in "${resolutions[@]}"; do
+    local calibration=--calibration
+    for budget in "${budgets[@]}"; do
+      for warm in 1 0; do
+        [ "$mode" = quick ] && [ "$warm" = 0 ] && continue
+        local args=(--resolution "$res" --budget "$budget" --save-png "$out/frames-res$res-budget$budget-warm$warm.png")
+        [ "$warm" = 1 ] && args+=(--base "${bases[$res]}")
+        "$bin" "${args[@]}" $calibration | tee "$out/res$res-budget$budget-warm$warm.txt"
+        calibration=
+      done
+    done
+    if [ "$mode" = full ]; then
+      local warm60 cold300
+      warm60=$(sed -n 's/^trainer.ssim_body\[.*warm=1\] = \([0-9.]*\).*/\1/p' "$out/res$res-budget60-warm1.txt")
+      cold300=$(sed -n 's/^trainer.ssim_body\[.*warm=0\] = \([0-9.]*\).*/\1/p' "$out/res$res-budget300-warm0.txt")
+      figure "trainer.warm60_minus_cold300_body[res=$res]" \
+        "$(awk -v a="$warm60" -v b="$cold300" 'BEGIN { printf "%+.3f", a - b }')" "" "> 0: warm at 60 s beats cold at 300 s"
+      if command -v ffmpeg >/dev/null 2>&1; then
+        ffmpeg -loglevel error -y -i "$out/frames-res$res-budget300-warm1.png" \
+          -i "$out/frames-res$res-budget300-warm0.png" -filter_complex hstack \
+          "$out/warm-vs-cold-res$res-budget300.png" &&
+          echo "# warm (left) next to cold (right), each stick | generated | truth: $out/warm-vs-cold-res$res-budget300.png"
+      fi
+    fi
+  done
+  if [ "$mode" = full ]; then
+    local assets=${BOOTH_SHARED_DIR:-../shared}/assets
+    if [ -f "$assets/tfjs_pose_1.mp4" ] && [ -f "$assets/tfjs_pose_1.json" ]; then
+      "$bin" --resolution 128 --budget 300 --base "${bases[128]}" \
+        --real-video "$assets/tfjs_pose_1.mp4" --real-keypoints "$assets/tfjs_pose_1.json" \
+        --save-png "$out/frames-real-res128.png" | tee "$out/real-res128.txt"
+    else
+      echo "# trainer.ssim_body_real skipped: $assets/tfjs_pose_1.mp4 and .json not found"
+    fi
+  fi
+}
+
+bench_trainer_speed() {
+  local seconds=40
+  [ "${1:-}" = "--quick" ] && seconds=10
+  deploy/build.sh trainer_speed_bench >/dev/null
+  local bin=${BUILD_DIR:-build/release}/bench/trainer_speed_bench
+  "$bin" --resolution 128 --seconds "$seconds"
+  "$bin" --resolution 256 --seconds "$seconds" --render false | grep -E '^trainer.its|^#'
+}
+
 case "${1:-}" in
   ""|-h|--help|list) list ;;
   demo) shift; bench_demo "$@" ;;
   transport) shift; bench_transport "$@" ;;
   pipeline) shift; bench_pipeline "$@" ;;
+  trainer-quality) shift; bench_trainer_quality "$@" ;;
+  trainer-speed) shift; bench_trainer_speed "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

@@ -11,7 +11,6 @@
 
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
-#include "common/transport/wire.h"
 #include "model_test_support.h"
 
 namespace booth {
@@ -35,17 +34,23 @@ void storeSession(SessionStore& store, int frames) {
     const Pose pose = dance.poseAt(i / 15.0);
     std::vector<uchar> jpeg;
     cv::imencode(".jpg", renderPerformer(small, pose, size), jpeg);
-    v1::FrameRecord r;
-    r.mutable_frame()->set_session_id(kSession);
-    r.mutable_frame()->set_camera_id(kCamera);
-    r.mutable_frame()->set_sequence(static_cast<std::uint64_t>(i));
-    r.mutable_frame()->set_encoding(v1::ENCODING_JPEG);
-    r.mutable_frame()->set_width(size.width);
-    r.mutable_frame()->set_height(size.height);
-    r.mutable_frame()->set_data(std::string(jpeg.begin(), jpeg.end()));
-    poseToProto(pose, v1::POSE_SOURCE_GROUND_TRUTH, r.mutable_keypoints());
-    ASSERT_TRUE(store.write(kNode, r).ok());
+    const std::string bytes(jpeg.begin(), jpeg.end());
+    FrameToAppend frame;
+    frame.sequence = static_cast<std::uint64_t>(i);
+    frame.capture_time_us = i * 66667;
+    frame.width = size.width;
+    frame.height = size.height;
+    frame.data = bytes;
+    ASSERT_TRUE(store.writeFrame(kSession, kNode, kCamera, frame).ok());
+    PoseRecord record;
+    record.camera_id = kCamera;
+    record.sequence = frame.sequence;
+    record.origin = PoseOrigin::kGroundTruth;
+    record.performer = pose;
+    ASSERT_TRUE(store.writePose(kSession, kNode, record).ok());
   }
+  ASSERT_TRUE(store.sync().ok());
+  store.close(kSession);
 }
 
 // A clock that advances `step` seconds per reading and runs `at` once the
