@@ -62,6 +62,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$url" ] || { cat "$out/trainer.log" >&2; exit 1; }
+# Operator calls carry the token the trainer made in its data folder.
+auth=(-H "Authorization: Bearer $(cat "$(sed -n 's/^OPERATOR_TOKEN_FILE=//p' "$out/trainer.log" | head -n1)")")
 
 camera_args=()
 for i in $(seq 0 $((cameras - 1))); do camera_args+=(--camera "synthetic:ada:warmup:$i"); done
@@ -72,18 +74,18 @@ for i in $(seq 0 $((cameras - 1))); do camera_args+=(--camera "synthetic:ada:war
   >"$out/capture.log" 2>&1 &
 capture_pid=$!
 for _ in $(seq 1 600); do
-  [ "$(curl -sf "$url/api/nodes" | jq length 2>/dev/null || echo 0)" -ge 1 ] && break
+  [ "$(curl -sf "${auth[@]}" "$url/api/nodes" | jq length 2>/dev/null || echo 0)" -ge 1 ] && break
   kill -0 "$capture_pid" 2>/dev/null || { cat "$out/capture.log" >&2; exit 1; }
   sleep 0.2
 done
 
-job=$(curl -sf -X POST -H 'Content-Type: application/json' -d "{\"seconds\": $seconds, \"budget_seconds\": 1}" \
+job=$(curl -sf -X POST "${auth[@]}" -H 'Content-Type: application/json' -d "{\"seconds\": $seconds, \"budget_seconds\": 5}" \
   "$url/api/sessions" | jq -r .id)
 [ -n "$job" ] && [ "$job" != null ] || { cat "$out/trainer.log" >&2; exit 1; }
 state=receiving
 while [ "$state" = receiving ]; do
   sleep 0.5
-  body=$(curl -sf "$url/api/jobs/$job" || echo '{}')
+  body=$(curl -sf "${auth[@]}" "$url/api/jobs/$job" || echo '{}')
   state=$(echo "$body" | jq -r '.state // "receiving"')
 done
 [ "$state" != failed ] || { echo "pipeline: the job failed: $(echo "$body" | jq -r .error)" >&2; exit 1; }

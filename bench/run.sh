@@ -13,10 +13,11 @@ demo    A whole booth session through deploy/demo.sh --headless (synthetic camer
         demo.seconds_to_clip and its parts demo.capture_seconds, demo.transfer_seconds,
         demo.train_seconds, demo.render_seconds, plus demo.train_iterations_per_second.
         --quick: 5 s capture and a 30 s training budget instead of 15 s and 240 s.
-capture V4l2Camera on the fake V4L2 driver, 640x480 MJPEG at 120 fps for 15 s, 1, 2 and 4
-        cameras, each camera thread copying frames into a bounded queue:
-        capture.delivered_pct, capture.us_per_frame, capture.max_block_ms [cameras=N].
-        Runs in real time (45 s). --quick: 3 s per configuration.
+capture The acquisition loop: V4l2Camera on the fake V4L2 driver, 640x480 MJPEG at 120 fps
+        for 15 s, 1, 2 and 4 cameras, each camera thread copying frames into a bounded queue:
+        capture.delivered_pct, capture.us_per_frame, capture.max_block_ms [cameras=N]
+        (real time, 45 s); then the whole edge pipeline (the 'pipeline' benchmark below).
+        --quick: 3 s per configuration and the pipeline's --quick.
 transport
         Frames from capture nodes into the trainer's store over CURVE on loopback, durable
         acks (fsync): transport.fps[nodes=1], transport.fps[nodes=4], transport.mb_per_s[nodes=1],
@@ -36,6 +37,20 @@ pose    The pose stage on real footage (../shared/assets, or $BOOTH_SHARED_DIR/a
 http    Clip downloads while a job trains (bench/http_bench.sh): http.training_slowdown_pct
         with 64 clients downloading, the training speed with and without them, the bytes
         they got and the API's p99 latency meanwhile. --quick: 2 cycles of 6 s windows instead of 4 of 10 s.
+trainer-quality
+        How well a visitor is learnt, against the synthetic performer's exact rendering:
+        fine-tune on a 15 s session of a performer the base never saw (ada, 'warmup'), draw a
+        choreography neither saw ('disco'), compare frame by frame: trainer.ssim_body,
+        trainer.ssim_face, trainer.ssim_person, trainer.ssim_whole and the same as psnr_*,
+        [res=128|256,budget=60|120|300,warm=0|1], the empty backdrop's scores as calibration,
+        trainer.warm60_minus_cold300_body[res=...], and trainer.ssim_body_real[res=128] on
+        ../shared/assets/tfjs_pose_1.mp4 (skipped without it). The base checkpoints are made
+        once by deploy/base_model.sh bench-128|bench-256 ('trainer_node pretrain', fixed recipes) and cached.
+        --quick: warm, 128, 60 s only. --prepare: only make the base checkpoints.
+trainer-speed
+        Training and rendering speed of the default model: trainer.its[res=128|256],
+        trainer.overhead_pct, trainer.sys_cpu_pct, trainer.threads, trainer.gflops (with the
+        CPU's peak), trainer.ms_per_rendered_frame. --quick: 10 s windows instead of 40 s.
 LIST
 }
 
@@ -75,6 +90,7 @@ bench_capture() {
     "$build_dir/bench/capture_bench" --cameras "$cameras" --seconds "$seconds" --fps 120 \
       --width 640 --height 480
   done
+  bench_pipeline "$@"
 }
 
 bench_transport() {
@@ -102,6 +118,64 @@ bench_pose() {
   build/release/bench/pose_bench --assets "$assets" --manifest "$out/manifest.json" "$@"
 }
 
+bench_trainer_quality() {
+  local mode=full
+  case "${1:-}" in --quick) mode=quick ;; --prepare) mode=prepare ;; esac
+  deploy/build.sh trainer_node trainer_quality_bench >/dev/null
+  local bin=${BUILD_DIR:-build/release}/bench/trainer_quality_bench
+  local out=${BENCH_OUT:-build/bench-quality}
+  mkdir -p "$out"
+  local resolutions=(128 256) budgets=(60 120 300)
+  if [ "$mode" = quick ]; then resolutions=(128); budgets=(60); fi
+  declare -A bases
+  for res in "${resolutions[@]}"; do bases[$res]=$(deploy/base_model.sh "bench-$res"); done
+  [ "$mode" = prepare ] && { echo "# bases ready: ${bases[*]}"; return; }
+  for res in "${resolutions[@]}"; do
+    local calibration=--calibration
+    for budget in "${budgets[@]}"; do
+      for warm in 1 0; do
+        [ "$mode" = quick ] && [ "$warm" = 0 ] && continue
+        local args=(--resolution "$res" --budget "$budget" --save-png "$out/frames-res$res-budget$budget-warm$warm.png")
+        [ "$warm" = 1 ] && args+=(--base "${bases[$res]}")
+        "$bin" "${args[@]}" $calibration | tee "$out/res$res-budget$budget-warm$warm.txt"
+        calibration=
+      done
+    done
+    if [ "$mode" = full ]; then
+      local warm60 cold300
+      warm60=$(sed -n 's/^trainer.ssim_body\[.*warm=1\] = \([0-9.]*\).*/\1/p' "$out/res$res-budget60-warm1.txt")
+      cold300=$(sed -n 's/^trainer.ssim_body\[.*warm=0\] = \([0-9.]*\).*/\1/p' "$out/res$res-budget300-warm0.txt")
+      figure "trainer.warm60_minus_cold300_body[res=$res]" \
+        "$(awk -v a="$warm60" -v b="$cold300" 'BEGIN { printf "%+.3f", a - b }')" "" "> 0: warm at 60 s beats cold at 300 s"
+      if command -v ffmpeg >/dev/null 2>&1; then
+        ffmpeg -loglevel error -y -i "$out/frames-res$res-budget300-warm1.png" \
+          -i "$out/frames-res$res-budget300-warm0.png" -filter_complex hstack \
+          "$out/warm-vs-cold-res$res-budget300.png" &&
+          echo "# warm (left) next to cold (right), each stick | generated | truth: $out/warm-vs-cold-res$res-budget300.png"
+      fi
+    fi
+  done
+  if [ "$mode" = full ]; then
+    local assets=${BOOTH_SHARED_DIR:-../shared}/assets
+    if [ -f "$assets/tfjs_pose_1.mp4" ] && [ -f "$assets/tfjs_pose_1.json" ]; then
+      "$bin" --resolution 128 --budget 300 --base "${bases[128]}" \
+        --real-video "$assets/tfjs_pose_1.mp4" --real-keypoints "$assets/tfjs_pose_1.json" \
+        --save-png "$out/frames-real-res128.png" | tee "$out/real-res128.txt"
+    else
+      echo "# trainer.ssim_body_real skipped: $assets/tfjs_pose_1.mp4 and .json not found"
+    fi
+  fi
+}
+
+bench_trainer_speed() {
+  local seconds=40
+  [ "${1:-}" = "--quick" ] && seconds=10
+  deploy/build.sh trainer_speed_bench >/dev/null
+  local bin=${BUILD_DIR:-build/release}/bench/trainer_speed_bench
+  "$bin" --resolution 128 --seconds "$seconds"
+  "$bin" --resolution 256 --seconds "$seconds" --render false | grep -E '^trainer.its|^#'
+}
+
 case "${1:-}" in
   ""|-h|--help|list) list ;;
   demo) shift; bench_demo "$@" ;;
@@ -110,5 +184,7 @@ case "${1:-}" in
   pipeline) shift; bench_pipeline "$@" ;;
   pose) shift; bench_pose "$@" ;;
   http) shift; exec bench/http_bench.sh "$@" ;;
+  trainer-quality) shift; bench_trainer_quality "$@" ;;
+  trainer-speed) shift; bench_trainer_speed "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

@@ -412,6 +412,8 @@ v2::Envelope CaptureNode::hello() const {
     info->set_measured_fps(s.measured_fps);
     info->set_frames(s.delivered);
     info->set_dropped(s.source_gaps + s.sink_dropped);
+    info->set_error_frames(s.error_frames);
+    info->set_pixel_format(d.pixel_format);
     info->set_state(cameraStateName(s.state));
   }
   for (const std::string& id : controller_.waiting()) {

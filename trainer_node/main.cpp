@@ -1,6 +1,10 @@
 // trainer_node: wires the trainer's components and runs until SIGINT/SIGTERM.
 #include <sys/stat.h>
 
+// `trainer_node pretrain ...` trains the booth's base checkpoint instead.
+#include <unistd.h>
+
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -17,15 +21,51 @@
 #include "trainer_node/jobs/job_runner.h"
 #include "trainer_node/retention/retention_sweeper.h"
 #include "trainer_node/store/data_dir.h"
+#include "trainer_node/pretrain/pretrainer.h"
 #include "trainer_node/store/job_store.h"
 #include "trainer_node/store/session_store.h"
+#include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/trainer_options.h"
+
+namespace {
+
+int pretrainMain(int argc, char** argv) {
+  using namespace booth;
+  auto parsed = parsePretrainOptions(argc, argv);
+  if (!parsed.ok()) {
+    std::cerr << "trainer_node pretrain: error: " << parsed.error() << "\n";
+    return 2;
+  }
+  PretrainOptions& opt = parsed.value();
+  if (opt.help) {
+    std::cout << opt.help_text;
+    return 0;
+  }
+  if (opt.progress == "auto") opt.pretrain.progress_bar = isatty(STDERR_FILENO) != 0;
+  ShutdownSignals signals;  // before any thread starts
+  const CpuRuntime rt = configureCpuRuntime(opt.threads);
+  opt.pretrain.train.adapt_threads = opt.threads == 0;
+  std::cerr << "trainer_node pretrain: " << rt.describe() << "\n";
+  Pretrainer pretrainer(opt.pretrain, std::cerr);
+  pretrainer.start([] { ShutdownSignals::raise(); });
+  signals.wait();  // the run ended, or SIGINT/SIGTERM: then it checkpoints and stops
+  pretrainer.stop();
+  auto summary = pretrainer.wait();
+  if (!summary.ok()) {
+    std::cerr << "trainer_node pretrain: error: " << summary.error() << "\n";
+    return 1;
+  }
+  return summary->finished ? 0 : 130;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace booth;
   if (argc > 1 && std::string(argv[1]) == "keygen") {
     return runKeygenCommand("trainer_node", std::vector<std::string>(argv + 2, argv + argc));
   }
+  if (argc >= 2 && std::strcmp(argv[1], "pretrain") == 0) return pretrainMain(argc, argv);
   auto parsed = parseTrainerOptions(argc, argv);
   if (!parsed.ok()) {
     std::cerr << "trainer_node: error: " << parsed.error() << "\n";
@@ -41,7 +81,17 @@ int main(int argc, char** argv) {
               << "' is not one of trace, debug, info, warn, error\n";
     return 2;
   }
+  for (const auto& problem : opt.choreography_problems) {
+    spdlog::warn("choreography passed over: {}", problem);
+  }
   ShutdownSignals signals;  // before any thread starts
+  const CpuRuntime rt = configureCpuRuntime(opt.threads);
+  opt.runner.train.adapt_threads = opt.threads == 0;
+  // Bad device, model size or base checkpoint: one line now, not per job.
+  if (auto st = preflight(opt.runner); !st.ok()) {
+    std::cerr << "trainer_node: error: " << st.error() << "\n";
+    return 2;
+  }
 
   // Visitors' frames, models and clips are private: everything this
   // process writes is readable by its user only, and the data directory is
@@ -61,9 +111,6 @@ int main(int argc, char** argv) {
   if (!jobs.ok()) {
     std::cerr << "trainer_node: error: " << jobs.error() << "\n";
     return 2;
-  }
-  if (int n = jobs.value()->failInterrupted(); n > 0) {
-    spdlog::warn("{} job(s) interrupted by the previous run were marked failed", n);
   }
   SessionStore sessions(opt.data_dir, opt.fsync);
   IngestServer ingest(opt.ingest, *jobs.value(), sessions);
@@ -85,9 +132,21 @@ int main(int argc, char** argv) {
   }
   opt.runner.public_url = http.publicUrl();
   JobRunner runner(opt.runner, *jobs.value(), sessions);
+  // Training and rendering jobs of a previous run resume (re-queued with
+  // what is left of their budget); sessions still being received are
+  // reopened by the ingest. failInterrupted() is the backstop for a job
+  // left in training or rendering that could not be re-queued.
+  if (int n = runner.recoverInterrupted(); n > 0) {
+    spdlog::info("{} job(s) interrupted by the previous run will resume", n);
+  }
+  if (int n = jobs.value()->failInterrupted(); n > 0) {
+    spdlog::warn("{} job(s) interrupted by the previous run were marked failed", n);
+  }
   runner.start();
-  spdlog::info("trainer ready: operator page {}/ , ingest {}, data {}", http.publicUrl(),
-               ingest.endpoint(), opt.data_dir.string());
+  spdlog::info("trainer ready: operator page {}/ , ingest {}, data {}; {}{}", http.publicUrl(),
+               ingest.endpoint(), opt.data_dir.string(), rt.describe(),
+               opt.runner.base_checkpoint.empty() ? ", no base checkpoint (jobs train from scratch)"
+                                                  : ", base " + opt.runner.base_checkpoint);
   // Machine-readable lines for scripts that let the trainer pick free ports
   // (--http-port 0, --ingest tcp://127.0.0.1:*).
   std::cout << "HTTP_URL=" << http.publicUrl() << "\nINGEST_ENDPOINT=" << ingest.endpoint()

@@ -1,13 +1,88 @@
 #include "trainer_node/trainer_options.h"
 
+#include <algorithm>
+#include <sstream>
+
 #include "common/app/command_line.h"
 #include "common/transport/curve_keys.h"
-
+#include "common/pose/choreography_file.h"
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
 
 namespace booth {
 namespace po = boost::program_options;
+namespace {
+
+// Model and training options shared by the server and pretrain; strings
+// that need parsing are read into `text` and converted in finishModelOptions.
+struct ModelOptionText {
+  std::string precision = "fp32";
+};
+
+void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig& t,
+                     std::string& device, int& threads, ModelConfig defaults_m,
+                     TrainConfig defaults_t, ModelOptionText& text) {
+  // clang-format off
+  desc.add_options()
+    ("device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N (cuda needs a libtorch built with CUDA)")
+    ("threads", po::value(&threads)->default_value(threads), "libtorch CPU threads (0 = every CPU this process may use)")
+    ("resolution", po::value(&m.resolution)->default_value(defaults_m.resolution), "model resolution (square)")
+    ("ngf", po::value(&m.ngf)->default_value(defaults_m.ngf), "generator width")
+    ("downsamples", po::value(&m.downsamples)->default_value(defaults_m.downsamples), "generator down/up-sampling steps")
+    ("blocks", po::value(&m.blocks)->default_value(defaults_m.blocks), "generator residual blocks")
+    ("ndf", po::value(&m.ndf)->default_value(defaults_m.ndf), "discriminator width")
+    ("d-scales", po::value(&m.d_scales)->default_value(defaults_m.d_scales), "discriminator scales (multi-scale PatchGAN)")
+    ("d-layers", po::value(&m.d_layers)->default_value(defaults_m.d_layers), "stride-2 layers of each PatchGAN")
+    ("face-ngf", po::value(&m.face_ngf)->default_value(defaults_m.face_ngf), "face GAN generator width")
+    ("face-blocks", po::value(&m.face_blocks)->default_value(defaults_m.face_blocks), "face GAN residual blocks")
+    ("face-ndf", po::value(&m.face_ndf)->default_value(defaults_m.face_ndf), "face GAN discriminator width")
+    ("batch-size", po::value(&t.batch_size)->default_value(defaults_t.batch_size), "frame pairs per training step")
+    ("learning-rate", po::value(&t.learning_rate)->default_value(defaults_t.learning_rate), "Adam learning rate (constant, then linear decay to 0)")
+    ("constant-lr-fraction", po::value(&t.constant_lr_fraction)->default_value(defaults_t.constant_lr_fraction), "share of each phase at the full learning rate")
+    ("lambda-l1", po::value(&t.lambda_l1)->default_value(defaults_t.lambda_l1), "weight of the L1 reconstruction loss")
+    ("lambda-feat", po::value(&t.lambda_feat)->default_value(defaults_t.lambda_feat), "weight of discriminator feature matching")
+    ("lambda-gan", po::value(&t.lambda_gan)->default_value(defaults_t.lambda_gan), "weight of the LSGAN loss")
+    ("face-gan", po::value(&t.face_gan)->default_value(defaults_t.face_gan), "train and use the face GAN (true/false)")
+    ("face-fraction", po::value(&t.face_fraction)->default_value(defaults_t.face_fraction), "share of the training budget for the face GAN")
+    ("eval-seconds", po::value(&t.eval_seconds)->default_value(defaults_t.eval_seconds), "held-out evaluation period (0 = only at phase ends)")
+    ("precision", po::value(&text.precision)->default_value(text.precision), "fp32 | bf16 (autocast with bfloat16)")
+    ("cuda-graph", po::value(&t.cuda_graph)->default_value(defaults_t.cuda_graph), "capture the training step in a CUDA graph (CUDA only)")
+    ("seed", po::value(&t.seed)->default_value(defaults_t.seed), "sampling seed");
+  // clang-format on
+}
+
+Status finishModelOptions(const ModelConfig& m, TrainConfig& t, const std::string& device,
+                          int threads, const ModelOptionText& text) {
+  if (text.precision == "fp32") {
+    t.precision = Precision::kFloat32;
+  } else if (text.precision == "bf16") {
+    t.precision = Precision::kBfloat16;
+  } else {
+    return fail("--precision must be fp32 or bf16, got '" + text.precision + "'");
+  }
+  if (device != "cpu" && device.rfind("cuda", 0) != 0)
+    return fail("--device '" + device + "' is not one of cpu, cuda, cuda:N");
+  if (t.cuda_graph && device.rfind("cuda", 0) != 0)
+    return fail("--cuda-graph needs --device cuda, got --device " + device);
+  if (threads < 0 || threads > 1024) return fail("--threads must be in 0..1024, got " + std::to_string(threads));
+  if (m.resolution < 32 || m.resolution > 1024)
+    return fail("--resolution must be in 32..1024, got " + std::to_string(m.resolution));
+  if (auto s = validate(m); !s) return fail("--resolution/--ngf/...: " + s.error());
+  if (t.batch_size < 1 || t.batch_size > 256) return fail("--batch-size must be in 1..256");
+  if (auto s = validate(t); !s) return fail(s.error());
+  return okStatus();
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   TrainerOptions opt;
@@ -15,7 +90,11 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   ModelConfig& m = opt.runner.model;
   TrainConfig& t = opt.runner.train;
   RenderConfig& r = opt.runner.render;
+  t.budget_seconds = 300;
   double node_timeout_s = 5;
+  std::string warm_start;
+  std::string choreography_dir;
+  ModelOptionText text;
   double stall_timeout_s = 60;
   std::string secret_key_file, allow_file;
   double max_frame_mb = static_cast<double>(opt.ingest.max_frame_bytes) / (1 << 20);
@@ -26,7 +105,8 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
 
   po::options_description desc(
       "trainer_node: receives booth sessions, fine-tunes the pose-to-image generator, renders and "
-      "serves the clips.\nOptions (also accepted as key=value lines in --config)");
+      "serves the clips.\n'trainer_node pretrain --help': train the booth's base checkpoint.\n"
+      "Options (also accepted as key=value lines in --config)");
   addStandardOptions(desc);
   // clang-format off
   desc.add_options()
@@ -58,25 +138,20 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("clip-bandwidth", po::value(&clip_mb_per_s)->default_value(clip_mb_per_s), "MB/s for all clip downloads together (0 = unlimited)")
     ("retention-hours", po::value(&retention_hours)->default_value(retention_hours), "hours a finished visitor's frames, model and clip are kept (0 = until deleted by hand)")
     ("failed-retention-minutes", po::value(&failed_retention_minutes)->default_value(failed_retention_minutes), "minutes a failed session's frames (and orphaned files) are kept")
-    ("device", po::value(&opt.runner.device)->default_value("cpu"), "cpu | cuda | cuda:N")
-    ("warm-start", po::value(&opt.runner.warm_start), "generator checkpoint to fine-tune from (default: from scratch)")
-    ("train-budget", po::value(&t.budget_seconds)->default_value(t.budget_seconds), "training wall-clock seconds per job")
-    ("max-iterations", po::value(&t.max_iterations)->default_value(0), "stop training after this many steps (0 = budget only)")
-    ("batch-size", po::value(&t.batch_size)->default_value(t.batch_size), "frame pairs per training step")
-    ("learning-rate", po::value(&t.learning_rate)->default_value(t.learning_rate), "Adam learning rate")
-    ("lambda-l1", po::value(&t.lambda_l1)->default_value(t.lambda_l1), "weight of the L1 reconstruction loss")
-    ("resolution", po::value(&m.resolution)->default_value(m.resolution), "model resolution (square)")
-    ("ngf", po::value(&m.ngf)->default_value(m.ngf), "generator width")
-    ("ndf", po::value(&m.ndf)->default_value(m.ndf), "discriminator width")
-    ("downsamples", po::value(&m.downsamples)->default_value(m.downsamples), "generator down/up-sampling steps")
-    ("blocks", po::value(&m.blocks)->default_value(m.blocks), "generator residual blocks")
-    ("choreography", po::value(&r.choreography)->default_value(r.choreography), "default reference choreography of clips")
+    ("base-checkpoint", po::value(&opt.runner.base_checkpoint), "the booth's base model (from 'trainer_node pretrain'); every job fine-tunes from it (default: from scratch)")
+    ("warm-start", po::value(&warm_start), "same as --base-checkpoint (older name)")
+    ("train-budget", po::value(&t.budget_seconds)->default_value(t.budget_seconds), "wall-clock seconds per job, loading + training + rendering (a session's budget_seconds overrides)")
+    ("held-out-fraction", po::value(&opt.runner.held_out_fraction)->default_value(opt.runner.held_out_fraction), "share of a session's frames (its end) held out to pick the best weights")
+    ("checkpoint-every", po::value(&opt.runner.checkpoint_seconds)->default_value(opt.runner.checkpoint_seconds), "seconds between training checkpoints (resume after a restart)")
+    ("choreography", po::value(&r.choreography)->default_value(r.choreography), "default reference choreography of clips (built in, or imported into --choreography-dir)")
+    ("choreography-dir", po::value(&choreography_dir), "imported choreographies ('capture_node import-choreography --out DIR/NAME.json'), read at start-up (default DATA/choreographies)")
     ("reference-performer", po::value(&r.reference_performer)->default_value(r.reference_performer), "who dances the reference in the clip's first panel")
     ("clip-seconds", po::value(&r.seconds)->default_value(r.seconds), "clip length")
     ("clip-fps", po::value(&r.fps)->default_value(r.fps), "clip frame rate")
     ("panel-size", po::value(&r.panel_size)->default_value(r.panel_size), "pixel size of each of the clip's three panels")
     ("log-level", po::value(&opt.log_level)->default_value(opt.log_level), "trace | debug | info | warn | error");
   // clang-format on
+  addModelOptions(desc, m, t, opt.runner.device, opt.threads, ModelConfig{}, t, text);
   auto parsed = parseCommandLine(argc, argv, desc, "trainer_node");
   if (!parsed.ok()) return fail(parsed.error());
   opt.help_text = parsed->help_text;
@@ -114,22 +189,46 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   if (!(t.budget_seconds > 0)) {
     return fail("--train-budget must be positive, got " + std::to_string(t.budget_seconds));
   }
-  if (t.batch_size < 1 || t.batch_size > 256) return fail("--batch-size must be in 1..256");
-  if (m.resolution < 32 || m.resolution > 1024) return fail("--resolution must be in 32..1024");
+  if (auto s = finishModelOptions(m, t, opt.runner.device, opt.threads, text); !s) return fail(s.error());
+  r.face_gan = t.face_gan;
+  if (!(opt.runner.held_out_fraction >= 0 && opt.runner.held_out_fraction <= 0.5))
+    return fail("--held-out-fraction must be in [0, 0.5]");
+  if (!(opt.runner.checkpoint_seconds > 0)) return fail("--checkpoint-every must be positive");
   if (!(r.seconds > 0 && r.seconds <= 600)) return fail("--clip-seconds must be in (0, 600]");
   if (!(r.fps > 0 && r.fps <= 60)) return fail("--clip-fps must be in (0, 60]");
   if (r.panel_size < 16 || r.panel_size % 2) return fail("--panel-size must be even and >= 16");
-  if (!findChoreography(r.choreography)) {
+  r.choreography_dir = choreography_dir.empty() ? opt.data_dir / "choreographies"
+                                                : std::filesystem::path(choreography_dir);
+  for (const auto& c : builtinChoreographies()) opt.http.choreographies.push_back(c.name);
+  {
+    ChoreographyDirScan scan = scanChoreographyDir(r.choreography_dir);
+    for (auto& name : scan.names) {
+      if (findChoreography(name)) {
+        scan.problems.push_back(name + ".json: a built-in choreography has that name; rename it");
+      } else {
+        opt.http.choreographies.push_back(std::move(name));
+      }
+    }
+    opt.choreography_problems = std::move(scan.problems);
+  }
+  if (std::find(opt.http.choreographies.begin(), opt.http.choreographies.end(), r.choreography) ==
+      opt.http.choreographies.end()) {
     std::string names;
-    for (const auto& c : builtinChoreographies()) names += " " + c.name;
-    return fail("--choreography '" + r.choreography + "' is unknown; built-in:" + names);
+    for (const auto& c : opt.http.choreographies) names += " " + c;
+    return fail("--choreography '" + r.choreography + "' is unknown; known:" + names +
+                " (imported ones are read from " + r.choreography_dir.string() + ")");
   }
   if (!findPerformer(r.reference_performer)) {
     return fail("--reference-performer '" + r.reference_performer + "' is unknown");
   }
-  if (!opt.runner.warm_start.empty() && !std::filesystem::exists(opt.runner.warm_start)) {
-    return fail("--warm-start checkpoint '" + opt.runner.warm_start +
-                "' does not exist; give a generator.pt from a previous job or leave it out");
+  if (!warm_start.empty()) {
+    if (!opt.runner.base_checkpoint.empty() && opt.runner.base_checkpoint != warm_start)
+      return fail("--warm-start and --base-checkpoint name different files; give one");
+    opt.runner.base_checkpoint = warm_start;
+  }
+  if (!opt.runner.base_checkpoint.empty() && !std::filesystem::exists(opt.runner.base_checkpoint)) {
+    return fail("--base-checkpoint '" + opt.runner.base_checkpoint +
+                "' does not exist; make one with 'trainer_node pretrain' or leave it out");
   }
   if (!(h.max_train_budget_seconds > 0 && h.max_train_budget_seconds <= 24 * 3600)) {
     return fail("--max-train-budget must be in (0, 86400] seconds");
@@ -187,8 +286,88 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     return fail("--insecure only listens on loopback, not " + opt.ingest.endpoint +
                 "; use keys for capture nodes on other machines");
   }
-  for (const auto& c : builtinChoreographies()) opt.http.choreographies.push_back(c.name);
   opt.runner.clips_dir = opt.data_dir / "clips";
+  return opt;
+}
+
+Result<PretrainOptions> parsePretrainOptions(int argc, const char* const* argv) {
+  PretrainOptions opt;
+  PretrainConfig& c = opt.pretrain;
+  TrainConfig& t = c.train;
+  t.max_iterations = 20000;
+  t.budget_seconds = 1e9;
+  std::string out = c.out.string();
+  std::string sessions;
+  std::string performers = "ada,ben,cleo,dev";
+  std::string choreographies = "warmup,disco,robot,wave";
+  std::string hold_out_performers;
+  std::string hold_out_choreographies;
+  std::string progress = "auto";
+  double max_seconds = 0;
+  ModelOptionText text;
+
+  po::options_description desc(
+      "trainer_node pretrain: trains the booth's base checkpoint, which every visitor's "
+      "fine-tuning starts from (--base-checkpoint of the server). Resumes an interrupted run "
+      "from OUT.resume.\nOptions (also accepted as key=value lines in --config)");
+  addStandardOptions(desc);
+  // clang-format off
+  desc.add_options()
+    ("out", po::value(&out)->default_value(out), "where the base checkpoint is written")
+    ("iterations", po::value(&t.max_iterations)->default_value(t.max_iterations), "training steps (the schedule: reproducible on any machine)")
+    ("max-seconds", po::value(&max_seconds)->default_value(0), "also stop after this many seconds, the schedule compressed to fit (0 = no limit)")
+    ("checkpoint-every", po::value(&c.checkpoint_seconds)->default_value(c.checkpoint_seconds), "seconds between resume checkpoints")
+    ("synthetic", po::value(&c.synthetic)->default_value(c.synthetic), "include the built-in synthetic corpus")
+    ("performers", po::value(&performers)->default_value(performers), "built-in synthetic performers, comma-separated")
+    ("random-performers", po::value(&c.corpus.random_performers)->default_value(12), "plus this many randomly generated performers")
+    ("choreographies", po::value(&choreographies)->default_value(choreographies), "built-in choreographies, comma-separated")
+    ("hold-out-performers", po::value(&hold_out_performers), "performers left out of the corpus (e.g. the demo's visitor)")
+    ("hold-out-choreographies", po::value(&hold_out_choreographies), "choreographies left out of the corpus")
+    ("clips-per-pair", po::value(&c.corpus.clips_per_pair)->default_value(2), "clips per (performer, choreography), each with varied energy and tempo")
+    ("clip-seconds", po::value(&c.corpus.clip_seconds)->default_value(c.corpus.clip_seconds), "seconds per synthetic clip (30 fps)")
+    ("corpus-seed", po::value(&c.corpus.seed)->default_value(c.corpus.seed), "seed of the synthetic corpus")
+    ("sessions", po::value(&sessions), "also every session stored under this trainer --data-dir")
+    ("progress", po::value(&progress)->default_value(progress), "bar | lines | auto (a bar on a terminal)");
+  // clang-format on
+  addModelOptions(desc, c.model, t, c.device, opt.threads, ModelConfig{}, t, text);
+  // Skip "pretrain": the subcommand's own options follow it.
+  std::vector<const char*> args(argv, argv + argc);
+  if (args.size() >= 2) args.erase(args.begin() + 1);
+  auto parsed = parseCommandLine(static_cast<int>(args.size()), args.data(), desc,
+                                 "trainer_node pretrain");
+  if (!parsed.ok()) return fail(parsed.error());
+  opt.help_text = parsed->help_text;
+  if (parsed->help) {
+    opt.help = true;
+    return opt;
+  }
+  if (auto s = finishModelOptions(c.model, t, c.device, opt.threads, text); !s) return fail(s.error());
+  if (t.max_iterations <= 0) return fail("--iterations must be positive");
+  if (max_seconds < 0) return fail("--max-seconds must be >= 0");
+  if (max_seconds > 0) t.budget_seconds = max_seconds;
+  c.out = out;
+  c.sessions_dir = sessions;
+  opt.progress = progress;
+  c.progress_bar = progress == "bar";
+  if (progress != "bar" && progress != "lines" && progress != "auto")
+    return fail("--progress must be bar, lines or auto, got '" + progress + "'");
+  const auto held_p = splitList(hold_out_performers);
+  const auto held_c = splitList(hold_out_choreographies);
+  for (const auto& name : held_p)
+    if (!findPerformer(name)) return fail("--hold-out-performers: unknown performer '" + name + "'");
+  for (const auto& name : held_c)
+    if (!findChoreography(name)) return fail("--hold-out-choreographies: unknown choreography '" + name + "'");
+  for (const auto& name : splitList(performers)) {
+    if (!findPerformer(name)) return fail("--performers: unknown performer '" + name + "'");
+    if (std::find(held_p.begin(), held_p.end(), name) == held_p.end()) c.corpus.performers.push_back(name);
+  }
+  for (const auto& name : splitList(choreographies)) {
+    if (!findChoreography(name)) return fail("--choreographies: unknown choreography '" + name + "'");
+    if (std::find(held_c.begin(), held_c.end(), name) == held_c.end())
+      c.corpus.choreographies.push_back(name);
+  }
+  if (auto s = validate(c); !s) return fail(s.error());
+  c.progress_seconds = 30;
   return opt;
 }
 

@@ -2,14 +2,20 @@
 // Command line and config file of trainer_node, parsed once into the typed
 // configs of its components (Boost.Program_options). Every bad value comes
 // back as one Error line naming the option and the fix.
+//
+// Two commands: the server (default) and `trainer_node pretrain`, which
+// trains the booth's base checkpoint. Model and training options are the
+// same for both.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/core/result.h"
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/jobs/job_runner.h"
 #include "trainer_node/retention/retention_sweeper.h"
+#include "trainer_node/pretrain/pretrainer.h"
 
 namespace booth {
 
@@ -19,12 +25,27 @@ struct TrainerOptions {
   std::string log_level = "info";
   std::filesystem::path data_dir = "data";
   bool fsync = true;
+  int threads = 0;  // libtorch threads; 0 = every CPU
   IngestConfig ingest;
   HttpConfig http;
   JobRunnerConfig runner;
   RetentionConfig retention;
+  // Files in --choreography-dir that were passed over, and why (logged).
+  std::vector<std::string> choreography_problems;
 };
 
+// argv without the "pretrain" word for the subcommand.
 Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv);
+
+struct PretrainOptions {
+  bool help = false;
+  std::string help_text;
+  int threads = 0;
+  std::string progress = "auto";  // bar | lines | auto (a bar when stderr is a terminal)
+  PretrainConfig pretrain;
+};
+
+// argv[0] is the program, argv[1] "pretrain".
+Result<PretrainOptions> parsePretrainOptions(int argc, const char* const* argv);
 
 }  // namespace booth

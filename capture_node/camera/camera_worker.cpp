@@ -111,7 +111,8 @@ void CameraWorker::run(std::stop_token stop, Sink sink, EventHandler events) {
     }
     CapturedFrame& frame = *next.value();
     // Losses are counted once, by the source (driver drops and error frames).
-    const std::uint64_t source_lost = source_->stats().lost();
+    const SourceStats source_stats = source_->stats();
+    const std::uint64_t source_lost = source_stats.lost();
     const bool taken = sink(frame);
     const auto handed = clock_.steady();
     ++frames;
@@ -125,6 +126,7 @@ void CameraWorker::run(std::stop_token stop, Sink sink, EventHandler events) {
     std::lock_guard lock(stats_mutex_);
     stats_.state = CameraState::kCapturing;
     stats_.source_gaps = source_lost;
+    stats_.error_frames = source_stats.error_frames;
     if (taken) {
       ++stats_.delivered;
     } else {

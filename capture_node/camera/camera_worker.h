@@ -53,6 +53,7 @@ struct CameraWorkerStats {
   std::uint64_t sink_dropped = 0;   // frames the sink had no room for
   std::uint64_t source_gaps = 0;    // frames lost before the node: the source's
                                     // SourceStats::lost() (sequence gaps), not recounted
+  std::uint64_t error_frames = 0;   // of those, buffers the driver flagged corrupt
   std::uint64_t stalls = 0;
   double measured_fps = 0;          // over the last second or so
   double busy_us_per_frame = 0;     // thread CPU time per frame outside next()'s wait

@@ -7,9 +7,11 @@
 // (measured in bench/run.sh pose: pose.session_seconds[every=N] and the
 // interpolation error pose.smoothing_rms_px[every=N]).
 //
-// The frames in between go through the tracker and the smoother as frames
-// without pose (tracker.update({}), smoother.push(sequence, nullopt)), so
-// their final records carry the performer's interpolated keypoints.
+// The frames in between skip the tracker (its lifetimes are counted in
+// posed frames: PoseWorkerPool sizes it for camera_fps / every()) and go
+// through the smoother as frames without pose (smoother.push(sequence,
+// nullopt)), whose max_gap is at least every() - 1, so their final records
+// carry the performer's interpolated keypoints.
 //
 // Immutable; any thread.
 #include <cstdint>

@@ -45,8 +45,12 @@ void PoseWorkerPool::addSession(SessionSpool& spool, CompletionHandler on_comple
     PoseFinalizerConfig config = finalizer_config_;
     if (config.smoother_for_camera_fps && d.fps > 0) {
       config.smoother = SmootherConfig::forFrameRate(d.fps);
-      config.tracker = TrackerConfig::forFrameRate(d.fps);
+      // The tracker sees only the frames the network runs on (sampled-out
+      // frames skip it), so its lifetimes count in those.
+      config.tracker = TrackerConfig::forFrameRate(d.fps / std::max(1, cw.sampler.every()));
     }
+    // Sampled-out frames are gaps the smoother must be allowed to fill.
+    config.smoother.max_gap = std::max(config.smoother.max_gap, cw.sampler.every() - 1);
     cw.finalizer = std::make_unique<PoseFinalizer>(cam, config, cw.next_dispatch,
                                                    cv::Size(d.width, d.height));
     work->cameras.push_back(std::move(cw));

@@ -176,4 +176,29 @@ Result<ChoreographyFile> ChoreographyFile::parse(const std::string& json_text,
   return file;
 }
 
+ChoreographyDirScan scanChoreographyDir(const std::filesystem::path& dir) {
+  ChoreographyDirScan scan;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return scan;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const auto& path = entry.path();
+    if (path.extension() != ".json" || !entry.is_regular_file(ec)) continue;
+    auto file = ChoreographyFile::load(path);
+    if (!file.ok()) {
+      scan.problems.push_back(file.error());
+    } else if (file->name != path.stem().string()) {
+      scan.problems.push_back(path.string() + ": its name '" + file->name +
+                              "' is not its file name; rename the file to " + file->name +
+                              ".json");
+    } else if (file->frames.empty()) {
+      scan.problems.push_back(path.string() + ": no frames");
+    } else {
+      scan.names.push_back(file->name);
+    }
+  }
+  if (ec) scan.problems.push_back(dir.string() + ": " + ec.message());
+  std::sort(scan.names.begin(), scan.names.end());
+  return scan;
+}
+
 }  // namespace booth

@@ -49,4 +49,13 @@ struct ChoreographyFile {
   static bool isValidName(const std::string& name);
 };
 
+// The imported choreographies in a folder (the trainer's
+// --choreography-dir): every "<name>.json" that loads and whose "name" is
+// its file name. `problems` names each file that was passed over and why.
+struct ChoreographyDirScan {
+  std::vector<std::string> names;  // sorted
+  std::vector<std::string> problems;
+};
+ChoreographyDirScan scanChoreographyDir(const std::filesystem::path& dir);
+
 }  // namespace booth

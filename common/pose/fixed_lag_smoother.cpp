@@ -241,8 +241,22 @@ FinalPose FixedLagSmoother::finalize(std::size_t index) const {
     double y = centre.y;
     if (t.size() > 1) {
       if (config_.filter == SmootherConfig::Filter::kMedian) {
-        x = median(xs);
-        y = median(ys);
+        // As many samples on each side, so a steady motion's median is the
+        // point itself: at the ends of a stream or a gap a one-sided
+        // median would lag (or lead) the motion.
+        std::vector<double> mx = {xs[0]};
+        std::vector<double> my = {ys[0]};
+        std::vector<std::size_t> before_idx, after_idx;
+        for (std::size_t i = 1; i < t.size(); ++i) (t[i] < 0 ? before_idx : after_idx).push_back(i);
+        const std::size_t side = std::min(before_idx.size(), after_idx.size());
+        for (std::size_t i = 0; i < side; ++i) {
+          for (std::size_t k : {before_idx[i], after_idx[i]}) {
+            mx.push_back(xs[k]);
+            my.push_back(ys[k]);
+          }
+        }
+        x = median(mx);
+        y = median(my);
       } else {
         const int order = std::min(config_.poly_order, static_cast<int>(t.size()) - 1);
         x = polyFitAtZero(t, xs, order);

@@ -126,5 +126,22 @@ TEST_F(ChoreographyFileTest, AChoreographyWithoutFramesIsRefused) {
   EXPECT_FALSE(ChoreographyFile::parse(json, "t").ok());
 }
 
+
+TEST_F(ChoreographyFileTest, AScanListsLoadableFilesNamedByTheirNameAndSaysWhyOthersAreNot) {
+  ASSERT_TRUE(sample().save(dir_ / "salsa-1.json").ok());
+  ChoreographyFile renamed = sample();
+  renamed.name = "tango";
+  ASSERT_TRUE(renamed.save(dir_ / "other.json").ok());
+  std::ofstream(dir_ / "broken.json") << "{not json";
+  std::ofstream(dir_ / "notes.txt") << "ignored";
+  const ChoreographyDirScan scan = scanChoreographyDir(dir_);
+  EXPECT_EQ(scan.names, (std::vector<std::string>{"salsa-1"}));
+  ASSERT_EQ(scan.problems.size(), 2u);
+  std::string all = scan.problems[0] + "\n" + scan.problems[1];
+  EXPECT_NE(all.find("broken.json"), std::string::npos) << all;
+  EXPECT_NE(all.find("other.json"), std::string::npos) << all;
+  EXPECT_TRUE(scanChoreographyDir(dir_ / "missing").names.empty());
+}
+
 }  // namespace
 }  // namespace booth

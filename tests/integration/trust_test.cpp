@@ -100,7 +100,7 @@ class TrustTest : public ::testing::Test {
 TEST_F(TrustTest, IntrudersAreRefusedAndAStalledTrainerLosesNothing) {
   ChildProcess trainer(BOOTH_TRAINER_BIN,
                        {"--data-dir", (dir_ / "data").string(), "--http-port", "0", "--ingest",
-                        "tcp://127.0.0.1:*", "--fsync", "true", "--train-budget", "2",
+                        "tcp://127.0.0.1:*", "--fsync", "true", "--train-budget", "6",
                         "--resolution", "64", "--ngf", "8", "--ndf", "8", "--blocks", "1",
                         "--clip-seconds", "1", "--clip-fps", "10", "--panel-size", "64",
                         "--curve-secret-key", (keys_ / "trainer.key").string(), "--allowed-nodes",
@@ -108,7 +108,8 @@ TEST_F(TrustTest, IntrudersAreRefusedAndAStalledTrainerLosesNothing) {
                        (dir_ / "trainer.log").string());
   auto url = trainer.waitForLine("HTTP_URL=", 30s);
   auto ingest = trainer.waitForLine("INGEST_ENDPOINT=", 5s);
-  ASSERT_TRUE(url && ingest) << trainer.output();
+  auto token_file = trainer.waitForLine("OPERATOR_TOKEN_FILE=", 5s);
+  ASSERT_TRUE(url && ingest && token_file) << trainer.output();
   ChildProcess capture(BOOTH_CAPTURE_BIN,
                        {"--trainer", *ingest, "--node-id", "booth-1", "--camera", "synthetic",
                         "--width", "160", "--height", "120", "--fps", "10", "--resend-ms", "500",
@@ -117,6 +118,7 @@ TEST_F(TrustTest, IntrudersAreRefusedAndAStalledTrainerLosesNothing) {
                         (keys_ / "trainer.pub").string()},
                        (dir_ / "capture.log").string());
   httplib::Client http(*url);
+  http.set_bearer_token_auth(readKey(*token_file));  // the token the trainer made (0600)
   ASSERT_TRUE(pollJson(
       http, "/api/nodes", [](const json& j) { return j.size() == 1; }, 30s))
       << trainer.output() << capture.output();

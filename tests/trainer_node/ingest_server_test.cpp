@@ -340,6 +340,28 @@ TEST_F(IngestServerTest, AMemberThatGoesSilentFailsTheSessionWithAReason) {
   EXPECT_TRUE(server_->startSession(SessionRequest{2, 0, ""}).ok());
 }
 
+TEST_F(IngestServerTest, AMemberWhoseFramesKeepBeingRefusedFailsNamingTheRefusal) {
+  IngestConfig config;
+  config.session_stall_timeout = 1s;
+  config.max_frame_bytes = 1000;
+  start(config);
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  std::optional<JobRecord> job;
+  for (int i = 0; i < 100; ++i) {
+    node.frame(session, "cam0", 0, std::string(5000, 'x'));  // resent, refused each time
+    job = jobs_->list(1).front();
+    if (job->state == JobState::kFailed) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(job->state, JobState::kFailed);
+  EXPECT_NE(job->detail.find("refused"), std::string::npos) << job->detail;
+  EXPECT_NE(job->detail.find("larger than"), std::string::npos) << job->detail;
+  EXPECT_NE(job->detail.find("cam0"), std::string::npos) << job->detail;
+}
+
 TEST_F(IngestServerTest, ARestartedNodeIsToldToResumeItsOpenSession) {
   start();
   std::string session;

@@ -225,5 +225,33 @@ TEST_F(JobStoreTest, CountByStateCountsEachState) {
   EXPECT_EQ(counts.count(JobState::kTraining), 0u);
 }
 
+TEST_F(JobStoreTest, KeepsTheResumeBookkeeping) {
+  JobRecord j = job("r", JobState::kTraining, 1000);
+  j.budget_spent_seconds = 42.5;
+  j.train_budget_planned = 280;
+  j.resume_phase = "training";
+  j.checkpoint_path = "/data/sessions/s-r/train_state.pt";
+  j.model_path = "/data/sessions/s-r/generator.pt";
+  ASSERT_TRUE(store_->insert(j).ok());
+  auto back = store_->get("r");
+  ASSERT_TRUE(back);
+  EXPECT_DOUBLE_EQ(back->budget_spent_seconds, 42.5);
+  EXPECT_DOUBLE_EQ(back->train_budget_planned, 280);
+  EXPECT_EQ(back->resume_phase, "training");
+  EXPECT_EQ(back->checkpoint_path, j.checkpoint_path);
+  EXPECT_EQ(back->model_path, j.model_path);
+}
+
+TEST_F(JobStoreTest, ListsJobsInOneStateOldestFirst) {
+  ASSERT_TRUE(store_->insert(job("b", JobState::kTraining, 2000)).ok());
+  ASSERT_TRUE(store_->insert(job("a", JobState::kTraining, 1000)).ok());
+  ASSERT_TRUE(store_->insert(job("c", JobState::kRendering, 500)).ok());
+  const auto training = store_->withState(JobState::kTraining);
+  ASSERT_EQ(training.size(), 2u);
+  EXPECT_EQ(training[0].id, "a");
+  EXPECT_EQ(training[1].id, "b");
+  EXPECT_EQ(store_->withState(JobState::kDone).size(), 0u);
+}
+
 }  // namespace
 }  // namespace booth

@@ -109,5 +109,69 @@ TEST(TrainerOptions, RejectsBadHttpAndRetentionValues) {
   }
 }
 
+TEST(TrainerOptions, MissingBaseCheckpointNamesThePath) {
+  auto opt = parse({"--base-checkpoint", "/nonexistent/base.pt"});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("/nonexistent/base.pt"), std::string::npos);
+  EXPECT_NE(opt.error().find("trainer_node pretrain"), std::string::npos);
+}
+
+TEST(TrainerOptions, ModelAndTrainingOptionsReachTheRunner) {
+  auto opt = parse({"--d-scales", "3", "--lambda-feat", "5", "--face-gan", "false", "--precision",
+                    "bf16", "--threads", "1"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->runner.model.d_scales, 3);
+  EXPECT_FLOAT_EQ(opt->runner.train.lambda_feat, 5.f);
+  EXPECT_FALSE(opt->runner.train.face_gan);
+  EXPECT_FALSE(opt->runner.render.face_gan);
+  EXPECT_EQ(opt->runner.train.precision, Precision::kBfloat16);
+  EXPECT_EQ(opt->threads, 1);
+}
+
+TEST(TrainerOptions, RejectsBadModelValuesOnce) {
+  for (const auto& [flag, value] : std::vector<std::pair<const char*, const char*>>{
+           {"--precision", "fp8"}, {"--device", "tpu"}, {"--cuda-graph", "true"},
+           {"--resolution", "20"}}) {
+    auto opt = parse({flag, value});
+    ASSERT_FALSE(opt.ok()) << flag;
+    EXPECT_NE(opt.error().find(flag), std::string::npos) << opt.error();
+  }
+}
+
+Result<PretrainOptions> parsePretrain(std::vector<const char*> args) {
+  args.insert(args.begin(), "pretrain");
+  args.insert(args.begin(), "trainer_node");
+  return parsePretrainOptions(static_cast<int>(args.size()), args.data());
+}
+
+TEST(PretrainOptions, HeldOutNamesLeaveTheCorpus) {
+  auto opt = parsePretrain({"--hold-out-performers", "ada", "--hold-out-choreographies",
+                            "warmup,disco", "--iterations", "100", "--out", "/tmp/b.pt"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  const auto& c = opt->pretrain.corpus;
+  EXPECT_EQ(c.performers, (std::vector<std::string>{"ben", "cleo", "dev"}));
+  EXPECT_EQ(c.choreographies, (std::vector<std::string>{"robot", "wave"}));
+  EXPECT_EQ(opt->pretrain.train.max_iterations, 100);
+  EXPECT_EQ(opt->pretrain.out, "/tmp/b.pt");
+}
+
+TEST(PretrainOptions, RejectsBadValuesNamingTheOption) {
+  for (const auto& [flag, value] : std::vector<std::pair<const char*, const char*>>{
+           {"--iterations", "0"},
+           {"--hold-out-performers", "zed"},
+           {"--choreographies", "tango"},
+           {"--progress", "sometimes"}}) {
+    auto opt = parsePretrain({flag, value});
+    ASSERT_FALSE(opt.ok()) << flag;
+    EXPECT_NE(opt.error().find(flag), std::string::npos) << opt.error();
+  }
+}
+
+TEST(PretrainOptions, HoldingOutEveryChoreographyIsAnError) {
+  auto opt = parsePretrain({"--choreographies", "disco", "--hold-out-choreographies", "disco"});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("no choreography"), std::string::npos) << opt.error();
+}
+
 }  // namespace
 }  // namespace booth

@@ -21,6 +21,8 @@ std::vector<StoredFrame> syntheticSession(int frames, bool with_pose = true) {
     StoredFrame f;
     f.sequence = static_cast<std::uint64_t>(i);
     f.encoding = FrameEncoding::kJpeg;
+    f.width = 640;
+    f.height = 480;
     f.data = std::string(jpeg.begin(), jpeg.end());
     if (with_pose) f.pose = pose;
     out.push_back(f);
@@ -98,6 +100,70 @@ TEST(TrainingSet, UndecodableFrameNamesIt) {
   auto set = buildTrainingSet(records, 64);
   ASSERT_FALSE(set.ok());
   EXPECT_NE(set.error().find("frame 1"), std::string::npos) << set.error();
+}
+
+TEST(TrainingSet, HoldsOutTheLastFrames) {
+  auto set = buildTrainingSet(syntheticSession(100), 64);
+  ASSERT_TRUE(set.ok()) << set.error();
+  EXPECT_EQ(set->held_out_begin, 90u);
+  EXPECT_EQ(set->trainClip().frames.size(), 90u);
+  EXPECT_EQ(set->heldOutClip().frames.size(), 10u);
+  // The held-out clip starts where training stops: the frames are the same objects.
+  EXPECT_EQ(set->heldOutClip().frames.data(), set->frames.data() + 90);
+}
+
+TEST(TrainingSet, ShortSessionsHoldNothingOut) {
+  auto set = buildTrainingSet(syntheticSession(20), 64);
+  ASSERT_TRUE(set.ok()) << set.error();
+  EXPECT_EQ(set->heldOutCount(), 0u);
+  EXPECT_EQ(set->trainClip().frames.size(), 20u);
+}
+
+TEST(TrainingSet, FaceBoxesSitOnTheHead) {
+  auto set = buildTrainingSet(syntheticSession(3), 128);
+  ASSERT_TRUE(set.ok()) << set.error();
+  ASSERT_GT(set->face_side, 0);
+  EXPECT_EQ(set->face_side % 4, 0);
+  ASSERT_EQ(set->face_boxes.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(set->face_boxes[i]);
+    const Keypoint& nose = set->poses[i][Coco17::kNose];
+    EXPECT_TRUE(set->face_boxes[i]->contains(cv::Point(static_cast<int>(nose.x), static_cast<int>(nose.y))));
+    EXPECT_EQ(set->face_boxes[i]->width, set->face_side);
+  }
+  ASSERT_EQ(set->trainClip().face_boxes.size(), 3u);
+}
+
+TEST(TrainingSet, GeometryWithoutDecodingMatchesTheTrainingSet) {
+  const auto session = syntheticSession(12);
+  auto set = buildTrainingSet(session, 96);
+  auto geometry = sessionGeometry(session, 96);
+  ASSERT_TRUE(set.ok() && geometry.ok());
+  EXPECT_EQ(geometry->crop.x, set->crop.x);
+  EXPECT_EQ(geometry->crop.side, set->crop.side);
+  EXPECT_FLOAT_EQ(geometry->floor.close_ankle_y, set->floor.close_ankle_y);
+  EXPECT_FLOAT_EQ(geometry->floor.far_height, set->floor.far_height);
+  EXPECT_EQ(geometry->face_side, set->face_side);
+}
+
+TEST(TrainingSet, CropMapsPosesBothWays) {
+  SessionCrop crop{80, 0, 480, 128.f / 480.f};
+  Pose p;
+  p[Coco17::kNose] = Keypoint{320.f, 100.f, 1.f, false};
+  const Pose back = crop.toSource(crop.toModel(p));
+  EXPECT_NEAR(back[Coco17::kNose].x, 320.f, 1e-3);
+  EXPECT_NEAR(back[Coco17::kNose].y, 100.f, 1e-3);
+  EXPECT_NEAR(crop.toModel(p)[Coco17::kNose].x, (320.f - 80.f) * 128.f / 480.f, 1e-3);
+}
+
+TEST(TrainingSet, ShouldStopAbandonsTheBuild) {
+  TrainingSetOptions options;
+  options.resolution = 64;
+  int polls = 0;
+  options.should_stop = [&] { return ++polls > 2; };
+  auto set = buildTrainingSet(syntheticSession(10), options);
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.error().find("stopped"), std::string::npos) << set.error();
 }
 
 }  // namespace

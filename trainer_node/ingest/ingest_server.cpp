@@ -54,6 +54,9 @@ struct IngestServer::OpenSession {
   double capture_seconds = 0, pose_seconds = 0;
   std::string incomplete;  // why the capture is not whole, from the manifests
   Clock::TimePoint last_publish{};
+  // The last record of each member that was refused, and why: a member that
+  // stalls because its records keep being refused fails with that reason.
+  std::map<std::string, std::string> last_refusal;
 };
 
 struct IngestServer::PendingAck {
@@ -531,8 +534,13 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
     return refuse(session.error());
   }
   OpenSession& s = *session.value();
+  auto refuse_member = [&](const std::string& error) {
+    s.last_refusal[node.node_id] = "camera " + f.camera_id() + " frame " +
+                                   std::to_string(f.sequence()) + ": " + error;
+    refuse(error);
+  };
   if (f.data().size() > config_.max_frame_bytes) {
-    return refuse("frame of " + std::to_string(f.data().size()) + " bytes is larger than the " +
+    return refuse_member("frame of " + std::to_string(f.data().size()) + " bytes is larger than the " +
                   std::to_string(config_.max_frame_bytes) + " allowed");
   }
   FrameToAppend frame;
@@ -541,7 +549,7 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
   frame.data = f.data();
   if (f.encoding() == v2::ENCODING_JPEG) {
     const auto size = jpegSize(f.data());
-    if (!size) return refuse("frame " + std::to_string(f.sequence()) + " is not a JPEG");
+    if (!size) return refuse_member("frame " + std::to_string(f.sequence()) + " is not a JPEG");
     frame.encoding = FrameEncoding::kJpeg;
     frame.width = size->width;
     frame.height = size->height;
@@ -551,26 +559,26 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
     frame.height = static_cast<int>(f.height());
     if (static_cast<std::uint64_t>(frame.width) * static_cast<std::uint64_t>(frame.height) * 3 !=
         f.data().size()) {
-      return refuse("raw frame size does not match " + std::to_string(f.width()) + "x" +
+      return refuse_member("raw frame size does not match " + std::to_string(f.width()) + "x" +
                     std::to_string(f.height()));
     }
   } else {
-    return refuse("frame encoding " + std::to_string(f.encoding()) + " is not supported");
+    return refuse_member("frame encoding " + std::to_string(f.encoding()) + " is not supported");
   }
   if (static_cast<std::uint64_t>(frame.width) * static_cast<std::uint64_t>(frame.height) >
       config_.max_frame_pixels) {
-    return refuse("frame of " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
+    return refuse_member("frame of " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
                   " pixels is larger than the " + std::to_string(config_.max_frame_pixels) +
                   " pixels allowed");
   }
   if (s.total_frames >= config_.max_frames_per_session) {
-    return refuse("session " + f.session_id() + " already has the " +
+    return refuse_member("session " + f.session_id() + " already has the " +
                   std::to_string(config_.max_frames_per_session) + " frames a session may have");
   }
   auto written = sessions_.writeFrame(f.session_id(), node.node_id, f.camera_id(), frame);
   if (!written.ok()) {
     spdlog::error("session {}: {}", f.session_id(), written.error());
-    return refuse(written.error());
+    return refuse_member(written.error());
   }
   if (written.value()) {
     ++s.frames[{node.node_id, f.camera_id()}];
@@ -811,6 +819,13 @@ void IngestServer::checkTimeouts(zmq::socket_t& socket) {
       for (const auto& [rid, n] : nodes_) connected = connected || n->node_id == node;
       const auto secs = std::to_string(
           std::chrono::duration_cast<std::chrono::seconds>(config_.session_stall_timeout).count());
+      const auto refusal = session->last_refusal.find(node);
+      if (refusal != session->last_refusal.end()) {
+        expired.emplace_back(id, "capture node " + node + " made no progress for " + secs +
+                                     " s: the trainer refused its records (last: " +
+                                     refusal->second + ")");
+        break;
+      }
       expired.emplace_back(
           id, connected ? "capture node " + node + " sent nothing new for " + secs +
                               " s (is its camera or pose stage stuck? see its log)"

@@ -1,5 +1,6 @@
 #include "trainer_node/jobs/job_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -11,7 +12,24 @@
 namespace booth {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// Saving the trained model and the bookkeeping around the stages.
+constexpr double kBudgetMarginSeconds = 1.0;
+// Below this the schedule cannot do anything useful: fail instead.
+constexpr double kMinTrainSeconds = 1.0;
+constexpr double kCancelPollSeconds = 0.2;
+constexpr double kSaveEverySeconds = 0.5;
+// The render estimate measures this many frames and adds a share for the
+// encoder and the file.
+constexpr int kRenderProbeFrames = 3;
+constexpr double kRenderOverhead = 1.3;
+constexpr const char* kCancelled = "cancelled by the operator";
+constexpr const char* kCheckpointFile = "train_state.pt";
+constexpr const char* kModelFile = "generator.pt";
+
+double steadySeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string randomToken() {
   std::random_device rd;
@@ -21,16 +39,90 @@ std::string randomToken() {
   return token;
 }
 
+// Whether to stop the job now, and why: the trainer shuts down (the job is
+// resumed at the next start) or the operator cancelled it.
+class StopWatch {
+ public:
+  StopWatch(JobStore& jobs, std::string job_id, std::stop_token stop,
+            std::function<double()> now)
+      : jobs_(jobs), id_(std::move(job_id)), stop_(stop), now_(std::move(now)) {}
+  bool operator()() {
+    if (stop_.stop_requested()) return true;
+    if (cancelled_) return true;
+    const double t = now_();
+    if (t - last_poll_ >= kCancelPollSeconds) {
+      last_poll_ = t;
+      cancelled_ = jobs_.cancelRequested(id_);
+    }
+    return cancelled_;
+  }
+  bool cancelled() {
+    if (!cancelled_) cancelled_ = jobs_.cancelRequested(id_);
+    return cancelled_;
+  }
+  bool shuttingDown() const { return stop_.stop_requested(); }
+
+ private:
+  JobStore& jobs_;
+  std::string id_;
+  std::stop_token stop_;
+  std::function<double()> now_;
+  double last_poll_ = -1e300;
+  bool cancelled_ = false;
+};
+
 }  // namespace
 
 std::string clipUrl(const std::string& public_url, const std::string& token) {
   return public_url + "/clips/" + token + ".mp4";
 }
 
+Status preflight(const JobRunnerConfig& config) {
+  auto model = PoseToImageModel::create(config.model, config.device);
+  if (!model.ok()) return fail(model.error());
+  if (auto s = validate(config.train); !s) return s;
+  if (config.train.cuda_graph && config.device.rfind("cuda", 0) != 0)
+    return fail("--cuda-graph needs --device cuda, got --device " + config.device);
+  if (!config.base_checkpoint.empty()) {
+    if (auto s = model.value()->loadWeights(config.base_checkpoint); !s)
+      return fail("--base-checkpoint: " + s.error());
+  }
+  return okStatus();
+}
+
 JobRunner::JobRunner(JobRunnerConfig config, JobStore& jobs, SessionStore& sessions)
-    : config_(std::move(config)), jobs_(jobs), sessions_(sessions) {}
+    : config_(std::move(config)), jobs_(jobs), sessions_(sessions) {
+  if (!config_.now_seconds) config_.now_seconds = steadySeconds;
+}
 
 JobRunner::~JobRunner() { stop(); }
+
+int JobRunner::recoverInterrupted() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(config_.clips_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string suffix = kPartialClipSuffix;
+    if (name.size() > suffix.size() && name.ends_with(suffix)) {
+      std::filesystem::remove(entry.path(), ec);
+      spdlog::info("removed the partial clip {} of an interrupted render", name);
+    }
+  }
+  int resumed = 0;
+  for (JobState state : {JobState::kTraining, JobState::kRendering}) {
+    for (JobRecord job : jobs_.withState(state)) {
+      job.resume_phase = jobStateName(state);
+      job.state = JobState::kQueued;
+      job.detail = "resuming after a trainer restart (" + job.resume_phase + ", " +
+                   std::to_string(static_cast<int>(job.budget_spent_seconds)) + " s of " +
+                   std::to_string(static_cast<int>(job.train_budget_seconds)) + " s used)";
+      job.eta_seconds = 0;
+      save(job);
+      spdlog::info("job {}: {}", job.id, job.detail);
+      ++resumed;
+    }
+  }
+  return resumed;
+}
 
 void JobRunner::start() {
   thread_ = std::jthread([this](std::stop_token st) { loop(st); });
@@ -59,80 +151,204 @@ void JobRunner::save(JobRecord& job) {
 }
 
 void JobRunner::runJob(JobRecord job, std::stop_token stop) {
-  spdlog::info("job {}: starting (session {})", job.id, job.session_id);
-  Status result = trainAndRender(job, stop);
-  if (!result.ok()) {
-    job.state = JobState::kFailed;
-    job.detail = stop.stop_requested() ? "interrupted: the trainer was stopped" : result.error();
-    job.eta_seconds = 0;
-    spdlog::error("job {} failed: {}", job.id, job.detail);
+  spdlog::info("job {}: starting (session {}{})", job.id, job.session_id,
+               job.resume_phase.empty() ? "" : ", resuming " + job.resume_phase);
+  Status result = runStages(job, stop);
+  if (result.ok()) {
+    save(job);
+    return;
   }
+  if (stop.stop_requested() && !jobs_.cancelRequested(job.id)) {
+    // The trainer is stopping: the job keeps its state and is resumed at
+    // the next start.
+    job.detail = "interrupted by a trainer stop; resumes at the next start";
+    save(job);
+    spdlog::warn("job {}: {}", job.id, job.detail);
+    return;
+  }
+  job.state = JobState::kFailed;
+  job.detail = jobs_.cancelRequested(job.id) ? kCancelled : result.error();
+  job.eta_seconds = 0;
+  job.resume_phase.clear();
+  // A failed job resumes nothing: its training state is only disk space.
+  if (!job.checkpoint_path.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(job.checkpoint_path, ec);
+  }
+  spdlog::error("job {} failed: {}", job.id, job.detail);
   save(job);
 }
 
-Status JobRunner::trainAndRender(JobRecord& job, std::stop_token stop) {
-  // The primary camera: the first camera of the first node that sent frames.
+Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
+  const auto now = config_.now_seconds;
+  const double t_start = now();
+  const double spent_before = job.budget_spent_seconds;
+  const double budget =
+      job.train_budget_seconds > 0 ? job.train_budget_seconds : config_.train.budget_seconds;
+  job.train_budget_seconds = budget;
+  auto charge = [&] { job.budget_spent_seconds = spent_before + (now() - t_start); };
+  StopWatch should_stop(jobs_, job.id, stop, now);
+  double last_save = now();
+  auto saveThrottled = [&] {
+    if (now() - last_save < kSaveEverySeconds) return;
+    charge();
+    save(job);
+    last_save = now();
+  };
+  if (should_stop()) return fail(should_stop.shuttingDown() ? "interrupted" : kCancelled);
+
+  // The primary camera: the first camera (by node id, then camera id) that
+  // sent frames; a camera that sent none (unplugged at the start) is passed
+  // over.
   const auto cameras = nlohmann::json::parse(job.cameras_json, nullptr, false);
-  if (cameras.is_discarded() || !cameras.is_array() || cameras.empty()) {
-    return fail("the session has no received frames");
+  std::string node;
+  std::string camera;
+  if (!cameras.is_discarded() && cameras.is_array()) {
+    for (const auto& c : cameras) {
+      if (!c.is_object() || !c.contains("frames") || !c["frames"].is_number() ||
+          c["frames"].get<double>() <= 0 || !c.contains("node") || !c["node"].is_string() ||
+          !c.contains("camera") || !c["camera"].is_string()) {
+        continue;
+      }
+      node = c["node"].get<std::string>();
+      camera = c["camera"].get<std::string>();
+      break;
+    }
   }
-  const std::string node = cameras[0].value("node", "");
-  const std::string camera = cameras[0].value("camera", "");
-  job.state = JobState::kTraining;
+  if (camera.empty()) return fail("the session has no received frames");
+  const std::string resume = job.resume_phase;
+  job.resume_phase.clear();
+  const bool rerender = resume == "rendering" && !job.model_path.empty() &&
+                        std::filesystem::exists(job.model_path);
+  job.state = rerender ? JobState::kRendering : JobState::kTraining;
   job.progress = 0;
   job.detail = "loading frames of " + node + "/" + camera;
+  charge();
   save(job);
 
   auto records = sessions_.load(job.session_id, node, camera);
   if (!records.ok()) return fail(records.error());
-  auto set = buildTrainingSet(records.value(), config_.model.resolution);
-  if (!set.ok()) return fail(set.error());
+  if (should_stop()) return fail("stopped");
 
   auto created = PoseToImageModel::create(config_.model, config_.device);
   if (!created.ok()) return fail(created.error());
   PoseToImageModel& model = *created.value();
-  if (!config_.warm_start.empty()) {
-    if (auto st = model.load(config_.warm_start); !st.ok()) {
-      return fail("warm-start checkpoint: " + st.error());
-    }
-  }
+  const auto session_dir = sessions_.sessionDir(job.session_id);
+  std::error_code ec;
+  std::filesystem::create_directories(session_dir, ec);
 
-  TrainConfig train = config_.train;
-  if (job.train_budget_seconds > 0) train.budget_seconds = job.train_budget_seconds;
-  job.train_budget_seconds = train.budget_seconds;
-  const double render_estimate = clipFrameCount(config_.render) * 0.05;  // refined below
-  job.detail = "training on " + std::to_string(set->frames.size()) + " frames (" +
-               (config_.warm_start.empty() ? "from scratch" : "warm start") + ", " +
-               model.deviceName() + ")";
-  save(job);
-  auto last_save = Clock::now();
-  auto trained = model.train(
-      set->sticks, set->frames, train,
-      [&](const TrainProgress& p) {
-        job.iterations = p.iterations;
-        job.loss_g = p.loss_g;
-        job.loss_d = p.loss_d;
-        job.loss_l1 = p.loss_l1;
-        job.progress =
-            p.budget_seconds > 0 ? std::min(1.0, p.elapsed_seconds / p.budget_seconds) : 0;
-        job.eta_seconds = std::max(0.0, p.budget_seconds - p.elapsed_seconds) + render_estimate;
-        job.iterations_per_second = p.elapsed_seconds > 0 ? p.iterations / p.elapsed_seconds : 0;
-        if (Clock::now() - last_save > std::chrono::milliseconds(500)) {
-          save(job);
-          last_save = Clock::now();
-        }
-      },
-      stop);
-  if (!trained.ok()) return fail("training: " + trained.error());
-  if (stop.stop_requested()) return fail("interrupted");
-  job.train_seconds = trained->seconds;
-  job.iterations = trained->iterations;
-  job.iterations_per_second = trained->iterations_per_second;
-  spdlog::info("job {}: trained {} iterations in {:.1f} s ({:.2f} it/s)", job.id,
-               trained->iterations, trained->seconds, trained->iterations_per_second);
-  const auto checkpoint = sessions_.sessionDir(job.session_id) / "generator.pt";
-  if (auto st = model.save(checkpoint.string()); !st.ok()) {
-    spdlog::warn("job {}: could not keep the checkpoint: {}", job.id, st.error());
+  VisitorFrame visitor;
+  if (rerender) {
+    auto geometry = sessionGeometry(records.value(), config_.model.resolution);
+    if (!geometry.ok()) return fail(geometry.error());
+    visitor.floor = geometry->floor;
+    visitor.face_side = geometry->face_side;
+    if (auto st = model.loadWeights(job.model_path); !st.ok())
+      return fail("the trained model of the interrupted job: " + st.error());
+  } else {
+    TrainingSetOptions set_options;
+    set_options.resolution = config_.model.resolution;
+    set_options.held_out_fraction = config_.held_out_fraction;
+    set_options.should_stop = [&] { return should_stop(); };
+    auto set = buildTrainingSet(records.value(), set_options);
+    if (!set.ok()) return fail(set.error());
+    records.value().clear();  // the encoded frames are not needed any more
+    visitor.floor = set->floor;
+    visitor.face_side = set->face_side;
+
+    const std::string checkpoint = (session_dir / kCheckpointFile).string();
+    bool resumed = false;
+    if (resume == "training" && !job.checkpoint_path.empty() &&
+        std::filesystem::exists(job.checkpoint_path)) {
+      if (auto st = model.load(job.checkpoint_path); st.ok()) {
+        resumed = true;
+      } else {
+        spdlog::warn("job {}: cannot resume from {}: {}; starting over", job.id,
+                     job.checkpoint_path, st.error());
+      }
+    }
+    if (!resumed && !config_.base_checkpoint.empty()) {
+      if (auto st = model.loadWeights(config_.base_checkpoint); !st.ok())
+        return fail("base checkpoint: " + st.error());
+    }
+
+    // What the render will take, measured on this machine with this model.
+    auto per_frame = measureRenderFrameSeconds(model, visitor, config_.render, kRenderProbeFrames);
+    if (!per_frame.ok()) return fail(per_frame.error());
+    RenderConfig render = config_.render;
+    if (!job.choreography.empty()) render.choreography = job.choreography;
+    const double render_estimate =
+        per_frame.value() * clipFrameCount(render) * kRenderOverhead + 1.0;
+    charge();
+    if (!resumed || job.train_budget_planned <= 0) {
+      job.train_budget_planned =
+          budget - job.budget_spent_seconds - render_estimate - kBudgetMarginSeconds;
+      if (job.train_budget_planned < kMinTrainSeconds)
+        return fail("the job's budget of " + std::to_string(static_cast<int>(budget)) +
+                    " s leaves " + std::to_string(static_cast<int>(job.train_budget_planned)) +
+                    " s for training after loading (" +
+                    std::to_string(static_cast<int>(job.budget_spent_seconds)) +
+                    " s) and rendering (about " + std::to_string(static_cast<int>(render_estimate)) +
+                    " s); give at least " +
+                    std::to_string(static_cast<int>(job.budget_spent_seconds + render_estimate +
+                                                     kBudgetMarginSeconds + kMinTrainSeconds) +
+                                   1) +
+                    " s");
+    }
+    TrainConfig train = config_.train;
+    train.budget_seconds = job.train_budget_planned;
+    job.checkpoint_path = checkpoint;
+    job.detail = "training on " + std::to_string(set->trainClip().frames.size()) + " frames, " +
+                 std::to_string(set->heldOutCount()) + " held out (" +
+                 (resumed ? "resumed from the last checkpoint"
+                          : config_.base_checkpoint.empty() ? "from scratch" : "from the base model") +
+                 ", " + model.deviceName() + ")";
+    save(job);
+
+    TrainHooks hooks;
+    hooks.checkpoint_path = checkpoint;
+    hooks.checkpoint_seconds = config_.checkpoint_seconds;
+    hooks.now_seconds = now;
+    hooks.should_stop = [&] { return should_stop(); };
+    const double train_start = now();
+    std::int64_t first_iteration = -1;
+    hooks.progress = [&](const TrainProgress& p) {
+      if (first_iteration < 0) first_iteration = p.iterations;
+      job.iterations = p.iterations;
+      job.loss_g = p.loss_g;
+      job.loss_d = p.loss_d;
+      job.loss_l1 = p.loss_l1;
+      job.progress = p.fraction;
+      job.eta_seconds = std::max(0.0, p.budget_seconds - p.elapsed_seconds) + render_estimate;
+      const double run = now() - train_start;
+      job.iterations_per_second = run > 0 ? (p.iterations - first_iteration) / run : 0;
+      saveThrottled();
+    };
+    const TrainClip clip = set->trainClip();
+    const TrainClip held = set->heldOutClip();
+    auto trained = model.train(std::span<const TrainClip>(&clip, 1),
+                               set->heldOutCount() > 0 ? &held : nullptr, train, hooks, stop);
+    if (!trained.ok()) return fail("training: " + trained.error());
+    charge();
+    if (!trained->finished) {
+      if (should_stop.cancelled()) return fail(kCancelled);
+      // Stopping: keep every step made so far for the resume.
+      if (auto st = model.save(checkpoint); !st.ok())
+        spdlog::warn("job {}: could not save the training state: {}", job.id, st.error());
+      return fail("interrupted");
+    }
+    job.train_seconds = trained->last.elapsed_seconds;
+    job.iterations = trained->last.iterations;
+    job.iterations_per_second = trained->iterations_per_second;
+    spdlog::info("job {}: trained {} iterations in {:.1f} s ({:.2f} it/s), best held-out L1 {:.4f}",
+                 job.id, trained->last.iterations, trained->last.elapsed_seconds,
+                 trained->iterations_per_second, trained->last.best_heldout_l1);
+    const auto model_path = session_dir / kModelFile;
+    if (auto st = model.save(model_path.string()); !st.ok())
+      return fail("cannot keep the trained model: " + st.error());
+    job.model_path = model_path.string();
+    std::filesystem::remove(checkpoint, ec);
+    job.checkpoint_path.clear();
   }
 
   RenderConfig render = config_.render;
@@ -142,23 +358,27 @@ Status JobRunner::trainAndRender(JobRecord& job, std::stop_token stop) {
   job.progress = 0;
   job.detail = "rendering '" + render.choreography + "' (" +
                std::to_string(clipFrameCount(render)) + " frames)";
+  charge();
   save(job);
-  std::error_code ec;
   std::filesystem::create_directories(config_.clips_dir, ec);
   const std::string token = randomToken();
   const auto path = config_.clips_dir / (token + ".mp4");
-  const auto r0 = Clock::now();
-  auto clip = renderClip(model, set->floor, render, path.string(), [&](double p) {
+  const double r0 = now();
+  RenderHooks render_hooks;
+  render_hooks.should_stop = [&] { return should_stop(); };
+  render_hooks.progress = [&](double p) {
     job.progress = p;
-    const double elapsed = std::chrono::duration<double>(Clock::now() - r0).count();
+    const double elapsed = now() - r0;
     job.eta_seconds = p > 0 ? elapsed / p - elapsed : 0;
-    if (Clock::now() - last_save > std::chrono::milliseconds(500)) {
-      save(job);
-      last_save = Clock::now();
-    }
-  });
-  if (!clip.ok()) return fail("rendering: " + clip.error());
-  job.render_seconds = std::chrono::duration<double>(Clock::now() - r0).count();
+    saveThrottled();
+  };
+  auto clip = renderClip(model, visitor, render, path.string(), render_hooks);
+  charge();
+  if (!clip.ok()) {
+    if (should_stop.cancelled()) return fail(kCancelled);
+    return fail("rendering: " + clip.error());
+  }
+  job.render_seconds = now() - r0;
   job.clip_token = token;
   job.clip_path = path.string();
   job.clip_frames = clip->frames;
@@ -169,9 +389,9 @@ Status JobRunner::trainAndRender(JobRecord& job, std::stop_token stop) {
   job.progress = 1;
   job.eta_seconds = 0;
   job.detail = "clip ready";
-  spdlog::info("job {}: done, clip {}x{} {} frames {} bytes in {:.1f} s: {}", job.id, clip->width,
-               clip->height, clip->frames, clip->bytes, job.render_seconds,
-               clipUrl(config_.public_url, token));
+  spdlog::info("job {}: done, clip {}x{} {} frames {} bytes in {:.1f} s ({:.1f} s of {:.0f} s budget): {}",
+               job.id, clip->width, clip->height, clip->frames, clip->bytes, job.render_seconds,
+               job.budget_spent_seconds, budget, clipUrl(config_.public_url, token));
   return okStatus();
 }
 

@@ -87,6 +87,11 @@ const std::vector<Column>& columns() {
       INT_COL(created_ms),
       INT_COL(updated_ms),
       INT_COL(purged_ms),
+      REAL_COL(budget_spent_seconds),
+      REAL_COL(train_budget_planned),
+      TEXT_COL(resume_phase),
+      TEXT_COL(checkpoint_path),
+      TEXT_COL(model_path),
   };
   return cols;
 }
@@ -265,6 +270,9 @@ std::optional<JobRecord> JobStore::byClipToken(const std::string& token) {
 }
 std::vector<JobRecord> JobStore::list(int limit) {
   return query("ORDER BY created_ms DESC", "", limit);
+}
+std::vector<JobRecord> JobStore::withState(JobState state) {
+  return query("WHERE state = ? ORDER BY created_ms ASC", jobStateName(state), 1 << 20);
 }
 std::optional<JobRecord> JobStore::nextQueued() {
   return queryOne("WHERE state = 'queued' ORDER BY created_ms ASC", "");

@@ -51,6 +51,12 @@ struct JobRecord {
   std::string clip_path;
   int clip_frames = 0, clip_width = 0, clip_height = 0;
   std::int64_t clip_bytes = 0;
+  // Resume after a trainer restart (the job runner's bookkeeping).
+  double budget_spent_seconds = 0;   // job time charged so far, all runs together
+  double train_budget_planned = 0;   // length of the training schedule, fixed at its start
+  std::string resume_phase;          // "training" or "rendering" when re-queued by a restart
+  std::string checkpoint_path;       // training state, saved periodically while training
+  std::string model_path;            // the trained model the clip is rendered from
   // Wall-clock milliseconds since the epoch.
   std::int64_t created_ms = 0, updated_ms = 0;
   // When retention (or the operator) deleted the visitor's frames, model and
@@ -77,11 +83,15 @@ class JobStore {
   // lose an operator's cancel. Fails when there is no such job.
   Status requestCancel(const std::string& id);
   bool cancelRequested(const std::string& id);
+  // Jobs in one state, oldest first.
+  std::vector<JobRecord> withState(JobState state);
   // Oldest queued job, if any.
   std::optional<JobRecord> nextQueued();
   // Jobs left in training/rendering by a previous process: marks them
-  // failed with a reason. Returns how many. (Jobs left receiving are
-  // reopened by the ingest: their capture nodes resume from their spools.)
+  // failed with a reason. Returns how many. (The job runner first re-queues
+  // the ones it can resume, see JobRunner::recoverInterrupted; jobs left
+  // receiving are reopened by the ingest: their capture nodes resume from
+  // their spools.)
   int failInterrupted();
 
   // --- for the HTTP API, live events and retention ---

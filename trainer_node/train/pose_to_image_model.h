@@ -1,22 +1,28 @@
 #pragma once
-// PoseToImageModel: the Everybody-Dance-Now style generator and its
-// discriminator, made small for the booth. The header is libtorch-free on
-// purpose (pimpl): everything torch lives in pose_to_image_model.cpp so that
-// only one translation unit pays for the libtorch headers.
+// PoseToImageModel: the Everybody-Dance-Now pose-to-image model, made small
+// for the booth. The header is libtorch-free on purpose (pimpl): the torch
+// code lives in the other files of trainer_node/train/, so nothing that
+// includes this header pays for the libtorch headers.
 //
-// Generator (pix2pixHD global generator, sized by ModelConfig): reflection
-// pad + 7x7 conv, `downsamples` stride-2 convs, `blocks` residual blocks,
-// transposed convs back up, 7x7 conv, tanh; instance norm. Input: the stick
-// figure of frame t (3 ch) and the generated frame t-1 (3 ch, zeros for the
-// first frame). Discriminator: PatchGAN on (stick t-1, stick t, frame t-1,
-// frame t), 12 channels, so it judges realism and temporal coherence.
-// Losses: LSGAN + lambda_l1 * L1 reconstruction (no VGG perceptual loss: its
-// pretrained weights cannot be downloaded here).
+// What is inside (see ../../shared/DESIGN.md, "The model"):
+// - generator: pix2pixHD global generator; input the stick figure of frame t
+//   and the generated frame t-1 (zeros for a clip's first frame);
+// - discriminator: multi-scale PatchGAN on (stick t-1, stick t, frame t-1,
+//   frame t), judging realism and temporal coherence together;
+// - losses: LSGAN + discriminator feature matching + L1 (no VGG perceptual
+//   loss: its pretrained weights cannot be downloaded here); training
+//   unrolls two consecutive frames, the second fed the first's output;
+// - face GAN: a small residual generator and PatchGAN on the head crop,
+//   trained after the generator; its residual is added to the face region.
 //
-// Threading: one thread uses a model at a time; train() blocks the caller.
+// Lifecycle: create() -> optionally loadWeights() (a base or warm start) or
+// load() (resume) -> train() -> save() -> startSequence() / nextFrame() to
+// render. Threading: one thread uses a model at a time; train() blocks the
+// calling thread and calls the hooks from it.
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -24,46 +30,65 @@
 #include <opencv2/core.hpp>
 
 #include "common/core/result.h"
+#include "trainer_node/train/model_config.h"
 
 namespace booth {
 
-struct ModelConfig {
-  int resolution = 128;  // square side of stick figures and frames
-  // 16, not pix2pixHD's 64: on 2 CPU cores it trains 2x faster than 32 and
-  // reached a better PSNR within a 120 s budget (24.2 vs 23.9 dB measured
-  // on 450 synthetic frames from scratch).
-  int ngf = 16;  // generator filters in the first layer
-  int ndf = 32;  // discriminator filters in the first layer
-  int downsamples = 2;
-  int blocks = 4;  // residual blocks at the bottleneck
-};
-
-struct TrainConfig {
-  double budget_seconds = 120;  // wall-clock training time; the schedule is time-based
-  // Pairs of consecutive frames per step. 1 as in pix2pixHD/EDN: on CPU a step
-  // costs about batch_size times as much, and within a fixed wall-clock budget
-  // more, smaller steps reached clearly better held-out PSNR.
-  int batch_size = 1;
-  float learning_rate = 2e-4f;
-  float lambda_l1 = 50.f;
-  std::uint64_t seed = 1;
-  int max_iterations = 0;  // 0 = no limit other than the budget
-};
-
 struct TrainProgress {
-  std::int64_t iterations = 0;
-  double elapsed_seconds = 0;
-  double budget_seconds = 0;
-  float loss_g = 0;   // generator total (GAN + L1)
+  std::int64_t iterations = 0;   // steps so far, both phases, resumed runs included
+  double elapsed_seconds = 0;    // training seconds so far (schedule time)
+  double budget_seconds = 0;     // the schedule's length
+  double fraction = 0;           // 0..1 through the schedule
+  std::string phase;             // "generator" or "face"
+  double learning_rate = 0;
+  float loss_g = 0;   // generator total (GAN + feature matching + L1), or the face generator's
   float loss_d = 0;   // discriminator (LSGAN)
   float loss_l1 = 0;  // L1 part, unweighted
+  // Held-out error (mean absolute error in [0, 2] units) of the best
+  // weights so far; negative before the first evaluation or without
+  // held-out frames.
+  double best_heldout_l1 = -1;
 };
 
 struct TrainResult {
-  std::int64_t iterations = 0;
-  double seconds = 0;
+  std::int64_t iterations = 0;  // in this call
+  double seconds = 0;           // wall seconds of this call
   double iterations_per_second = 0;
+  // Seconds of this call spent in training steps (forward, backward,
+  // update) and outside them (data, evaluation, checkpoints, hooks).
+  double step_seconds = 0;
+  // CPU threads libtorch used, averaged over the step time (see
+  // TrainConfig::adapt_threads).
+  double mean_threads = 0;
   TrainProgress last;
+  bool finished = false;  // the schedule ran to its end (not stopped early)
+};
+
+// Consecutive frames of one clip (a visitor's session, a corpus clip).
+// sticks[i], frames[i]: 8-bit BGR of the model's resolution. face_boxes:
+// empty, or one per frame (nullopt where the head is not seen); every box
+// of a training run has the same side.
+struct TrainClip {
+  std::span<const cv::Mat> sticks;
+  std::span<const cv::Mat> frames;
+  std::span<const std::optional<cv::Rect>> face_boxes;
+};
+
+struct TrainHooks {
+  // Called from the training thread about every progress_seconds and once
+  // at the end.
+  std::function<void(const TrainProgress&)> progress;
+  double progress_seconds = 0.5;
+  // Polled with progress; true ends training early (the result is still
+  // ok, with finished = false). For cancellation by an operator.
+  std::function<bool()> should_stop;
+  // Full training state (weights, optimizers, schedule, best weights) is
+  // saved here every checkpoint_seconds (atomically), for resume(). Empty:
+  // no checkpoints.
+  std::string checkpoint_path;
+  double checkpoint_seconds = 30;
+  // The clock, in seconds; steady_clock when empty. Tests inject one.
+  std::function<double()> now_seconds;
 };
 
 class PoseToImageModel {
@@ -79,26 +104,43 @@ class PoseToImageModel {
   const ModelConfig& config() const;
   std::string deviceName() const;
 
-  // Checkpoints hold generator and discriminator weights plus the model
-  // config; loading one made with another config fails with both configs in
-  // the message.
-  Status load(const std::string& path);
+  // Checkpoints (format and atomic write: checkpoint.h). save() writes
+  // everything; load() restores everything, so that train() continues an
+  // interrupted run where it stopped; loadWeights() takes only the networks
+  // (a base model to fine-tune from) and starts a fresh schedule. A
+  // checkpoint of another ModelConfig fails with both configs named.
   Status save(const std::string& path) const;
+  Status load(const std::string& path);
+  Status loadWeights(const std::string& path);
+  // The ModelConfig stored in a checkpoint, without loading it.
+  static Result<ModelConfig> checkpointConfig(const std::string& path);
 
-  // Fine-tunes on consecutive (stick figure, frame) pairs: sticks[i] and
-  // frames[i] are 8-bit BGR images of config().resolution squared, in time
-  // order. Stops at the budget, at max_iterations, or when `stop` is
-  // requested. `progress` is called from the calling thread about once a
-  // second. Errors (bad input, torch failures) come back as Error.
-  Result<TrainResult> train(std::span<const cv::Mat> sticks, std::span<const cv::Mat> frames,
-                            const TrainConfig& config,
-                            const std::function<void(const TrainProgress&)>& progress,
+  // Trains on the clips (pairs of consecutive frames are sampled from all
+  // of them) following config's time-based schedule, continuing where a
+  // loaded checkpoint's schedule stood. With held_out frames, the
+  // generator (and face GAN) are evaluated on them periodically and the
+  // best weights are kept and restored at the end. Stops at the schedule's
+  // end, when `stop` is requested or hooks.should_stop() says so. Bad input
+  // and torch failures come back as Error.
+  Result<TrainResult> train(std::span<const TrainClip> clips, const TrainClip* held_out,
+                            const TrainConfig& config, const TrainHooks& hooks,
                             std::stop_token stop = {});
 
-  // One generator step for rendering: stick figure of this frame and the
-  // previous generated frame (empty Mat for the first frame). Returns an
-  // 8-bit BGR image of config().resolution squared.
-  Result<cv::Mat> generate(const cv::Mat& stick, const cv::Mat& previous);
+  // Rendering, one frame at a time in clip order: startSequence() begins a
+  // clip (the previous frame is zeros); nextFrame() draws the frame for this
+  // stick figure from the previous raw output and, with a face box, adds
+  // the face GAN's residual there. Returns 8-bit BGR of the resolution.
+  void startSequence();
+  Result<cv::Mat> nextFrame(const cv::Mat& stick,
+                            const std::optional<cv::Rect>& face_box = std::nullopt);
+
+  // Parameter counts (generator, discriminator) and the generator's
+  // multiply-adds x 2 per forward pass at the model's resolution: for
+  // GFLOP/s figures.
+  std::int64_t generatorParameters() const;
+  std::int64_t discriminatorParameters() const;
+  double generatorForwardFlops() const;
+  double discriminatorForwardFlops() const;
 
  private:
   struct Impl;

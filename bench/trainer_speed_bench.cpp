@@ -1,0 +1,208 @@
+// trainer_speed_bench: how fast the trainer trains and renders on this
+// machine (bench/README.md, "trainer-speed").
+//
+// One synthetic session (5 s of "warmup" by ada, as the booth records it)
+// -> the training set -> the default model trained for --seconds with a
+// job's schedule (held-out evaluation on, face GAN off: the generator phase
+// that takes most of a job) -> iterations per second, the share of wall
+// time outside training steps, system CPU time (getrusage) and achieved
+// GFLOP/s; then a whole clip rendered to MP4 -> milliseconds per frame.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+#include "common/synthetic/choreography.h"
+#include "common/synthetic/synthetic_performer.h"
+#include "trainer_node/pretrain/synthetic_corpus.h"
+#include "trainer_node/render/clip_renderer.h"
+#include "trainer_node/train/cpu_runtime.h"
+#include "trainer_node/train/pose_to_image_model.h"
+#include "trainer_node/train/training_set.h"
+
+namespace {
+
+using namespace booth;
+namespace po = boost::program_options;
+
+struct CpuTimes {
+  double user = 0;
+  double sys = 0;
+};
+
+CpuTimes cpuTimes() {
+  rusage r{};
+  getrusage(RUSAGE_SELF, &r);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
+  return {s(r.ru_utime), s(r.ru_stime)};
+}
+
+std::string fmt(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+void figure(const std::string& name, const std::string& params, const std::string& value,
+            const std::string& unit, const std::string& target) {
+  std::cout << name << "[" << params << "] = " << value << (unit.empty() ? "" : " ") << unit
+            << "  (" << target << ")" << std::endl;
+}
+
+// Peak single-precision FLOP/s from what /proc/cpuinfo says: CPUs this
+// process may use x clock x FLOPs per cycle per core, the last from the
+// widest FMA the CPU has (two FMA pipes per core, as on every x86 server
+// core of the last decade: 2 x 16 lanes x 2 with AVX-512, 2 x 8 x 2 with
+// AVX2). Returns 0 when the clock is not listed.
+double peakGflops(std::string& how) {
+  std::ifstream in("/proc/cpuinfo");
+  double mhz = 0;
+  bool avx512 = false, avx2_fma = false;
+  std::string model;
+  for (std::string line; std::getline(in, line);) {
+    if (mhz == 0 && line.rfind("cpu MHz", 0) == 0) mhz = std::stod(line.substr(line.find(':') + 1));
+    if (model.empty() && line.rfind("model name", 0) == 0) model = line.substr(line.find(':') + 2);
+    if (line.rfind("flags", 0) == 0) {
+      avx512 = line.find(" avx512f") != std::string::npos;
+      avx2_fma = line.find(" avx2") != std::string::npos && line.find(" fma") != std::string::npos;
+    }
+  }
+  const int flops_per_cycle = avx512 ? 64 : avx2_fma ? 32 : 8;
+  const int cpus = availableCpus();
+  std::ostringstream out;
+  out << cpus << " CPUs x " << mhz << " MHz x " << flops_per_cycle << " FLOP/cycle ("
+      << (avx512 ? "AVX-512" : avx2_fma ? "AVX2+FMA" : "SSE") << ", 2 FMA pipes), " << model;
+  how = out.str();
+  return cpus * mhz * 1e6 * flops_per_cycle / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ModelConfig model_config;
+  TrainConfig train;
+  int threads = 0;
+  double seconds = 30;
+  bool render = true;
+  po::options_description desc("trainer_speed_bench (see bench/README.md)");
+  // clang-format off
+  desc.add_options()
+    ("help", "this help")
+    ("resolution", po::value(&model_config.resolution)->default_value(model_config.resolution), "")
+    ("seconds", po::value(&seconds)->default_value(seconds), "training seconds measured")
+    ("threads", po::value(&threads)->default_value(threads), "libtorch threads (0 = every CPU)")
+    ("render", po::value(&render)->default_value(render), "also measure rendering a clip");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "trainer_speed_bench: error: " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  const CpuRuntime rt = configureCpuRuntime(threads);
+  train.adapt_threads = threads == 0;
+  std::cout << "# " << rt.describe() << std::endl;
+  const int res = model_config.resolution;
+  const std::string p = "res=" + std::to_string(res);
+
+  const auto session = syntheticSession(*findPerformer("ada"), *findChoreography("warmup"), 3, 5,
+                                        30, cv::Size(640, 480), 90);
+  TrainingSetOptions set_options;
+  set_options.resolution = res;
+  auto set = buildTrainingSet(session, set_options);
+  if (!set.ok()) {
+    std::cerr << "trainer_speed_bench: error: " << set.error() << "\n";
+    return 1;
+  }
+  auto created = PoseToImageModel::create(model_config, "cpu");
+  if (!created.ok()) {
+    std::cerr << "trainer_speed_bench: error: " << created.error() << "\n";
+    return 1;
+  }
+  PoseToImageModel& model = *created.value();
+  const TrainClip clip = set->trainClip();
+  const TrainClip held = set->heldOutClip();
+  // Warm-up: the first steps allocate and let oneDNN pick its kernels.
+  train.face_gan = false;
+  train.max_iterations = 5;
+  train.budget_seconds = 1e6;
+  if (auto r = model.train(std::span<const TrainClip>(&clip, 1), &held, train, {}); !r.ok()) {
+    std::cerr << "trainer_speed_bench: error: " << r.error() << "\n";
+    return 1;
+  }
+  train.max_iterations = 0;
+  train.budget_seconds = seconds;
+  const CpuTimes before = cpuTimes();
+  auto result = model.train(std::span<const TrainClip>(&clip, 1), &held, train, {});
+  const CpuTimes after = cpuTimes();
+  if (!result.ok()) {
+    std::cerr << "trainer_speed_bench: error: " << result.error() << "\n";
+    return 1;
+  }
+  const double user = after.user - before.user;
+  const double sys = after.sys - before.sys;
+  const double its = result->iterations_per_second;
+  const double overhead = 100.0 * (1.0 - result->step_seconds / result->seconds);
+  // FLOPs of one generator-phase step: the generator runs forward twice
+  // (the two unrolled frames) and backward (about twice the forward) ->
+  // 6 F_G; the discriminator runs forward three times (real, fake, fake for
+  // the generator's loss), backward for its own update on two of them
+  // (weights and activations, about 2x each) and once through to the fake
+  // frames for the generator (activations only, about 1x) -> 8 F_D.
+  const double step_flops = 6 * model.generatorForwardFlops() + 8 * model.discriminatorForwardFlops();
+  std::string how;
+  const double peak = peakGflops(how);
+  const double gflops = its * step_flops / 1e9;
+
+  figure("trainer.its", p, fmt(its, 2), "it/s", res == 128 ? "target >= 7" : "no target");
+  figure("trainer.overhead_pct", p, fmt(overhead, 1), "%", "target <= 10");
+  figure("trainer.sys_cpu_pct", p, fmt(100.0 * sys / std::max(1e-9, user + sys), 1), "%",
+         "target <= 10");
+  figure("trainer.threads", p, fmt(result->mean_threads, 2), "",
+         "libtorch threads while training, time-weighted; up to " +
+             std::to_string(rt.intra_op_threads) + (train.adapt_threads ? ", adaptive" : ", fixed"));
+  figure("trainer.gflops", p, fmt(gflops, 1), "GFLOP/s",
+         "no target; " + fmt(100.0 * gflops / peak, 1) + "% of the peak " + fmt(peak, 1));
+  std::cout << "# " << result->iterations << " iterations in " << fmt(result->seconds, 1)
+            << " s, steps " << fmt(result->step_seconds, 1) << " s; CPU user " << fmt(user, 1)
+            << " s sys " << fmt(sys, 1) << " s; one step = " << fmt(step_flops / 1e9, 2)
+            << " GFLOP (generator " << fmt(model.generatorForwardFlops() / 1e9, 3)
+            << ", discriminator " << fmt(model.discriminatorForwardFlops() / 1e9, 3)
+            << " GFLOP per forward; " << model.generatorParameters() << " + "
+            << model.discriminatorParameters() << " parameters); peak: " << how << std::endl;
+
+  if (render) {
+    RenderConfig rc;
+    VisitorFrame visitor{set->floor, set->face_side};
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("booth_speed_bench_" + std::to_string(getpid()) + ".mp4");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto clip_info = renderClip(model, visitor, rc, path.string());
+    const double render_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (!clip_info.ok()) {
+      std::cerr << "trainer_speed_bench: error: " << clip_info.error() << "\n";
+      return 1;
+    }
+    figure("trainer.ms_per_rendered_frame", p, fmt(1000 * render_seconds / clip_info->frames, 1),
+           "ms", "no target; three panels, face GAN, H.264");
+  }
+  return 0;
+}

@@ -1,0 +1,181 @@
+// Checkpoints: format, named config fields, resume of an interrupted run.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "model_test_support.h"
+#include "trainer_node/train/pose_to_image_model.h"
+
+namespace booth {
+namespace {
+
+using test::FakeClock;
+using test::iterationSchedule;
+using test::makeModel;
+using test::movingSquare;
+using test::TempDir;
+using test::tinyModelConfig;
+using test::ToyClip;
+
+Result<TrainResult> train(PoseToImageModel& model, const ToyClip& clip, const TrainConfig& config,
+                          const TrainHooks& hooks = {}) {
+  const TrainClip view = clip.view();
+  return model.train(std::span<const TrainClip>(&view, 1), nullptr, config, hooks);
+}
+
+TEST(Checkpoint, SaveThenLoadReproducesTheFrames) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(4, 32);
+  auto trained = makeModel();
+  ASSERT_TRUE(trained);
+  ASSERT_TRUE(train(*trained, clip, iterationSchedule(6)).ok());
+  trained->startSequence();
+  auto expected = trained->nextFrame(clip.sticks[1], clip.face_boxes[1]);
+  ASSERT_TRUE(expected.ok()) << expected.error();
+  const std::string path = dir.file("model.pt");
+  auto saved = trained->save(path);
+  ASSERT_TRUE(saved.ok()) << saved.error();
+
+  auto fresh = makeModel();
+  ASSERT_TRUE(fresh);
+  auto untrained = fresh->nextFrame(clip.sticks[1], clip.face_boxes[1]);
+  ASSERT_TRUE(untrained.ok());
+  // Otherwise the comparison below would pass without loading anything.
+  ASSERT_GT(cv::norm(*untrained, *expected, cv::NORM_INF), 0);
+  auto loaded = fresh->loadWeights(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  fresh->startSequence();
+  auto actual = fresh->nextFrame(clip.sticks[1], clip.face_boxes[1]);
+  ASSERT_TRUE(actual.ok()) << actual.error();
+  EXPECT_EQ(cv::norm(*actual, *expected, cv::NORM_INF), 0);
+}
+
+TEST(Checkpoint, StoresTheConfigByName) {
+  TempDir dir;
+  ModelConfig c = tinyModelConfig();
+  c.face_blocks = 2;
+  auto model = makeModel(c);
+  ASSERT_TRUE(model);
+  ASSERT_TRUE(model->save(dir.file("m.pt")).ok());
+  auto stored = PoseToImageModel::checkpointConfig(dir.file("m.pt"));
+  ASSERT_TRUE(stored.ok()) << stored.error();
+  EXPECT_EQ(stored.value(), c);
+}
+
+TEST(Checkpoint, LoadRejectsAnotherConfigNamingBoth) {
+  TempDir dir;
+  auto small = makeModel();
+  ASSERT_TRUE(small);
+  const std::string path = dir.file("small.pt");
+  ASSERT_TRUE(small->save(path).ok());
+  ModelConfig other = tinyModelConfig();
+  other.blocks = 2;
+  auto model = makeModel(other);
+  ASSERT_TRUE(model);
+  for (auto loaded : {model->load(path), model->loadWeights(path)}) {
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
+    EXPECT_NE(loaded.error().find("blocks=1"), std::string::npos) << loaded.error();
+    EXPECT_NE(loaded.error().find("blocks=2"), std::string::npos) << loaded.error();
+  }
+}
+
+TEST(Checkpoint, LoadOfMissingFileNamesThePath) {
+  TempDir dir;
+  auto model = makeModel();
+  ASSERT_TRUE(model);
+  const std::string path = dir.file("does_not_exist.pt");
+  auto loaded = model->loadWeights(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
+  EXPECT_NE(loaded.error().find("no such file"), std::string::npos) << loaded.error();
+}
+
+TEST(Checkpoint, LoadRejectsGarbageFile) {
+  TempDir dir;
+  const std::string path = dir.file("garbage.pt");
+  std::ofstream(path) << "not a checkpoint";
+  auto model = makeModel();
+  ASSERT_TRUE(model);
+  auto loaded = model->loadWeights(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find(path), std::string::npos) << loaded.error();
+}
+
+TEST(Checkpoint, AFailedLoadLeavesTheWeights) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(2, 32);
+  auto model = makeModel();
+  ASSERT_TRUE(model);
+  auto before = model->nextFrame(clip.sticks[0]);
+  std::ofstream(dir.file("garbage.pt")) << "not a checkpoint";
+  ASSERT_FALSE(model->load(dir.file("garbage.pt")).ok());
+  model->startSequence();
+  auto after = model->nextFrame(clip.sticks[0]);
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(cv::norm(*before, *after, cv::NORM_INF), 0);
+}
+
+TEST(Checkpoint, ResumeContinuesTheScheduleWhereItStopped) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(6, 32);
+  const TrainConfig schedule = iterationSchedule(20);
+  auto first = makeModel();
+  ASSERT_TRUE(first);
+  TrainHooks hooks;
+  hooks.progress_seconds = 0;
+  int polls = 0;
+  hooks.should_stop = [&] { return ++polls >= 7; };
+  auto stopped = train(*first, clip, schedule, hooks);
+  ASSERT_TRUE(stopped.ok()) << stopped.error();
+  ASSERT_FALSE(stopped->finished);
+  ASSERT_EQ(stopped->last.iterations, 7);
+  ASSERT_TRUE(first->save(dir.file("state.pt")).ok());
+
+  auto resumed = makeModel();
+  ASSERT_TRUE(resumed);
+  auto loaded = resumed->load(dir.file("state.pt"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  auto rest = train(*resumed, clip, schedule);
+  ASSERT_TRUE(rest.ok()) << rest.error();
+  EXPECT_TRUE(rest->finished);
+  EXPECT_EQ(rest->iterations, 13);  // only what was left
+  EXPECT_EQ(rest->last.iterations, 20);
+}
+
+TEST(Checkpoint, LoadWeightsStartsAFreshSchedule) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(6, 32);
+  auto base = makeModel();
+  ASSERT_TRUE(base);
+  ASSERT_TRUE(train(*base, clip, iterationSchedule(5)).ok());
+  ASSERT_TRUE(base->save(dir.file("base.pt")).ok());
+  auto tuned = makeModel();
+  ASSERT_TRUE(tuned);
+  ASSERT_TRUE(tuned->loadWeights(dir.file("base.pt")).ok());
+  auto result = train(*tuned, clip, iterationSchedule(4));
+  ASSERT_TRUE(result.ok()) << result.error();
+  EXPECT_EQ(result->iterations, 4);
+  EXPECT_EQ(result->last.iterations, 4);
+}
+
+TEST(Checkpoint, TrainingWritesPeriodicCheckpoints) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(6, 32);
+  auto model = makeModel();
+  ASSERT_TRUE(model);
+  FakeClock clock(0.25);
+  TrainHooks hooks;
+  hooks.now_seconds = [&] { return clock(); };
+  hooks.checkpoint_path = dir.file("periodic.pt");
+  hooks.checkpoint_seconds = 1;
+  auto result = train(*model, clip, iterationSchedule(12), hooks);
+  ASSERT_TRUE(result.ok()) << result.error();
+  auto reloaded = makeModel();
+  ASSERT_TRUE(reloaded);
+  auto loaded = reloaded->load(hooks.checkpoint_path);
+  EXPECT_TRUE(loaded.ok()) << loaded.error();
+}
+
+}  // namespace
+}  // namespace booth

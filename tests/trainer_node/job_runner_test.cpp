@@ -1,0 +1,296 @@
+// JobRunner: the whole-job budget, cancel, and resume after a stop, on an
+// injected clock (no real time is measured) with a tiny model.
+#include "trainer_node/jobs/job_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "common/synthetic/choreography.h"
+#include "common/synthetic/synthetic_performer.h"
+#include "model_test_support.h"
+
+namespace booth {
+namespace {
+
+using test::TempDir;
+using test::tinyModelConfig;
+
+constexpr const char* kSession = "s1";
+constexpr const char* kNode = "node";
+constexpr const char* kCamera = "cam0";
+
+// A session of the synthetic performer as the ingest would have stored it.
+void storeSession(SessionStore& store, int frames) {
+  const PerformerLook& look = *findPerformer("ada");
+  const cv::Size size(160, 120);
+  PerformerLook small = look;
+  small.body.height_px = look.body.height_px * size.height / 480.f;
+  Choreography dance(*findChoreography("warmup"), small.body, Stage{size}, 3);
+  for (int i = 0; i < frames; ++i) {
+    const Pose pose = dance.poseAt(i / 15.0);
+    std::vector<uchar> jpeg;
+    cv::imencode(".jpg", renderPerformer(small, pose, size), jpeg);
+    const std::string bytes(jpeg.begin(), jpeg.end());
+    FrameToAppend frame;
+    frame.sequence = static_cast<std::uint64_t>(i);
+    frame.capture_time_us = i * 66667;
+    frame.width = size.width;
+    frame.height = size.height;
+    frame.data = bytes;
+    ASSERT_TRUE(store.writeFrame(kSession, kNode, kCamera, frame).ok());
+    PoseRecord record;
+    record.camera_id = kCamera;
+    record.sequence = frame.sequence;
+    record.origin = PoseOrigin::kGroundTruth;
+    record.performer = pose;
+    ASSERT_TRUE(store.writePose(kSession, kNode, record).ok());
+  }
+  ASSERT_TRUE(store.sync().ok());
+  store.close(kSession);
+}
+
+// A clock that advances `step` seconds per reading and runs `at` once the
+// time passes `when`: stops and cancels land at a chosen point of a job.
+class ScriptedClock {
+ public:
+  explicit ScriptedClock(double step) : step_(step) {}
+  double operator()() {
+    now_ += step_;
+    if (action_ && now_ - start_ >= when_) {
+      auto action = std::move(action_);
+      action_ = nullptr;
+      action();
+    }
+    return now_;
+  }
+  void at(double seconds_from_now, std::function<void()> action) {
+    start_ = now_;
+    when_ = seconds_from_now;
+    action_ = std::move(action);
+  }
+
+ private:
+  double step_;
+  double now_ = 1000;
+  double start_ = 0;
+  double when_ = 0;
+  std::function<void()> action_;
+};
+
+class JobRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto jobs = JobStore::open(dir_.file("jobs.sqlite"));
+    ASSERT_TRUE(jobs.ok()) << jobs.error();
+    jobs_ = std::move(jobs).value();
+    sessions_ = std::make_unique<SessionStore>(dir_.path() / "data", false);
+    storeSession(*sessions_, 40);
+    config_.model = tinyModelConfig();
+    config_.train.batch_size = 2;
+    config_.train.eval_seconds = 5;
+    config_.train.adapt_threads = false;
+    config_.render.seconds = 1;
+    config_.render.fps = 10;
+    config_.render.panel_size = 32;
+    config_.held_out_fraction = 0.25;
+    config_.checkpoint_seconds = 5;
+    config_.clips_dir = dir_.path() / "clips";
+    config_.public_url = "http://test";
+    config_.now_seconds = [this] { return clock_(); };
+  }
+
+  JobRecord queue(double budget) {
+    JobRecord job;
+    job.id = "job1";
+    job.session_id = kSession;
+    job.state = JobState::kQueued;
+    job.train_budget_seconds = budget;
+    job.cameras_json = R"([{"node":"node","camera":"cam0","frames":40}])";
+    EXPECT_TRUE(jobs_->insert(job).ok());
+    return job;
+  }
+
+  std::size_t filesIn(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); ++it)
+      ++n;
+    return n;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<SessionStore> sessions_;
+  JobRunnerConfig config_;
+  ScriptedClock clock_{0.1};
+};
+
+TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
+  JobRunner runner(config_, *jobs_, *sessions_);
+  runner.runJob(queue(30), {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  // Training got what was left of the 30 s after loading and the render
+  // estimate, and used it all.
+  EXPECT_GT(job->train_budget_planned, 5);
+  EXPECT_LT(job->train_budget_planned, 30);
+  EXPECT_GE(job->train_seconds, job->train_budget_planned);
+  EXPECT_GT(job->iterations, 0);
+  EXPECT_TRUE(std::filesystem::exists(job->clip_path));
+  EXPECT_EQ(filesIn(config_.clips_dir), 1u);  // the clip, no partial file
+  EXPECT_EQ(job->clip_frames, 10);
+  // The trained model is kept for a re-render; the training state is not.
+  EXPECT_TRUE(std::filesystem::exists(job->model_path));
+  EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
+  EXPECT_EQ(job->model_path.rfind(sessions_->sessionDir(kSession).string(), 0), 0u);
+}
+
+TEST_F(JobRunnerTest, ABudgetTooSmallForTrainingFailsSayingWhy) {
+  JobRunner runner(config_, *jobs_, *sessions_);
+  runner.runJob(queue(1), {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_NE(job->detail.find("budget of 1 s"), std::string::npos) << job->detail;
+  EXPECT_NE(job->detail.find("give at least"), std::string::npos) << job->detail;
+}
+
+TEST_F(JobRunnerTest, CancelWhileTrainingFailsTheJobAndLeavesNoClip) {
+  JobRunner runner(config_, *jobs_, *sessions_);
+  const JobRecord queued = queue(300);
+  clock_.at(20, [&] { ASSERT_TRUE(jobs_->requestCancel("job1").ok()); });
+  runner.runJob(queued, {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->detail, "cancelled by the operator");
+  EXPECT_GT(job->iterations, 0);
+  EXPECT_TRUE(job->clip_token.empty());
+  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+  EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
+}
+
+TEST_F(JobRunnerTest, CancelWhileRenderingLeavesNoPartialClip) {
+  config_.render.seconds = 10;  // 100 frames: the cancel lands among them
+  JobRunner runner(config_, *jobs_, *sessions_);
+  const JobRecord queued = queue(40);
+  // Training ends at about 38 s of the clock; the render (100 frames) follows.
+  clock_.at(45, [&] { ASSERT_TRUE(jobs_->requestCancel("job1").ok()); });
+  runner.runJob(queued, {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->detail, "cancelled by the operator");
+  EXPECT_FALSE(job->model_path.empty());  // training had ended: the cancel came while rendering
+  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+}
+
+TEST_F(JobRunnerTest, AJobCancelledWhileQueuedNeverTrains) {
+  JobRunner runner(config_, *jobs_, *sessions_);
+  const JobRecord queued = queue(30);
+  ASSERT_TRUE(jobs_->requestCancel("job1").ok());
+  runner.runJob(queued, {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->detail, "cancelled by the operator");
+  EXPECT_EQ(job->iterations, 0);
+}
+
+TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
+  const JobRecord queued = queue(60);
+  std::int64_t iterations_at_stop = 0;
+  double spent_at_stop = 0;
+  double planned = 0;
+  {
+    JobRunner runner(config_, *jobs_, *sessions_);
+    std::stop_source stop;
+    clock_.at(25, [&] { stop.request_stop(); });
+    runner.runJob(queued, stop.get_token());
+    auto job = jobs_->get("job1");
+    ASSERT_TRUE(job);
+    ASSERT_EQ(job->state, JobState::kTraining) << job->detail;
+    ASSERT_TRUE(std::filesystem::exists(job->checkpoint_path));
+    iterations_at_stop = job->iterations;
+    spent_at_stop = job->budget_spent_seconds;
+    planned = job->train_budget_planned;
+    ASSERT_GT(iterations_at_stop, 0);
+    ASSERT_GT(spent_at_stop, 20);
+  }
+  // The next start.
+  JobRunner runner(config_, *jobs_, *sessions_);
+  EXPECT_EQ(runner.recoverInterrupted(), 1);
+  auto requeued = jobs_->nextQueued();
+  ASSERT_TRUE(requeued);
+  EXPECT_EQ(requeued->resume_phase, "training");
+  runner.runJob(*requeued, {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_GT(job->iterations, iterations_at_stop);  // continued, counting on
+  EXPECT_DOUBLE_EQ(job->train_budget_planned, planned);  // the same schedule
+  EXPECT_GT(job->budget_spent_seconds, spent_at_stop);   // charged on top
+  EXPECT_TRUE(job->resume_phase.empty());
+}
+
+TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
+  config_.render.seconds = 10;
+  const JobRecord queued = queue(40);
+  {
+    JobRunner runner(config_, *jobs_, *sessions_);
+    std::stop_source stop;
+    clock_.at(45, [&] { stop.request_stop(); });
+    runner.runJob(queued, stop.get_token());
+  }
+  auto stopped = jobs_->get("job1");
+  ASSERT_TRUE(stopped);
+  ASSERT_EQ(stopped->state, JobState::kRendering) << stopped->detail;
+  ASSERT_TRUE(std::filesystem::exists(stopped->model_path));
+  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+  // A partial file a crash might leave behind goes at the next start.
+  std::ofstream(config_.clips_dir / "abc.mp4.partial") << "half a clip";
+
+  JobRunner runner(config_, *jobs_, *sessions_);
+  EXPECT_EQ(runner.recoverInterrupted(), 1);
+  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+  auto requeued = jobs_->nextQueued();
+  ASSERT_TRUE(requeued);
+  EXPECT_EQ(requeued->resume_phase, "rendering");
+  runner.runJob(*requeued, {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_EQ(job->iterations, stopped->iterations);  // not trained again
+  EXPECT_EQ(filesIn(config_.clips_dir), 1u);
+  EXPECT_EQ(job->clip_frames, 100);
+}
+
+TEST(JobRunnerPreflight, NamesTheBadBaseCheckpoint) {
+  TempDir dir;
+  std::ofstream(dir.file("base.pt")) << "not a checkpoint";
+  JobRunnerConfig config;
+  config.model = tinyModelConfig();
+  config.base_checkpoint = dir.file("base.pt");
+  auto st = preflight(config);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("--base-checkpoint"), std::string::npos) << st.error();
+  EXPECT_NE(st.error().find(dir.file("base.pt")), std::string::npos) << st.error();
+}
+
+TEST(JobRunnerPreflight, NamesAnUnavailableDevice) {
+  JobRunnerConfig config;
+  config.model = tinyModelConfig();
+  config.device = "cuda:7";
+  auto st = preflight(config);
+  if (st.ok()) GTEST_SKIP() << "eight CUDA devices here";
+  EXPECT_NE(st.error().find("cuda:7"), std::string::npos) << st.error();
+}
+
+}  // namespace
+}  // namespace booth

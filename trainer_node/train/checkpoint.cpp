@@ -1,0 +1,256 @@
+#include "trainer_node/train/checkpoint.h"
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace booth {
+namespace {
+
+// Every ModelConfig field by name: the one list that save, load and the
+// mismatch message share.
+struct ConfigField {
+  const char* name;
+  int ModelConfig::*member;
+};
+constexpr ConfigField kConfigFields[] = {
+    {"resolution", &ModelConfig::resolution},
+    {"ngf", &ModelConfig::ngf},
+    {"downsamples", &ModelConfig::downsamples},
+    {"blocks", &ModelConfig::blocks},
+    {"ndf", &ModelConfig::ndf},
+    {"d_scales", &ModelConfig::d_scales},
+    {"d_layers", &ModelConfig::d_layers},
+    {"face_ngf", &ModelConfig::face_ngf},
+    {"face_blocks", &ModelConfig::face_blocks},
+    {"face_ndf", &ModelConfig::face_ndf},
+    {"face_d_layers", &ModelConfig::face_d_layers},
+};
+
+torch::Tensor scalar(double v) { return torch::tensor({v}, torch::kFloat64); }
+torch::Tensor integer(std::int64_t v) { return torch::tensor({v}, torch::kInt64); }
+
+std::optional<double> readScalar(torch::serialize::InputArchive& a, const std::string& key) {
+  torch::Tensor t;
+  if (!a.try_read(key, t) || t.numel() != 1) return std::nullopt;
+  return t.to(torch::kCPU, torch::kFloat64).item<double>();
+}
+
+// A pending copy into an existing parameter: loading stages every copy
+// first and applies them only when the whole file matched.
+using Staged = std::vector<std::pair<torch::Tensor, torch::Tensor>>;
+
+Status stageModule(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                   const std::string& where, Staged& staged) {
+  for (auto& p : module.named_parameters(/*recurse=*/false)) {
+    torch::Tensor stored;
+    if (!archive.try_read(p.key(), stored))
+      return fail("it has no parameter '" + where + "." + p.key() + "'");
+    if (stored.sizes() != p.value().sizes())
+      return fail("parameter '" + where + "." + p.key() + "' has shape " +
+                  c10::str(stored.sizes()) + ", the model's is " + c10::str(p.value().sizes()));
+    staged.emplace_back(p.value(), stored);
+  }
+  for (auto& child : module.named_children()) {
+    torch::serialize::InputArchive nested;
+    if (!archive.try_read(child.key(), nested))
+      return fail("it has no submodule '" + where + "." + child.key() + "'");
+    if (auto s = stageModule(*child.value(), nested, where + "." + child.key(), staged); !s)
+      return s;
+  }
+  return okStatus();
+}
+
+Result<ModelConfig> configFrom(torch::serialize::InputArchive& archive) {
+  ModelConfig c;
+  for (const auto& f : kConfigFields) {
+    const auto v = readScalar(archive, std::string("config.") + f.name);
+    if (!v) return fail(std::string("it has no config field '") + f.name + "'");
+    c.*f.member = static_cast<int>(*v);
+  }
+  return c;
+}
+
+Status checkFormat(torch::serialize::InputArchive& archive) {
+  const auto version = readScalar(archive, "format_version");
+  if (!version) {
+    torch::Tensor old;
+    if (archive.try_read("config", old))
+      return fail(
+          "it has checkpoint format 1 (positional layers, written by an older trainer), which "
+          "this trainer cannot map onto its named layers; make a new base with "
+          "'trainer_node pretrain'");
+    return fail("it has no format_version record (not a booth checkpoint?)");
+  }
+  if (static_cast<std::int64_t>(*version) != kCheckpointFormat)
+    return fail("it has checkpoint format " + std::to_string(static_cast<std::int64_t>(*version)) +
+                ", this trainer reads format " + std::to_string(kCheckpointFormat));
+  return okStatus();
+}
+
+Result<torch::serialize::InputArchive> openArchive(const std::string& path,
+                                                   torch::Device device) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return fail("no such file");
+  torch::serialize::InputArchive archive;
+  archive.load_from(path, device);
+  return archive;
+}
+
+}  // namespace
+
+Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  try {
+    torch::serialize::OutputArchive archive;
+    archive.write("format_version", integer(kCheckpointFormat));
+    for (const auto& f : kConfigFields)
+      archive.write(std::string("config.") + f.name, integer(parts.config.*f.member));
+    const std::pair<const char*, const torch::nn::Module*> networks[] = {
+        {"generator", parts.generator.get()},
+        {"discriminator", parts.discriminator.get()},
+        {"face_generator", parts.face_generator.get()},
+        {"face_discriminator", parts.face_discriminator.get()},
+    };
+    for (const auto& [name, module] : networks) {
+      torch::serialize::OutputArchive nested;
+      module->save(nested);
+      archive.write(name, nested);
+    }
+    parts.generator_opt->save(archive, "optim.generator");
+    parts.discriminator_opt->save(archive, "optim.discriminator");
+    parts.face_generator_opt->save(archive, "optim.face_generator");
+    parts.face_discriminator_opt->save(archive, "optim.face_discriminator");
+    const TrainingState& s = parts.state;
+    archive.write("state.seconds", scalar(s.seconds));
+    archive.write("state.iterations", integer(s.iterations));
+    archive.write("state.phase", integer(static_cast<int>(s.phase)));
+    archive.write("state.budget_seconds", scalar(s.budget_seconds));
+    archive.write("state.max_iterations", integer(s.max_iterations));
+    archive.write("state.evaluations", integer(s.evaluations));
+    archive.write("state.best_generator_error", scalar(s.best_generator_error));
+    archive.write("state.best_face_error", scalar(s.best_face_error));
+    if (s.best_generator.defined()) archive.write("state.best_generator", s.best_generator);
+    if (s.best_face_generator.defined())
+      archive.write("state.best_face_generator", s.best_face_generator);
+    archive.save_to(tmp);
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    return fail("cannot save checkpoint '" + path + "': " + e.what());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec)
+    return fail("cannot save checkpoint '" + path + "': rename from '" + tmp +
+                "' failed: " + ec.message());
+  return okStatus();
+}
+
+Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode) {
+  auto bad = [&](const std::string& why) { return fail("cannot load checkpoint '" + path + "': " + why); };
+  try {
+    auto opened = openArchive(path, parts.device);
+    if (!opened.ok()) return bad(opened.error());
+    torch::serialize::InputArchive& archive = opened.value();
+    if (auto s = checkFormat(archive); !s) return bad(s.error());
+    auto theirs = configFrom(archive);
+    if (!theirs.ok()) return bad(theirs.error());
+    if (!(theirs.value() == parts.config))
+      return bad("it was made with model config " + describe(theirs.value()) +
+                 " but this model has config " + describe(parts.config));
+
+    Staged staged;
+    const std::pair<const char*, torch::nn::Module*> networks[] = {
+        {"generator", parts.generator.get()},
+        {"discriminator", parts.discriminator.get()},
+        {"face_generator", parts.face_generator.get()},
+        {"face_discriminator", parts.face_discriminator.get()},
+    };
+    for (const auto& [name, module] : networks) {
+      torch::serialize::InputArchive nested;
+      if (!archive.try_read(name, nested)) return bad(std::string("it has no network '") + name + "'");
+      if (auto s = stageModule(*module, nested, name, staged); !s) return bad(s.error());
+    }
+
+    TrainingState state;
+    if (mode == LoadMode::kResume) {
+      state.seconds = readScalar(archive, "state.seconds").value_or(0);
+      state.iterations = static_cast<std::int64_t>(readScalar(archive, "state.iterations").value_or(0));
+      const int phase = static_cast<int>(readScalar(archive, "state.phase").value_or(0));
+      if (phase < 0 || phase > static_cast<int>(TrainPhase::kDone))
+        return bad("its training phase " + std::to_string(phase) + " is unknown");
+      state.phase = static_cast<TrainPhase>(phase);
+      state.budget_seconds = readScalar(archive, "state.budget_seconds").value_or(0);
+      state.max_iterations =
+          static_cast<std::int64_t>(readScalar(archive, "state.max_iterations").value_or(0));
+      state.evaluations =
+          static_cast<std::int64_t>(readScalar(archive, "state.evaluations").value_or(0));
+      state.best_generator_error =
+          readScalar(archive, "state.best_generator_error").value_or(state.best_generator_error);
+      state.best_face_error =
+          readScalar(archive, "state.best_face_error").value_or(state.best_face_error);
+      torch::Tensor best;
+      if (archive.try_read("state.best_generator", best)) {
+        if (best.numel() != parts.generator_opt->parameterCount())
+          return bad("its best generator has " + std::to_string(best.numel()) + " values");
+        state.best_generator = best.to(parts.device);
+      }
+      torch::Tensor best_face;
+      if (archive.try_read("state.best_face_generator", best_face)) {
+        if (best_face.numel() != parts.face_generator_opt->parameterCount())
+          return bad("its best face generator has " + std::to_string(best_face.numel()) + " values");
+        state.best_face_generator = best_face.to(parts.device);
+      }
+      // Optimizer state is checked before anything is changed.
+      const std::pair<const char*, FlatAdam*> optimizers[] = {
+          {"optim.generator", parts.generator_opt.get()},
+          {"optim.discriminator", parts.discriminator_opt.get()},
+          {"optim.face_generator", parts.face_generator_opt.get()},
+          {"optim.face_discriminator", parts.face_discriminator_opt.get()},
+      };
+      torch::Tensor probe;
+      for (const auto& [key, opt] : optimizers) {
+        if (!archive.try_read(std::string(key) + ".exp_avg", probe) ||
+            probe.numel() != opt->parameterCount())
+          return bad(std::string("its optimizer state '") + key + "' is missing or of another size");
+        probe = torch::Tensor();
+      }
+      for (const auto& [key, opt] : optimizers) {
+        if (auto s = opt->load(archive, key); !s) return bad(s.error());
+      }
+    }
+
+    torch::NoGradGuard no_grad;
+    for (auto& [param, stored] : staged) param.copy_(stored);
+    if (mode == LoadMode::kWeights) {
+      parts.generator_opt->reset();
+      parts.discriminator_opt->reset();
+      parts.face_generator_opt->reset();
+      parts.face_discriminator_opt->reset();
+    }
+    parts.state = std::move(state);
+    return okStatus();
+  } catch (const std::exception& e) {
+    return bad(e.what());
+  }
+}
+
+Result<ModelConfig> readCheckpointConfig(const std::string& path) {
+  try {
+    auto opened = openArchive(path, torch::kCPU);
+    if (!opened.ok()) return fail("cannot read checkpoint '" + path + "': " + opened.error());
+    if (auto s = checkFormat(opened.value()); !s)
+      return fail("cannot read checkpoint '" + path + "': " + s.error());
+    auto config = configFrom(opened.value());
+    if (!config.ok()) return fail("cannot read checkpoint '" + path + "': " + config.error());
+    return config;
+  } catch (const std::exception& e) {
+    return fail("cannot read checkpoint '" + path + "': " + e.what());
+  }
+}
+
+}  // namespace booth

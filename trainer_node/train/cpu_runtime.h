@@ -1,0 +1,83 @@
+#pragma once
+// CpuRuntime: how libtorch, OpenBLAS and malloc share the CPU. Call
+// configureCpuRuntime() once at start-up, before the first model is made
+// (trainer_node's main, the benchmarks). libtorch-free header.
+//
+// What it fixes (measured on the 2-core reference machine, default demo
+// model at 128 px): libtorch runs its convolutions through oneDNN on its
+// OpenMP pool, while Debian's OpenBLAS starts its own pthread pool for the
+// GEMMs of the remaining layers. Idle OpenBLAS threads spin in
+// sched_yield() for a while after every call, and glibc returned every
+// freed multi-megabyte activation to the kernel (mmap/munmap), so each
+// step page-faulted its activations in again: together half of the CPU
+// time was system time. Here OpenBLAS gets one thread (its callers are
+// already parallel or tiny), libtorch gets `threads` OpenMP threads, and
+// malloc keeps freed memory for reuse.
+#include <string>
+#include <vector>
+
+namespace booth {
+
+struct CpuRuntime {
+  int intra_op_threads = 0;   // libtorch's OpenMP pool
+  int blas_threads = 0;       // OpenBLAS pool (0: OpenBLAS not found)
+  bool malloc_tuned = false;  // mmap threshold and trim threshold raised
+  std::string describe() const;
+};
+
+// threads: libtorch intra-op threads; 0 = every CPU this process may run on
+// (its affinity mask). Safe to call more than once: later calls only change
+// the thread counts.
+CpuRuntime configureCpuRuntime(int threads);
+
+// CPUs this process may run on.
+int availableCpus();
+
+// ThreadTuner: picks libtorch's CPU thread count while training. libtorch's
+// OpenMP threads meet at a barrier after every operation; when another
+// process holds one of the cores, the waiting thread spins until the
+// holder is scheduled again. On the 2-core reference machine a step took
+// 0.10 s with 2 threads and an idle CPU, 0.17 s with 1 thread, and about
+// 1 s with 2 threads while another process (a compiler) ran. The tuner
+// times steps with each candidate count and keeps the fastest, checking
+// the others again every recheck_seconds (a short probe, abandoned at the
+// first step that is clearly slower).
+//
+// Threading: used by the training thread only. It calls at::set_num_threads
+// (process-wide); the destructor restores the count it found.
+class ThreadTuner {
+ public:
+  // candidates: thread counts to choose among, best guess first. With one
+  // candidate the tuner only sets it.
+  explicit ThreadTuner(std::vector<int> candidates, double recheck_seconds = 20);
+  ~ThreadTuner();
+  ThreadTuner(const ThreadTuner&) = delete;
+  ThreadTuner& operator=(const ThreadTuner&) = delete;
+
+  // Records how long the last step took (at the thread count in use) and
+  // sets the count for the next one. `now`: any clock, in seconds.
+  void stepDone(double step_seconds, double now);
+  // The steps change in kind (another phase): forget the timings.
+  void reset(double now);
+  int threads() const;
+  // How many times the choice changed (for logs and tests).
+  int switches() const { return switches_; }
+
+ private:
+  void use(std::size_t index);
+  void startRound(bool all);
+  double median(std::size_t index) const;
+
+  std::vector<int> candidates_;
+  double recheck_seconds_;
+  std::vector<std::vector<double>> samples_;  // recent step times per candidate
+  std::vector<std::size_t> queue_;            // candidates still to time in this round
+  std::size_t current_ = 0;
+  std::size_t best_ = 0;
+  int steps_on_current_ = 0;
+  double next_check_ = 0;
+  int switches_ = 0;
+  int initial_threads_ = 0;
+};
+
+}  // namespace booth
