@@ -97,7 +97,7 @@ async function openBooth() {
   $('budget').max = state.config.max_budget_seconds;
   $('budget').placeholder = String(state.config.default_budget_seconds);
   $('budget-hint').textContent =
-    `Training budget: empty = ${state.config.default_budget_seconds} s, at most ${state.config.max_budget_seconds} s. ` +
+    `Job budget (training and rendering): empty = ${state.config.default_budget_seconds} s, at most ${state.config.max_budget_seconds} s. ` +
     `Clip links: ${state.config.public_url}/c/…`;
   connect();
 }
