@@ -47,6 +47,7 @@ trainer-quality
         ../shared/assets/tfjs_pose_1.mp4 (skipped without it). The base checkpoints are made
         once by deploy/base_model.sh bench-128|bench-256 ('trainer_node pretrain', fixed recipes) and cached.
         --quick: warm, 128, 60 s only. --prepare: only make the base checkpoints.
+        QUALITY_RESOLUTIONS / QUALITY_BUDGETS narrow the full run (e.g. "128", "60 300").
 trainer-speed
         Training and rendering speed of the default model: trainer.its[res=128|256],
         trainer.overhead_pct, trainer.sys_cpu_pct, trainer.threads, trainer.gflops (with the
@@ -125,7 +126,8 @@ bench_trainer_quality() {
   local bin=${BUILD_DIR:-build/release}/bench/trainer_quality_bench
   local out=${BENCH_OUT:-build/bench-quality}
   mkdir -p "$out"
-  local resolutions=(128 256) budgets=(60 120 300)
+  # shellcheck disable=SC2206
+  local resolutions=(${QUALITY_RESOLUTIONS:-128 256}) budgets=(${QUALITY_BUDGETS:-60 120 300})
   if [ "$mode" = quick ]; then resolutions=(128); budgets=(60); fi
   declare -A bases
   for res in "${resolutions[@]}"; do bases[$res]=$(deploy/base_model.sh "bench-$res"); done

@@ -14,28 +14,16 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
+#include "support/poll_json.h"
 
 namespace booth {
 namespace {
 
 using nlohmann::json;
 using testing::ChildProcess;
+using testing::pollJson;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::optional<json> pollJson(httplib::Client& http, const std::string& path,
-                             const std::function<bool(const json&)>& pred,
-                             std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto res = http.Get(path.c_str()); res && res->status == 200) {
-      const json body = json::parse(res->body, nullptr, false);
-      if (!body.is_discarded() && pred(body)) return body;
-    }
-    std::this_thread::sleep_for(250ms);
-  }
-  return std::nullopt;
-}
 
 TEST(HttpPrivacy, VisitorDataIsPrivateLinkedOnlyToTheOperatorAndDeletedOnRequest) {
   const fs::path dir = fs::temp_directory_path() / ("booth_privacy_" + std::to_string(getpid()));

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
+#include "support/poll_json.h"
 #include "support/mp4_probe.h"
 
 namespace booth {
@@ -19,6 +20,7 @@ namespace {
 
 using nlohmann::json;
 using testing::ChildProcess;
+using testing::pollJson;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
@@ -65,21 +67,6 @@ class NodesTest : public ::testing::Test {
   fs::path dir_;
   fs::path token_file_;
 };
-
-// Polls GET path until pred(json) or the timeout.
-std::optional<json> pollJson(httplib::Client& http, const std::string& path,
-                             const std::function<bool(const json&)>& pred,
-                             std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto res = http.Get(path.c_str()); res && res->status == 200) {
-      const json body = json::parse(res->body, nullptr, false);
-      if (!body.is_discarded() && pred(body)) return body;
-    }
-    std::this_thread::sleep_for(250ms);
-  }
-  return std::nullopt;
-}
 
 TEST_F(NodesTest, OneSessionEndsWithADownloadableClip) {
   auto trainer = startTrainer();

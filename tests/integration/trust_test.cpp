@@ -16,28 +16,16 @@
 
 #include "booth.pb.h"
 #include "support/child_process.h"
+#include "support/poll_json.h"
 
 namespace booth {
 namespace {
 
 using nlohmann::json;
 using testing::ChildProcess;
+using testing::pollJson;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::optional<json> pollJson(httplib::Client& http, const std::string& path,
-                             const std::function<bool(const json&)>& pred,
-                             std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto res = http.Get(path.c_str()); res && res->status == 200) {
-      const json body = json::parse(res->body, nullptr, false);
-      if (!body.is_discarded() && pred(body)) return body;
-    }
-    std::this_thread::sleep_for(250ms);
-  }
-  return std::nullopt;
-}
 
 std::string readKey(const fs::path& path) {
   std::ifstream in(path);
