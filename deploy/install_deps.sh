@@ -18,7 +18,7 @@ PKGS=(
   ffmpeg curl jq
 )
 # For the tests only: the browser test (Debian's Chromium driven by
-# Playwright under Node.js) and the HTTP fuzzer (clang's libFuzzer). Their
+# Playwright under Node.js) and the HTTP and ingest fuzzers (clang's libFuzzer). Their
 # tests skip (exit 77) where these cannot be installed, so a failure here is
 # a warning, not an error.
 TEST_PKGS=(chromium clang libclang-rt-14-dev)

@@ -180,9 +180,14 @@ ChoreographyDirScan scanChoreographyDir(const std::filesystem::path& dir) {
   ChoreographyDirScan scan;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return scan;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+  // increment() can fail too (a folder removed while it is read): use the
+  // error-code form throughout.
+  std::filesystem::directory_iterator it(dir, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const auto& entry = *it;
     const auto& path = entry.path();
-    if (path.extension() != ".json" || !entry.is_regular_file(ec)) continue;
+    std::error_code type_ec;
+    if (path.extension() != ".json" || !entry.is_regular_file(type_ec)) continue;
     auto file = ChoreographyFile::load(path);
     if (!file.ok()) {
       scan.problems.push_back(file.error());
