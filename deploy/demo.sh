@@ -14,7 +14,7 @@
 # --headless: stop both nodes once the clip is ready (benchmarks, scripts).
 # The visitor's model is fine-tuned from the booth's base model: by default
 # the 'demo' recipe of deploy/base_model.sh, made by 'trainer_node pretrain'
-# on the first run (about 7 minutes on 2 cores) and cached in
+# on the first run (about 8 minutes on 2 cores) and cached in
 # build/base-models/. --base: another base checkpoint (--warm-start is the
 # older name); --cold: train from scratch, no base.
 # --budget is the whole job's wall clock (loading, training, rendering).
