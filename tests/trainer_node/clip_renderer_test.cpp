@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common/pose/choreography_file.h"
+#include "model_test_support.h"
 #include "support/mp4_probe.h"
 #include "trainer_node/render/clip_renderer.h"
 
@@ -12,15 +13,7 @@ namespace {
 
 // An untrained generator: rendering does not care what it draws.
 Result<std::unique_ptr<PoseToImageModel>> tinyModel() {
-  ModelConfig mc;
-  mc.resolution = 32;
-  mc.ngf = 4;
-  mc.ndf = 4;
-  mc.blocks = 1;
-  mc.face_ngf = 4;
-  mc.face_ndf = 4;
-  mc.face_blocks = 1;
-  return PoseToImageModel::create(mc, "cpu");
+  return PoseToImageModel::create(test::tinyModelConfig(), "cpu");
 }
 
 const VisitorFrame kVisitor{FloorStats{20.f, 30.f, 18.f, 26.f, 16.f}, 8};
