@@ -62,6 +62,29 @@ double median(std::vector<double> v) {
   return (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid)) + upper) / 2;
 }
 
+struct Point2 {
+  double x;
+  double y;
+};
+
+// The median of a point and its neighbours (each side nearest first),
+// taking as many from each side: a steady motion's median is then the point
+// itself, where a one-sided median at the end of a stream or a gap would
+// lag (or lead) the motion.
+Point2 symmetricMedian(Point2 centre, const std::vector<Point2>& before,
+                       const std::vector<Point2>& after) {
+  const std::size_t side = std::min(before.size(), after.size());
+  std::vector<double> xs = {centre.x};
+  std::vector<double> ys = {centre.y};
+  for (std::size_t i = 0; i < side; ++i) {
+    for (const Point2& q : {before[i], after[i]}) {
+      xs.push_back(q.x);
+      ys.push_back(q.y);
+    }
+  }
+  return {median(std::move(xs)), median(std::move(ys))};
+}
+
 }  // namespace
 
 SmootherConfig SmootherConfig::forFrameRate(double fps) {
@@ -128,26 +151,20 @@ bool FixedLagSmoother::isOutlier(std::size_t index, int joint) const {
     const Keypoint& p = raw->points[joint];
     return isUsable(p) && p.confidence >= config_.min_confidence;
   };
-  std::vector<std::size_t> before;
-  std::vector<std::size_t> after;
+  const auto point = [&](std::size_t k) {
+    const Keypoint& p = entries_[k].raw->points[joint];
+    return Point2{p.x, p.y};
+  };
+  std::vector<Point2> before;
+  std::vector<Point2> after;
   for (std::size_t k = index; k-- > 0 && e.sequence - entries_[k].sequence <= half;) {
-    if (usable(k)) before.push_back(k);
+    if (usable(k)) before.push_back(point(k));
   }
   for (std::size_t k = index + 1; k < entries_.size() && entries_[k].sequence - e.sequence <= half; ++k) {
-    if (usable(k)) after.push_back(k);
+    if (usable(k)) after.push_back(point(k));
   }
-  // As many on each side, so a steady motion's median is the point itself
-  // (at the ends of a stream or a gap, a one-sided median would lag).
-  const std::size_t side = std::min(before.size(), after.size());
-  if (side == 0) return false;  // nothing on one side: no way to call it an outlier
-  std::vector<double> xs = {e.raw->points[joint].x};
-  std::vector<double> ys = {e.raw->points[joint].y};
-  for (std::size_t i = 0; i < side; ++i) {
-    for (std::size_t k : {before[i], after[i]}) {
-      xs.push_back(entries_[k].raw->points[joint].x);
-      ys.push_back(entries_[k].raw->points[joint].y);
-    }
-  }
+  // Nothing on one side: no way to call it an outlier.
+  if (before.empty() || after.empty()) return false;
   if (e.size < 0) {
     float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (const Keypoint& p : e.raw->points) {
@@ -159,8 +176,9 @@ bool FixedLagSmoother::isOutlier(std::size_t index, int joint) const {
     }
     e.size = x1 >= x0 ? std::hypot(x1 - x0, y1 - y0) : 0.f;
   }
+  const Point2 m = symmetricMedian(point(index), before, after);
   const Keypoint& p = e.raw->points[joint];
-  const double d = std::hypot(p.x - median(xs), p.y - median(ys));
+  const double d = std::hypot(p.x - m.x, p.y - m.y);
   return d > config_.outlier_fraction * e.size;
 }
 
@@ -241,22 +259,12 @@ FinalPose FixedLagSmoother::finalize(std::size_t index) const {
     double y = centre.y;
     if (t.size() > 1) {
       if (config_.filter == SmootherConfig::Filter::kMedian) {
-        // As many samples on each side, so a steady motion's median is the
-        // point itself: at the ends of a stream or a gap a one-sided
-        // median would lag (or lead) the motion.
-        std::vector<double> mx = {xs[0]};
-        std::vector<double> my = {ys[0]};
-        std::vector<std::size_t> before_idx, after_idx;
-        for (std::size_t i = 1; i < t.size(); ++i) (t[i] < 0 ? before_idx : after_idx).push_back(i);
-        const std::size_t side = std::min(before_idx.size(), after_idx.size());
-        for (std::size_t i = 0; i < side; ++i) {
-          for (std::size_t k : {before_idx[i], after_idx[i]}) {
-            mx.push_back(xs[k]);
-            my.push_back(ys[k]);
-          }
-        }
-        x = median(mx);
-        y = median(my);
+        std::vector<Point2> before;
+        std::vector<Point2> after;
+        for (std::size_t i = 1; i < t.size(); ++i) (t[i] < 0 ? before : after).push_back({xs[i], ys[i]});
+        const Point2 m = symmetricMedian({xs[0], ys[0]}, before, after);
+        x = m.x;
+        y = m.y;
       } else {
         const int order = std::min(config_.poly_order, static_cast<int>(t.size()) - 1);
         x = polyFitAtZero(t, xs, order);
