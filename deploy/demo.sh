@@ -55,6 +55,8 @@ done
 case "$BUDGET" in ''|*[!0-9.]*) echo "demo: error: --budget must be a number of seconds, got '$BUDGET'" >&2; exit 2 ;; esac
 case "$SECONDS_CAPTURE" in ''|*[!0-9.]*) echo "demo: error: --seconds must be a number, got '$SECONDS_CAPTURE'" >&2; exit 2 ;; esac
 
+[ "$COLD" = 1 ] && [ -n "$BASE" ] && { echo "demo: error: --cold and --base exclude each other" >&2; exit 2; }
+
 say() { echo "[demo $(date +%H:%M:%S)] $*"; }
 
 if [ "$INSTALL" = 1 ]; then deploy/install_deps.sh; fi
@@ -69,7 +71,6 @@ if [ "$COLD" = 0 ] && [ -z "$BASE" ]; then
   BASE=$(deploy/base_model.sh demo)
   say "base model ready in $(( $(date +%s) - t_base )) s: $BASE"
 fi
-[ "$COLD" = 1 ] && [ -n "$BASE" ] && { echo "demo: error: --cold and --base exclude each other" >&2; exit 2; }
 
 RUN_DIR=${RUN_DIR:-$ROOT/build/demo-run}
 mkdir -p "$RUN_DIR"
