@@ -15,7 +15,7 @@ PKGS=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libqrencode-dev prometheus-cpp-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  ffmpeg curl jq
+  ffmpeg curl jq ccache
 )
 # For the tests only: the browser test (Debian's Chromium driven by
 # Playwright under Node.js) and the HTTP and ingest fuzzers (clang's libFuzzer). Their
