@@ -34,7 +34,10 @@ pose    The pose stage on real footage (../shared/assets, or $BOOTH_SHARED_DIR/a
         (pose.smoothing_error_reduction_pct, pose.unfilled_gap_points), speed and accuracy per
         input size (pose.ms_per_frame[input=WxH]) and pose.session_seconds (15 s x 120 fps x
         2 cameras, 2 workers). --quick: two sizes and a 2 s session.
-http    Clip downloads while a job trains (bench/http_bench.sh): http.training_slowdown_pct
+http    First slow clients (bench/http_slow_bench.sh, also alone as 'http-slow'): 300 clients
+        trickling endless requests, http.api_p99_ms[slow_clients=300] of GET /api/health
+        meanwhile (30 s; --quick 12 s). Then clip downloads while a job trains
+        (bench/http_bench.sh): http.training_slowdown_pct
         with 64 clients downloading, the training speed with and without them, the bytes
         they got and the API's p99 latency meanwhile. --quick: 2 cycles of 6 s windows instead of 4 of 10 s.
 trainer-quality
@@ -185,7 +188,8 @@ case "${1:-}" in
   transport) shift; bench_transport "$@" ;;
   pipeline) shift; bench_pipeline "$@" ;;
   pose) shift; bench_pose "$@" ;;
-  http) shift; exec bench/http_bench.sh "$@" ;;
+  http) shift; bench/http_slow_bench.sh "$@"; exec bench/http_bench.sh "$@" ;;
+  http-slow) shift; exec bench/http_slow_bench.sh "$@" ;;
   trainer-quality) shift; bench_trainer_quality "$@" ;;
   trainer-speed) shift; bench_trainer_speed "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;

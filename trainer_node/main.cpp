@@ -4,6 +4,7 @@
 // `trainer_node pretrain ...` trains the booth's base checkpoint instead.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "common/app/command_line.h"
 #include "common/app/log.h"
+#include "common/os/open_file_limit.h"
 #include "common/transport/curve_keys.h"
 #include "trainer_node/events/event_hub.h"
 #include "trainer_node/http/ingest_booth_control.h"
@@ -100,6 +102,19 @@ int main(int argc, char** argv) {
   if (auto st = secureDataDir(opt.data_dir); !st.ok()) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;
+  }
+  // Each HTTP connection is a descriptor; the rest (store, ingest, models)
+  // needs a few hundred.
+  constexpr std::size_t kOtherDescriptors = 512;
+  const std::size_t open_files =
+      raiseOpenFileLimit(opt.http.limits.max_connections + kOtherDescriptors);
+  if (open_files < opt.http.limits.max_connections + kOtherDescriptors) {
+    const std::size_t fit = open_files > kOtherDescriptors + 16 ? open_files - kOtherDescriptors : 16;
+    spdlog::warn("the open-file limit is {} (ulimit -n): --http-max-connections lowered from {} to {}",
+                 open_files, opt.http.limits.max_connections, fit);
+    opt.http.limits.max_connections = fit;
+    opt.http.limits.max_connections_per_address =
+        std::min(opt.http.limits.max_connections_per_address, fit);
   }
   auto token = loadOperatorToken(opt.http.operator_token_file, opt.http.create_operator_token);
   if (!token.ok()) {

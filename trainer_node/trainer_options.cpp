@@ -100,6 +100,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   double max_frame_mb = static_cast<double>(opt.ingest.max_frame_bytes) / (1 << 20);
   std::string token_file;
   double http_timeout_s = 10, retention_hours = 72, failed_retention_minutes = 60;
+  double operator_session_hours = 12;
   double clip_mb_per_s = 16;
   HttpConfig& h = opt.http;
 
@@ -128,9 +129,12 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("public-url", po::value(&opt.http.public_url), "base URL in clip links (default http://HOST:PORT)")
     ("capture-seconds", po::value(&opt.http.default_capture_seconds)->default_value(15), "default session length")
     ("operator-token-file", po::value(&token_file), "file holding the operator token (mode 0600); default DATA/operator_token, created when missing")
+    ("operator-session-hours", po::value(&operator_session_hours)->default_value(operator_session_hours), "hours a signed-in operator page stays signed in (sign-out and a restart end it sooner)")
     ("max-train-budget", po::value(&h.max_train_budget_seconds)->default_value(h.max_train_budget_seconds), "the most training seconds a session may ask for")
     ("http-threads", po::value(&h.limits.threads)->default_value(h.limits.threads), "HTTP worker threads (each serves one connection at a time)")
     ("http-timeout", po::value(&http_timeout_s)->default_value(http_timeout_s), "seconds a client may take to send a request; also each write's timeout")
+    ("http-max-connections", po::value(&h.limits.max_connections)->default_value(h.limits.max_connections), "open HTTP connections in all; beyond, the one waiting longest for its request is cut off, or the new one gets 503")
+    ("http-max-connections-per-address", po::value(&h.limits.max_connections_per_address)->default_value(h.limits.max_connections_per_address), "open HTTP connections from one client address (same rule)")
     ("http-max-body", po::value(&h.limits.max_body_bytes)->default_value(h.limits.max_body_bytes), "largest request body in bytes")
     ("http-max-downloads", po::value(&h.max_downloads)->default_value(h.max_downloads), "clip downloads served at once (more are told to retry)")
     ("http-max-streams", po::value(&h.max_event_streams)->default_value(h.max_event_streams), "operator pages following live events at once")
@@ -255,6 +259,13 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   if (h.limits.max_body_bytes < 1024 || h.limits.max_body_bytes > 16 * 1024 * 1024) {
     return fail("--http-max-body must be in 1024..16777216 bytes");
   }
+  if (h.limits.max_connections < 16 || h.limits.max_connections > 65536) {
+    return fail("--http-max-connections must be in 16..65536");
+  }
+  if (h.limits.max_connections_per_address < 1 ||
+      h.limits.max_connections_per_address > h.limits.max_connections) {
+    return fail("--http-max-connections-per-address must be in 1..--http-max-connections");
+  }
   if (h.limits.worker_nice < 0 || h.limits.worker_nice > 19) return fail("--http-nice must be in 0..19");
   if (!(clip_mb_per_s >= 0)) return fail("--clip-bandwidth must be >= 0 MB/s (0 = unlimited)");
   h.clip_bytes_per_second = clip_mb_per_s * 1e6;
@@ -263,6 +274,12 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   opt.retention.keep_done = std::chrono::seconds(static_cast<long long>(retention_hours * 3600));
   opt.retention.keep_failed =
       std::chrono::seconds(static_cast<long long>(failed_retention_minutes * 60));
+  if (!(operator_session_hours >= 0.01 && operator_session_hours <= 24 * 30)) {
+    return fail("--operator-session-hours must be in [0.01, 720], got " +
+                std::to_string(operator_session_hours));
+  }
+  h.operator_session_lifetime =
+      std::chrono::seconds(static_cast<long long>(operator_session_hours * 3600));
   h.create_operator_token = token_file.empty();
   h.operator_token_file = token_file.empty() ? opt.data_dir / "operator_token"
                                              : std::filesystem::path(token_file);

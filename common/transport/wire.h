@@ -18,7 +18,9 @@
 namespace booth {
 
 // The protocol version this build speaks; every Envelope carries it.
-inline constexpr std::uint32_t kProtocolVersion = 2;
+// 3: the schema of package booth.v2 unchanged, the manifest checksum is
+// standard FNV-1a 64 (version 2 used a wrong offset basis).
+inline constexpr std::uint32_t kProtocolVersion = 3;
 
 void keypointsToProto(const Pose& pose, v2::Keypoints* out);
 // Exactly 17 points (COCO-17), finite coordinates within +-1e6 pixels,

@@ -32,7 +32,7 @@ TEST(ModelManifest, TheProjectManifestDescribesTheTfPoseGraph) {
   EXPECT_EQ(m->limbs.size(), 19u);
   EXPECT_EQ(m->stages, 6);
   ASSERT_TRUE(m->weights_fnv1a64.has_value());
-  EXPECT_EQ(*m->weights_fnv1a64, 0x0d9bcdc701ac486eull);
+  EXPECT_EQ(*m->weights_fnv1a64, 0x10c88f17cdfa6e14ull);
 }
 
 TEST(ModelManifest, RelativeWeightsAreRelativeToTheManifest) {

@@ -52,7 +52,7 @@ class Knocker {
     }
     socket_.connect(endpoint);
   }
-  void send(const v2::Envelope& env, std::uint32_t version = 2) {
+  void send(const v2::Envelope& env, std::uint32_t version = 3) {
     v2::Envelope copy = env;
     copy.set_version(version);
     std::string bytes;

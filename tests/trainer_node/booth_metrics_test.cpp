@@ -55,6 +55,18 @@ TEST(BoothMetrics, WritesEveryFigureInPrometheusTextFormat) {
   EXPECT_TRUE(has(text, "booth_clip_downloads_active 3")) << text;
 }
 
+TEST(BoothMetrics, WritesTheIngestRefusalCounters) {
+  BoothMetrics metrics;
+  MetricsSnapshot s;
+  s.ingest.messages_refused = 20000;
+  s.ingest.hellos_refused = 7;
+  s.ingest.handshakes_refused = 500;
+  const std::string text = metrics.render(s);
+  EXPECT_TRUE(has(text, "booth_ingest_messages_refused_total 20000")) << text;
+  EXPECT_TRUE(has(text, "booth_ingest_hellos_refused_total 7")) << text;
+  EXPECT_TRUE(has(text, "booth_ingest_handshakes_refused_total 500")) << text;
+}
+
 TEST(BoothMetrics, LabelValuesAreEscaped) {
   BoothMetrics metrics;
   MetricsSnapshot s;

@@ -282,6 +282,65 @@ TEST_F(HttpApiTest, SignInSetsAnHttpOnlyStrictCookieThatAuthorizes) {
   EXPECT_EQ(jobs->status, 200);
 }
 
+TEST_F(HttpApiTest, TheCookieIsASessionIdThatSignOutRevokes) {
+  start();
+  auto c = client(false);
+  auto login = c.Post("/api/login", json{{"token", kToken}}.dump(), "application/json");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  EXPECT_EQ(cookie.find(kToken), std::string::npos) << "the token itself is in the cookie";
+  EXPECT_NE(set_cookie.find("Max-Age=43200"), std::string::npos) << set_cookie;  // 12 h
+  auto before = c.Get("/api/jobs", {{"Cookie", cookie}});
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200);
+  auto logout = c.Post("/api/logout", {{"Cookie", cookie}}, "{}", "application/json");
+  ASSERT_TRUE(logout);
+  EXPECT_EQ(logout->status, 200);
+  auto after = c.Get("/api/jobs", {{"Cookie", cookie}});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 401) << "the session outlived sign-out";
+}
+
+TEST_F(HttpApiTest, ACookieHoldingTheTokenItselfIsNotASession) {
+  start();
+  auto jobs = client(false).Get("/api/jobs", {{"Cookie", std::string("booth_operator=") + kToken}});
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->status, 401);
+}
+
+TEST_F(HttpApiTest, SessionsEndWhenTheTrainerRestartsWithANewToken) {
+  start();
+  auto login = client(false).Post("/api/login", json{{"token", kToken}}.dump(), "application/json");
+  ASSERT_TRUE(login && login->status == 200);
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  api_.reset();
+  config_.operator_token = "rotated-operator-token-456";
+  start();
+  auto jobs = client(false).Get("/api/jobs", {{"Cookie", cookie}});
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->status, 401);
+}
+
+TEST_F(HttpApiTest, RepeatedFailedSignInsAreToldToWait) {
+  config_.login_throttle.free_failures = 3;
+  start();
+  auto c = client(false);
+  for (int i = 0; i < 3; ++i) {
+    auto bad = c.Post("/api/login", R"({"token":"guess-guess-guess-guess"})", "application/json");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 401) << "attempt " << i;
+  }
+  // Even the right token waits now: the throttle answers before the check.
+  auto next = c.Post("/api/login", json{{"token", kToken}}.dump(), "application/json");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 429) << next->body;
+  EXPECT_EQ(next->get_header_value("Retry-After"), "1");
+  EXPECT_FALSE(next->has_header("Set-Cookie"));
+}
+
 TEST_F(HttpApiTest, VisitorsNeedNoTokenButNoClipIsListedToThem) {
   addDoneJob("job-a", kClipToken);
   start();

@@ -3,11 +3,15 @@
 // while the real session goes on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include <opencv2/imgcodecs.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "common/transport/curve_keys.h"
 #include "common/transport/wire.h"
@@ -40,6 +44,7 @@ class Client {
     socket_.connect(endpoint);
   }
   void send(v2::Envelope env) { ASSERT_TRUE(sendEnvelope(socket_, std::move(env))); }
+  void sendBytes(const std::string& bytes) { socket_.send(zmq::buffer(bytes), zmq::send_flags::none); }
   void sendRaw(v2::Envelope env, std::uint32_t version) {
     env.set_version(version);
     std::string bytes;
@@ -83,6 +88,37 @@ class Client {
   zmq::context_t context_{1};
   zmq::socket_t socket_;
 };
+
+// Collects what the default logger writes while it lives (installed before
+// the server starts, removed after it stopped).
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)) {
+    spdlog::default_logger()->sinks().push_back(sink_);
+  }
+  ~LogCapture() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+  int linesWith(const std::string& needle) {
+    sink_->flush();
+    std::istringstream in(text_.str());
+    int n = 0;
+    for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+// Polls `done` for up to 5 s.
+template <class Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(10ms);
+  return done();
+}
 
 class IngestServerTest : public ::testing::Test {
  protected:
@@ -253,6 +289,92 @@ TEST_F(IngestServerTest, AnInvalidNodeIdIsRefusedOnceNotInALoop) {
   EXPECT_LE(answers, 1);
 }
 
+TEST_F(IngestServerTest, AFloodOfBadHellosIsCountedAndLoggedOnceAPeriod) {
+  LogCapture log;
+  start();
+  Client node(server_->endpoint());
+  for (int i = 0; i < 200; ++i) node.hello("booth 1");
+  ASSERT_TRUE(eventually([&] { return server_->stats().hellos_refused == 200; }))
+      << server_->stats().hellos_refused;
+  server_.reset();  // stopped: nothing more is logged
+  // The first one at once; the rest within the period held back (their
+  // count is logged when the period ends).
+  EXPECT_EQ(log.linesWith("invalid node id"), 1);
+}
+
+TEST_F(IngestServerTest, AFloodOfMalformedMessagesIsCountedAndLoggedOnceAPeriod) {
+  LogCapture log;
+  start();
+  Client node(server_->endpoint());
+  for (int i = 0; i < 500; ++i) node.sendBytes("\xff\xff not an envelope");
+  ASSERT_TRUE(eventually([&] { return server_->stats().messages_refused == 500; }))
+      << server_->stats().messages_refused;
+  server_.reset();
+  EXPECT_EQ(log.linesWith("dropping malformed message"), 1);
+}
+
+TEST_F(IngestServerTest, AMessageOverThePartLimitIsDroppedBeforeItIsRead) {
+  IngestConfig config;
+  config.max_frame_bytes = 100000;  // the outer max_message_bytes stays 16 MB
+  start(config);
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  // 1 MB: over a frame and its envelope, far under max_message_bytes.
+  // ZeroMQ drops the connection at the part's size field: the body is
+  // never allocated, and the ingest never sees the message.
+  node.frame(session, "cam0", 0, std::string(1 << 20, 'x'));
+  EXPECT_FALSE(node.await(v2::Envelope::kAck, 1s));
+  EXPECT_EQ(server_->stats().frames_rejected, 0u);
+  EXPECT_EQ(server_->stats().messages_refused, 0u);
+}
+
+TEST_F(IngestServerTest, AnEmptyRawFrameIsRefused) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  v2::Envelope env;
+  auto* f = env.mutable_frame();
+  f->set_session_id(session);
+  f->set_camera_id("cam0");
+  f->set_sequence(0);
+  f->set_encoding(v2::ENCODING_RAW_BGR);
+  f->set_width(0);
+  f->set_height(0);
+  node.send(env);
+  auto ack = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(ack);
+  EXPECT_FALSE(ack->ack().ok());
+  EXPECT_NE(ack->ack().error().find("0x0"), std::string::npos) << ack->ack().error();
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 0u);
+}
+
+TEST_F(IngestServerTest, ThePoseOfARefusedFrameIsRefused) {
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  node.frame(session, "cam0", 7, "not a jpeg");
+  auto frame_ack = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(frame_ack);
+  ASSERT_FALSE(frame_ack->ack().ok());
+  v2::Envelope env;
+  env.mutable_pose()->set_session_id(session);
+  env.mutable_pose()->set_camera_id("cam0");
+  env.mutable_pose()->set_sequence(7);
+  node.send(env);
+  auto pose_ack = node.await(v2::Envelope::kAck);
+  ASSERT_TRUE(pose_ack);
+  EXPECT_EQ(pose_ack->ack().kind(), v2::RECORD_POSE);
+  EXPECT_FALSE(pose_ack->ack().ok());
+  EXPECT_NE(pose_ack->ack().error().find("refused"), std::string::npos) << pose_ack->ack().error();
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").poses, 0u);
+}
+
 TEST_F(IngestServerTest, AnotherProtocolVersionIsToldWhatIsWrong) {
   start();
   Client node(server_->endpoint());
@@ -414,6 +536,25 @@ TEST_F(CurveIngestTest, AnUnknownKeyNeverGetsAnAnswer) {
   stranger.hello("booth-1");
   EXPECT_FALSE(stranger.await(v2::Envelope::kHelloAck, 1s));
   EXPECT_TRUE(server_->nodes().empty());
+}
+
+TEST_F(CurveIngestTest, RefusedHandshakesAreCountedAndLoggedOnceAPeriod) {
+  // The server of SetUp logs already; a fresh one logs into the capture.
+  server_.reset();
+  LogCapture log;
+  IngestConfig config;
+  config.server_keys = trainer_;
+  config.allow.add(node_.public_key, "booth-1");
+  start(config);
+  std::vector<std::unique_ptr<Client>> strangers;
+  for (int i = 0; i < 20; ++i) {
+    strangers.push_back(std::make_unique<Client>(
+        server_->endpoint(), generateCurveKeyPair().value(), trainer_.public_key));
+  }
+  ASSERT_TRUE(eventually([&] { return server_->stats().handshakes_refused >= 20; }))
+      << server_->stats().handshakes_refused;
+  server_.reset();
+  EXPECT_EQ(log.linesWith("unknown public key"), 1);
 }
 
 TEST_F(CurveIngestTest, APlainClientCannotTalkToACurveTrainer) {

@@ -306,6 +306,8 @@ HttpApi::HttpApi(HttpConfig config, JobStore& jobs, BoothControl& booth, EventHu
       events_(events),
       retention_(retention),
       clip_budget_(config_.clip_bytes_per_second, 2.0 * kChunk),
+      operator_sessions_(config_.operator_session_lifetime),
+      login_throttle_(config_.login_throttle),
       server_(std::make_unique<HttpServer>(config_.limits)) {
   routes();
 }
@@ -555,13 +557,18 @@ void HttpApi::visitorRoutes() {
 void HttpApi::operatorRoutes() {
   auto& s = *server_;
   // Answers 401 and returns false unless the request carries the token.
+  // Tools send the token; the page sends its session cookie.
   auto authorized = [this](const httplib::Request& req, httplib::Response& res) {
-    auto presented =
-        presentedToken(req.get_header_value("Authorization"), req.get_header_value("Cookie"));
-    if (presented && sameSecret(*presented, config_.operator_token)) return true;
+    const auto bearer = bearerToken(req.get_header_value("Authorization"));
+    const auto session = cookieValue(req.get_header_value("Cookie"), kOperatorCookie);
+    if (bearer ? sameSecret(*bearer, config_.operator_token)
+               : session && operator_sessions_.valid(*session)) {
+      return true;
+    }
     res.set_header("WWW-Authenticate", "Bearer realm=\"booth operator\"");
     sendError(res, 401,
-              presented ? "wrong operator token"
+              bearer    ? "wrong operator token"
+              : session ? "signed out: the session expired or was ended; sign in again"
                         : "operator token required (Authorization: Bearer TOKEN; the token is in "
                           "the trainer's operator token file)");
     return false;
@@ -575,6 +582,14 @@ void HttpApi::operatorRoutes() {
 
   s.Post("/api/login", [this, max_body](const httplib::Request& req, httplib::Response& res,
                                         const httplib::ContentReader& reader) {
+    // Repeated failures from one address wait (429), before the token is
+    // even looked at.
+    if (const auto wait = login_throttle_.retryAfter(req.remote_addr)) {
+      res.set_header("Retry-After", std::to_string(wait->count()));
+      return sendError(res, 429,
+                       "too many failed sign-ins from this address; try again in " +
+                           std::to_string(wait->count()) + " s");
+    }
     auto body = readJsonBody(req, res, reader, max_body);
     if (!body) return;
     auto it = body->find("token");
@@ -582,17 +597,23 @@ void HttpApi::operatorRoutes() {
       return sendError(res, 400, "body must be {\"token\": \"...\"}");
     }
     if (!sameSecret(it->get<std::string>(), config_.operator_token)) {
+      login_throttle_.failed(req.remote_addr);
       return sendError(res, 401, "wrong operator token");
     }
+    login_throttle_.succeeded(req.remote_addr);
     const bool https = publicUrl().rfind("https://", 0) == 0;
-    res.set_header("Set-Cookie", std::string(kOperatorCookie) + "=" + config_.operator_token +
-                                     "; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000" +
+    res.set_header("Set-Cookie", std::string(kOperatorCookie) + "=" + operator_sessions_.create() +
+                                     "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                                     std::to_string(operator_sessions_.lifetime().count()) +
                                      (https ? "; Secure" : ""));
     sendJson(res, {{"ok", true}});
   });
 
   s.Post("/api/logout",
-         [](const httplib::Request&, httplib::Response& res, const httplib::ContentReader&) {
+         [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader&) {
+           if (auto session = cookieValue(req.get_header_value("Cookie"), kOperatorCookie)) {
+             operator_sessions_.revoke(*session);
+           }
            res.set_header("Set-Cookie", std::string(kOperatorCookie) +
                                             "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
            sendJson(res, {{"ok", true}});

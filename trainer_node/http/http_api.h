@@ -9,7 +9,9 @@
 //   unknown or expired tokens get a friendly 404 page
 // Operator (token: `Authorization: Bearer T`, or the cookie POST /api/login sets):
 //   GET  /                          operator page (asks for the token once)
-//   POST /api/login  {"token"}      sets the HttpOnly operator cookie; POST /api/logout clears it
+//   POST /api/login  {"token"}      starts a session: its random id is the HttpOnly cookie
+//                                   (429 + Retry-After after repeated failures from an address);
+//                                   POST /api/logout ends it
 //   GET  /api/config                choreographies, default and maximum budget and capture seconds
 //   POST /api/sessions              start a session: {"seconds", "budget_seconds", "choreography"}
 //   GET  /api/nodes                 capture nodes and their cameras
@@ -40,6 +42,8 @@
 #include "trainer_node/http/booth_control.h"
 #include "trainer_node/http/clip_poster.h"
 #include "trainer_node/http/http_server.h"
+#include "trainer_node/http/login_throttle.h"
+#include "trainer_node/http/operator_sessions.h"
 #include "trainer_node/metrics/booth_metrics.h"
 #include "trainer_node/retention/retention_sweeper.h"
 #include "trainer_node/store/job_store.h"
@@ -59,6 +63,9 @@ struct HttpConfig {
   std::filesystem::path operator_token_file;
   bool create_operator_token = false;
   std::string operator_token;
+  // How long a signed-in page stays signed in (--operator-session-hours).
+  std::chrono::seconds operator_session_lifetime{std::chrono::hours(12)};
+  LoginThrottleConfig login_throttle;
   HttpLimits limits;
   std::size_t max_downloads = 64;       // clip downloads served at once; more get 503
   std::size_t max_event_streams = 16;   // open /api/events streams; more get 503
@@ -104,6 +111,8 @@ class HttpApi {
   BoothMetrics metrics_;
   ClipPosters posters_;
   BandwidthLimiter clip_budget_;
+  OperatorSessions operator_sessions_;
+  LoginThrottle login_throttle_;
   std::unique_ptr<HttpServer> server_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> downloads_{0};

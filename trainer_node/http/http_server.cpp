@@ -11,12 +11,15 @@
 #include <cerrno>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
+#include "trainer_node/http/head_reader.h"
 #include "trainer_node/http/worker_pool.h"
 
 namespace booth {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 int pollOnce(int fd, short events, std::chrono::milliseconds timeout) {
   pollfd p{fd, events, 0};
@@ -49,34 +52,17 @@ void addressOf(int fd, bool peer, std::string& ip, int& port) {
   ip = text.data();
 }
 
-// One TCP connection as a cpp-httplib Stream, with the limits of HttpLimits.
-// Reads are buffered (the library reads request lines a byte at a time).
+// One TCP connection as a cpp-httplib Stream, with the limits of HttpLimits,
+// starting with the bytes the HeadReader read (a whole request, usually).
 class ConnectionStream : public httplib::Stream {
  public:
-  ConnectionStream(int fd, const HttpLimits& limits) : fd_(fd), limits_(limits) {}
-
-  // Waits for the first byte of the next request (or data already
-  // buffered), in short slices so that `stopping` is noticed.
-  template <class Stopping>
-  bool waitForRequest(Stopping stopping) {
-    if (begin_ < end_) return true;
-    const auto deadline = Clock::now() + limits_.keep_alive_timeout;
-    while (!stopping()) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return false;
-      const int n = pollOnce(fd_, POLLIN, std::min(left, std::chrono::milliseconds(200)));
-      if (n > 0) return true;
-      if (n < 0) return false;
-    }
-    return false;
-  }
-  void beginRequest() {
-    deadline_ = Clock::now() + limits_.request_deadline;
-    head_bytes_ = 0;
-    in_head_ = true;
+  ConnectionStream(int fd, const HttpLimits& limits, std::string preloaded)
+      : fd_(fd), limits_(limits), buffer_(std::move(preloaded)), end_(buffer_.size()) {
+    deadline_ = SteadyClock::now() + limits_.request_deadline;
   }
   void endHead() { in_head_ = false; }
+  // Bytes read past the request served (the next, pipelined one).
+  std::string leftover() const { return buffer_.substr(begin_, end_ - begin_); }
 
   bool is_readable() const override {
     if (begin_ < end_) return true;
@@ -114,44 +100,83 @@ class ConnectionStream : public httplib::Stream {
  private:
   std::chrono::milliseconds readWait() const {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - SteadyClock::now());
     return std::clamp(left, std::chrono::milliseconds(0), limits_.read_timeout);
   }
+  // Only for what the reader did not collect (a body of unknown length,
+  // Expect: 100-continue): bounded by the request deadline.
   bool fill() {
     begin_ = end_ = 0;
-    if (Clock::now() >= deadline_) return false;  // the request took too long
-    if (in_head_ && head_bytes_ >= limits_.max_head_bytes) return false;
+    if (SteadyClock::now() >= deadline_) return false;  // the request took too long
+    if (in_head_) return false;  // the reader hands over whole heads only
     if (pollOnce(fd_, POLLIN, readWait()) <= 0) return false;
-    // In the head, never read past the head budget.
-    size_t want = buffer_.size();
-    if (in_head_) want = std::min(want, limits_.max_head_bytes - head_bytes_);
+    buffer_.resize(4096);
     ssize_t n;
     do {
-      n = ::recv(fd_, buffer_.data(), want, 0);
+      n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) return false;
     end_ = static_cast<size_t>(n);
-    if (in_head_) head_bytes_ += end_;
     return true;
   }
 
   int fd_;
   const HttpLimits& limits_;
-  std::array<char, 4096> buffer_{};
+  std::string buffer_;
   size_t begin_ = 0, end_ = 0;
-  Clock::time_point deadline_ = Clock::now();
-  size_t head_bytes_ = 0;
+  SteadyClock::time_point deadline_;
   bool in_head_ = true;
 };
 
+std::string peerAddress(int fd) {
+  std::string ip;
+  int port = 0;
+  addressOf(fd, true, ip, port);
+  return ip.empty() ? "unknown" : ip;
+}
+
 }  // namespace
 
-HttpServer::HttpServer(HttpLimits limits) : limits_(limits) {
-  const std::size_t threads = std::max<std::size_t>(1, limits_.threads);
-  const int nice = limits_.worker_nice;
-  new_task_queue = [threads, nice] { return new WorkerPool(threads, nice); };
+// cpp-httplib's task queue, as this server uses it: the listen thread runs
+// each accepted socket's task at once (admission, which never blocks); the
+// workers and the reader live in the server.
+class AcceptQueue : public httplib::TaskQueue {
+ public:
+  explicit AcceptQueue(HttpServer& server) : server_(server) { server_.startServing(); }
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override { server_.stopServing(); }
+
+ private:
+  HttpServer& server_;
+};
+
+HttpServer::HttpServer(HttpLimits limits)
+    : limits_(limits),
+      table_(ConnectionLimits{std::max<std::size_t>(1, limits.max_connections),
+                              std::max<std::size_t>(1, limits.max_connections_per_address),
+                              limits.evict_after}) {
+  new_task_queue = [this] { return new AcceptQueue(*this); };
   set_payload_max_length(limits_.max_body_bytes);
   set_keep_alive_max_count(static_cast<size_t>(std::max(1, limits_.keep_alive_max)));
+}
+
+HttpServer::~HttpServer() { stopServing(); }
+
+void HttpServer::startServing() {
+  workers_ = std::make_unique<WorkerPool>(std::max<std::size_t>(1, limits_.threads),
+                                          limits_.worker_nice);
+  reader_ = std::make_unique<HeadReader>(limits_, table_, [this](PendingConnection c) {
+    auto shared = std::make_shared<PendingConnection>(std::move(c));
+    workers_->enqueue([this, shared] { serveOne(std::move(*shared)); });
+  });
+}
+
+void HttpServer::stopServing() {
+  if (reader_) reader_->stop();  // waiting connections are closed
+  table_.shutdownAll();           // busy ones fail their next read or write
+  if (workers_) workers_->shutdown();
+  workers_.reset();
+  reader_.reset();
 }
 
 bool HttpServer::serveStream(httplib::Stream& stream, bool close_connection,
@@ -167,31 +192,50 @@ bool HttpServer::serveStream(httplib::Stream& stream, bool close_connection,
 }
 
 bool HttpServer::process_and_close_socket(socket_t sock) {
-  {
-    std::lock_guard lock(connections_mutex_);
-    connections_.insert(sock);
+  const auto now = SteadyClock::now();
+  const std::string address = peerAddress(sock);
+  const auto admission = table_.admit(sock, address, now);
+  if (admission.id == 0) {
+    sendRefusal(sock, 503, admission.refusal + "; try again later");
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return false;
   }
-  ConnectionStream stream(sock, limits_);
-  bool ok = false;
-  for (int left = std::max(1, limits_.keep_alive_max); left > 0; --left) {
-    if (!stream.waitForRequest([this] { return svr_sock_ == INVALID_SOCKET; })) break;
-    stream.beginRequest();
-    bool closed = false;
-    ok = serveStream(stream, left == 1, closed);
-    if (!ok || closed) break;
-  }
-  {
-    std::lock_guard lock(connections_mutex_);
-    connections_.erase(sock);
-  }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
-  return ok;
+  PendingConnection c;
+  c.id = admission.id;
+  c.fd = sock;
+  c.since = now;
+  reader_->add(std::move(c));
+  return true;
 }
 
-void HttpServer::closeConnections() {
-  std::lock_guard lock(connections_mutex_);
-  for (socket_t s : connections_) ::shutdown(s, SHUT_RDWR);
+void HttpServer::serveOne(PendingConnection c) {
+  bool keep = false;
+  try {
+    ConnectionStream stream(c.fd, limits_, std::move(c.buffered));
+    bool closed = false;
+    const bool last = c.served + 1 >= std::max(1, limits_.keep_alive_max);
+    const bool ok = serveStream(stream, last, closed);
+    keep = ok && !closed && !last && svr_sock_ != INVALID_SOCKET;
+    if (keep) {
+      c.buffered = stream.leftover();
+      ++c.served;
+      c.since = SteadyClock::now();
+      c.first_byte = c.since;
+    }
+  } catch (const std::exception& e) {
+    // Last resort: this connection is lost, the worker is not.
+    spdlog::error("http: serving a request failed: {}", e.what());
+    keep = false;
+  }
+  if (!keep) {
+    table_.release(c.id);
+    return;
+  }
+  table_.waiting(c.id, c.since);
+  reader_->add(std::move(c));
 }
+
+void HttpServer::closeConnections() { table_.shutdownAll(); }
 
 }  // namespace booth

@@ -88,13 +88,12 @@ std::optional<std::string> cookieValue(std::string_view header, std::string_view
   return std::nullopt;
 }
 
-std::optional<std::string> presentedToken(std::string_view authorization,
-                                          std::string_view cookie_header) {
+std::optional<std::string> bearerToken(std::string_view authorization) {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() > kBearer.size() && authorization.substr(0, kBearer.size()) == kBearer) {
     return std::string(authorization.substr(kBearer.size()));
   }
-  return cookieValue(cookie_header, kOperatorCookie);
+  return std::nullopt;
 }
 
 bool sameSecret(std::string_view a, std::string_view b) {

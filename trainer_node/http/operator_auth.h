@@ -5,10 +5,11 @@
 // never need it: a clip's unguessable link is its own key.
 //
 // The token lives in a file (first line), readable by the trainer's user
-// only. The page asks for it once and trades it for an HttpOnly,
-// SameSite=Strict cookie (so the browser's EventSource can send it and page
-// scripts cannot read it); scripts and tools send `Authorization: Bearer
-// TOKEN`.
+// only. The page asks for it once and trades it for a session
+// (operator_sessions.h) whose random id is an HttpOnly, SameSite=Strict
+// cookie (so the browser's EventSource can send it and page scripts cannot
+// read it); the token itself is never a cookie. Scripts and tools send
+// `Authorization: Bearer TOKEN`.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,10 +33,8 @@ std::string randomHexToken();
 // Value of cookie `name` in a Cookie header, if present.
 std::optional<std::string> cookieValue(std::string_view cookie_header, std::string_view name);
 
-// The credential a request carries: `Authorization: Bearer X` first, else
-// the operator cookie.
-std::optional<std::string> presentedToken(std::string_view authorization,
-                                          std::string_view cookie_header);
+// X of an `Authorization: Bearer X` header, if that is what it is.
+std::optional<std::string> bearerToken(std::string_view authorization);
 
 // Compares in time independent of where the strings differ.
 bool sameSecret(std::string_view a, std::string_view b);

@@ -1,5 +1,6 @@
 #include "trainer_node/ingest/ingest_server.h"
 
+#include <algorithm>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +13,19 @@
 
 namespace booth {
 namespace {
+
+// Refused frames remembered per session (so that their poses are refused).
+constexpr std::size_t kMaxRefusedFrames = 65536;
+
+// Room for an Envelope's fields around the largest frame (ids, sequence,
+// sizes; a Hello of 64 cameras or a pose record of 64 people is smaller).
+constexpr std::size_t kEnvelopeOverhead = 64 * 1024;
+
+// The largest message part the ingest reads: an envelope with the largest
+// frame allowed, within max_message_bytes.
+std::size_t maxPartBytes(const IngestConfig& config) {
+  return std::min(config.max_message_bytes, config.max_frame_bytes + kEnvelopeOverhead);
+}
 
 std::string newSessionId(const Clock& clock) {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -57,6 +71,10 @@ struct IngestServer::OpenSession {
   // The last record of each member that was refused, and why: a member that
   // stalls because its records keep being refused fails with that reason.
   std::map<std::string, std::string> last_refusal;
+  // Frames refused (node, camera -> sequences): their poses are refused
+  // too. Bounded by kMaxRefusedFrames per session.
+  std::map<std::pair<std::string, std::string>, std::set<std::uint64_t>> refused_frames;
+  std::size_t refused_frame_count = 0;
 };
 
 struct IngestServer::PendingAck {
@@ -246,6 +264,8 @@ IngestStats IngestServer::stats() const {
   out.poses_received = poses_received_.load(std::memory_order_relaxed);
   out.bytes_received = bytes_received_.load(std::memory_order_relaxed);
   out.messages_refused = messages_refused_.load(std::memory_order_relaxed);
+  out.hellos_refused = hellos_refused_.load(std::memory_order_relaxed);
+  out.handshakes_refused = handshakes_refused_.load(std::memory_order_relaxed);
   return out;
 }
 
@@ -256,7 +276,7 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
   try {
     if (config_.server_keys) {
       // The handler must be there before the socket that uses it binds.
-      zap = std::make_unique<ZapHandler>(context, config_.allow);
+      zap = std::make_unique<ZapHandler>(context, config_.allow, clock_);
       socket.set(zmq::sockopt::curve_server, 1);
       socket.set(zmq::sockopt::curve_secretkey, config_.server_keys->secret_key);
       socket.set(zmq::sockopt::zap_domain, "booth");
@@ -271,7 +291,10 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
     }
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::router_mandatory, 1);  // sending to a gone node fails, not vanishes
-    socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_message_bytes));
+    // Bounds each message part: ZeroMQ drops a connection at the size field
+    // of a larger part, before allocating it. (It does not bound the number
+    // of parts: see trainer_node/README.md, "Limits".)
+    socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(maxPartBytes(config_)));
     socket.set(zmq::sockopt::rcvhwm, 4096);
     socket.bind(config_.endpoint);
   } catch (const zmq::error_t& e) {
@@ -297,14 +320,18 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
       spdlog::error("ingest poll failed: {}", e.what());
       break;
     }
-    if (zap) zap->handlePending();
+    if (zap) {
+      zap->handlePending();
+      handshakes_refused_.store(zap->refused(), std::memory_order_relaxed);
+    }
     // A bounded batch, so commands and timeouts still run under load; its
     // records are synced once and acked together.
     for (int i = 0; i < 512; ++i) {
-      auto in = receiveEnvelope(socket, /*router=*/true, config_.max_message_bytes);
+      auto in = receiveEnvelope(socket, /*router=*/true, maxPartBytes(config_));
       if (!in.ok()) {
         ++messages_refused_;
-        spdlog::warn("ingest: dropping malformed message: {}", in.error());
+        // The peer is unknown here (the message did not parse): one key.
+        warnRepeated("malformed", "ingest: dropping malformed message: " + in.error());
         continue;
       }
       if (!in.value()) break;
@@ -315,6 +342,10 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
     if (secondsBetween(last_check, clock_.steady()) > 0.5) {
       checkTimeouts(socket);
       for (auto& [id, session] : open_) publish(*session, false);
+      if (zap) zap->reportHeldWarnings();
+      for (const auto& [key, n] : warnings_.expired()) {
+        spdlog::warn("ingest: {} more refusal(s) of the same kind ({})", n, quoted(key));
+      }
       last_check = clock_.steady();
     }
   }
@@ -332,6 +363,10 @@ void IngestServer::runCommands(zmq::socket_t& socket) {
 void IngestServer::handleForTest(zmq::socket_t& socket, const std::string& routing_id,
                                  const std::string& user_id, const v2::Envelope& env) {
   handle(socket, routing_id, user_id, env);
+}
+
+void IngestServer::warnRepeated(const std::string& key, const std::string& line) {
+  if (auto n = warnings_.occurred(key)) spdlog::warn("{}{}", line, repeatSuffix(*n));
 }
 
 void IngestServer::protocolError(zmq::socket_t& socket, const std::string& routing_id,
@@ -352,7 +387,7 @@ void IngestServer::protocolError(zmq::socket_t& socket, const std::string& routi
 void IngestServer::handle(zmq::socket_t& socket, const std::string& routing_id,
                           const std::string& user_id, const v2::Envelope& env) {
   if (const std::string mismatch = versionMismatch(env); !mismatch.empty()) {
-    spdlog::warn("ingest: refusing a message with {}", mismatch);
+    warnRepeated(routing_id + " version", "ingest: refusing a message with " + mismatch);
     protocolError(socket, routing_id, "the trainer refuses " + mismatch);
     return;
   }
@@ -397,15 +432,19 @@ void IngestServer::onHello(zmq::socket_t& socket, const std::string& routing_id,
                            const std::string& user_id, const v2::Hello& hello) {
   // With keys the node is who its key says; its Hello must agree.
   if (config_.server_keys && hello.node_id() != user_id) {
-    spdlog::warn("ingest: the key of node '{}' came with a Hello naming {}", user_id,
-                 quoted(hello.node_id()));
+    ++hellos_refused_;
+    warnRepeated(routing_id + " hello", "ingest: the key of node '" + user_id +
+                                            "' came with a Hello naming " +
+                                            quoted(hello.node_id()));
     protocolError(socket, routing_id,
                   "this key belongs to node '" + user_id + "', not " + quoted(hello.node_id()) +
                       "; set --node-id " + user_id);
     return;
   }
   if (!isSafeId(hello.node_id())) {
-    spdlog::warn("ingest: refusing a Hello with the invalid node id {}", quoted(hello.node_id()));
+    ++hellos_refused_;
+    warnRepeated(routing_id + " hello",
+                 "ingest: refusing a Hello with the invalid node id " + quoted(hello.node_id()));
     protocolError(socket, routing_id,
                   "node id " + quoted(hello.node_id()) +
                       " is not valid: use 1-64 letters, digits, '.', '_' or '-'");
@@ -413,11 +452,13 @@ void IngestServer::onHello(zmq::socket_t& socket, const std::string& routing_id,
   }
   constexpr int kMaxCameras = 64;
   if (hello.cameras_size() > kMaxCameras) {
+    ++hellos_refused_;
     protocolError(socket, routing_id, "a node may announce at most 64 cameras");
     return;
   }
   for (const auto& c : hello.cameras()) {
     if (!isSafeId(c.camera_id())) {
+      ++hellos_refused_;
       protocolError(socket, routing_id,
                     "camera id " + quoted(c.camera_id()) + " is not valid");
       return;
@@ -537,6 +578,10 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
   auto refuse_member = [&](const std::string& error) {
     s.last_refusal[node.node_id] = "camera " + f.camera_id() + " frame " +
                                    std::to_string(f.sequence()) + ": " + error;
+    if (s.refused_frame_count < kMaxRefusedFrames &&
+        s.refused_frames[{node.node_id, f.camera_id()}].insert(f.sequence()).second) {
+      ++s.refused_frame_count;
+    }
     refuse(error);
   };
   if (f.data().size() > config_.max_frame_bytes) {
@@ -564,6 +609,13 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
     }
   } else {
     return refuse_member("frame encoding " + std::to_string(f.encoding()) + " is not supported");
+  }
+  // The frame index stores sizes as 16-bit numbers; an empty frame has no
+  // picture to train on.
+  if (frame.width <= 0 || frame.height <= 0 || frame.width > 65535 || frame.height > 65535) {
+    return refuse_member("frame of " + std::to_string(frame.width) + "x" +
+                         std::to_string(frame.height) +
+                         " pixels: width and height must be 1 to 65535");
   }
   if (static_cast<std::uint64_t>(frame.width) * static_cast<std::uint64_t>(frame.height) >
       config_.max_frame_pixels) {
@@ -602,6 +654,12 @@ void IngestServer::onPose(const std::string& routing_id, Node& node, const v2::P
     }
     return refuseRecord(routing_id, p.session_id(), p.camera_id(), v2::RECORD_POSE, p.sequence(),
                         session.error());
+  }
+  if (const auto refused = session.value()->refused_frames.find({node.node_id, p.camera_id()});
+      refused != session.value()->refused_frames.end() && refused->second.count(p.sequence())) {
+    return refuseRecord(routing_id, p.session_id(), p.camera_id(), v2::RECORD_POSE, p.sequence(),
+                        "frame " + std::to_string(p.sequence()) +
+                            " of this camera was refused, so its pose is not taken");
   }
   auto record = poseRecordFromProto(p);
   if (!record.ok()) {

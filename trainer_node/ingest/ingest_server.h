@@ -42,6 +42,7 @@
 
 #include "booth.pb.h"
 #include "common/core/clock.h"
+#include "common/core/repeat_limiter.h"
 #include "common/core/result.h"
 #include "common/transport/curve_keys.h"
 #include "trainer_node/store/job_store.h"
@@ -104,6 +105,8 @@ struct IngestStats {
   std::uint64_t poses_received = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t messages_refused = 0;  // malformed, wrong version, unknown peer
+  std::uint64_t hellos_refused = 0;     // Hello with a bad node id, camera or key mismatch
+  std::uint64_t handshakes_refused = 0;  // CURVE handshakes refused (key not allowed)
 };
 
 struct SessionRequest {
@@ -192,6 +195,10 @@ class IngestServer {
   std::map<std::string, std::unique_ptr<OpenSession>> open_;
   std::vector<PendingAck> pending_acks_;
   std::map<std::string, Clock::TimePoint> recent_errors_;  // routing id -> last ProtocolError
+  // Warnings about what peers send wrong: a line per peer and reason every
+  // few seconds, with a count, however many messages (see repeat_limiter.h).
+  RepeatLimiter warnings_{clock_, std::chrono::seconds(5)};
+  void warnRepeated(const std::string& key, const std::string& line);
 
   // Written on the ingest thread, read by stats() from any thread.
   std::atomic<std::uint64_t> frames_received_{0};
@@ -199,6 +206,8 @@ class IngestServer {
   std::atomic<std::uint64_t> poses_received_{0};
   std::atomic<std::uint64_t> bytes_received_{0};
   std::atomic<std::uint64_t> messages_refused_{0};
+  std::atomic<std::uint64_t> hellos_refused_{0};
+  std::atomic<std::uint64_t> handshakes_refused_{0};
 
   std::jthread thread_;
 };

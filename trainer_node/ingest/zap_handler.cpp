@@ -6,8 +6,11 @@
 
 namespace booth {
 
-ZapHandler::ZapHandler(zmq::context_t& context, CurveAllowList allow)
-    : socket_(context, zmq::socket_type::rep), allow_(std::move(allow)) {
+ZapHandler::ZapHandler(zmq::context_t& context, CurveAllowList allow, const Clock& clock,
+                       std::chrono::milliseconds warn_period)
+    : socket_(context, zmq::socket_type::rep),
+      allow_(std::move(allow)),
+      warnings_(clock, warn_period) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
 }
@@ -37,13 +40,20 @@ void ZapHandler::handlePending() {
       const std::string address = request[3].to_string();
       if (mechanism != "CURVE" || request.size() < 7 || request[6].size() != 32) {
         text = "only CURVE clients are admitted";
+        if (auto n = warnings_.occurred(address + " not CURVE")) {
+          spdlog::warn("refused a client from {} that does not use CURVE ({}){}", address,
+                       mechanism.substr(0, 16), repeatSuffix(*n));
+        }
       } else {
         char z85[41];
         zmq_z85_encode(z85, static_cast<const std::uint8_t*>(request[6].data()), 32);
         user = allow_.nodeFor(z85);
         if (user.empty()) {
           text = "unknown key";
-          spdlog::warn("refused a capture node from {} with unknown public key {}", address, z85);
+          if (auto n = warnings_.occurred(address + " unknown key")) {
+            spdlog::warn("refused a capture node from {} with unknown public key {}{}", address,
+                         z85, repeatSuffix(*n));
+          }
         } else {
           status = "200";
           text = "OK";
@@ -62,6 +72,12 @@ void ZapHandler::handlePending() {
     } catch (const zmq::error_t& e) {
       spdlog::error("authentication handler: cannot answer: {}", e.what());
     }
+  }
+}
+
+void ZapHandler::reportHeldWarnings() {
+  for (const auto& [key, n] : warnings_.expired()) {
+    spdlog::warn("refused {} more handshake(s): {}", n, key);
   }
 }
 

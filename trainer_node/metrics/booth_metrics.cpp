@@ -90,6 +90,21 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
                          MetricType::Counter);
   add(rejected, static_cast<double>(s.ingest.frames_rejected));
   out.push_back(std::move(rejected));
+  auto refused = family("booth_ingest_messages_refused_total",
+                        "Messages the ingest could not take (malformed, wrong version, unknown peer)",
+                        MetricType::Counter);
+  add(refused, static_cast<double>(s.ingest.messages_refused));
+  out.push_back(std::move(refused));
+  auto hellos = family("booth_ingest_hellos_refused_total",
+                       "Hello messages refused (bad node or camera id, key of another node)",
+                       MetricType::Counter);
+  add(hellos, static_cast<double>(s.ingest.hellos_refused));
+  out.push_back(std::move(hellos));
+  auto handshakes = family("booth_ingest_handshakes_refused_total",
+                           "CURVE handshakes refused (public key not on the allow-list)",
+                           MetricType::Counter);
+  add(handshakes, static_cast<double>(s.ingest.handshakes_refused));
+  out.push_back(std::move(handshakes));
 
   auto nodes = family("booth_capture_nodes_connected", "Capture nodes connected to the trainer",
                       MetricType::Gauge);
