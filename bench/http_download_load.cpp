@@ -19,6 +19,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "latency_percentile.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -30,12 +32,7 @@ struct Totals {
   std::atomic<long> errors{0};
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  return v[i];
-}
+using booth::bench::percentile;
 
 }  // namespace
 

@@ -28,6 +28,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "latency_percentile.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -56,11 +58,7 @@ void sendAll(int fd, const std::string& s) {
   (void)::send(fd, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
+using booth::bench::percentile;
 
 }  // namespace
 

@@ -149,7 +149,8 @@ async function main() {
     await page.locator('#app').waitFor({ state: 'visible' });
     const cookies = await context.cookies();
     const opCookie = cookies.find((c) => c.name === 'booth_operator');
-    check(opCookie && opCookie.httpOnly && opCookie.sameSite === 'Strict', 'the token is kept in an HttpOnly SameSite=Strict cookie');
+    check(opCookie && opCookie.httpOnly && opCookie.sameSite === 'Strict' && opCookie.value !== token,
+      'a session id, not the token, is kept in an HttpOnly SameSite=Strict cookie');
 
     // 2. The node and its camera arrive live.
     await page.locator('#live[data-state="on"]').waitFor({ timeout: 15000 });

@@ -58,6 +58,7 @@ bool closedByServer(int fd, std::string& said) {
 TEST(HttpSlowClients, TheApiAnswersWhileMoreSlowClientsThanWorkersTrickle) {
   const fs::path dir = fs::temp_directory_path() / ("booth_slow_" + std::to_string(getpid()));
   fs::remove_all(dir);
+  fs::create_directories(dir);
   ChildProcess trainer(BOOTH_TRAINER_BIN,
                        {"--data-dir", (dir / "data").string(), "--http-port", "0", "--ingest",
                         "tcp://127.0.0.1:*", "--insecure", "--fsync", "false", "--http-threads",

@@ -91,6 +91,18 @@ TEST(TrainerOptions, ReadsHttpAndRetentionOptions) {
   EXPECT_EQ(opt->retention.keep_failed, std::chrono::minutes(5));
 }
 
+TEST(TrainerOptions, ReadsConnectionLimitsAndTheOperatorSessionLifetime) {
+  auto defaults = parse({});
+  ASSERT_TRUE(defaults.ok()) << defaults.error();
+  EXPECT_EQ(defaults->http.operator_session_lifetime, std::chrono::hours(12));
+  auto opt = parse({"--http-max-connections", "300", "--http-max-connections-per-address", "20",
+                    "--operator-session-hours", "0.5"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->http.limits.max_connections, 300u);
+  EXPECT_EQ(opt->http.limits.max_connections_per_address, 20u);
+  EXPECT_EQ(opt->http.operator_session_lifetime, std::chrono::minutes(30));
+}
+
 TEST(TrainerOptions, RejectsBadHttpAndRetentionValues) {
   for (const auto& args : std::vector<std::vector<const char*>>{
            {"--train-budget", "1000", "--max-train-budget", "900"},
@@ -102,7 +114,10 @@ TEST(TrainerOptions, RejectsBadHttpAndRetentionValues) {
            {"--http-nice", "20"},
            {"--clip-bandwidth", "-1"},
            {"--retention-hours", "-1"},
-           {"--failed-retention-minutes", "0"}}) {
+           {"--failed-retention-minutes", "0"},
+           {"--http-max-connections", "8"},
+           {"--http-max-connections", "100", "--http-max-connections-per-address", "200"},
+           {"--operator-session-hours", "0"}}) {
     auto opt = parse(args);
     ASSERT_FALSE(opt.ok()) << args[0];
     EXPECT_NE(opt.error().find(args[args.size() - 2]), std::string::npos) << opt.error();

@@ -21,6 +21,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+constexpr int kListenBacklog = 1024;
+
 int pollOnce(int fd, short events, std::chrono::milliseconds timeout) {
   pollfd p{fd, events, 0};
   for (;;) {
@@ -163,6 +165,11 @@ HttpServer::HttpServer(HttpLimits limits)
 HttpServer::~HttpServer() { stopServing(); }
 
 void HttpServer::startServing() {
+  // cpp-httplib listens with a backlog of 5: a burst of connections (clients
+  // coming back together) would have their SYNs dropped and retried a
+  // second later, the operator's among them. Listening again on the bound
+  // socket only widens the queue (the kernel caps it at somaxconn).
+  if (svr_sock_ != INVALID_SOCKET) ::listen(svr_sock_, kListenBacklog);
   workers_ = std::make_unique<WorkerPool>(std::max<std::size_t>(1, limits_.threads),
                                           limits_.worker_nice);
   reader_ = std::make_unique<HeadReader>(limits_, table_, [this](PendingConnection c) {

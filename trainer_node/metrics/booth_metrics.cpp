@@ -81,30 +81,25 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
   add(ips, s.training_iterations_per_second);
   out.push_back(std::move(ips));
 
-  auto received =
-      family("booth_frames_received_total",
-             "Frame records stored by the ingest (resends not counted)", MetricType::Counter);
-  add(received, static_cast<double>(s.ingest.frames_received));
-  out.push_back(std::move(received));
-  auto rejected = family("booth_frames_rejected_total", "Frame records refused by the ingest",
-                         MetricType::Counter);
-  add(rejected, static_cast<double>(s.ingest.frames_rejected));
-  out.push_back(std::move(rejected));
-  auto refused = family("booth_ingest_messages_refused_total",
-                        "Messages the ingest could not take (malformed, wrong version, unknown peer)",
-                        MetricType::Counter);
-  add(refused, static_cast<double>(s.ingest.messages_refused));
-  out.push_back(std::move(refused));
-  auto hellos = family("booth_ingest_hellos_refused_total",
-                       "Hello messages refused (bad node or camera id, key of another node)",
-                       MetricType::Counter);
-  add(hellos, static_cast<double>(s.ingest.hellos_refused));
-  out.push_back(std::move(hellos));
-  auto handshakes = family("booth_ingest_handshakes_refused_total",
-                           "CURVE handshakes refused (public key not on the allow-list)",
-                           MetricType::Counter);
-  add(handshakes, static_cast<double>(s.ingest.handshakes_refused));
-  out.push_back(std::move(handshakes));
+  // A counter read from its owner at scrape time.
+  auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
+    auto f = family(name, help, MetricType::Counter);
+    add(f, static_cast<double>(value));
+    out.push_back(std::move(f));
+  };
+  counter("booth_frames_received_total",
+          "Frame records stored by the ingest (resends not counted)", s.ingest.frames_received);
+  counter("booth_frames_rejected_total", "Frame records refused by the ingest",
+          s.ingest.frames_rejected);
+  counter("booth_ingest_messages_refused_total",
+          "Messages the ingest could not take (malformed, wrong version, unknown peer)",
+          s.ingest.messages_refused);
+  counter("booth_ingest_hellos_refused_total",
+          "Hello messages refused (bad node or camera id, key of another node)",
+          s.ingest.hellos_refused);
+  counter("booth_ingest_handshakes_refused_total",
+          "CURVE handshakes refused (public key not on the allow-list)",
+          s.ingest.handshakes_refused);
 
   auto nodes = family("booth_capture_nodes_connected", "Capture nodes connected to the trainer",
                       MetricType::Gauge);
