@@ -169,8 +169,7 @@ Result<std::optional<Incoming>> receiveEnvelope(zmq::socket_t& socket, bool rout
 std::string versionMismatch(const v2::Envelope& envelope) {
   if (envelope.version() == kProtocolVersion) return {};
   return "protocol version " + std::to_string(envelope.version()) + ", this peer speaks " +
-         std::to_string(kProtocolVersion) + " (booth.v" + std::to_string(kProtocolVersion) +
-         "); update the older of trainer_node and capture_node";
+         std::to_string(kProtocolVersion) + "; update the older of trainer_node and capture_node";
 }
 
 }  // namespace booth

@@ -44,7 +44,9 @@ class Client {
     socket_.connect(endpoint);
   }
   void send(v2::Envelope env) { ASSERT_TRUE(sendEnvelope(socket_, std::move(env))); }
-  void sendBytes(const std::string& bytes) { socket_.send(zmq::buffer(bytes), zmq::send_flags::none); }
+  void sendBytes(const std::string& bytes) {
+    socket_.send(zmq::buffer(bytes), zmq::send_flags::none);
+  }
   void sendRaw(v2::Envelope env, std::uint32_t version) {
     env.set_version(version);
     std::string bytes;

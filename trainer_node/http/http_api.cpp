@@ -609,15 +609,15 @@ void HttpApi::operatorRoutes() {
     sendJson(res, {{"ok", true}});
   });
 
-  s.Post("/api/logout",
-         [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader&) {
-           if (auto session = cookieValue(req.get_header_value("Cookie"), kOperatorCookie)) {
-             operator_sessions_.revoke(*session);
-           }
-           res.set_header("Set-Cookie", std::string(kOperatorCookie) +
-                                            "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-           sendJson(res, {{"ok", true}});
-         });
+  s.Post("/api/logout", [this](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader&) {
+    if (auto session = cookieValue(req.get_header_value("Cookie"), kOperatorCookie)) {
+      operator_sessions_.revoke(*session);
+    }
+    res.set_header("Set-Cookie",
+                   std::string(kOperatorCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    sendJson(res, {{"ok", true}});
+  });
 
   s.Get("/api/config", [this, authorized](const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, res)) return;

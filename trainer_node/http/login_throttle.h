@@ -1,8 +1,9 @@
 #pragma once
 // LoginThrottle: slows down guessing the operator token. Per client
 // address: after `free_failures` failed sign-ins each attempt must wait
-// after the last failure: 1 s, then 2, 4, ... up to `max_delay`. An attempt that comes earlier is answered at once with
-// 429 and Retry-After, without checking the token; no worker thread waits.
+// after the last failure: 1 s, then 2, 4, ... up to `max_delay`. An
+// attempt that comes earlier is answered at once with 429 and Retry-After,
+// without checking the token; no worker thread waits.
 // A successful sign-in clears the address; an address that stays quiet for
 // `forget_after` is forgotten.
 //

@@ -39,6 +39,12 @@ std::string newSessionId(const Clock& clock) {
   return std::string("s") + stamp + "-" + suffix;
 }
 
+// Who a peer is, for rate-limited warnings: its key's node id when it has
+// one (stable across reconnections), else its connection.
+std::string peerKey(const std::string& routing_id, const std::string& user_id) {
+  return user_id.empty() ? "connection " + routing_id : "node " + user_id;
+}
+
 // Printable, bounded copy of an untrusted string for logs and errors.
 std::string quoted(const std::string& s) {
   std::string out;
@@ -387,7 +393,8 @@ void IngestServer::protocolError(zmq::socket_t& socket, const std::string& routi
 void IngestServer::handle(zmq::socket_t& socket, const std::string& routing_id,
                           const std::string& user_id, const v2::Envelope& env) {
   if (const std::string mismatch = versionMismatch(env); !mismatch.empty()) {
-    warnRepeated(routing_id + " version", "ingest: refusing a message with " + mismatch);
+    warnRepeated(peerKey(routing_id, user_id) + " version",
+                 "ingest: refusing a message with " + mismatch);
     protocolError(socket, routing_id, "the trainer refuses " + mismatch);
     return;
   }
@@ -433,9 +440,9 @@ void IngestServer::onHello(zmq::socket_t& socket, const std::string& routing_id,
   // With keys the node is who its key says; its Hello must agree.
   if (config_.server_keys && hello.node_id() != user_id) {
     ++hellos_refused_;
-    warnRepeated(routing_id + " hello", "ingest: the key of node '" + user_id +
-                                            "' came with a Hello naming " +
-                                            quoted(hello.node_id()));
+    warnRepeated(peerKey(routing_id, user_id) + " hello",
+                 "ingest: the key of node '" + user_id + "' came with a Hello naming " +
+                     quoted(hello.node_id()));
     protocolError(socket, routing_id,
                   "this key belongs to node '" + user_id + "', not " + quoted(hello.node_id()) +
                       "; set --node-id " + user_id);
@@ -443,7 +450,7 @@ void IngestServer::onHello(zmq::socket_t& socket, const std::string& routing_id,
   }
   if (!isSafeId(hello.node_id())) {
     ++hellos_refused_;
-    warnRepeated(routing_id + " hello",
+    warnRepeated(peerKey(routing_id, user_id) + " hello",
                  "ingest: refusing a Hello with the invalid node id " + quoted(hello.node_id()));
     protocolError(socket, routing_id,
                   "node id " + quoted(hello.node_id()) +
