@@ -1,13 +1,14 @@
 #pragma once
-// WorkerPool: the HTTP server's threads (a cpp-httplib TaskQueue). A fixed
-// number of threads, each lowered to `nice` when it starts, so that serving
-// pages and clips yields the CPU to training (the trainer's own threads keep
-// their priority). Each thread serves one connection at a time; connections
-// wait in a FIFO while every thread is busy.
+// WorkerPool: the HTTP server's threads. A fixed number of threads, each
+// lowered to `nice` when it starts, so that serving pages and clips yields
+// the CPU to training (the trainer's own threads keep their priority). Each
+// thread serves one whole request at a time (HttpServer hands over only
+// requests its HeadReader has read); requests wait in a FIFO while every
+// thread is busy.
 //
-// Threading: cpp-httplib's listen thread calls enqueue(); shutdown() is
-// called once, by that thread when the server stops, and joins the workers
-// after the queued connections ran.
+// Threading: the HeadReader's thread calls enqueue(); shutdown() is called
+// by HttpServer when the server stops, and joins the workers after the
+// queued requests ran.
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
