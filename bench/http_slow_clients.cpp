@@ -6,7 +6,8 @@
 // time, as a page that was away would) every 50 ms and times the answers.
 // Prints one JSON object:
 //   {"slow_clients", "seconds", "probes", "probe_failed", "p50_ms", "p99_ms",
-//    "max_ms", "slow_connects", "slow_closed_by_server"}
+//    "max_ms", "slow_connects", "slow_closed_by_server",
+//    "slowest_probes_at_s_ms": [[seconds since start, ms], ...] (the 5 slowest)}
 // A probe that gets no 200 within 5 s counts as failed and as 5000 ms.
 //
 //   http_slow_clients HOST PORT CLIENTS SECONDS [INTERVAL_S]
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
 
   // The probe starts once every slow client is connected.
   std::vector<double> latencies;
+  std::vector<std::pair<double, double>> slowest;  // (seconds since start, ms), the 5 slowest
   long failed = 0;
   std::thread probe([&] {
     while (!ready && Clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -95,12 +97,13 @@ int main(int argc, char** argv) {
       const auto t0 = Clock::now();
       auto res = c.Get("/api/health");
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      if (res && res->status == 200) {
-        latencies.push_back(ms);
-      } else {
-        ++failed;
-        latencies.push_back(5000);
-      }
+      const double took = res && res->status == 200 ? ms : 5000;
+      if (took == 5000) ++failed;
+      latencies.push_back(took);
+      slowest.emplace_back(std::chrono::duration<double>(t0 - start).count(), took);
+      std::sort(slowest.begin(), slowest.end(),
+                [](const auto& a, const auto& b) { return a.second > b.second; });
+      if (slowest.size() > 5) slowest.pop_back();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
@@ -159,7 +162,8 @@ int main(int argc, char** argv) {
                         {"p99_ms", percentile(latencies, 0.99)},
                         {"max_ms", percentile(latencies, 1.0)},
                         {"slow_connects", connects},
-                        {"slow_closed_by_server", closed_by_server}};
+                        {"slow_closed_by_server", closed_by_server},
+                        {"slowest_probes_at_s_ms", slowest}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
