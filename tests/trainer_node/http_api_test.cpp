@@ -488,6 +488,47 @@ TEST_F(HttpApiTest, SlowClientsCannotStarveTheOthers) {
   for (auto& s : slow) EXPECT_TRUE(s->closedByPeer(30s));
 }
 
+TEST_F(HttpApiTest, AnUnfinishedRequestGets408AndIsClosed) {
+  config_.limits.request_deadline = 500ms;
+  start();
+  RawConnection raw(api_->port());
+  raw.send("GET /api/health HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n");
+  const std::string answer = raw.readUntil("\r\n", 10s);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer.substr(0, 100);
+  EXPECT_TRUE(raw.closedByPeer(10s));
+}
+
+TEST_F(HttpApiTest, AtTheAddressLimitAWaitingConnectionMakesRoom) {
+  config_.limits.max_connections_per_address = 2;
+  config_.limits.evict_after = 200ms;
+  start();
+  RawConnection idle_a(api_->port()), idle_b(api_->port());  // connected, say nothing
+  std::this_thread::sleep_for(400ms);
+  auto health = client().Get("/api/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_TRUE(idle_a.closedByPeer(5s));  // the one that waited longest
+}
+
+TEST_F(HttpApiTest, AtTheAddressLimitWithEveryConnectionBusyTheNewcomerGets503) {
+  config_.limits.max_connections_per_address = 2;
+  start();
+  std::vector<std::unique_ptr<RawConnection>> streams;
+  for (int i = 0; i < 2; ++i) {  // event streams keep their workers
+    streams.push_back(std::make_unique<RawConnection>(api_->port()));
+    streams.back()->send(std::string("GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
+                         kToken + "\r\n\r\n");
+    ASSERT_NE(streams.back()->readUntil("event: snapshot", 10s).find("event: snapshot"),
+              std::string::npos);
+  }
+  RawConnection third(api_->port());
+  third.send("GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string answer = third.readUntil("}", 10s);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("too many connections from 127.0.0.1"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Retry-After"), std::string::npos) << answer;
+}
+
 TEST_F(HttpApiTest, RangeHeadersOnOtherPagesAreIgnored) {
   start();
   auto res = client().Get("/api/health", {{"Range", "bytes=100000-200000"}});
