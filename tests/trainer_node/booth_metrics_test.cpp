@@ -67,6 +67,16 @@ TEST(BoothMetrics, WritesTheIngestRefusalCounters) {
   EXPECT_TRUE(has(text, "booth_ingest_handshakes_refused_total 500")) << text;
 }
 
+TEST(BoothMetrics, WritesTheHttpConnectionLimitCounters) {
+  BoothMetrics metrics;
+  MetricsSnapshot s;
+  s.http_connections_refused = 3;
+  s.http_connections_cut_off = 40;
+  const std::string text = metrics.render(s);
+  EXPECT_TRUE(has(text, "booth_http_connections_refused_total 3")) << text;
+  EXPECT_TRUE(has(text, "booth_http_connections_cut_off_total 40")) << text;
+}
+
 TEST(BoothMetrics, LabelValuesAreEscaped) {
   BoothMetrics metrics;
   MetricsSnapshot s;

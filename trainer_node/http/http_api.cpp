@@ -410,6 +410,8 @@ void HttpApi::routes() {
     snap.nodes = events_.nodes();
     snap.event_streams = streams_.load();
     snap.downloads_active = downloads_.load();
+    snap.http_connections_refused = server_->connectionsRefused();
+    snap.http_connections_cut_off = server_->connectionsEvicted();
     res.set_header("Cache-Control", "no-store");
     res.set_content(metrics_.render(snap), "text/plain; version=0.0.4; charset=utf-8");
   });

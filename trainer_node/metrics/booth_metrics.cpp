@@ -139,6 +139,12 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
       family("booth_clip_downloads_active", "Clip downloads being served", MetricType::Gauge);
   add(downloads, static_cast<double>(s.downloads_active));
   out.push_back(std::move(downloads));
+  counter("booth_http_connections_refused_total",
+          "HTTP connections refused (503) at the per-address or total limit, all busy",
+          s.http_connections_refused);
+  counter("booth_http_connections_cut_off_total",
+          "HTTP connections still waiting for their request, closed to make room at a limit",
+          s.http_connections_cut_off);
 
   std::ostringstream text;
   prometheus::TextSerializer().Serialize(text, out);

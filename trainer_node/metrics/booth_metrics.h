@@ -35,6 +35,8 @@ struct MetricsSnapshot {
   std::vector<NodeInfo> nodes;
   std::size_t event_streams = 0;     // open operator event streams
   std::size_t downloads_active = 0;  // clip downloads being served
+  std::uint64_t http_connections_refused = 0;  // 503 at a connection limit
+  std::uint64_t http_connections_cut_off = 0;  // waiting ones closed to make room
 };
 
 class BoothMetrics {
