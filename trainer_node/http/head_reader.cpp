@@ -185,6 +185,7 @@ void HeadReader::run(std::stop_token stop) {
   std::vector<bool> fresh;  // per waiting_ entry: new bytes to scan
   while (!stop.stop_requested()) {
     try {
+      const std::size_t first_new = waiting_.size();
       {
         std::lock_guard lock(mutex_);
         for (auto& c : incoming_) {
@@ -192,9 +193,14 @@ void HeadReader::run(std::stop_token stop) {
         }
         incoming_.clear();
       }
+      // Scanned this round: connections that read new bytes, and handed-back
+      // ones that may hold a whole pipelined request already. (Scanning the
+      // others again would find nothing new, and polling without waiting
+      // for them would spin.)
       fresh.assign(waiting_.size(), false);
-      // Handed-back connections may hold a whole pipelined request already.
-      for (std::size_t i = 0; i < waiting_.size(); ++i) fresh[i] = !waiting_[i].buffered.empty();
+      for (std::size_t i = first_new; i < waiting_.size(); ++i) {
+        fresh[i] = !waiting_[i].buffered.empty();
+      }
       const auto now = std::chrono::steady_clock::now();
       auto next = now + milliseconds(1000);
       fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
