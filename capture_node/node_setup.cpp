@@ -127,11 +127,9 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
     }
   }
   spdlog::info("pose stage: {} worker(s), {}", parts.estimators.size(),
-               parts.crop.empty()
-                   ? parts.estimators.front()->describe()
-                   : "top-down: finder " + parts.estimators.front()->describe() + " at " +
-                         std::to_string(options.node.top_down.finder_hz) + " Hz, crop " +
-                         parts.crop.front()->describe());
+               parts.crop.empty() ? parts.estimators.front()->describe()
+                                  : "top-down: finder " + parts.estimators.front()->describe() +
+                                        ", crop " + parts.crop.front()->describe());
   return parts;
 }
 

@@ -1,6 +1,7 @@
 #include "capture_node/pose/pose_worker_pool.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -25,8 +26,10 @@ PoseWorkerPool::PoseWorkerPool(std::vector<std::unique_ptr<PoseEstimator>> estim
   origin_ = estimators_.empty() ? PoseOrigin::kNetwork : estimators_.front()->origin();
   description_ = estimators_.empty() ? "none" : estimators_.front()->describe();
   if (!crop_.empty()) {
-    description_ = "top-down: finder " + description_ + " at " +
-                   std::to_string(top_down_.finder_hz) + " Hz, crop " + crop_.front()->describe();
+    std::ostringstream hz;
+    hz << top_down_.finder_hz;
+    description_ = "top-down: finder " + description_ + " at " + hz.str() + " Hz, crop " +
+                   crop_.front()->describe();
   }
   finalizer_config_.origin = origin_;
   for (std::size_t w = 0; w < estimators_.size(); ++w) {
