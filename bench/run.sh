@@ -27,13 +27,16 @@ pipeline
         The whole edge pipeline with real processes: 2 synthetic cameras at 120 fps for 15 s,
         network pose on 2 workers, spool, streamer, trainer: pipeline.seconds_after_capture,
         pipeline.peak_rss_mb. Needs ../shared/assets. --quick: 5 s.
-pose    The pose stage on real footage (../shared/assets, or $BOOTH_SHARED_DIR/assets):
-        accuracy on tfjs_pose_1.mp4 against tfjs_pose_1.json (pose.pck_torso20, pose.pck_30px,
-        pose.mean_px_error, pose.same_limb_rate, each [raw] and [smoothed]), pose.wrong_person_rate
-        on a composite with a second person, smoothing on the synthetic performer
-        (pose.smoothing_error_reduction_pct, pose.unfilled_gap_points), speed and accuracy per
-        input size (pose.ms_per_frame[input=WxH]) and pose.session_seconds (15 s x 120 fps x
-        2 cameras, 2 workers). --quick: two sizes and a 2 s session.
+pose    The pose stage on real footage (../shared/assets, or $BOOTH_SHARED_DIR/assets), top-down
+        (the multi-person finder at --finder-hz N, default 6; MoveNet on every frame): accuracy
+        on tfjs_pose_1.mp4 against tfjs_pose_1.json (pose.pck_torso20, pose.pck_30px,
+        pose.mean_px_error, pose.same_limb_rate, pose.jitter_px_per_frame2, [raw] and [smoothed];
+        the reference was made by MoveNet, which flatters MoveNet), pose.wrong_person_rate on three
+        composites with a second person (mirrored beside, a different person beside, a bystander
+        crossing in front), smoothing on the synthetic performer, pose.ms_per_frame[model=movenet]
+        (one thread) and the finder's per input size, pose.session_seconds[every=1] (15 s x 120
+        fps x 2 cameras) with pose.finder_hz and pose.finder_cpu_share.
+        --quick: one finder size and a 2 s session. --contact-sheet FILE.jpg: six crossing frames.
 http    First slow clients (bench/http_slow_bench.sh, also alone as 'http-slow'): 300 clients
         trickling endless requests, http.api_p99_ms[slow_clients=300] of GET /api/health
         meanwhile (30 s; --quick 12 s). Then clip downloads while a job trains
@@ -109,9 +112,10 @@ bench_pipeline() {
 
 bench_pose() {
   local assets="${BOOTH_SHARED_DIR:-../shared}/assets"
-  if [ ! -f "$assets/tfjs_pose_1.mp4" ] || [ ! -f "$assets/tfpose_mobilenet_v2_small_graph_opt.pb" ]; then
-    echo "bench: error: pose needs $assets/tfjs_pose_1.mp4, tfjs_pose_1.json and" \
-      "tfpose_mobilenet_v2_small_graph_opt.pb (set BOOTH_SHARED_DIR)" >&2
+  if [ ! -f "$assets/tfjs_pose_1.mp4" ] || [ ! -f "$assets/tfpose_mobilenet_v2_small_graph_opt.pb" ] ||
+     [ ! -f "$assets/movenet_singlepose_lightning_4_heads.onnx" ]; then
+    echo "bench: error: pose needs $assets/tfjs_pose_1.mp4, tfjs_pose_1.json," \
+      "tfpose_mobilenet_v2_small_graph_opt.pb and movenet_singlepose_lightning_4_heads.onnx (set BOOTH_SHARED_DIR)" >&2
     exit 2
   fi
   deploy/build.sh pose_bench >/dev/null
@@ -119,7 +123,10 @@ bench_pose() {
   local out; out=$(mktemp -d)
   jq --arg w "$(realpath "$assets")/tfpose_mobilenet_v2_small_graph_opt.pb" '.weights = $w' \
     capture_node/pose/models/tfpose_mobilenet_v2_small.json >"$out/manifest.json"
-  build/release/bench/pose_bench --assets "$assets" --manifest "$out/manifest.json" "$@"
+  jq --arg w "$(realpath "$assets")/movenet_singlepose_lightning_4_heads.onnx" '.weights = $w' \
+    capture_node/pose/models/movenet_singlepose_lightning.json >"$out/movenet.json"
+  build/release/bench/pose_bench --assets "$assets" --manifest "$out/manifest.json" \
+    --crop-manifest "$out/movenet.json" "$@"
 }
 
 bench_trainer_quality() {

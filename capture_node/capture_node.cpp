@@ -19,7 +19,8 @@ constexpr std::size_t kEventQueue = 8192;
 CaptureNode::CaptureNode(CaptureNodeConfig config,
                          std::vector<std::unique_ptr<FrameSource>> sources,
                          std::vector<std::unique_ptr<PoseEstimator>> estimators,
-                         const Clock& clock)
+                         const Clock& clock,
+                         std::vector<std::unique_ptr<MoveNetEstimator>> crop)
     : config_(std::move(config)),
       clock_(clock),
       controller_(config_.controller, clock),
@@ -34,7 +35,8 @@ CaptureNode::CaptureNode(CaptureNodeConfig config,
     preview_ = std::make_unique<LivePreview>(
         LivePreviewConfig{config_.preview_dir, config_.preview_fps, {}}, live_);
   }
-  pose_ = std::make_unique<PoseWorkerPool>(std::move(estimators), pose, clock_);
+  pose_ = std::make_unique<PoseWorkerPool>(std::move(estimators), pose, clock_, std::move(crop),
+                                           config_.top_down);
   spool_ = std::make_unique<Spool>(config_.spool_dir, config_.spool_budget_bytes);
   credit_.max_records = config_.default_credit_records;
   credit_.max_bytes = config_.default_credit_bytes;

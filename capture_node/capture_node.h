@@ -32,6 +32,7 @@
 #include "capture_node/live/live_preview.h"
 #include "capture_node/pose/pose_estimator.h"
 #include "capture_node/pose/pose_finalizer.h"
+#include "capture_node/pose/top_down_pose.h"
 #include "capture_node/session/session_controller.h"
 #include "capture_node/spool/spool_writer.h"
 #include "capture_node/stream/credit.h"
@@ -58,6 +59,7 @@ struct CaptureNodeConfig {
   CameraWorkerConfig camera;
   SpoolWriterConfig writer;
   PoseFinalizerConfig pose;
+  TopDownConfig top_down;  // used when crop networks are given
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds connect_timeout{10000};
   // Used until the trainer grants credit in HelloAck.
@@ -70,7 +72,8 @@ class CaptureNode {
  public:
   CaptureNode(CaptureNodeConfig config, std::vector<std::unique_ptr<FrameSource>> sources,
               std::vector<std::unique_ptr<PoseEstimator>> estimators,
-              const Clock& clock = SystemClock::instance());
+              const Clock& clock = SystemClock::instance(),
+              std::vector<std::unique_ptr<MoveNetEstimator>> crop = {});
   ~CaptureNode();
   CaptureNode(const CaptureNode&) = delete;
   CaptureNode& operator=(const CaptureNode&) = delete;

@@ -1,5 +1,6 @@
 #include "capture_node/capture_options.h"
 
+#include <filesystem>
 #include <sstream>
 
 #include "common/app/command_line.h"
@@ -44,8 +45,41 @@ Result<CameraSpec> parseCameraSpec(const std::string& text, int index) {
   return spec;
 }
 
+Result<std::pair<std::string, cv::Rect2f>> parsePerformanceZone(const std::string& text) {
+  std::string camera;
+  std::string numbers = text;
+  if (const auto eq = text.find('='); eq != std::string::npos) {
+    camera = text.substr(0, eq);
+    numbers = text.substr(eq + 1);
+    if (!isSafeId(camera)) {
+      return fail("--performance-zone '" + text + "': camera '" + camera + "' is not a camera id");
+    }
+  }
+  float v[4] = {};
+  char comma[3] = {};
+  std::istringstream in(numbers);
+  in >> v[0] >> comma[0] >> v[1] >> comma[1] >> v[2] >> comma[2] >> v[3];
+  const bool parsed = !in.fail() && in.eof() && comma[0] == ',' && comma[1] == ',' && comma[2] == ',';
+  const cv::Rect2f zone(v[0], v[1], v[2], v[3]);
+  if (!parsed || !(zone.x >= 0 && zone.y >= 0 && zone.width > 0 && zone.height > 0 &&
+                   zone.x + zone.width <= 1.0001f && zone.y + zone.height <= 1.0001f)) {
+    return fail("--performance-zone '" + text +
+                "' is not [CAMERA=]X,Y,W,H with a rectangle inside the frame in 0..1 "
+                "(e.g. 0.25,0.25,0.5,0.75)");
+  }
+  return std::pair{camera, zone};
+}
+
+std::string defaultCropModel(const std::string& pose_model) {
+  return (std::filesystem::path(pose_model).parent_path() / "movenet_singlepose_lightning.json")
+      .string();
+}
+
 Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   CaptureOptions opt;
+  // Defaults: the performer stands in the middle of the frame.
+  opt.node.pose.tracker.zone = cv::Rect2f(0.25f, 0.25f, 0.5f, 0.75f);
+  std::vector<std::string> zones;
   std::vector<std::string> cameras;
   double connect_timeout_s = 10;
   int resend_ms = 3000;
@@ -74,7 +108,11 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     ("pose", po::value(&opt.pose)->default_value(opt.pose), "pose stage: auto (ground truth for synthetic cameras, else the network) | ground-truth | network")
     ("pose-model", po::value(&opt.pose_model), "pose model manifest for the network pose stage (e.g. capture_node/pose/models/tfpose_mobilenet_v2_small.json)")
     ("pose-input", po::value(&pose_input)->default_value(pose_input), "network input WxH, or auto (the manifest's default pixel count at the first camera's aspect)")
-    ("pose-max-fps", po::value(&opt.node.pose.max_pose_fps)->default_value(opt.node.pose.max_pose_fps), "run the network on at most this many frames per second per camera; the frames in between are interpolated (0: every frame)")
+    ("pose-mode", po::value(&opt.pose_mode)->default_value(opt.pose_mode), "top-down: the --pose-model network finds people at --pose-finder-hz, the crop network poses the performer on every frame | single: the --pose-model network alone on every frame")
+    ("pose-crop-model", po::value(&opt.pose_crop_model)->default_value(opt.pose_crop_model), "top-down: the crop network's manifest (auto: movenet_singlepose_lightning.json beside --pose-model)")
+    ("pose-finder-hz", po::value(&opt.node.top_down.finder_hz)->default_value(opt.node.top_down.finder_hz), "top-down: person finder runs per second per camera, more while the performer is uncertain (0: every frame)")
+    ("performance-zone", po::value(&zones)->composing(), "[CAMERA=]X,Y,W,H: the floor mark, normalised to the frame; the performer is who stands (feet) in it when capture starts; repeatable, one per camera (default 0.25,0.25,0.5,0.75 for every camera)")
+    ("pose-max-fps", po::value(&opt.node.pose.max_pose_fps)->default_value(opt.node.pose.max_pose_fps), "run the networks on at most this many frames per second per camera; the frames in between are interpolated (0: every frame, the camera's rate)")
     ("synthetic-loop-frames", po::value(&opt.synthetic_loop_frames)->default_value(0), "synthetic cameras render this many frames once and loop them (cheap high frame rates; 0 = render every frame)")
     ("preview-dir", po::value(&preview_dir), "write a live preview (newest posed frame with the performer's stick figure) to DIR/<camera>.jpg")
     ("preview-fps", po::value(&opt.node.preview_fps)->default_value(opt.node.preview_fps), "live preview updates per second")
@@ -133,6 +171,23 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   if (!(opt.node.pose.max_pose_fps >= 0 && opt.node.pose.max_pose_fps <= 240)) {
     return fail("--pose-max-fps " + std::to_string(opt.node.pose.max_pose_fps) +
                 " out of range; use 0 (every frame) .. 240");
+  }
+  if (opt.pose_mode != "top-down" && opt.pose_mode != "single") {
+    return fail("--pose-mode '" + opt.pose_mode + "' is not top-down or single");
+  }
+  if (opt.pose_crop_model.empty()) return fail("--pose-crop-model is empty (auto or a manifest)");
+  if (!(opt.node.top_down.finder_hz >= 0 && opt.node.top_down.finder_hz <= 240)) {
+    return fail("--pose-finder-hz " + std::to_string(opt.node.top_down.finder_hz) +
+                " out of range; use 0 (every frame) .. 240");
+  }
+  for (const std::string& z : zones) {
+    auto zone = parsePerformanceZone(z);
+    if (!zone) return fail(zone.error());
+    if (zone->first.empty()) {
+      opt.node.pose.tracker.zone = zone->second;
+    } else {
+      opt.node.pose.zones[zone->first] = zone->second;
+    }
   }
   if (opt.pose_workers < 1 || opt.pose_workers > 64) {
     return fail("--pose-workers " + std::to_string(opt.pose_workers) + " out of range; use 1..64");

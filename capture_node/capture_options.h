@@ -4,6 +4,7 @@
 // line naming the option and the fix.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture_node/capture_node.h"
@@ -31,7 +32,9 @@ struct CaptureOptions {
   int height = 480;
   double fps = 30;
   std::string pose = "auto";  // auto | ground-truth | network
-  std::string pose_model;     // pose model manifest (JSON) naming the network's graph
+  std::string pose_model;     // pose model manifest (JSON): the multi-person network (the finder)
+  std::string pose_mode = "top-down";  // top-down (finder + crop network) | single (the finder alone)
+  std::string pose_crop_model = "auto";  // the crop network's manifest; auto: beside --pose-model
   int pose_workers = 2;       // pose worker threads, one estimator each
   int pose_input_width = 0;   // network input; 0x0: the manifest's pixel count at the camera's aspect
   int pose_input_height = 0;
@@ -45,6 +48,15 @@ struct CaptureOptions {
 //   video:PATH                 a video file, looped, paced at its frame rate
 //   v4l2:DEVICE                a V4L2 camera, e.g. v4l2:/dev/video0
 Result<CameraSpec> parseCameraSpec(const std::string& text, int index);
+
+// A performance zone, --performance-zone [CAMERA=]X,Y,W,H: a rectangle
+// normalised to the frame (0..1, inside it, width and height > 0); no
+// CAMERA: every camera's default. Returns (camera id or "", rectangle).
+Result<std::pair<std::string, cv::Rect2f>> parsePerformanceZone(const std::string& text);
+
+// --pose-crop-model auto: movenet_singlepose_lightning.json in the folder of
+// the --pose-model manifest.
+std::string defaultCropModel(const std::string& pose_model);
 
 Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv);
 

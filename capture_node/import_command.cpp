@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "capture_node/capture_options.h"
 #include "common/app/command_line.h"
 
 namespace booth {
@@ -16,6 +17,9 @@ Result<ImportCommandOptions> parseImportCommand(int argc, const char* const* arg
   std::string video;
   std::string out;
   std::string input = "auto";
+  std::string mode = "top-down";
+  std::string crop_model = "auto";
+  std::string zone;
   po::options_description desc(
       "capture_node import-choreography: imports a dance video as a reference choreography "
       "(its dancer's keypoints, through the booth's own pose estimator, performer tracker and "
@@ -28,6 +32,10 @@ Result<ImportCommandOptions> parseImportCommand(int argc, const char* const* arg
     ("name", po::value(&opt.import.name), "choreography name operators pick it by: 1..64 of A-Z a-z 0-9 _ -")
     ("out", po::value(&out), "the choreography file to write (JSON)")
     ("pose-input", po::value(&input)->default_value(input), "network input WxH, or auto (the manifest's default pixel count at the video's aspect)")
+    ("pose-mode", po::value(&mode)->default_value(mode), "top-down (the --pose-model network finds the dancer, the crop network poses them on every frame) | single (the --pose-model network alone)")
+    ("pose-crop-model", po::value(&crop_model)->default_value(crop_model), "top-down: the crop network's manifest (auto: movenet_singlepose_lightning.json beside --pose-model)")
+    ("pose-finder-hz", po::value(&opt.import.top_down.finder_hz)->default_value(opt.import.top_down.finder_hz), "top-down: person finder runs per second of video (0: every frame)")
+    ("performance-zone", po::value(&zone), "X,Y,W,H normalised: the dancer is who stands (feet) in it first (default: anyone, the largest and most central)")
     ("log-level", po::value(&opt.log_level)->default_value(opt.log_level), "trace | debug | info | warn | error");
   // clang-format on
   auto parsed = parseCommandLine(argc, argv, desc, "capture_node import-choreography");
@@ -54,6 +62,22 @@ Result<ImportCommandOptions> parseImportCommand(int argc, const char* const* arg
     }
     opt.import.pose.input_width = std::stoi(m[1]);
     opt.import.pose.input_height = std::stoi(m[2]);
+  }
+  if (mode != "top-down" && mode != "single") {
+    return fail("--pose-mode '" + mode + "' is not top-down or single");
+  }
+  if (mode == "top-down") {
+    opt.import.crop_model = crop_model == "auto" ? defaultCropModel(opt.import.pose.model_path)
+                                                 : crop_model;
+  }
+  if (!(opt.import.top_down.finder_hz >= 0 && opt.import.top_down.finder_hz <= 240)) {
+    return fail("--pose-finder-hz out of range; use 0 (every frame) .. 240");
+  }
+  if (!zone.empty()) {
+    auto parsed_zone = parsePerformanceZone(zone);
+    if (!parsed_zone) return fail(parsed_zone.error());
+    if (!parsed_zone->first.empty()) return fail("--performance-zone takes no camera here");
+    opt.import.zone = parsed_zone->second;
   }
   opt.import.video = video;
   opt.out = out;

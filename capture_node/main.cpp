@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   CaptureNode node(opt.node, std::move(parts.value().sources),
-                   std::move(parts.value().estimators));
+                   std::move(parts.value().estimators), SystemClock::instance(),
+                   std::move(parts.value().crop));
 
   Status result = okStatus();
   std::jthread runner([&](std::stop_token stop) {

@@ -104,6 +104,18 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
       if (!estimator.ok()) return fail(estimator.error());
       parts.estimators.push_back(std::move(estimator.value()));
     }
+    if (options.pose_mode == "top-down") {
+      const std::string crop_model = options.pose_crop_model == "auto"
+                                         ? defaultCropModel(options.pose_model)
+                                         : options.pose_crop_model;
+      for (int i = 0; i < options.pose_workers; ++i) {
+        auto crop = MoveNetEstimator::create({crop_model});
+        if (!crop.ok()) {
+          return fail(crop.error() + " (--pose-crop-model; --pose-mode single runs the finder alone)");
+        }
+        parts.crop.push_back(std::move(crop.value()));
+      }
+    }
     spdlog::info("pose: OpenCV uses {} thread(s) per call for {} worker(s)", cv_threads,
                  options.pose_workers);
   } else {
@@ -115,7 +127,9 @@ Result<NodeParts> buildNodeParts(const CaptureOptions& options) {
     }
   }
   spdlog::info("pose stage: {} worker(s), {}", parts.estimators.size(),
-               parts.estimators.front()->describe());
+               parts.crop.empty() ? parts.estimators.front()->describe()
+                                  : "top-down: finder " + parts.estimators.front()->describe() +
+                                        ", crop " + parts.crop.front()->describe());
   return parts;
 }
 

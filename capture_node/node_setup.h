@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "capture_node/capture_options.h"
+#include "capture_node/pose/movenet_estimator.h"
 #include "capture_node/pose/pose_estimator.h"
 #include "capture_node/source/frame_source.h"
 
@@ -14,6 +15,7 @@ namespace booth {
 struct NodeParts {
   std::vector<std::unique_ptr<FrameSource>> sources;
   std::vector<std::unique_ptr<PoseEstimator>> estimators;  // one per pose worker
+  std::vector<std::unique_ptr<MoveNetEstimator>> crop;     // top-down: one per pose worker
 };
 
 Result<NodeParts> buildNodeParts(const CaptureOptions& options);

@@ -8,6 +8,21 @@
 #include "common/pose/stick_figure.h"
 
 namespace booth {
+namespace {
+
+void drawOverlays(cv::Mat& canvas, const LiveFrame& f) {
+  const int thickness = std::max(1, canvas.cols / 320);
+  if (f.zone.width > 0 && f.zone.height > 0) {
+    const cv::Rect2f z(f.zone.x * static_cast<float>(canvas.cols),
+                       f.zone.y * static_cast<float>(canvas.rows),
+                       f.zone.width * static_cast<float>(canvas.cols),
+                       f.zone.height * static_cast<float>(canvas.rows));
+    cv::rectangle(canvas, z, cv::Scalar(0, 200, 0), thickness);
+  }
+  if (f.crop.width > 0) cv::rectangle(canvas, f.crop, cv::Scalar(0, 220, 255), thickness);
+}
+
+}  // namespace
 
 LivePreview::LivePreview(LivePreviewConfig config, LiveTap<LiveFrame>& tap)
     : config_(std::move(config)), tap_(tap) {
@@ -43,6 +58,7 @@ void LivePreview::run(std::stop_token stop) {
       next_write = now + period;
       try {
         cv::Mat canvas = f.image.clone();
+        drawOverlays(canvas, f);
         if (shown) drawStickFigure(canvas, *shown);
         std::vector<uchar> jpeg;
         cv::imencode(".jpg", canvas, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80});
@@ -54,7 +70,7 @@ void LivePreview::run(std::stop_token stop) {
         } else {
           spdlog::warn("live preview: {}", st.error());
         }
-      } catch (const cv::Exception& e) {
+      } catch (const std::exception& e) {  // last resort: this frame is not shown
         spdlog::warn("live preview: {}", e.what());
       }
     }

@@ -6,7 +6,10 @@
 // It reads from a LiveTap, so it can never slow capture, pose or
 // streaming: when it falls behind it skips to the newest frame. The
 // performer's raw keypoints go through a causal One Euro filter per camera
-// (reset when the performer is lost), as any live display should.
+// (reset when the performer is lost), as any live display should. The
+// camera's performance zone (the floor mark the performer stands on when
+// capture starts) is drawn in green, the crop around the performer (top-down
+// pose) in yellow.
 //
 // Lifecycle: constructed with the tap it drains; its thread runs until
 // destruction. Off unless --preview-dir is set.
@@ -31,6 +34,8 @@ struct LiveFrame {
   std::int64_t capture_time_us = 0;
   cv::Mat image;                // decoded BGR; may be empty (ground-truth pose stage)
   std::optional<Pose> performer;  // raw, as estimated
+  cv::Rect2f zone;  // the camera's performance zone, normalised (empty: none)
+  cv::Rect2f crop;  // top-down pose: the crop network's square, in pixels (empty: none)
 };
 
 struct LivePreviewConfig {

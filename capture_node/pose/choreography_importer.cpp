@@ -51,6 +51,12 @@ Result<ChoreographyFile> ChoreographyImporter::run(
   auto estimator = OpenPoseEstimator::create(pose);
   if (!estimator) return fail(estimator.error());
   summary_.input = (*estimator)->inputSize();
+  std::unique_ptr<MoveNetEstimator> crop;
+  if (!config_.crop_model.empty()) {
+    auto created = MoveNetEstimator::create({config_.crop_model});
+    if (!created) return fail(created.error());
+    crop = std::move(created.value());
+  }
 
   ChoreographyFile file;
   file.name = config_.name;
@@ -58,7 +64,10 @@ Result<ChoreographyFile> ChoreographyImporter::run(
   file.fps = fps;
   file.width = first.cols;
   file.height = first.rows;
-  PerformerTracker tracker(TrackerConfig::forFrameRate(fps), first.size());
+  TrackerConfig tracker_config = TrackerConfig::forFrameRate(fps);
+  tracker_config.zone = config_.zone;
+  PerformerTracker tracker(tracker_config, first.size());
+  TopDownPose top_down(config_.top_down, tracker_config, first.size(), fps);
   FixedLagSmoother smoother(SmootherConfig::forFrameRate(fps));
   const auto keep = [&](const std::vector<FinalPose>& finals) {
     for (const FinalPose& f : finals) {
@@ -76,14 +85,24 @@ Result<ChoreographyFile> ChoreographyImporter::run(
     info.height = image.rows;
     file.frames.emplace_back();
     std::optional<Pose> performer;
-    auto people = (*estimator)->estimate(info, image);
-    if (people.ok()) {
-      const TrackedFrame tracked = tracker.update(std::move(people.value()));
-      if (const TrackedPerson* p = tracked.performer()) performer = p->pose;
+    Result<TrackedFrame> tracked = fail("no pose");
+    if (crop) {
+      tracked = top_down.update(info, image, **estimator, *crop);
+    } else if (auto people = (*estimator)->estimate(info, image); people.ok()) {
+      tracked = tracker.update(std::move(people.value()));
+    } else {
+      tracked = fail(people.error());
+    }
+    if (tracked.ok()) {
+      if (const TrackedPerson* p = tracked->performer()) performer = p->pose;
     } else {
       ++summary_.frames_failed;
-      spdlog::warn("import {}: frame {} has no pose ({})", video, index, people.error());
-      (void)tracker.update({});
+      spdlog::warn("import {}: frame {} has no pose ({})", video, index, tracked.error());
+      if (crop) {
+        (void)top_down.noPose();
+      } else {
+        (void)tracker.update({});
+      }
     }
     keep(smoother.push(index, std::move(performer)));
     ++summary_.frames;

@@ -1,9 +1,12 @@
 #pragma once
 // ChoreographyImporter: a dance video in, a reference choreography out
 // (common/pose/choreography_file.h). Every frame goes through the same
-// estimator, performer tracker and fixed-lag smoother as a booth session,
-// with the network input at the video's aspect ratio, so an imported
-// choreography is what the booth would have recorded of that dancer.
+// stages as a booth session: top-down pose (the multi-person finder at
+// TopDownConfig::finder_hz and the crop network on every frame) when a crop
+// model is given, else the multi-person network alone with the performer
+// tracker; then the fixed-lag smoother. The finder's input is at the
+// video's aspect ratio, so an imported choreography is what the booth would
+// have recorded of that dancer.
 //
 // Failure modes, each naming the video (and frame where there is one): the
 // video missing or not decodable; a name operators could not pick (see
@@ -18,6 +21,7 @@
 #include <string>
 
 #include "capture_node/pose/openpose_estimator.h"
+#include "capture_node/pose/top_down_pose.h"
 #include "common/pose/choreography_file.h"
 
 namespace booth {
@@ -28,6 +32,11 @@ struct ImportConfig {
   // The model manifest and settings; an input of 0x0 means the manifest's
   // default pixel count at the video's aspect ratio.
   OpenPoseConfig pose;
+  // Top-down: the crop network's manifest (empty: the finder alone) and
+  // its settings; the dancer is chosen in `zone` (normalised; empty: any).
+  std::string crop_model;
+  TopDownConfig top_down;
+  cv::Rect2f zone;
   std::size_t max_frames = ChoreographyFile::kMaxFrames;  // longer videos are cut here
 };
 

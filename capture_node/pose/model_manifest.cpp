@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/core/checksum.h"
+#include "common/core/keypoints.h"
+
 namespace booth {
 namespace {
 
@@ -49,14 +52,103 @@ class Reader {
   std::string error_;
 };
 
+// output.* for decoding "openpose-paf" (a TensorFlow graph).
+void parseOpenPoseOutput(Reader& r, const json& out, ModelManifest& m) {
+  r.check(m.format == "tensorflow-graphdef",
+          "format '" + m.format + "' does not go with output.decoding openpose-paf "
+          "(a tensorflow-graphdef)");
+  m.output_node = r.get<std::string>(out, "node", "output.node");
+  m.output_layout = r.get<std::string>(out, "layout", "output.layout");
+  r.check(m.output_layout == "NHWC" || m.output_layout == "NCHW",
+          "output.layout '" + m.output_layout + "' is not NHWC or NCHW");
+  r.check(m.keypoint_layout == "openpose-coco18",
+          "output.keypoint_layout '" + m.keypoint_layout +
+              "' is not supported (only openpose-coco18)");
+  m.parts = r.get<int>(out, "parts", "output.parts");
+  r.check(m.parts == 18, "output.parts must be 18 for openpose-coco18, got " +
+                             std::to_string(m.parts));
+  m.heatmap_channels = r.get<int>(out, "heatmap_channels", "output.heatmap_channels");
+  r.check(m.heatmap_channels >= m.parts,
+          "output.heatmap_channels " + std::to_string(m.heatmap_channels) +
+              " is fewer than the parts (" + std::to_string(m.parts) + ")");
+  m.paf_channels = r.get<int>(out, "paf_channels", "output.paf_channels");
+  r.check(m.paf_channels >= 2, "output.paf_channels " + std::to_string(m.paf_channels) +
+                                   " leaves no limb to decode");
+  const json* limbs = r.child(out, "limbs", "output.limbs");
+  if (limbs != nullptr) {
+    r.check(limbs->is_array() && !limbs->empty(), "output.limbs must be a non-empty array");
+    for (std::size_t i = 0; limbs->is_array() && i < limbs->size(); ++i) {
+      const json& limb = (*limbs)[i];
+      const std::string at = "output.limbs[" + std::to_string(i) + "]";
+      std::vector<int> v;
+      try {
+        v = limb.get<std::vector<int>>();
+      } catch (const json::exception&) {
+      }
+      r.check(v.size() == 4, at + " must be [part_a, part_b, paf_x, paf_y], got " + limb.dump());
+      if (v.size() != 4) break;
+      const PafLimb l{v[0], v[1], v[2], v[3]};
+      r.check(l.a >= 0 && l.a < m.parts && l.b >= 0 && l.b < m.parts && l.a != l.b,
+              at + " parts out of range 0.." + std::to_string(m.parts - 1) + ": " + limb.dump());
+      r.check(l.x_channel >= 0 && l.x_channel < m.paf_channels && l.y_channel >= 0 &&
+                  l.y_channel < m.paf_channels && l.x_channel != l.y_channel,
+              at + " PAF channels out of range 0.." + std::to_string(m.paf_channels - 1) + ": " +
+                  limb.dump());
+      m.limbs.push_back(l);
+    }
+  }
+  if (out.contains("stages")) {
+    const json* stages = r.child(out, "stages", "output.stages");
+    if (stages != nullptr) {
+      m.stages = r.get<int>(*stages, "count", "output.stages.count");
+      m.stage_heatmaps = r.get<std::string>(*stages, "heatmaps", "output.stages.heatmaps");
+      m.stage_pafs = r.get<std::string>(*stages, "pafs", "output.stages.pafs");
+      r.check(m.stages >= 1 && m.stages <= 100,
+              "output.stages.count " + std::to_string(m.stages) + " must be in 1..100");
+      r.check(m.stage_heatmaps.find("{}") != std::string::npos &&
+                  m.stage_pafs.find("{}") != std::string::npos,
+              "output.stages.heatmaps and .pafs must contain {} for the stage number");
+    }
+  }
+}
+
+// output.* for decoding "movenet-singlepose" (an ONNX graph, fixed square
+// input, four heads).
+void parseMoveNetOutput(Reader& r, const json& out, ModelManifest& m) {
+  r.check(m.format == "onnx", "format '" + m.format +
+                                  "' does not go with output.decoding movenet-singlepose (onnx)");
+  r.check(m.keypoint_layout == "coco17", "output.keypoint_layout '" + m.keypoint_layout +
+                                             "' is not supported for movenet-singlepose (coco17)");
+  r.check(m.default_width == m.default_height && m.default_width == m.trained_width &&
+              m.default_height == m.trained_height,
+          "movenet-singlepose needs a fixed square input: input.default_size and "
+          "input.trained_size equal, width = height (got " +
+              std::to_string(m.default_width) + "x" + std::to_string(m.default_height) + ")");
+  r.check(m.output_stride >= 1 && m.default_width % std::max(1, m.output_stride) == 0,
+          "output.stride " + std::to_string(m.output_stride) + " must divide the input size");
+  static const json kEmpty = json::object();
+  const json* heads = r.child(out, "heads", "output.heads");
+  const json& h = heads ? *heads : kEmpty;
+  m.center_output = r.get<std::string>(h, "center", "output.heads.center");
+  m.heatmap_output = r.get<std::string>(h, "heatmaps", "output.heads.heatmaps");
+  m.offset_output = r.get<std::string>(h, "offsets", "output.heads.offsets");
+  m.regression_output = r.get<std::string>(h, "regression", "output.heads.regression");
+  m.keypoints = r.get<int>(out, "keypoints", "output.keypoints");
+  r.check(m.keypoints == kCoco17Count, "output.keypoints must be 17 for coco17, got " +
+                                           std::to_string(m.keypoints));
+  m.center_bias = r.get<double>(out, "center_bias", "output.center_bias");
+  r.check(m.center_bias > 0 && m.center_bias < 100,
+          "output.center_bias must be in (0, 100), got " + std::to_string(m.center_bias));
+}
+
 }  // namespace
 
 Result<ModelManifest> ModelManifest::load(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return fail("pose model manifest " + path.string() +
-                " not found (the project's is capture_node/pose/models/"
-                "tfpose_mobilenet_v2_small.json)");
+                " not found (the project's are capture_node/pose/models/"
+                "tfpose_mobilenet_v2_small.json and movenet_singlepose_lightning.json)");
   }
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -78,8 +170,8 @@ Result<ModelManifest> ModelManifest::parse(const std::string& json_text,
   m.path = manifest_path;
   m.name = r.get<std::string>(root, "name", "name");
   m.format = r.get<std::string>(root, "format", "format");
-  r.check(m.format == "tensorflow-graphdef",
-          "format '" + m.format + "' is not supported (only tensorflow-graphdef)");
+  r.check(m.format == "tensorflow-graphdef" || m.format == "onnx",
+          "format '" + m.format + "' is not supported (tensorflow-graphdef or onnx)");
   const auto weights = r.get<std::string>(root, "weights", "weights");
   r.check(!weights.empty(), "field 'weights' is empty");
   m.weights = std::filesystem::path(weights);
@@ -132,69 +224,45 @@ Result<ModelManifest> ModelManifest::parse(const std::string& json_text,
 
   const json* output = r.child(root, "output", "output");
   const json& out = output ? *output : kEmpty;
-  m.output_node = r.get<std::string>(out, "node", "output.node");
-  m.output_layout = r.get<std::string>(out, "layout", "output.layout");
-  r.check(m.output_layout == "NHWC" || m.output_layout == "NCHW",
-          "output.layout '" + m.output_layout + "' is not NHWC or NCHW");
+  m.decoding = r.get<std::string>(out, "decoding", "output.decoding");
+  m.keypoint_layout = r.get<std::string>(out, "keypoint_layout", "output.keypoint_layout");
   m.output_stride = r.get<int>(out, "stride", "output.stride");
   r.check(m.output_stride >= 1 && m.size_multiple % std::max(1, m.output_stride) == 0,
           "output.stride " + std::to_string(m.output_stride) +
               " must be >= 1 and divide input.size_multiple");
-  m.decoding = r.get<std::string>(out, "decoding", "output.decoding");
-  r.check(m.decoding == "openpose-paf",
-          "output.decoding '" + m.decoding + "' is not supported (only openpose-paf)");
-  m.keypoint_layout = r.get<std::string>(out, "keypoint_layout", "output.keypoint_layout");
-  r.check(m.keypoint_layout == "openpose-coco18",
-          "output.keypoint_layout '" + m.keypoint_layout +
-              "' is not supported (only openpose-coco18)");
-  m.parts = r.get<int>(out, "parts", "output.parts");
-  r.check(m.parts == 18, "output.parts must be 18 for openpose-coco18, got " +
-                             std::to_string(m.parts));
-  m.heatmap_channels = r.get<int>(out, "heatmap_channels", "output.heatmap_channels");
-  r.check(m.heatmap_channels >= m.parts,
-          "output.heatmap_channels " + std::to_string(m.heatmap_channels) +
-              " is fewer than the parts (" + std::to_string(m.parts) + ")");
-  m.paf_channels = r.get<int>(out, "paf_channels", "output.paf_channels");
-  r.check(m.paf_channels >= 2, "output.paf_channels " + std::to_string(m.paf_channels) +
-                                   " leaves no limb to decode");
-  const json* limbs = r.child(out, "limbs", "output.limbs");
-  if (limbs != nullptr) {
-    r.check(limbs->is_array() && !limbs->empty(), "output.limbs must be a non-empty array");
-    for (std::size_t i = 0; limbs->is_array() && i < limbs->size(); ++i) {
-      const json& limb = (*limbs)[i];
-      const std::string at = "output.limbs[" + std::to_string(i) + "]";
-      std::vector<int> v;
-      try {
-        v = limb.get<std::vector<int>>();
-      } catch (const json::exception&) {
-      }
-      r.check(v.size() == 4, at + " must be [part_a, part_b, paf_x, paf_y], got " + limb.dump());
-      if (v.size() != 4) break;
-      const PafLimb l{v[0], v[1], v[2], v[3]};
-      r.check(l.a >= 0 && l.a < m.parts && l.b >= 0 && l.b < m.parts && l.a != l.b,
-              at + " parts out of range 0.." + std::to_string(m.parts - 1) + ": " + limb.dump());
-      r.check(l.x_channel >= 0 && l.x_channel < m.paf_channels && l.y_channel >= 0 &&
-                  l.y_channel < m.paf_channels && l.x_channel != l.y_channel,
-              at + " PAF channels out of range 0.." + std::to_string(m.paf_channels - 1) + ": " +
-                  limb.dump());
-      m.limbs.push_back(l);
-    }
-  }
-  if (out.contains("stages")) {
-    const json* stages = r.child(out, "stages", "output.stages");
-    if (stages != nullptr) {
-      m.stages = r.get<int>(*stages, "count", "output.stages.count");
-      m.stage_heatmaps = r.get<std::string>(*stages, "heatmaps", "output.stages.heatmaps");
-      m.stage_pafs = r.get<std::string>(*stages, "pafs", "output.stages.pafs");
-      r.check(m.stages >= 1 && m.stages <= 100,
-              "output.stages.count " + std::to_string(m.stages) + " must be in 1..100");
-      r.check(m.stage_heatmaps.find("{}") != std::string::npos &&
-                  m.stage_pafs.find("{}") != std::string::npos,
-              "output.stages.heatmaps and .pafs must contain {} for the stage number");
-    }
+  if (m.decoding == "movenet-singlepose") {
+    parseMoveNetOutput(r, out, m);
+  } else {
+    r.check(m.decoding == "openpose-paf",
+            "output.decoding '" + m.decoding +
+                "' is not supported (openpose-paf or movenet-singlepose)");
+    parseOpenPoseOutput(r, out, m);
   }
   if (!r.error().empty()) return fail(r.error());
   return m;
+}
+
+Result<std::string> readModelWeights(const ModelManifest& m) {
+  const std::string weights = m.weights.string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(m.weights, ec)) {
+    return fail("pose model weights " + weights + " (named by " + m.path.string() +
+                ") not found");
+  }
+  std::ifstream in(m.weights, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return fail("cannot read pose model weights " + weights);
+  if (m.weights_fnv1a64) {
+    const std::uint64_t actual = fnv1a64(bytes);
+    if (actual != *m.weights_fnv1a64) {
+      std::ostringstream message;
+      message << "pose model weights " << weights << " do not match manifest " << m.path.string()
+              << " (FNV-1a 64 " << std::hex << actual << ", manifest says "
+              << *m.weights_fnv1a64 << "): a corrupt or different file";
+      return fail(message.str());
+    }
+  }
+  return bytes;
 }
 
 }  // namespace booth

@@ -1,12 +1,20 @@
 #pragma once
 // ModelManifest: what the capture node must know to run a pose network and
 // read its output, kept in a small JSON file beside the weights (the weights
-// themselves are never committed; see capture_node/README.md, "Model
-// manifest"). The project's manifest for tf-pose-estimation's MobileNet-v2
-// "small" graph is capture_node/pose/models/tfpose_mobilenet_v2_small.json.
+// themselves are never committed; see capture_node/pose/README.md, "Model
+// manifest"). The project's manifests: tf-pose-estimation's MobileNet-v2
+// "small" graph (multi-person, the person finder)
+// capture_node/pose/models/tfpose_mobilenet_v2_small.json, and MoveNet
+// SinglePose Lightning (one person in a crop)
+// capture_node/pose/models/movenet_singlepose_lightning.json.
+//
+// Two kinds, told apart by output.decoding: "openpose-paf" (format
+// tensorflow-graphdef: heatmaps + part-affinity fields, OpenPoseEstimator)
+// and "movenet-singlepose" (format onnx: centre, heatmaps, offsets and
+// regression heads, MoveNetEstimator).
 //
 // load() checks the manifest on its own (types, ranges, channel indices);
-// OpenPoseEstimator::create() then checks it against the network itself
+// the estimator's create() then checks it against the network itself
 // (the named nodes exist with the expected ops, the output has the declared
 // channels at the declared stride) and fails naming the manifest on any
 // mismatch.
@@ -34,7 +42,7 @@ struct PafLimb {
 struct ModelManifest {
   std::filesystem::path path;     // the manifest file itself (for messages)
   std::string name;               // e.g. "tfpose-mobilenet-v2-small"
-  std::string format;             // "tensorflow-graphdef" (the only one supported)
+  std::string format;             // "tensorflow-graphdef" or "onnx"
   std::filesystem::path weights;  // resolved: relative paths are relative to the manifest
   std::optional<std::uint64_t> weights_fnv1a64;  // checked at load when present
 
@@ -59,8 +67,8 @@ struct ModelManifest {
   std::string output_node;
   std::string output_layout;
   int output_stride = 1;
-  std::string decoding;         // "openpose-paf"
-  std::string keypoint_layout;  // "openpose-coco18"
+  std::string decoding;         // "openpose-paf" or "movenet-singlepose"
+  std::string keypoint_layout;  // "openpose-coco18" (openpose-paf) or "coco17" (movenet)
   int parts = 0;                // heatmaps that are body parts (18 for COCO-18)
   int heatmap_channels = 0;
   int paf_channels = 0;
@@ -73,6 +81,21 @@ struct ModelManifest {
   std::string stage_heatmaps;
   std::string stage_pafs;
 
+  // MoveNet-style single-person heads (decoding "movenet-singlepose"): the
+  // output names of the centre map (1 channel), the joint heatmaps
+  // (`keypoints` channels, COCO-17 order), the offsets and the regression
+  // (2 x keypoints channels each: y then x per joint, in grid cells), on a
+  // grid `output_stride` times smaller than the (square, fixed) input.
+  // `center_bias`: the constant in the graph's distance weighting
+  // score / (distance + center_bias).
+  std::string center_output;
+  std::string heatmap_output;
+  std::string offset_output;
+  std::string regression_output;
+  int keypoints = 0;
+  double center_bias = 1.8;
+
+  bool isMoveNet() const { return decoding == "movenet-singlepose"; }
   int outputChannels() const { return heatmap_channels + paf_channels; }
 
   // Reads and checks a manifest file. Errors name the file and the field.
@@ -81,5 +104,10 @@ struct ModelManifest {
   static Result<ModelManifest> parse(const std::string& json_text,
                                      const std::filesystem::path& manifest_path);
 };
+
+// The bytes of the manifest's weights file, checked against
+// weights_fnv1a64 when the manifest has it. Errors name the weights and the
+// manifest.
+Result<std::string> readModelWeights(const ModelManifest& manifest);
 
 }  // namespace booth

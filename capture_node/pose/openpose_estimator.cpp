@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -14,7 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "capture_node/pose/tensorflow_graph.h"
-#include "common/core/checksum.h"
+#include "common/image/frame_image.h"
 
 namespace booth {
 namespace {
@@ -25,35 +22,6 @@ constexpr const char* kManifestHint =
 
 std::string sizeText(int width, int height) {
   return std::to_string(width) + "x" + std::to_string(height);
-}
-
-std::string hex64(std::uint64_t v) {
-  std::ostringstream out;
-  out << std::hex << v;
-  return out.str();
-}
-
-Result<cv::Mat> toBgr(const cv::Mat& image) try {
-  if (image.empty()) return fail("empty image (the estimator needs the decoded frame)");
-  if (image.depth() != CV_8U) {
-    return fail("image depth " + std::to_string(image.depth()) + " is not 8-bit");
-  }
-  cv::Mat bgr;
-  switch (image.channels()) {
-    case 3:
-      return image;
-    case 1:
-      cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
-      return bgr;
-    case 4:
-      cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
-      return bgr;
-    default:
-      return fail("image has " + std::to_string(image.channels()) +
-                  " channels, expected 1, 3 or 4");
-  }
-} catch (const cv::Exception& e) {
-  return fail(std::string("colour conversion failed: ") + e.what());
 }
 
 std::string stageNode(const std::string& pattern, int stage) {
@@ -67,23 +35,9 @@ std::string stageNode(const std::string& pattern, int stage) {
 // than all, and rewritten for `input`. Returns the serialized graph.
 Result<std::string> prepareGraph(const ModelManifest& m, cv::Size input, int stages) {
   const std::string weights = m.weights.string();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(m.weights, ec)) {
-    return fail("pose model weights " + weights + " (named by " + m.path.string() +
-                ") not found");
-  }
-  std::ifstream in(m.weights, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return fail("cannot read pose model weights " + weights);
-  if (m.weights_fnv1a64) {
-    const std::uint64_t actual = fnv1a64(bytes);
-    if (actual != *m.weights_fnv1a64) {
-      return fail("pose model weights " + weights + " do not match manifest " + m.path.string() +
-                  " (FNV-1a 64 " + hex64(actual) + ", manifest says " +
-                  hex64(*m.weights_fnv1a64) + "): a corrupt or different file");
-    }
-  }
-  auto graph = TensorflowGraph::parse(bytes, weights);
+  auto bytes = readModelWeights(m);
+  if (!bytes) return fail(bytes.error());
+  auto graph = TensorflowGraph::parse(*bytes, weights);
   if (!graph) return fail("pose model: " + graph.error());
 
   const auto expect_op = [&](const std::string& node, std::initializer_list<const char*> ops,
@@ -147,6 +101,10 @@ Result<std::unique_ptr<OpenPoseEstimator>> OpenPoseEstimator::create(const OpenP
   auto manifest = ModelManifest::load(model);
   if (!manifest) return fail(manifest.error() + "; " + kManifestHint);
   const ModelManifest& m = *manifest;
+  if (m.decoding != "openpose-paf") {
+    return fail("pose model manifest " + m.path.string() + " describes a " + m.decoding +
+                " network, not a multi-person openpose-paf one; " + kManifestHint);
+  }
 
   const cv::Size input = config.input_width > 0
                              ? cv::Size(config.input_width, config.input_height)
@@ -266,7 +224,7 @@ Result<std::vector<PersonDetection>> OpenPoseEstimator::estimate(const CapturedF
   const auto context = [&] {
     return "pose estimation on " + frame.camera_id + " frame " + std::to_string(frame.sequence);
   };
-  Result<cv::Mat> bgr = toBgr(image);
+  Result<cv::Mat> bgr = asBgr8(image);
   if (!bgr) return fail(context() + ": " + bgr.error());
   Result<cv::Mat> out = forward(*bgr);
   if (!out) return fail(context() + ": " + out.error());

@@ -7,8 +7,20 @@
 namespace booth {
 namespace {
 
+// A person's size: the diagonal of the joints' bounding box, at least a
+// few pixels so that a degenerate box still has a scale.
+float sizeOf(const cv::Rect2f& box) {
+  return std::max(4.f, std::hypot(box.width, box.height));
+}
+
+cv::Point2f centreOf(const cv::Rect2f& box) {
+  return {box.x + box.width / 2, box.y + box.height / 2};
+}
+
+}  // namespace
+
 // Bounding box of the usable joints; empty when there are none.
-cv::Rect2f boxOf(const Pose& pose) {
+cv::Rect2f PerformerTracker::boxOf(const Pose& pose) {
   float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
   bool any = false;
   for (const Keypoint& k : pose.points) {
@@ -25,18 +37,6 @@ cv::Rect2f boxOf(const Pose& pose) {
   }
   return any ? cv::Rect2f(x0, y0, x1 - x0, y1 - y0) : cv::Rect2f();
 }
-
-// A person's size: the diagonal of the joints' bounding box, at least a
-// few pixels so that a degenerate box still has a scale.
-float sizeOf(const cv::Rect2f& box) {
-  return std::max(4.f, std::hypot(box.width, box.height));
-}
-
-cv::Point2f centreOf(const cv::Rect2f& box) {
-  return {box.x + box.width / 2, box.y + box.height / 2};
-}
-
-}  // namespace
 
 TrackerConfig TrackerConfig::forFrameRate(double fps) {
   TrackerConfig c;
@@ -145,12 +145,7 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
 
   mergeSplitTracks(id_of_person);
 
-  // Ended tracks go; the performer's end opens the way to reacquisition.
-  std::erase_if(tracks_, [&](const Track& t) {
-    if (t.lost <= config_.max_lost_frames) return false;
-    if (t.id == performer_) performer_ = -1;
-    return true;
-  });
+  endLostTracks();
 
   TrackedFrame out;
   std::vector<int> seen;  // track ids seen this frame
@@ -164,16 +159,87 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
   if (performer != tracks_.end() && performer->lost == 0) {
     out.performer_track = performer_;
     performer_last_box_ = performer->box;
-    // Everyone else in view is a known bystander, except fragments of the
-    // performer's own body (mostly inside the performer's box).
-    for (Track& t : tracks_) {
-      if (t.id == performer_ || t.lost != 0) continue;
-      const float inter = (t.box & performer->box).area();
-      const float smaller = std::min(t.box.area(), performer->box.area());
-      if (!(smaller > 0 && inter / smaller >= 0.5f)) t.beside_performer = true;
-    }
+    markBystanders();
   }
   return out;
+}
+
+void PerformerTracker::endLostTracks() {
+  // Ended tracks go; the performer's end opens the way to reacquisition.
+  std::erase_if(tracks_, [&](const Track& t) {
+    if (t.lost <= config_.max_lost_frames) return false;
+    if (t.id == performer_) performer_ = -1;
+    return true;
+  });
+}
+
+void PerformerTracker::markBystanders() {
+  const auto performer = std::find_if(tracks_.begin(), tracks_.end(),
+                                      [&](const Track& t) { return t.id == performer_; });
+  if (performer == tracks_.end()) return;
+  // Everyone else in view is a known bystander, except fragments of the
+  // performer's own body (mostly inside the performer's box).
+  for (Track& t : tracks_) {
+    if (t.id == performer_ || t.lost != 0) continue;
+    const float inter = (t.box & performer->box).area();
+    const float smaller = std::min(t.box.area(), performer->box.area());
+    if (!(smaller > 0 && inter / smaller >= 0.5f)) t.beside_performer = true;
+  }
+}
+
+TrackedFrame PerformerTracker::followPerformer(const PersonDetection& person) {
+  TrackedFrame out;
+  const auto performer = std::find_if(tracks_.begin(), tracks_.end(),
+                                      [&](const Track& t) { return t.id == performer_; });
+  const bool continues = performer != tracks_.end() &&
+                         person.pose.validCount() >= config_.min_joints &&
+                         person.score >= config_.min_score &&
+                         similarity(*performer, person.pose) >= config_.min_similarity;
+  for (Track& t : tracks_) {
+    if (!(continues && t.id == performer_)) ++t.lost;
+  }
+  if (continues) {
+    performer->pose = person.pose;
+    performer->box = boxOf(person.pose);
+    performer->lost = 0;
+    performer_last_box_ = performer->box;
+    out.performer_track = performer_;
+    out.people.push_back({performer_, person.pose, person.score});
+  }
+  endLostTracks();
+  return out;
+}
+
+void PerformerTracker::refinePerformer(const Pose& pose) {
+  for (Track& t : tracks_) {
+    if (t.id != performer_ || t.lost != 0) continue;
+    t.pose = pose;
+    t.box = boxOf(pose);
+    performer_last_box_ = t.box;
+  }
+}
+
+std::optional<cv::Point2f> PerformerTracker::feetOf(const Pose& pose) {
+  const Keypoint& l = pose[Coco17::kLeftAnkle];
+  const Keypoint& r = pose[Coco17::kRightAnkle];
+  if (isUsable(l) && isUsable(r)) return cv::Point2f((l.x + r.x) / 2, (l.y + r.y) / 2);
+  if (isUsable(l)) return cv::Point2f(l.x, l.y);
+  if (isUsable(r)) return cv::Point2f(r.x, r.y);
+  std::optional<cv::Point2f> lowest;
+  for (const Keypoint& k : pose.points) {
+    if (isUsable(k) && (!lowest || k.y > lowest->y)) lowest = cv::Point2f(k.x, k.y);
+  }
+  return lowest;
+}
+
+bool PerformerTracker::inZone(const Pose& pose) const {
+  if (!(config_.zone.width > 0 && config_.zone.height > 0)) return true;
+  const auto feet = feetOf(pose);
+  if (!feet || frame_size_.width <= 0 || frame_size_.height <= 0) return false;
+  const cv::Point2f f(feet->x / static_cast<float>(frame_size_.width),
+                     feet->y / static_cast<float>(frame_size_.height));
+  const cv::Rect2f& z = config_.zone;
+  return f.x >= z.x && f.x <= z.x + z.width && f.y >= z.y && f.y <= z.y + z.height;
 }
 
 void PerformerTracker::mergeSplitTracks(std::vector<int>& id_of_person) {
@@ -216,6 +282,7 @@ void PerformerTracker::choosePerformer(const std::vector<int>& seen_tracks) {
     if (size < config_.min_performer_size || t.pose.validCount() < config_.min_performer_joints) {
       continue;
     }
+    if (!had_performer_ && !inZone(t.pose)) continue;  // the first performer stands in the zone
     if (had_performer_) {
       if (t.beside_performer) continue;  // a known bystander
       const float reach = config_.reacquire_radius * sizeOf(performer_last_box_);

@@ -22,7 +22,8 @@
 //
 // The performer: the first track that is big enough (its keypoints'
 // bounding-box diagonal at least `min_performer_size` of the frame's
-// diagonal, and `min_performer_joints` joints) is chosen by size times
+// diagonal, and `min_performer_joints` joints) and, when a performance
+// zone is set, whose feet stand in the zone, is chosen by size times
 // centrality (largest and most central); from then on the performer is that
 // track, whatever else is in view. When the performer's track is unseen the
 // frame has no performer (-1), and the same track resumes if it is matched
@@ -32,8 +33,15 @@
 // known bystander) and that appears near where the performer was last seen
 // (its centre within `reacquire_radius` of the performer's size).
 //
+// Top-down pose (top_down_pose.h) looks at the performer alone on most
+// frames: followPerformer() takes that one pose, which continues the
+// performer's track when it agrees with it; everyone else ages unseen.
+// refinePerformer() replaces the performer's pose of the frame just
+// tracked by a better one (the crop network's) for the next match.
+//
 // Threading: one tracker per camera, called from one thread, frames in
 // order (including frames without pose: update({})).
+#include <optional>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -53,6 +61,11 @@ struct TrackerConfig {
   float min_performer_size = 0.15f;  // box diagonal / frame diagonal to be chosen performer
   int min_performer_joints = 8;
   float reacquire_radius = 1.0f;  // in performer sizes, see above
+  // The performance zone (the floor mark), normalised to the frame (x, y,
+  // width, height in 0..1): the first performer must have their feet in it
+  // (the ankles' midpoint, or the lowest joint when no ankle is seen).
+  // Empty (width or height 0): no zone, any qualifying person.
+  cv::Rect2f zone;
 
   // The defaults are for 30 fps. The same in time at another frame rate: a
   // track survives one second unseen, and its search radius grows by the
@@ -79,8 +92,24 @@ class PerformerTracker {
   PerformerTracker(TrackerConfig config, cv::Size frame_size);
   // Call once per frame, in frame order; {} for frames without pose.
   TrackedFrame update(std::vector<PersonDetection> people);
+  // A frame in which only the performer was looked at (top-down pose: a
+  // crop around them). The pose continues the performer's track when it is
+  // at least min_similarity like it and has min_joints joints: the frame's
+  // one person, the performer. Otherwise nobody is seen. Every other track
+  // ages by one frame either way.
+  TrackedFrame followPerformer(const PersonDetection& performer);
+  // The performer's pose in the frame just tracked, replaced by `pose`
+  // (its track's last pose and box, for the next frame's match). No effect
+  // when the performer was not seen in that frame.
+  void refinePerformer(const Pose& pose);
   // Forget every track and the performer (a new session).
   void reset();
+
+  // Where a person stands: the ankles' midpoint, or the lowest usable joint
+  // when no ankle is usable; nullopt without usable joints.
+  static std::optional<cv::Point2f> feetOf(const Pose& pose);
+  // The bounding box of the usable joints; empty when there are none.
+  static cv::Rect2f boxOf(const Pose& pose);
 
   int performerTrack() const { return performer_; }  // -1 before one is chosen or after it ended
 
@@ -96,6 +125,9 @@ class PerformerTracker {
   float similarity(const Track& track, const Pose& pose) const;
   void mergeSplitTracks(std::vector<int>& id_of_person);
   void choosePerformer(const std::vector<int>& seen_tracks);
+  void endLostTracks();
+  void markBystanders();
+  bool inZone(const Pose& pose) const;
 
   TrackerConfig config_;
   cv::Size frame_size_;

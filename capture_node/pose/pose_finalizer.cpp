@@ -4,6 +4,11 @@
 
 namespace booth {
 
+cv::Rect2f PoseFinalizerConfig::zoneFor(const std::string& camera_id) const {
+  const auto it = zones.find(camera_id);
+  return it != zones.end() ? it->second : tracker.zone;
+}
+
 PoseFinalizer::PoseFinalizer(CameraSpool& spool, PoseFinalizerConfig config,
                              std::size_t first_index, cv::Size frame_size)
     : spool_(spool),
@@ -40,7 +45,8 @@ Status PoseFinalizer::process(std::size_t /*index*/, FrameEstimate estimate) {
     pending_.push_back(std::move(record));
     return emit(smoother_.push(estimate.sequence, std::nullopt));
   }
-  const TrackedFrame tracked = tracker_.update(std::move(estimate.people));
+  const TrackedFrame tracked = estimate.tracked ? std::move(*estimate.tracked)
+                                                : tracker_.update(std::move(estimate.people));
   last_performer_track_ = tracked.performer_track;
   PoseRecord record;
   record.camera_id = spool_.cameraId();
@@ -56,7 +62,8 @@ Status PoseFinalizer::process(std::size_t /*index*/, FrameEstimate estimate) {
   }
   if (config_.live) {
     config_.live->offer(LiveFrame{spool_.cameraId(), estimate.sequence, estimate.capture_time_us,
-                                  std::move(estimate.image), performer_raw});
+                                  std::move(estimate.image), performer_raw,
+                                  config_.tracker.zone, estimate.crop});
   }
   pending_.push_back(std::move(record));
   return emit(smoother_.push(estimate.sequence, performer_raw));

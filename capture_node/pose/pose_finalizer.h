@@ -39,6 +39,10 @@ struct FrameEstimate {
   // Not posed on purpose (PoseSampler): the tracker does not see the frame,
   // the smoother interpolates the performer's keypoints over it.
   bool skipped = false;
+  // Already tracked (top-down pose tracks as it goes): used instead of
+  // `people`, the finalizer's own tracker does not see the frame.
+  std::optional<TrackedFrame> tracked;
+  cv::Rect2f crop;  // top-down pose: the crop, for the live preview
 };
 
 struct PoseFinalizerConfig {
@@ -54,7 +58,12 @@ struct PoseFinalizerConfig {
   LiveTap<LiveFrame>* live = nullptr;
   // The network runs on at most this many frames per second of a camera
   // (PoseSampler); the frames in between are interpolated. 0: every frame.
-  double max_pose_fps = 60;
+  double max_pose_fps = 0;
+  // Performance zones (normalised rectangles) by camera id; a camera not
+  // listed gets tracker.zone.
+  std::map<std::string, cv::Rect2f> zones;
+  // The camera's zone.
+  cv::Rect2f zoneFor(const std::string& camera_id) const;
 };
 
 class PoseFinalizer {

@@ -1,6 +1,7 @@
 #include "capture_node/pose/pose_worker_pool.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -9,14 +10,31 @@
 namespace booth {
 
 PoseWorkerPool::PoseWorkerPool(std::vector<std::unique_ptr<PoseEstimator>> estimators,
-                               PoseFinalizerConfig finalizer, const Clock& clock)
-    : estimators_(std::move(estimators)), finalizer_config_(finalizer), clock_(clock) {
+                               PoseFinalizerConfig finalizer, const Clock& clock,
+                               std::vector<std::unique_ptr<MoveNetEstimator>> crop,
+                               TopDownConfig top_down)
+    : estimators_(std::move(estimators)),
+      crop_(std::move(crop)),
+      top_down_(top_down),
+      finalizer_config_(finalizer),
+      clock_(clock) {
+  if (!crop_.empty() && crop_.size() != estimators_.size()) {
+    spdlog::error("pose stage: {} crop networks for {} workers; top-down pose is off",
+                  crop_.size(), estimators_.size());
+    crop_.clear();
+  }
   origin_ = estimators_.empty() ? PoseOrigin::kNetwork : estimators_.front()->origin();
   description_ = estimators_.empty() ? "none" : estimators_.front()->describe();
+  if (!crop_.empty()) {
+    std::ostringstream hz;
+    hz << top_down_.finder_hz;
+    description_ = "top-down: finder " + description_ + " at " + hz.str() + " Hz, crop " +
+                   crop_.front()->describe();
+  }
   finalizer_config_.origin = origin_;
-  for (auto& e : estimators_) {
-    PoseEstimator& estimator = *e;
-    threads_.emplace_back([this, &estimator](std::stop_token st) { run(st, estimator); });
+  for (std::size_t w = 0; w < estimators_.size(); ++w) {
+    const Networks networks{estimators_[w].get(), crop_.empty() ? nullptr : crop_[w].get()};
+    threads_.emplace_back([this, networks](std::stop_token st) { run(st, networks); });
   }
 }
 
@@ -48,6 +66,12 @@ void PoseWorkerPool::addSession(SessionSpool& spool, CompletionHandler on_comple
       // The tracker sees only the frames the network runs on (sampled-out
       // frames skip it), so its lifetimes count in those.
       config.tracker = TrackerConfig::forFrameRate(d.fps / std::max(1, cw.sampler.every()));
+    }
+    config.tracker.zone = finalizer_config_.zoneFor(cam.cameraId());
+    if (!crop_.empty() && origin_ == PoseOrigin::kNetwork) {
+      cw.top_down = std::make_unique<TopDownPose>(top_down_, config.tracker,
+                                                  cv::Size(d.width, d.height),
+                                                  d.fps / std::max(1, cw.sampler.every()));
     }
     // Sampled-out frames are gaps the smoother must be allowed to fill.
     config.smoother.max_gap = std::max(config.smoother.max_gap, cw.sampler.every() - 1);
@@ -108,6 +132,7 @@ bool PoseWorkerPool::nextTask(Task& task) {
     auto [s, c] = slots[(rr_ + k) % slots.size()];
     CameraWork& cw = s->cameras[c];
     if (cw.failed || cw.next_dispatch >= cw.spool->frameCount()) continue;
+    if (cw.top_down && cw.in_progress > 0) continue;  // top-down: one frame at a time, in order
     task = {s, c, cw.next_dispatch++};
     ++cw.in_progress;
     rr_ = (rr_ + k + 1) % slots.size();
@@ -138,7 +163,20 @@ void PoseWorkerPool::maybeComplete(SessionWork& s) {
   if (s.on_complete) s.on_complete(s.spool->id(), result);
 }
 
-FrameEstimate PoseWorkerPool::estimate(PoseEstimator& estimator, const CameraWork& camera,
+FrameEstimate PoseWorkerPool::failedFrame(const CameraWork& camera, std::size_t index,
+                                         const std::string& why) {
+  FrameEstimate out;
+  if (const auto entry = camera.spool->frameEntry(index)) {
+    out.sequence = entry->sequence;
+    out.capture_time_us = entry->capture_time_us;
+  }
+  out.error = "camera " + camera.spool->cameraId() + " frame " + std::to_string(out.sequence) +
+              ": " + why;
+  if (camera.top_down) out.tracked = camera.top_down->noPose();
+  return out;
+}
+
+FrameEstimate PoseWorkerPool::estimate(Networks networks, const CameraWork& camera,
                                        std::size_t index) {
   CameraSpool& spool = *camera.spool;
   FrameEstimate out;
@@ -149,33 +187,30 @@ FrameEstimate PoseWorkerPool::estimate(PoseEstimator& estimator, const CameraWor
     return out;
   }
   auto frame = spool.readFrame(index);
-  if (!frame.ok()) {
-    out.error = frame.error();
-    if (auto e = spool.frameEntry(index)) out.sequence = e->sequence;
-    return out;
-  }
+  if (!frame.ok()) return failedFrame(camera, index, frame.error());
   out.sequence = frame->sequence;
   out.capture_time_us = frame->capture_time_us;
   cv::Mat image;
-  if (estimator.origin() == PoseOrigin::kNetwork) {
-    image = decodeFrameImage(frame->encoding, frame->width, frame->height, frame->data);
-    if (image.empty()) {
-      out.error = "camera " + spool.cameraId() + " frame " + std::to_string(frame->sequence) +
-                  ": the image does not decode";
-      return out;
-    }
+  if (networks.estimator->origin() == PoseOrigin::kNetwork) {
+    auto decoded = decodeFrameImageOrError(frame->encoding, frame->width, frame->height, frame->data);
+    if (!decoded) return failedFrame(camera, index, "the image does not decode: " + decoded.error());
+    image = std::move(decoded.value());
   }
-  auto people = estimator.estimate(*frame, image);
-  if (!people.ok()) {
-    out.error = people.error();
-    return out;
+  if (camera.top_down && networks.crop != nullptr) {
+    auto tracked = camera.top_down->update(*frame, image, *networks.estimator, *networks.crop);
+    if (!tracked) return failedFrame(camera, index, tracked.error());
+    out.tracked = std::move(tracked.value());
+    out.crop = camera.top_down->lastFrame().crop;
+  } else {
+    auto people = networks.estimator->estimate(*frame, image);
+    if (!people.ok()) return failedFrame(camera, index, people.error());
+    out.people = std::move(people.value());
   }
-  out.people = std::move(people.value());
   out.image = std::move(image);
   return out;
 }
 
-void PoseWorkerPool::run(std::stop_token stop, PoseEstimator& estimator) {
+void PoseWorkerPool::run(std::stop_token stop, Networks networks) {
   while (!stop.stop_requested()) {
     Task task;
     {
@@ -187,15 +222,35 @@ void PoseWorkerPool::run(std::stop_token stop, PoseEstimator& estimator) {
     }
     CameraWork& cw = task.session->cameras[task.camera];
     const auto t0 = clock_.steady();
-    FrameEstimate result = estimate(estimator, cw, task.index);
+    // Last resort: whatever a decoder or a network throws fails this frame
+    // (a record with the error), never the worker or the node.
+    FrameEstimate result;
+    try {
+      result = estimate(networks, cw, task.index);
+    } catch (const std::exception& e) {
+      result = failedFrame(cw, task.index, std::string("pose failed unexpectedly: ") + e.what());
+    } catch (...) {
+      result = failedFrame(cw, task.index, "pose failed unexpectedly (unknown exception)");
+    }
     const bool failed_frame = !result.error.empty();
     const bool skipped = result.skipped;
+    const bool finder_ran = cw.top_down && cw.top_down->lastFrame().finder_ran;
     if (failed_frame) spdlog::warn("pose: {}", result.error);
-    Status submitted = cw.finalizer->submit(task.index, std::move(result));
+    Status submitted = okStatus();
+    try {
+      submitted = cw.finalizer->submit(task.index, std::move(result));
+    } catch (const std::exception& e) {
+      submitted = fail(std::string("camera ") + cw.spool->cameraId() + ": " + e.what());
+    }
     {
       std::lock_guard lock(mutex_);
       --cw.in_progress;
-      stats_.busy_seconds += secondsBetween(t0, clock_.steady());
+      const double busy = secondsBetween(t0, clock_.steady());
+      stats_.busy_seconds += busy;
+      if (finder_ran) {
+        ++stats_.finder_runs;
+        stats_.finder_seconds += busy;
+      }
       if (skipped) {
         ++stats_.frames_skipped;
       } else {
@@ -205,7 +260,11 @@ void PoseWorkerPool::run(std::stop_token stop, PoseEstimator& estimator) {
         spdlog::error("pose stage: {}", submitted.error());
         cw.failed = true;
       }
-      maybeComplete(*task.session);
+      try {
+        maybeComplete(*task.session);
+      } catch (const std::exception& e) {
+        spdlog::error("pose stage: completing session {}: {}", task.session->spool->id(), e.what());
+      }
     }
     idle_.notify_all();
   }

@@ -8,8 +8,18 @@
 // puts them back in order, tracks the performer, smooths, and appends the
 // final records to the spool.
 //
-// A frame that does not decode, or that the estimator fails on, gets a
-// record with the error and no pose; the session goes on.
+// Two modes. Single network: the estimator on every (sampled) frame, frames
+// of one camera on several workers at once, tracked in the finalizer.
+// Top-down (crop estimators given): per camera a TopDownPose (the estimator
+// as the person finder at TopDownConfig::finder_hz, the crop network on
+// every frame around the performer), which needs the camera's frames in
+// order: a camera has at most one frame in a worker at a time, so the
+// cameras, not the frames, spread over the workers.
+//
+// A frame that does not decode (including a JPEG whose header claims an
+// absurd size), or that a network fails or throws on, gets a record with
+// the error and no pose; the session goes on. Each worker's loop has a
+// last-resort catch that fails the frame, never the thread or the process.
 //
 // Lifecycle: construct with the estimators (their threads start) ->
 // addSession() per session -> captureComplete() when its cameras stop ->
@@ -28,6 +38,7 @@
 #include "capture_node/pose/pose_estimator.h"
 #include "capture_node/pose/pose_finalizer.h"
 #include "capture_node/pose/pose_sampler.h"
+#include "capture_node/pose/top_down_pose.h"
 #include "capture_node/spool/session_spool.h"
 #include "common/core/clock.h"
 
@@ -37,15 +48,21 @@ struct PoseStageStats {
   std::uint64_t frames_posed = 0;
   std::uint64_t frames_failed = 0;  // undecodable or estimator error
   std::uint64_t frames_skipped = 0;  // not posed on purpose (PoseSampler), interpolated
+  std::uint64_t finder_runs = 0;    // top-down: frames the person finder ran on
   double busy_seconds = 0;          // summed over workers
+  double finder_seconds = 0;        // top-down: the part of busy_seconds in finder frames
 };
 
 class PoseWorkerPool {
  public:
   using CompletionHandler = std::function<void(const std::string& session_id, Status result)>;
 
+  // `crop`: empty (single network), or one MoveNetEstimator per estimator
+  // (top-down, with `top_down`).
   PoseWorkerPool(std::vector<std::unique_ptr<PoseEstimator>> estimators,
-                 PoseFinalizerConfig finalizer, const Clock& clock);
+                 PoseFinalizerConfig finalizer, const Clock& clock,
+                 std::vector<std::unique_ptr<MoveNetEstimator>> crop = {},
+                 TopDownConfig top_down = {});
   ~PoseWorkerPool();
   PoseWorkerPool(const PoseWorkerPool&) = delete;
   PoseWorkerPool& operator=(const PoseWorkerPool&) = delete;
@@ -71,6 +88,7 @@ class PoseWorkerPool {
     CameraSpool* spool = nullptr;
     PoseSampler sampler{0, 0};  // which frames the network runs on
     std::unique_ptr<PoseFinalizer> finalizer;
+    std::unique_ptr<TopDownPose> top_down;  // top-down mode only; one frame at a time
     std::size_t next_dispatch = 0;  // next frame index to hand to a worker
     std::size_t in_progress = 0;
     bool failed = false;
@@ -89,12 +107,20 @@ class PoseWorkerPool {
     std::size_t index = 0;
   };
 
-  void run(std::stop_token stop, PoseEstimator& estimator);
+  struct Networks {
+    PoseEstimator* estimator = nullptr;
+    MoveNetEstimator* crop = nullptr;  // top-down only
+  };
+  void run(std::stop_token stop, Networks networks);
   bool nextTask(Task& task);           // mutex_ held
   void maybeComplete(SessionWork& s);  // mutex_ held
-  FrameEstimate estimate(PoseEstimator& estimator, const CameraWork& camera, std::size_t index);
+  FrameEstimate estimate(Networks networks, const CameraWork& camera, std::size_t index);
+  // A frame's record after an unexpected exception (last resort).
+  static FrameEstimate failedFrame(const CameraWork& camera, std::size_t index, const std::string& why);
 
   std::vector<std::unique_ptr<PoseEstimator>> estimators_;
+  std::vector<std::unique_ptr<MoveNetEstimator>> crop_;
+  TopDownConfig top_down_;
   PoseFinalizerConfig finalizer_config_;
   const Clock& clock_;
   PoseOrigin origin_;

@@ -55,14 +55,60 @@ const char* frameEncodingName(FrameEncoding encoding) {
 }
 
 cv::Mat decodeFrameImage(FrameEncoding encoding, int width, int height, std::string_view bytes) {
-  if (bytes.empty()) return {};
+  auto image = decodeFrameImageOrError(encoding, width, height, bytes);
+  return image ? std::move(image.value()) : cv::Mat();
+}
+
+Result<cv::Mat> decodeFrameImageOrError(FrameEncoding encoding, int width, int height,
+                                        std::string_view bytes) try {
+  if (bytes.empty()) return fail("no bytes");
   if (encoding == FrameEncoding::kJpeg) {
+    const auto size = jpegSize(bytes);
+    if (!size) return fail("not a JPEG (no frame header in " + std::to_string(bytes.size()) + " bytes)");
+    const long long pixels = static_cast<long long>(size->width) * size->height;
+    if (size->width <= 0 || size->height <= 0 || pixels > kMaxDecodePixels) {
+      return fail("JPEG header claims " + std::to_string(size->width) + "x" +
+                  std::to_string(size->height) + " pixels (at most " +
+                  std::to_string(kMaxDecodePixels) + " are decoded)");
+    }
     auto* data = const_cast<char*>(bytes.data());  // imdecode only reads
-    return cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, data),
-                        cv::IMREAD_COLOR);
+    cv::Mat image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, data),
+                                 cv::IMREAD_COLOR);
+    if (image.empty()) return fail("the JPEG does not decode (" + std::to_string(bytes.size()) + " bytes)");
+    return image;
   }
-  if (!rawSizeProblem(encoding, width, height, bytes.size()).empty()) return {};
+  if (const std::string problem = rawSizeProblem(encoding, width, height, bytes.size());
+      !problem.empty()) {
+    return fail(std::string(frameEncodingName(encoding)) + " frame: " + problem);
+  }
   return rawToBgr(encoding, width, height, bytes);
+} catch (const cv::Exception& e) {
+  return fail(std::string("the image does not decode (") + e.what() + ")");
+} catch (const std::bad_alloc&) {
+  return fail("the image does not decode (out of memory)");
+}
+
+Result<cv::Mat> asBgr8(const cv::Mat& image) try {
+  if (image.empty()) return fail("empty image");
+  if (image.depth() != CV_8U) {
+    return fail("image depth " + std::to_string(image.depth()) + " is not 8-bit");
+  }
+  cv::Mat bgr;
+  switch (image.channels()) {
+    case 3:
+      return image;
+    case 1:
+      cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
+      return bgr;
+    case 4:
+      cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
+      return bgr;
+    default:
+      return fail("image has " + std::to_string(image.channels()) +
+                  " channels, expected 1, 3 or 4");
+  }
+} catch (const cv::Exception& e) {
+  return fail(std::string("colour conversion failed: ") + e.what());
 }
 
 Result<std::string> encodeFrameJpeg(FrameEncoding encoding, int width, int height,

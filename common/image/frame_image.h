@@ -32,8 +32,22 @@ enum class FrameEncoding {
 const char* frameEncodingName(FrameEncoding encoding);
 
 // 8-bit BGR image, or an empty Mat when the bytes do not decode (corrupt
-// JPEG, raw bytes whose size does not match width and height as above).
+// JPEG, raw bytes whose size does not match width and height as above, a
+// JPEG whose header claims more than kMaxDecodePixels). Never throws.
 cv::Mat decodeFrameImage(FrameEncoding encoding, int width, int height, std::string_view bytes);
+// The same with the reason when it does not decode (e.g. "JPEG header
+// claims 70000x70000 pixels, more than 67108864").
+Result<cv::Mat> decodeFrameImageOrError(FrameEncoding encoding, int width, int height,
+                                        std::string_view bytes);
+// The largest image decodeFrameImage decodes (64 Mpx; OpenCV's imdecode
+// throws above 2^30 and would allocate gigabytes below that). A JPEG's
+// header is read before decoding, so a frame that merely claims a huge
+// size costs nothing.
+inline constexpr long long kMaxDecodePixels = 1LL << 26;
+
+// An 8-bit image as 3-channel BGR (grey and BGRA converted; BGR passed
+// through without a copy). Errors name the depth or channel count.
+Result<cv::Mat> asBgr8(const cv::Mat& image);
 
 // JPEG bytes of a frame at `quality` (1..100). kJpeg passes through
 // unchanged (never re-encoded, so camera MJPEG reaches the trainer as

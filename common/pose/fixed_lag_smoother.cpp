@@ -90,7 +90,7 @@ Point2 symmetricMedian(Point2 centre, const std::vector<Point2>& before,
 SmootherConfig SmootherConfig::forFrameRate(double fps) {
   SmootherConfig c;
   if (!(fps > 0)) return c;
-  c.half_window = std::max(1, static_cast<int>(std::lround(0.1 * fps)));
+  c.half_window = std::max(1, static_cast<int>(std::lround(kHalfWindowSeconds * fps)));
   c.outlier_half_window = std::max(1, static_cast<int>(std::lround(0.067 * fps)));
   c.max_gap = std::max(1, static_cast<int>(std::lround(0.133 * fps)));
   return c;

@@ -48,18 +48,23 @@ struct SmootherConfig {
   enum class Filter { kSavitzkyGolay, kMedian };
   float min_confidence = 0.1f;  // raw points below this are dropped
   int max_gap = 4;              // longest run of missing frames that is filled
-  // The median won on both yardsticks of bench/run.sh pose: PCK@0.2 torso
-  // 0.852 vs 0.833 (Savitzky-Golay, order 2, same window) on the real video,
-  // and 64.7 % vs 62.3 % less RMS error on the synthetic performer at 120 fps
-  // (window 67 ms there). Savitzky-Golay shakes less (2.1 vs 3.0 px/frame^2).
-  Filter filter = Filter::kMedian;
-  int half_window = 3;  // frames on each side that the filter sees
+  // Re-tuned for top-down pose (MoveNet on every frame; bench/run.sh pose,
+  // "smoother tuning"): its raw joints are precise but shake frame to frame
+  // (2.7 px/frame^2 on tfjs_pose_1.mp4), with few outliers. Savitzky-Golay
+  // over +-133 ms: PCK@0.2 torso 0.967, 5.50 px, jitter 0.54 px/frame^2,
+  // against the median over +-100 ms (the old default, chosen when the
+  // multi-person network's outliers dominated): 0.968, 5.53 px, 0.97.
+  // A longer window (+-200 ms) shakes less still (0.39) but adds 67 ms of
+  // lag and flattens fast moves more (synthetic error at 120 fps).
+  Filter filter = Filter::kSavitzkyGolay;
+  static constexpr double kHalfWindowSeconds = 0.133;
+  int half_window = 4;  // frames on each side that the filter sees
   int poly_order = 2;   // Savitzky-Golay only
   float outlier_fraction = 0.1f;  // of the person's size; 0 turns outlier dropping off
   int outlier_half_window = 2;    // frames on each side of the outlier median
 
   // The defaults are for 30 fps. The same settings in time (filter half
-  // window 100 ms, outlier half window 67 ms, longest filled gap 133 ms) at
+  // window 133 ms, outlier half window 67 ms, longest filled gap 133 ms) at
   // another frame rate.
   static SmootherConfig forFrameRate(double fps);
   // Error naming the field and value; the constructor clamps what this

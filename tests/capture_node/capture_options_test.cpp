@@ -104,5 +104,39 @@ TEST(CaptureOptions, HelpIsNotAnError) {
   EXPECT_NE(opt->help_text.find("--camera"), std::string::npos);
 }
 
+TEST(CaptureOptions, PoseDefaultsToTopDownOnEveryFrameWithAZoneInTheMiddle) {
+  auto opt = parse({});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->pose_mode, "top-down");
+  EXPECT_EQ(opt->pose_crop_model, "auto");
+  EXPECT_EQ(opt->node.pose.max_pose_fps, 0);  // every frame: the camera's rate
+  EXPECT_EQ(opt->node.top_down.finder_hz, 6);
+  EXPECT_EQ(opt->node.pose.tracker.zone, cv::Rect2f(0.25f, 0.25f, 0.5f, 0.75f));
+  EXPECT_EQ(defaultCropModel("models/tfpose.json"), "models/movenet_singlepose_lightning.json");
+}
+
+TEST(CaptureOptions, PerformanceZonesPerCameraAndForAll) {
+  auto opt = parse({"--performance-zone", "0,0.5,0.5,0.5", "--performance-zone", "cam1=0.5,0,0.5,1",
+                    "--pose-mode", "single", "--pose-finder-hz", "8"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->node.pose.tracker.zone, cv::Rect2f(0.f, 0.5f, 0.5f, 0.5f));
+  EXPECT_EQ(opt->node.pose.zoneFor("cam1"), cv::Rect2f(0.5f, 0.f, 0.5f, 1.f));
+  EXPECT_EQ(opt->node.pose.zoneFor("cam0"), cv::Rect2f(0.f, 0.5f, 0.5f, 0.5f));
+  EXPECT_EQ(opt->pose_mode, "single");
+  EXPECT_EQ(opt->node.top_down.finder_hz, 8);
+}
+
+TEST(CaptureOptions, BadPoseModesAndZonesAreRefusedNamingTheValue) {
+  for (const char* zone : {"0.5,0.5,0.6,0.2", "1,2,3", "a,b,c,d", "0,0,0,1", "../x=0,0,1,1"}) {
+    auto opt = parse({"--performance-zone", zone});
+    ASSERT_FALSE(opt.ok()) << zone;
+    EXPECT_NE(opt.error().find(zone), std::string::npos) << opt.error();
+  }
+  auto mode = parse({"--pose-mode", "bottom-up"});
+  ASSERT_FALSE(mode.ok());
+  EXPECT_NE(mode.error().find("bottom-up"), std::string::npos) << mode.error();
+  EXPECT_FALSE(parse({"--pose-finder-hz", "-1"}).ok());
+}
+
 }  // namespace
 }  // namespace booth

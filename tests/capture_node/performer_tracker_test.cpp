@@ -160,5 +160,60 @@ TEST(PerformerTracker, ABystanderSteppingIntoThePerformersPlaceDoesNotInheritThe
   }
 }
 
+TEST(PerformerTracker, TheFirstPerformerIsWhoeverStandsInTheZoneNotTheMostCentral) {
+  TrackerConfig config;
+  config.zone = cv::Rect2f(0.f, 0.5f, 0.3f, 0.5f);  // the left floor mark
+  PerformerTracker tracker(config, kFrame);
+  // Same height; the one on the right is more central but off the mark.
+  const TrackedFrame f = tracker.update({personAt(100, 300), personAt(330, 300)});
+  ASSERT_NE(f.performer(), nullptr);
+  EXPECT_NEAR(f.performer()->pose[Coco17::kNose].x, 100.f, 1e-3);
+}
+
+TEST(PerformerTracker, NobodyOnTheMarkMeansNoPerformerYet) {
+  TrackerConfig config;
+  config.zone = cv::Rect2f(0.8f, 0.5f, 0.2f, 0.5f);
+  PerformerTracker tracker(config, kFrame);
+  EXPECT_EQ(tracker.update({personAt(330, 300)}).performer_track, -1);
+  // Then someone steps onto it.
+  const TrackedFrame f = tracker.update({personAt(330, 300), personAt(580, 300)});
+  ASSERT_NE(f.performer(), nullptr);
+  EXPECT_NEAR(f.performer()->pose[Coco17::kNose].x, 580.f, 1e-3);
+}
+
+TEST(PerformerTracker, FeetAreTheAnklesOrTheLowestJoint) {
+  Pose p = personAt(200, 300).pose;
+  const auto feet = PerformerTracker::feetOf(p);
+  ASSERT_TRUE(feet);
+  EXPECT_NEAR(feet->y, (p[Coco17::kLeftAnkle].y + p[Coco17::kRightAnkle].y) / 2, 1e-3);
+  p[Coco17::kLeftAnkle].confidence = 0;
+  p[Coco17::kRightAnkle].confidence = 0;
+  EXPECT_NEAR(PerformerTracker::feetOf(p)->y, p[Coco17::kRightKnee].y, 1e-3);
+  EXPECT_FALSE(PerformerTracker::feetOf(Pose{}));
+}
+
+TEST(PerformerTracker, FollowPerformerContinuesTheTrackOnlyWhenThePoseAgrees) {
+  PerformerTracker tracker(TrackerConfig{}, kFrame);
+  const int performer = tracker.update({personAt(330, 380), personAt(100, 200)}).performer_track;
+  ASSERT_GE(performer, 0);
+  const TrackedFrame near = tracker.followPerformer(moved(personAt(330, 380), 4, 1));
+  EXPECT_EQ(near.performer_track, performer);
+  ASSERT_EQ(near.people.size(), 1u);
+  // A pose somewhere else entirely is not the performer: nobody seen.
+  const TrackedFrame far = tracker.followPerformer(personAt(560, 150, 200));
+  EXPECT_EQ(far.performer_track, -1);
+  EXPECT_TRUE(far.people.empty());
+}
+
+TEST(PerformerTracker, RefinePerformerIsWhatTheNextFrameIsMatchedAgainst) {
+  PerformerTracker tracker(TrackerConfig{}, kFrame);
+  const int performer = tracker.update({personAt(330, 380)}).performer_track;
+  // The better pose is 60 px right of the detection; the next frame's pose
+  // is there too, which the unrefined track (sigma 38 px) would barely match.
+  tracker.refinePerformer(moved(personAt(330, 380), 60, 0).pose);
+  const TrackedFrame f = tracker.followPerformer(moved(personAt(330, 380), 62, 0));
+  EXPECT_EQ(f.performer_track, performer);
+}
+
 }  // namespace
 }  // namespace booth

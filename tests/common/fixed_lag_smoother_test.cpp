@@ -246,13 +246,13 @@ TEST(FixedLagSmoother, JitterOnADanceShrinksByHalf) {
 TEST(SmootherConfig, ForFrameRateKeepsTheWindowsInTime) {
   const SmootherConfig at30 = SmootherConfig::forFrameRate(30);
   const SmootherConfig at120 = SmootherConfig::forFrameRate(120);
-  EXPECT_EQ(at30.half_window, 3);
+  EXPECT_EQ(at30.half_window, 4);
   EXPECT_EQ(at30.outlier_half_window, 2);
   EXPECT_EQ(at30.max_gap, 4);
-  EXPECT_EQ(at120.half_window, 12);
+  EXPECT_EQ(at120.half_window, 16);
   EXPECT_EQ(at120.outlier_half_window, 8);
   EXPECT_EQ(at120.max_gap, 16);
-  EXPECT_EQ(FixedLagSmoother(at120).lag(), 36);
+  EXPECT_EQ(FixedLagSmoother(at120).lag(), 40);
 }
 
 TEST(SmootherConfig, ValidateNamesTheFieldAndValue) {

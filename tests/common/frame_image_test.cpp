@@ -151,3 +151,53 @@ TEST(FrameImage, RawPixelsAreEncodedToJpegAndJpegPassesThrough) {
 
 }  // namespace
 }  // namespace booth
+
+namespace booth {
+namespace {
+
+// A real JPEG whose frame header (SOF0) is rewritten to claim width x height.
+std::string jpegClaiming(int width, int height) {
+  std::vector<uchar> bytes;
+  cv::imencode(".jpg", cv::Mat(16, 16, CV_8UC3, cv::Scalar(9, 9, 9)), bytes);
+  std::string jpeg(bytes.begin(), bytes.end());
+  for (std::size_t i = 2; i + 8 < jpeg.size(); ++i) {
+    if (static_cast<unsigned char>(jpeg[i]) == 0xFF && static_cast<unsigned char>(jpeg[i + 1]) == 0xC0) {
+      jpeg[i + 5] = static_cast<char>(height >> 8);
+      jpeg[i + 6] = static_cast<char>(height & 0xFF);
+      jpeg[i + 7] = static_cast<char>(width >> 8);
+      jpeg[i + 8] = static_cast<char>(width & 0xFF);
+      return jpeg;
+    }
+  }
+  return jpeg;
+}
+
+TEST(FrameImage, AJpegClaimingAnAbsurdSizeIsRefusedBeforeDecoding) {
+  // 65000 x 65000 is above 2^30 pixels, where OpenCV's imdecode throws.
+  const std::string jpeg = jpegClaiming(65000, 65000);
+  ASSERT_EQ(jpegSize(jpeg)->width, 65000);
+  EXPECT_TRUE(decodeFrameImage(FrameEncoding::kJpeg, 640, 480, jpeg).empty());
+  const auto decoded = decodeFrameImageOrError(FrameEncoding::kJpeg, 640, 480, jpeg);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().find("65000x65000"), std::string::npos) << decoded.error();
+}
+
+TEST(FrameImage, ACorruptJpegIsAnErrorNotAnException) {
+  std::string jpeg = jpegClaiming(16, 16);
+  jpeg.resize(jpeg.size() / 2);  // cut in the middle of the scan
+  jpeg[jpeg.size() - 1] = '\xff';
+  const auto decoded = decodeFrameImageOrError(FrameEncoding::kJpeg, 16, 16, "\xff\xd8garbage");
+  EXPECT_FALSE(decoded.ok());
+  EXPECT_NO_THROW((void)decodeFrameImage(FrameEncoding::kJpeg, 16, 16, jpeg));
+}
+
+TEST(FrameImage, AsBgr8ConvertsGreyAndRefusesOtherDepths) {
+  auto grey = asBgr8(cv::Mat(4, 4, CV_8UC1, cv::Scalar(7)));
+  ASSERT_TRUE(grey.ok()) << grey.error();
+  EXPECT_EQ(grey->channels(), 3);
+  EXPECT_FALSE(asBgr8(cv::Mat(4, 4, CV_32FC3)).ok());
+  EXPECT_FALSE(asBgr8(cv::Mat()).ok());
+}
+
+}  // namespace
+}  // namespace booth
