@@ -143,6 +143,31 @@ TEST(Checkpoint, ResumeContinuesTheScheduleWhereItStopped) {
   EXPECT_EQ(rest->last.iterations, 20);
 }
 
+TEST(Checkpoint, ResumeKeepsTheFaceStepCount) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(6, 32);
+  const TrainConfig schedule = iterationSchedule(20);
+  auto first = makeModel();
+  ASSERT_TRUE(first);
+  TrainHooks hooks;
+  hooks.progress_seconds = 0;
+  int polls = 0;
+  hooks.should_stop = [&] { return ++polls >= 19; };  // in the face phase (the last 15 %)
+  auto stopped = train(*first, clip, schedule, hooks);
+  ASSERT_TRUE(stopped.ok()) << stopped.error();
+  ASSERT_GE(stopped->last.face_steps, 1);
+  ASSERT_TRUE(first->save(dir.file("state.pt")).ok());
+
+  auto resumed = makeModel();
+  ASSERT_TRUE(resumed);
+  ASSERT_TRUE(resumed->load(dir.file("state.pt")).ok());
+  auto rest = train(*resumed, clip, schedule);
+  ASSERT_TRUE(rest.ok()) << rest.error();
+  EXPECT_EQ(rest->generator_steps, 0);
+  EXPECT_EQ(rest->last.face_steps, stopped->last.face_steps + rest->face_steps);
+  EXPECT_EQ(rest->last.generator_steps, stopped->last.generator_steps);
+}
+
 TEST(Checkpoint, LoadWeightsStartsAFreshSchedule) {
   TempDir dir;
   const ToyClip clip = movingSquare(6, 32);

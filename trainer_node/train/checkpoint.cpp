@@ -127,6 +127,7 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
     const TrainingState& s = parts.state;
     archive.write("state.seconds", scalar(s.seconds));
     archive.write("state.iterations", integer(s.iterations));
+    archive.write("state.face_steps", integer(s.face_steps));
     archive.write("state.phase", integer(static_cast<int>(s.phase)));
     archive.write("state.budget_seconds", scalar(s.budget_seconds));
     archive.write("state.max_iterations", integer(s.max_iterations));
@@ -180,6 +181,7 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
     if (mode == LoadMode::kResume) {
       state.seconds = readScalar(archive, "state.seconds").value_or(0);
       state.iterations = static_cast<std::int64_t>(readScalar(archive, "state.iterations").value_or(0));
+      state.face_steps = static_cast<std::int64_t>(readScalar(archive, "state.face_steps").value_or(0));
       const int phase = static_cast<int>(readScalar(archive, "state.phase").value_or(0));
       if (phase < 0 || phase > static_cast<int>(TrainPhase::kDone))
         return bad("its training phase " + std::to_string(phase) + " is unknown");

@@ -239,6 +239,11 @@ const char* phaseName(TrainPhase phase) {
 
 }  // namespace
 
+torch::Tensor primeFirstFrame(ModelParts& p, const torch::Tensor& stick) {
+  torch::NoGradGuard no_grad;
+  return p.generator->forward(torch::cat({stick, torch::zeros_like(stick)}, 1));
+}
+
 torch::Tensor renderSequence(ModelParts& p, const torch::Tensor& sticks, std::int64_t begin,
                              std::int64_t end) {
   torch::NoGradGuard no_grad;
@@ -247,7 +252,7 @@ torch::Tensor renderSequence(ModelParts& p, const torch::Tensor& sticks, std::in
   torch::Tensor previous;
   for (std::int64_t i = begin; i < end; ++i) {
     const auto stick = toUnit(sticks.narrow(0, i, 1));
-    if (!previous.defined()) previous = torch::zeros_like(stick);
+    if (!previous.defined()) previous = primeFirstFrame(p, stick);
     previous = p.generator->forward(torch::cat({stick, previous}, 1));
     out.push_back(previous);
   }
@@ -331,6 +336,11 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   const double call_start = now();
   const double seconds_at_start = st.seconds;
   const std::int64_t iterations_at_start = st.iterations;
+  const std::int64_t face_steps_at_start = st.face_steps;
+  // Wall seconds of each phase in this call (steps, evaluation, hooks):
+  // the per-phase rates.
+  double generator_wall = 0;
+  double face_wall = 0;
   auto fraction = [&] {
     double f = st.seconds / config.budget_seconds;
     if (config.max_iterations > 0)
@@ -368,7 +378,8 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
     graph = std::move(created).value();
   }
   std::vector<std::int64_t> batch_index(static_cast<std::size_t>(config.batch_size));
-  std::vector<int> thread_candidates = {at::get_num_threads()};
+  // This thread's libtorch thread count is its own (cpu_runtime.h).
+  std::vector<int> thread_candidates = {useConfiguredThreads()};
   if (config.adapt_threads && !p.device.is_cuda() && thread_candidates[0] > 1)
     thread_candidates.push_back(1);
   ThreadTuner tuner(thread_candidates);
@@ -426,6 +437,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   auto progress = [&] {
     TrainProgress out;
     out.iterations = st.iterations;
+    out.face_steps = st.face_steps;
+    out.generator_steps = st.iterations - st.face_steps;
+    const std::int64_t face_now = st.face_steps - face_steps_at_start;
+    const std::int64_t generator_now = (st.iterations - iterations_at_start) - face_now;
+    out.generator_steps_per_second =
+        generator_wall > 0 ? static_cast<double>(generator_now) / generator_wall : 0;
+    out.face_steps_per_second = face_wall > 0 ? static_cast<double>(face_now) / face_wall : 0;
     out.elapsed_seconds = st.seconds;
     out.budget_seconds = config.budget_seconds;
     out.fraction = fraction();
@@ -449,6 +467,7 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
     double last_eval = st.seconds;
     double last_progress = now();
     double last_checkpoint = now();
+    double last_step_end = call_start;
     bool finished = false;
 
     while (!stop.stop_requested()) {
@@ -464,6 +483,7 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
         finished = true;
         break;
       }
+      const TrainPhase step_phase = st.phase;
 
       if (st.phase == TrainPhase::kGenerator) {
         learning_rate = scheduledLearningRate(config.learning_rate, f / main_fraction,
@@ -510,7 +530,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
       }
       stepped = true;
       ++st.iterations;
-      st.seconds = seconds_at_start + (now() - call_start);
+      if (step_phase == TrainPhase::kFace) ++st.face_steps;
+      const double after_step = now();
+      st.seconds = seconds_at_start + (after_step - call_start);
+      // Everything since the last step (evaluation, hooks, a phase change)
+      // is charged to this step's phase.
+      (step_phase == TrainPhase::kFace ? face_wall : generator_wall) += after_step - last_step_end;
+      last_step_end = after_step;
 
       if (held_out && st.phase == TrainPhase::kGenerator && config.eval_seconds > 0 &&
           st.seconds - last_eval >= config.eval_seconds) {
@@ -538,6 +564,8 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
     return fail(std::string("train: ") + e.what());
   }
   result.iterations = st.iterations - iterations_at_start;
+  result.face_steps = st.face_steps - face_steps_at_start;
+  result.generator_steps = result.iterations - result.face_steps;
   result.seconds = now() - call_start;
   result.step_seconds = step_seconds;
   result.mean_threads = step_seconds > 0 ? thread_seconds / step_seconds : at::get_num_threads();
