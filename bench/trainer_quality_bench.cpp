@@ -439,6 +439,7 @@ int main(int argc, char** argv) {
     ("lambda-l1", po::value(&o.train.lambda_l1)->default_value(o.train.lambda_l1), "")
     ("lambda-feat", po::value(&o.train.lambda_feat)->default_value(o.train.lambda_feat), "")
     ("lambda-gan", po::value(&o.train.lambda_gan)->default_value(o.train.lambda_gan), "")
+    ("lambda-l2sp", po::value(&o.train.lambda_l2sp)->default_value(o.train.lambda_l2sp), "L2-SP pull towards the base (0 = off)")
     ("face-gan", po::value(&o.train.face_gan)->default_value(o.train.face_gan), "train and use the face GAN")
     ("face-fraction", po::value(&o.train.face_fraction)->default_value(o.train.face_fraction), "")
     ("eval-seconds", po::value(&o.train.eval_seconds)->default_value(o.train.eval_seconds), "")

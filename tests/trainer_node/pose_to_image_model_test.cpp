@@ -252,6 +252,34 @@ TEST(PoseToImageModel, CountsAndTimesGeneratorAndFaceStepsApart) {
   EXPECT_GT(result->last.face_steps_per_second, 0);
 }
 
+TEST(PoseToImageModel, L2SpKeepsFineTuningNearTheWeightsItStartedFrom) {
+  test::TempDir dir;
+  const ToyClip clip = movingSquare(6, 32);
+  auto base = makeModel();
+  ASSERT_TRUE(base);
+  ASSERT_TRUE(base->save(dir.file("base.pt")).ok());
+  auto drawn = [&](PoseToImageModel& m) {
+    m.startSequence();
+    auto out = m.nextFrame(clip.sticks[2]);
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? out.value() : cv::Mat();
+  };
+  const cv::Mat before = drawn(*base);
+  auto tuned = [&](float lambda) {
+    auto m = makeModel();
+    EXPECT_TRUE(m && m->loadWeights(dir.file("base.pt")).ok());
+    TrainConfig t = iterationSchedule(25);
+    t.face_gan = false;
+    t.lambda_l2sp = lambda;
+    EXPECT_TRUE(train(*m, clip, t).ok());
+    return cv::norm(drawn(*m), before, cv::NORM_L1);
+  };
+  const double free_drift = tuned(0.f);
+  const double pulled_drift = tuned(1e5f);
+  EXPECT_GT(free_drift, 0);
+  EXPECT_LT(pulled_drift, 0.5 * free_drift) << "free " << free_drift << ", L2-SP " << pulled_drift;
+}
+
 TEST(PoseToImageModel, TrainRejectsMismatchedCounts) {
   auto model = makeModel();
   ASSERT_TRUE(model);

@@ -137,6 +137,7 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
     if (s.best_generator.defined()) archive.write("state.best_generator", s.best_generator);
     if (s.best_face_generator.defined())
       archive.write("state.best_face_generator", s.best_face_generator);
+    if (s.anchor_generator.defined()) archive.write("state.anchor_generator", s.anchor_generator);
     archive.save_to(tmp);
   } catch (const std::exception& e) {
     std::error_code ec;
@@ -206,6 +207,12 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
         if (best_face.numel() != parts.face_generator_opt->parameterCount())
           return bad("its best face generator has " + std::to_string(best_face.numel()) + " values");
         state.best_face_generator = best_face.to(parts.device);
+      }
+      torch::Tensor anchor;
+      if (archive.try_read("state.anchor_generator", anchor)) {
+        if (anchor.numel() != parts.generator_opt->parameterCount())
+          return bad("its L2-SP anchor has " + std::to_string(anchor.numel()) + " values");
+        state.anchor_generator = anchor.to(parts.device);
       }
       // Optimizer state is checked before anything is changed.
       const std::pair<const char*, FlatAdam*> optimizers[] = {

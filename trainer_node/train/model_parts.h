@@ -36,6 +36,9 @@ struct TrainingState {
   double best_face_error = std::numeric_limits<double>::infinity();
   torch::Tensor best_face_generator;
   std::int64_t evaluations = 0;
+  // L2-SP's anchor: the generator's flat weights when the schedule started
+  // (undefined when TrainConfig::lambda_l2sp is 0).
+  torch::Tensor anchor_generator;
 };
 
 struct ModelParts {

@@ -125,6 +125,13 @@ void generatorStep(ModelParts& p, const MainBatch& b, const TrainConfig& c, Step
   }
   p.generator_opt->zeroGrad();
   loss_g.backward();
+  if (c.lambda_l2sp > 0 && p.state.anchor_generator.defined()) {
+    // L2-SP: the gradient of (lambda / 2) |w - w_anchor|^2, added in place
+    // (no autograd graph over the flat weights; a CUDA graph replays it).
+    torch::NoGradGuard no_grad;
+    p.generator_opt->flatGradients().add_(
+        p.generator_opt->flatParameters() - p.state.anchor_generator, c.lambda_l2sp);
+  }
   p.generator_opt->apply();
   if (gan) setRequiresGrad(*p.discriminator, true);
   store(out.g, loss_g, graph);
@@ -328,6 +335,10 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
 
   TrainingState& st = p.state;
   if (st.phase == TrainPhase::kDone) st = TrainingState{};  // a finished run: start a new schedule
+  // L2-SP pulls towards the weights this schedule started from (a resumed
+  // run keeps the anchor its checkpoint holds).
+  if (config.lambda_l2sp > 0 && !st.anchor_generator.defined() && st.iterations == 0)
+    st.anchor_generator = p.generator_opt->flatParameters().detach().clone();
   st.budget_seconds = config.budget_seconds;
   st.max_iterations = config.max_iterations;
   const bool face = config.face_gan && train.face_side > 0;
