@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Do clip downloads starve training? The trainer trains a visitor's job
 # while 64 clients download a finished clip over and over; training speed
-# (the job's own iterations over the job's own timestamps) is compared with
+# (the job's own generator steps over the job's own timestamps) is compared with
 # the same job's speed just before and just after, without downloads. The
 # windows alternate (quiet, downloads, quiet, downloads, ..., quiet) and the
 # figure is the median over the download windows of the speed lost against
