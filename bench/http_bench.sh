@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Do clip downloads starve training? The trainer trains a visitor's job
 # while 64 clients download a finished clip over and over; training speed
-# (the job's own iterations over the job's own timestamps) is compared with
+# (the job's own generator steps over the job's own timestamps) is compared with
 # the same job's speed just before and just after, without downloads. The
 # windows alternate (quiet, downloads, quiet, downloads, ..., quiet) and the
 # figure is the median over the download windows of the speed lost against
 # the mean of the two quiet windows around each: slow drift and a burst of
 # other work on the machine move single windows, not the median.
 #
-#   http.training_slowdown_pct[downloads=64]   training it/s lost (target <= 15)
-#   http.train_iterations_per_second[downloads=0|64]
+#   http.training_slowdown_pct[downloads=64]   generator steps/s lost (target <= 15)
+#   http.train_generator_steps_per_second[downloads=0|64]
 #   http.clip_mb_per_s[downloads=64]          what the 64 clients received
 #   http.api_p99_ms[downloads=64]             GET /api/health while they download
 # and the same again with every core kept busy by nice-19 spinners
@@ -81,12 +81,13 @@ wait_state() {  # id jq-condition timeout
   done
   fail "job $1 did not reach $2 within $3 s"
 }
-# it/s of a job between now and `seconds` later, from its own saved
-# (iterations, updated_ms) pairs.
+# Generator steps per second of a job between now and `seconds` later, from
+# its own saved (generator_steps, updated_ms) pairs (the measured job's
+# budget is long: it stays in the generator phase).
 rate() {  # id seconds
-  local a b; a=$(job "$1" | jq -r '"\(.iterations) \(.updated_ms)"')
+  local a b; a=$(job "$1" | jq -r '"\(.generator_steps) \(.updated_ms)"')
   sleep "$2"
-  b=$(job "$1" | jq -r '"\(.iterations) \(.updated_ms)"')
+  b=$(job "$1" | jq -r '"\(.generator_steps) \(.updated_ms)"')
   echo "$a $b" | awk '{ printf "%.4f\n", ($3 - $1) / (($4 - $2) / 1000) }'
 }
 
@@ -99,7 +100,7 @@ clip_bytes=$(job "$first" | jq -r '.clip.bytes')
 
 # The measured job: a long budget; measure once training is under way.
 second=$(session 3 "$budget")
-wait_state "$second" '.state == "training" and .iterations > 3' 120
+wait_state "$second" '.state == "training" and .generator_steps > 3' 120
 # One measurement pass on the running job; $1 names it in the figures.
 measure() {
   local tag=$1
@@ -129,9 +130,9 @@ measure() {
     health_failed: (map(.health_failed) | add)}' "${loads[@]}")
   p="downloads=$clients$tag0$tag"
   printf 'http.training_slowdown_pct[%s] = %.1f %%  (target <= 15)\n' "$p" "$slowdown"
-  printf 'http.train_iterations_per_second[%s] = %.2f it/s  (quiet windows: %s)\n' \
+  printf 'http.train_generator_steps_per_second[%s] = %.2f steps/s  (quiet windows: %s)\n' \
     "${p/downloads=$clients/downloads=0}" "$base" "${quiet[*]}"
-  printf 'http.train_iterations_per_second[%s] = %.2f it/s  (windows: %s; loss per window %%: %s)\n' \
+  printf 'http.train_generator_steps_per_second[%s] = %.2f steps/s  (windows: %s; loss per window %%: %s)\n' \
     "$p" "$during" "${busy[*]}" "${losses[*]}"
   printf 'http.clip_mb_per_s[%s] = %.1f MB/s  (target <= 16, the --clip-bandwidth budget)\n' "$p" \
     "$(echo "$load" | jq -r ".bytes / ($phase * $cycles) / 1e6")"

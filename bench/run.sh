@@ -11,7 +11,8 @@ list() {
   cat <<'LIST'
 demo    A whole booth session through deploy/demo.sh --headless (synthetic camera):
         demo.seconds_to_clip and its parts demo.capture_seconds, demo.transfer_seconds,
-        demo.train_seconds, demo.render_seconds, plus demo.train_iterations_per_second.
+        demo.train_seconds, demo.render_seconds, plus demo.train_generator_steps_per_second
+        and demo.train_face_steps_per_second.
         --quick: 5 s capture and a 30 s training budget instead of 15 s and 240 s.
 capture The acquisition loop: V4l2Camera on the fake V4L2 driver, 640x480 MJPEG at 120 fps
         for 15 s, 1, 2 and 4 cameras, each camera thread copying frames into a bounded queue:
@@ -57,7 +58,9 @@ trainer-quality
 trainer-speed
         Training and rendering speed of the default model: trainer.its[res=128|256],
         trainer.overhead_pct, trainer.sys_cpu_pct, trainer.threads, trainer.gflops (with the
-        CPU's peak), trainer.ms_per_rendered_frame. --quick: 10 s windows instead of 40 s.
+        CPU's peak), trainer.ms_per_rendered_frame; then a real job on JobRunner's thread:
+        trainer.threads[job,...] and trainer.its[job,...]. --quick: 10 s windows instead of
+        40 s, a 60 s job instead of 120 s.
 LIST
 }
 
@@ -82,8 +85,9 @@ bench_demo() {
   figure "demo.transfer_seconds[$p]" "$(jq -r '.timings.transfer_seconds | .*100|round/100' "$job")" s "<= 5"
   figure "demo.train_seconds[$p]" "$(jq -r '.timings.train_seconds | .*10|round/10' "$job")" s "<= $((budget + 1)) (budget + the last step)"
   figure "demo.render_seconds[$p,frames=$(jq -r .clip.frames "$job")]" "$(jq -r '.timings.render_seconds | .*10|round/10' "$job")" s "<= 30"
-  figure "demo.train_iterations_per_second[$p,resolution=128]" "$(jq -r '.iterations_per_second | .*100|round/100' "$job")" it/s ">= 2"
-  echo "# clip: $(jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"' "$job"); iterations $(jq -r .iterations "$job"); log $out/demo.log"
+  figure "demo.train_generator_steps_per_second[$p,resolution=128]" "$(jq -r '.generator_steps_per_second | .*100|round/100' "$job")" steps/s ">= 2"
+  figure "demo.train_face_steps_per_second[$p,resolution=128]" "$(jq -r '.face_steps_per_second | .*10|round/10' "$job")" steps/s "no target"
+  echo "# clip: $(jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"' "$job"); $(jq -r '"\(.generator_steps) generator steps, \(.face_steps) face-GAN steps"' "$job"); log $out/demo.log"
 }
 
 bench_capture() {
@@ -180,11 +184,12 @@ bench_trainer_quality() {
 }
 
 bench_trainer_speed() {
-  local seconds=40
-  [ "${1:-}" = "--quick" ] && seconds=10
+  local seconds=40 job_seconds=120
+  [ "${1:-}" = "--quick" ] && seconds=10 && job_seconds=60
   deploy/build.sh trainer_speed_bench >/dev/null
   local bin=${BUILD_DIR:-build/release}/bench/trainer_speed_bench
   "$bin" --resolution 128 --seconds "$seconds"
+  "$bin" --resolution 128 --seconds 0 --job-seconds "$job_seconds" | grep -E '^trainer|^#'
   "$bin" --resolution 256 --seconds "$seconds" --render false | grep -E '^trainer.its|^#'
 }
 

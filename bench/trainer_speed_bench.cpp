@@ -10,6 +10,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <map>
+#include <thread>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +26,7 @@
 
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
+#include "trainer_node/jobs/job_runner.h"
 #include "trainer_node/pretrain/synthetic_corpus.h"
 #include "trainer_node/render/clip_renderer.h"
 #include "trainer_node/train/cpu_runtime.h"
@@ -85,6 +89,165 @@ double peakGflops(std::string& how) {
   return cpus * mhz * 1e6 * flops_per_cycle / 1e9;
 }
 
+// CPU seconds (user + system) of every thread of this process, by thread id.
+std::map<int, double> threadCpuSeconds() {
+  std::map<int, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the command name (which may hold spaces, in parentheses):
+    // state is field 3, utime 14, stime 15.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    out[std::stoi(entry.path().filename().string())] = (utime + stime) / tick;
+  }
+  return out;
+}
+
+// A real job, as the service runs it: the session stored as the ingest
+// stores it, queued in a job store, picked up by JobRunner's own thread.
+// While the job is in its generator phase (the job's own counts say so),
+// the process's CPU time over the wall time is the number of cores the
+// training kept busy: trainer.threads[job].
+int measureJob(const ModelConfig& model_config, double budget, const std::string& p) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("booth_speed_bench_job_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir};
+  auto jobs = JobStore::open((dir / "jobs.sqlite").string());
+  if (!jobs.ok()) {
+    std::cerr << "trainer_speed_bench: error: " << jobs.error() << "\n";
+    return 1;
+  }
+  SessionStore sessions(dir / "data", false);
+  const auto session = syntheticSession(*findPerformer("ada"), *findChoreography("warmup"), 3, 15,
+                                        30, cv::Size(640, 480), 90);
+  for (const StoredFrame& f : session) {
+    FrameToAppend frame;
+    frame.sequence = f.sequence;
+    frame.capture_time_us = f.capture_time_us;
+    frame.width = f.width;
+    frame.height = f.height;
+    frame.data = f.data;
+    PoseRecord pose;
+    pose.camera_id = "cam0";
+    pose.sequence = f.sequence;
+    pose.origin = PoseOrigin::kGroundTruth;
+    pose.performer = f.pose;
+    if (!sessions.writeFrame("bench", "node", "cam0", frame).ok() ||
+        !sessions.writePose("bench", "node", pose).ok()) {
+      std::cerr << "trainer_speed_bench: error: cannot store the session\n";
+      return 1;
+    }
+  }
+  sessions.close("bench");
+  JobRecord job;
+  job.id = "bench-job";
+  job.session_id = "bench";
+  job.state = JobState::kQueued;
+  job.train_budget_seconds = budget;
+  job.cameras_json = R"([{"node":"node","camera":"cam0","frames":)" +
+                     std::to_string(session.size()) + "}]";
+  if (auto s = jobs.value()->insert(job); !s) {
+    std::cerr << "trainer_speed_bench: error: " << s.error() << "\n";
+    return 1;
+  }
+  JobRunnerConfig config;
+  config.model = model_config;
+  config.train.adapt_threads = true;  // as trainer_node runs without --threads
+  config.clips_dir = dir / "clips";
+  config.public_url = "http://bench";
+  JobRunner runner(config, *jobs.value(), sessions);
+  runner.start();
+  // Samples (wall, CPU) while the job's generator phase runs.
+  auto wall = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  double first_wall = 0, first_cpu = 0, last_wall = 0, last_cpu = 0;
+  std::map<int, double> first_threads, last_threads;
+  bool started = false;
+  std::optional<JobRecord> now;
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    now = jobs.value()->get(job.id);
+    if (!now || now->state == JobState::kDone || now->state == JobState::kFailed) break;
+    const CpuTimes t = cpuTimes();
+    const bool generator_phase = now->state == JobState::kTraining && now->generator_steps > 0 &&
+                                 now->face_steps == 0;
+    if (!generator_phase) {
+      if (started) break;
+      continue;
+    }
+    if (!started) {
+      started = true;
+      first_wall = wall();
+      first_cpu = t.user + t.sys;
+      first_threads = threadCpuSeconds();
+    }
+    last_wall = wall();
+    last_cpu = t.user + t.sys;
+    last_threads = threadCpuSeconds();
+  }
+  while (now && now->state != JobState::kDone && now->state != JobState::kFailed) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    now = jobs.value()->get(job.id);
+  }
+  runner.stop();
+  if (!now || now->state != JobState::kDone) {
+    std::cerr << "trainer_speed_bench: error: the job did not finish: "
+              << (now ? now->detail : std::string("gone")) << "\n";
+    return 1;
+  }
+  if (last_wall - first_wall < 1) {
+    std::cerr << "trainer_speed_bench: error: the generator phase was too short to measure\n";
+    return 1;
+  }
+  figure("trainer.threads", "job," + p, fmt((last_cpu - first_cpu) / (last_wall - first_wall), 2),
+         "", "target >= 1.8 on 2 cores; CPU seconds of the process per wall second of the "
+             "job's generator phase, on JobRunner's thread");
+  // How many threads shared the work, whatever else the machine ran: the
+  // process's CPU time over its busiest thread's.
+  double total = 0, busiest = 0;
+  std::string per_thread;
+  for (const auto& [tid, seconds] : last_threads) {
+    const auto before = first_threads.find(tid);
+    const double used = seconds - (before == first_threads.end() ? 0 : before->second);
+    total += used;
+    busiest = std::max(busiest, used);
+    if (used >= 0.05) per_thread += " " + std::to_string(tid) + ":" + fmt(used, 1) + "s";
+  }
+  figure("trainer.parallelism", "job," + p, fmt(busiest > 0 ? total / busiest : 0, 2), "",
+         "no target; CPU time of the process over its busiest thread's in the generator phase "
+         "(2.0: two threads fully shared the work; does not drop with other load)");
+  std::cout << "# threads with CPU time in the generator phase:" << per_thread << std::endl;
+  figure("trainer.its", "job," + p, fmt(now->generator_steps_per_second, 2), "generator steps/s",
+         "no target; the job's own figure, its generator phase");
+  figure("trainer.face_its", "job," + p, fmt(now->face_steps_per_second, 1), "face-GAN steps/s",
+         "no target; the job's own figure, its face phase (rendering the face crops included)");
+  std::cout << "# job: " << now->generator_steps << " generator steps ("
+            << fmt(now->generator_steps_per_second, 2) << "/s), " << now->face_steps
+            << " face-GAN steps (" << fmt(now->face_steps_per_second, 1) << "/s), "
+            << fmt(now->train_seconds, 1) << " s training of a " << fmt(budget, 0)
+            << " s budget; measured over " << fmt(last_wall - first_wall, 1) << " s" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,14 +256,17 @@ int main(int argc, char** argv) {
   int threads = 0;
   double seconds = 30;
   bool render = true;
+  double job_seconds = 0;
   po::options_description desc("trainer_speed_bench (see bench/README.md)");
   // clang-format off
   desc.add_options()
     ("help", "this help")
     ("resolution", po::value(&model_config.resolution)->default_value(model_config.resolution), "")
-    ("seconds", po::value(&seconds)->default_value(seconds), "training seconds measured")
+    ("seconds", po::value(&seconds)->default_value(seconds), "training seconds measured (0: only the job)")
     ("threads", po::value(&threads)->default_value(threads), "libtorch threads (0 = every CPU)")
-    ("render", po::value(&render)->default_value(render), "also measure rendering a clip");
+    ("render", po::value(&render)->default_value(render), "also measure rendering a clip")
+    ("job-seconds", po::value(&job_seconds)->default_value(job_seconds),
+     "then run a real job of this budget on JobRunner's thread (0: none)");
   // clang-format on
   po::variables_map vm;
   try {
@@ -119,6 +285,8 @@ int main(int argc, char** argv) {
   std::cout << "# " << rt.describe() << std::endl;
   const int res = model_config.resolution;
   const std::string p = "res=" + std::to_string(res);
+  // --seconds 0: only the job (nothing trains on this thread before it).
+  if (seconds <= 0) return job_seconds > 0 ? measureJob(model_config, job_seconds, p) : 0;
 
   const auto session = syntheticSession(*findPerformer("ada"), *findChoreography("warmup"), 3, 5,
                                         30, cv::Size(640, 480), 90);
@@ -156,7 +324,7 @@ int main(int argc, char** argv) {
   }
   const double user = after.user - before.user;
   const double sys = after.sys - before.sys;
-  const double its = result->iterations_per_second;
+  const double its = result->last.generator_steps_per_second;  // face GAN off: generator only
   const double overhead = 100.0 * (1.0 - result->step_seconds / result->seconds);
   // FLOPs of one generator-phase step: the generator runs forward twice
   // (the two unrolled frames) and backward (about twice the forward) ->
@@ -204,5 +372,6 @@ int main(int argc, char** argv) {
     figure("trainer.ms_per_rendered_frame", p, fmt(1000 * render_seconds / clip_info->frames, 1),
            "ms", "no target; three panels, face GAN, H.264");
   }
+  if (job_seconds > 0) return measureJob(model_config, job_seconds, p);
   return 0;
 }

@@ -168,11 +168,11 @@ while true; do
     say "training started: budget $(echo "$job" | jq -r .train_budget_seconds) s, $(echo "$job" | jq -r .detail)"; printed=2; last_print=$now
   fi
   if [ "$r" = 2 ] && [ $((now - last_print)) -ge 10 ]; then
-    say "$(echo "$job" | jq -r '"training: iteration " + (.iterations|tostring) + ", loss G " + (.loss_g*1000|round/1000|tostring) + " D " + (.loss_d*1000|round/1000|tostring) + " L1 " + (.loss_l1*1000|round/1000|tostring) + ", " + (.iterations_per_second*100|round/100|tostring) + " it/s, " + (.eta_seconds|round|tostring) + " s left"')"
+    say "$(echo "$job" | jq -r '"training: " + (.generator_steps|tostring) + " generator steps (" + (.generator_steps_per_second*100|round/100|tostring) + "/s), " + (.face_steps|tostring) + " face-GAN steps (" + (.face_steps_per_second*10|round/10|tostring) + "/s), loss G " + (.loss_g*1000|round/1000|tostring) + " D " + (.loss_d*1000|round/1000|tostring) + " L1 " + (.loss_l1*1000|round/1000|tostring) + ", " + (.eta_seconds|round|tostring) + " s left"')"
     last_print=$now
   fi
   if [ "$r" -ge 3 ] && [ "$printed" -lt 3 ]; then
-    say "training done: $(echo "$job" | jq -r '(.iterations|tostring) + " iterations in " + (.timings.train_seconds*10|round/10|tostring) + " s (" + (.iterations_per_second*100|round/100|tostring) + " it/s)"')"
+    say "training done: $(echo "$job" | jq -r '(.timings.train_seconds*10|round/10|tostring) + " s: " + (.generator_steps|tostring) + " generator steps (" + (.generator_steps_per_second*100|round/100|tostring) + "/s), " + (.face_steps|tostring) + " face-GAN steps (" + (.face_steps_per_second*10|round/10|tostring) + "/s)"')"
     say "rendering: $(echo "$job" | jq -r .detail)"
     printed=3
   fi

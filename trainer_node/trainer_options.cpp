@@ -42,6 +42,7 @@ void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig&
     ("lambda-l1", po::value(&t.lambda_l1)->default_value(defaults_t.lambda_l1), "weight of the L1 reconstruction loss")
     ("lambda-feat", po::value(&t.lambda_feat)->default_value(defaults_t.lambda_feat), "weight of discriminator feature matching")
     ("lambda-gan", po::value(&t.lambda_gan)->default_value(defaults_t.lambda_gan), "weight of the LSGAN loss")
+    ("lambda-l2sp", po::value(&t.lambda_l2sp)->default_value(defaults_t.lambda_l2sp), "L2-SP: pull of the generator's weights towards those training started from (the base), against forgetting; 0 = off")
     ("face-gan", po::value(&t.face_gan)->default_value(defaults_t.face_gan), "train and use the face GAN (true/false)")
     ("face-fraction", po::value(&t.face_fraction)->default_value(defaults_t.face_fraction), "share of the training budget for the face GAN")
     ("eval-seconds", po::value(&t.eval_seconds)->default_value(defaults_t.eval_seconds), "held-out evaluation period (0 = only at phase ends)")

@@ -195,7 +195,7 @@ async function main() {
     const eta = await page.locator(`#queue-body tr[data-job="${jobId}"] .eta`).innerText();
     const numbers = await page.locator(`#queue-body tr[data-job="${jobId}"] .numbers`).innerText();
     check(/left/.test(eta) && /it\/s/.test(numbers), `ETA "${eta}" and "${numbers}"`);
-    await shot(page, '04-training.png', 'the job training: state badge, progress bar, iterations, losses, ETA');
+    await shot(page, '04-training.png', 'the job training: state badge, progress bar, generator and face-GAN steps, losses, ETA');
 
     // 5. The clip appears with its QR code and link.
     const card = page.locator(`#clip-${jobId.replace(/\./g, '\\.')}`);

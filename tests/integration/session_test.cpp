@@ -98,7 +98,7 @@ TEST_F(NodesTest, OneSessionEndsWithADownloadableClip) {
   ASSERT_TRUE(done) << trainer->output() << capture.output();
   ASSERT_EQ((*done)["state"], "done") << done->dump(2);
   EXPECT_GE((*done)["frames_received"].get<int>(), 25);  // 2 s at 15 fps
-  EXPECT_GT((*done)["iterations"].get<int>(), 0);
+  EXPECT_GT((*done)["generator_steps"].get<int>(), 0);
 
   const std::string clip_url = (*done)["clip_url"];
   ASSERT_EQ(clip_url.rfind(*url, 0), 0u) << clip_url;

@@ -20,7 +20,8 @@ TEST(BoothMetrics, WritesEveryFigureInPrometheusTextFormat) {
 
   MetricsSnapshot s;
   s.jobs_by_state = {{JobState::kQueued, 2}, {JobState::kDone, 5}, {JobState::kTraining, 1}};
-  s.training_iterations_per_second = 2.5;
+  s.training_generator_steps_per_second = 2.5;
+  s.training_face_steps_per_second = 90;
   s.ingest.frames_received = 450;
   s.ingest.frames_rejected = 3;
   NodeInfo n;
@@ -42,7 +43,8 @@ TEST(BoothMetrics, WritesEveryFigureInPrometheusTextFormat) {
   EXPECT_TRUE(has(text, "booth_queue_length 2")) << text;
   EXPECT_TRUE(has(text, "booth_jobs{state=\"done\"} 5")) << text;
   EXPECT_TRUE(has(text, "booth_jobs{state=\"failed\"} 0")) << text;
-  EXPECT_TRUE(has(text, "booth_training_iterations_per_second 2.5")) << text;
+  EXPECT_TRUE(has(text, "booth_training_generator_steps_per_second 2.5")) << text;
+  EXPECT_TRUE(has(text, "booth_training_face_steps_per_second 90")) << text;
   EXPECT_TRUE(has(text, "# TYPE booth_frames_received_total counter")) << text;
   EXPECT_TRUE(has(text, "booth_frames_received_total 450")) << text;
   EXPECT_TRUE(has(text, "booth_frames_rejected_total 3")) << text;

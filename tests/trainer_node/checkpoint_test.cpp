@@ -116,31 +116,59 @@ TEST(Checkpoint, AFailedLoadLeavesTheWeights) {
   EXPECT_EQ(cv::norm(*before, *after, cv::NORM_INF), 0);
 }
 
+// Trains `schedule` until its stop hook has been polled `polls` times
+// (once per step), saves the state to `path` and returns the stopped run.
+Result<TrainResult> trainStoppedAndSaved(const ToyClip& clip, const TrainConfig& schedule, int polls,
+                                         const std::string& path) {
+  auto model = makeModel();
+  if (!model) return fail("no model");
+  TrainHooks hooks;
+  hooks.progress_seconds = 0;
+  int polled = 0;
+  hooks.should_stop = [&] { return ++polled >= polls; };
+  auto stopped = train(*model, clip, schedule, hooks);
+  if (!stopped.ok()) return stopped;
+  if (auto s = model->save(path); !s) return fail(s.error());
+  return stopped;
+}
+
+// A model resumed from `path` that trains `schedule` to its end.
+Result<TrainResult> resumeAndFinish(const ToyClip& clip, const TrainConfig& schedule,
+                                    const std::string& path) {
+  auto resumed = makeModel();
+  if (!resumed) return fail("no model");
+  if (auto s = resumed->load(path); !s) return fail(s.error());
+  return train(*resumed, clip, schedule);
+}
+
 TEST(Checkpoint, ResumeContinuesTheScheduleWhereItStopped) {
   TempDir dir;
   const ToyClip clip = movingSquare(6, 32);
   const TrainConfig schedule = iterationSchedule(20);
-  auto first = makeModel();
-  ASSERT_TRUE(first);
-  TrainHooks hooks;
-  hooks.progress_seconds = 0;
-  int polls = 0;
-  hooks.should_stop = [&] { return ++polls >= 7; };
-  auto stopped = train(*first, clip, schedule, hooks);
+  auto stopped = trainStoppedAndSaved(clip, schedule, 7, dir.file("state.pt"));
   ASSERT_TRUE(stopped.ok()) << stopped.error();
   ASSERT_FALSE(stopped->finished);
   ASSERT_EQ(stopped->last.iterations, 7);
-  ASSERT_TRUE(first->save(dir.file("state.pt")).ok());
-
-  auto resumed = makeModel();
-  ASSERT_TRUE(resumed);
-  auto loaded = resumed->load(dir.file("state.pt"));
-  ASSERT_TRUE(loaded.ok()) << loaded.error();
-  auto rest = train(*resumed, clip, schedule);
+  auto rest = resumeAndFinish(clip, schedule, dir.file("state.pt"));
   ASSERT_TRUE(rest.ok()) << rest.error();
   EXPECT_TRUE(rest->finished);
   EXPECT_EQ(rest->iterations, 13);  // only what was left
   EXPECT_EQ(rest->last.iterations, 20);
+}
+
+TEST(Checkpoint, ResumeKeepsTheFaceStepCount) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(6, 32);
+  const TrainConfig schedule = iterationSchedule(20);
+  // Stopped in the face phase (the last 15 % of the schedule).
+  auto stopped = trainStoppedAndSaved(clip, schedule, 19, dir.file("state.pt"));
+  ASSERT_TRUE(stopped.ok()) << stopped.error();
+  ASSERT_GE(stopped->last.face_steps, 1);
+  auto rest = resumeAndFinish(clip, schedule, dir.file("state.pt"));
+  ASSERT_TRUE(rest.ok()) << rest.error();
+  EXPECT_EQ(rest->generator_steps, 0);
+  EXPECT_EQ(rest->last.face_steps, stopped->last.face_steps + rest->face_steps);
+  EXPECT_EQ(rest->last.generator_steps, stopped->last.generator_steps);
 }
 
 TEST(Checkpoint, LoadWeightsStartsAFreshSchedule) {

@@ -537,6 +537,26 @@ TEST_F(HttpApiTest, RangeHeadersOnOtherPagesAreIgnored) {
   EXPECT_EQ(json::parse(res->body)["ok"], true);
 }
 
+TEST_F(HttpApiTest, AJobReportsGeneratorAndFaceStepsApartAndNoSum) {
+  JobRecord j = addJob("t", JobState::kTraining);
+  j.generator_steps = 900;
+  j.face_steps = 2350;
+  j.generator_steps_per_second = 4.5;
+  j.face_steps_per_second = 100;
+  ASSERT_TRUE(store_->update(j).ok());
+  start();
+  auto res = client().Get("/api/jobs/t");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json body = json::parse(res->body);
+  EXPECT_EQ(body["generator_steps"], 900);
+  EXPECT_EQ(body["face_steps"], 2350);
+  EXPECT_DOUBLE_EQ(body["generator_steps_per_second"].get<double>(), 4.5);
+  EXPECT_DOUBLE_EQ(body["face_steps_per_second"].get<double>(), 100);
+  EXPECT_FALSE(body.contains("iterations"));
+  EXPECT_FALSE(body.contains("iterations_per_second"));
+}
+
 // --- cancel and delete ---
 
 TEST_F(HttpApiTest, CancellingAQueuedJobFailsItAtOnce) {

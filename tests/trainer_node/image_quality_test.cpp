@@ -60,6 +60,31 @@ TEST(ImageQuality, PersonMaskIsWhereTheFrameDiffersFromTheBackdrop) {
   EXPECT_EQ(cv::boundingRect(mask), cv::Rect(24, 2, 14, 48));
 }
 
+TEST(ImageQuality, FlickerIsZeroWhenTheGeneratedClipChangesAsTheTruthDoes) {
+  // Offset by a constant colour, but moving exactly as the truth moves.
+  const cv::Mat truth0 = scene(true), truth1 = scene(true, 2);
+  const cv::Mat gen0 = truth0 + cv::Scalar::all(20), gen1 = truth1 + cv::Scalar::all(20);
+  const cv::Mat mask = personMask(truth0, scene(false)) | personMask(truth1, scene(false));
+  EXPECT_NEAR(flicker(gen0, gen1, truth0, truth1, mask), 0.0, 1e-9);
+}
+
+TEST(ImageQuality, FlickerMeasuresChangeTheTruthDoesNotHave) {
+  const cv::Mat truth = scene(true);
+  const cv::Mat mask = personMask(truth, scene(false));
+  // The truth stands still; the generated frame brightens by 10 inside the mask.
+  const cv::Mat brighter = truth + cv::Scalar::all(10);
+  EXPECT_NEAR(flicker(truth, brighter, truth, truth, mask), 10.0, 1e-9);
+  // A generated clip that stands still while the truth moves flickers too.
+  const cv::Mat moved = scene(true, 3);
+  const cv::Mat union_mask = mask | personMask(moved, scene(false));
+  EXPECT_GT(flicker(truth, truth, truth, moved, union_mask), 5.0);
+  // Outside the mask nothing counts.
+  cv::Mat outside = truth.clone();
+  outside.setTo(cv::Scalar::all(0), ~mask);
+  EXPECT_NEAR(flicker(truth, outside, truth, truth, mask), 0.0, 1e-9);
+  EXPECT_TRUE(std::isnan(flicker(truth, brighter, truth, truth, cv::Mat::zeros(64, 64, CV_8U))));
+}
+
 TEST(ImageQuality, EmptyMaskIsNotANumber) {
   const cv::Mat map = ssimMap(scene(true), scene(true));
   EXPECT_TRUE(std::isnan(meanOver(map, cv::Mat::zeros(64, 64, CV_8U))));

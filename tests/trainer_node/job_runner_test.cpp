@@ -141,7 +141,7 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
   EXPECT_GT(job->train_budget_planned, 5);
   EXPECT_LT(job->train_budget_planned, 30);
   EXPECT_GE(job->train_seconds, job->train_budget_planned);
-  EXPECT_GT(job->iterations, 0);
+  EXPECT_GT(job->generator_steps, 0);
   EXPECT_TRUE(std::filesystem::exists(job->clip_path));
   EXPECT_EQ(filesIn(config_.clips_dir), 1u);  // the clip, no partial file
   EXPECT_EQ(job->clip_frames, 10);
@@ -149,6 +149,18 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
   EXPECT_TRUE(std::filesystem::exists(job->model_path));
   EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
   EXPECT_EQ(job->model_path.rfind(sessions_->sessionDir(kSession).string(), 0), 0u);
+}
+
+TEST_F(JobRunnerTest, ReportsGeneratorAndFaceStepsApart) {
+  JobRunner runner(config_, *jobs_, *sessions_);
+  runner.runJob(queue(30), {});
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_GT(job->generator_steps, 0);
+  EXPECT_GT(job->face_steps, 0);
+  EXPECT_GT(job->generator_steps_per_second, 0);
+  EXPECT_GT(job->face_steps_per_second, 0);
 }
 
 TEST_F(JobRunnerTest, ABudgetTooSmallForTrainingFailsSayingWhy) {
@@ -170,7 +182,7 @@ TEST_F(JobRunnerTest, CancelWhileTrainingFailsTheJobAndLeavesNoClip) {
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::kFailed);
   EXPECT_EQ(job->detail, "cancelled by the operator");
-  EXPECT_GT(job->iterations, 0);
+  EXPECT_GT(job->generator_steps, 0);
   EXPECT_TRUE(job->clip_token.empty());
   EXPECT_EQ(filesIn(config_.clips_dir), 0u);
   EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
@@ -200,12 +212,12 @@ TEST_F(JobRunnerTest, AJobCancelledWhileQueuedNeverTrains) {
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::kFailed);
   EXPECT_EQ(job->detail, "cancelled by the operator");
-  EXPECT_EQ(job->iterations, 0);
+  EXPECT_EQ(job->generator_steps, 0);
 }
 
 TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
   const JobRecord queued = queue(60);
-  std::int64_t iterations_at_stop = 0;
+  std::int64_t generator_steps_at_stop = 0;
   double spent_at_stop = 0;
   double planned = 0;
   {
@@ -217,10 +229,10 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
     ASSERT_TRUE(job);
     ASSERT_EQ(job->state, JobState::kTraining) << job->detail;
     ASSERT_TRUE(std::filesystem::exists(job->checkpoint_path));
-    iterations_at_stop = job->iterations;
+    generator_steps_at_stop = job->generator_steps;
     spent_at_stop = job->budget_spent_seconds;
     planned = job->train_budget_planned;
-    ASSERT_GT(iterations_at_stop, 0);
+    ASSERT_GT(generator_steps_at_stop, 0);
     ASSERT_GT(spent_at_stop, 20);
   }
   // The next start.
@@ -233,7 +245,7 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
-  EXPECT_GT(job->iterations, iterations_at_stop);  // continued, counting on
+  EXPECT_GT(job->generator_steps, generator_steps_at_stop);  // continued, counting on
   EXPECT_DOUBLE_EQ(job->train_budget_planned, planned);  // the same schedule
   EXPECT_GT(job->budget_spent_seconds, spent_at_stop);   // charged on top
   EXPECT_TRUE(job->resume_phase.empty());
@@ -266,7 +278,7 @@ TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
-  EXPECT_EQ(job->iterations, stopped->iterations);  // not trained again
+  EXPECT_EQ(job->generator_steps, stopped->generator_steps);  // not trained again
   EXPECT_EQ(filesIn(config_.clips_dir), 1u);
   EXPECT_EQ(job->clip_frames, 100);
 }

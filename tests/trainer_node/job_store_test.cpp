@@ -42,6 +42,10 @@ class JobStoreTest : public ::testing::Test {
 TEST_F(JobStoreTest, InsertThenGetKeepsEveryField) {
   JobRecord j = job("a", JobState::kTraining, 1000);
   j.iterations = 1234;
+  j.generator_steps = 900;
+  j.face_steps = 2350;
+  j.generator_steps_per_second = 4.5;
+  j.face_steps_per_second = 101.5;
   j.loss_g = 1.5f;
   j.eta_seconds = 42.5;
   j.cameras_json = R"([{"node":"n","camera":"cam0","frames":450}])";
@@ -53,6 +57,10 @@ TEST_F(JobStoreTest, InsertThenGetKeepsEveryField) {
   EXPECT_EQ(back->session_id, "s-a");
   EXPECT_EQ(back->state, JobState::kTraining);
   EXPECT_EQ(back->iterations, 1234);
+  EXPECT_EQ(back->generator_steps, 900);
+  EXPECT_EQ(back->face_steps, 2350);
+  EXPECT_DOUBLE_EQ(back->generator_steps_per_second, 4.5);
+  EXPECT_DOUBLE_EQ(back->face_steps_per_second, 101.5);
   EXPECT_FLOAT_EQ(back->loss_g, 1.5f);
   EXPECT_DOUBLE_EQ(back->eta_seconds, 42.5);
   EXPECT_EQ(back->cameras_json, j.cameras_json);

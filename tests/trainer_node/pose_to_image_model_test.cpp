@@ -108,6 +108,20 @@ TEST(PoseToImageModel, NextFrameDependsOnThePreviousFrame) {
   EXPECT_EQ(cv::norm(*first, *again, cv::NORM_INF), 0);
 }
 
+TEST(PoseToImageModel, TheFirstFrameIsDrawnFromTheGeneratorsFirstDrawingOfIt) {
+  auto model = makeModel();
+  ASSERT_TRUE(model);
+  const ToyClip clip = movingSquare(2, 32);
+  model->startSequence(/*prime_first_frame=*/false);
+  auto from_zeros = model->nextFrame(clip.sticks[0]);
+  auto from_that = model->nextFrame(clip.sticks[0]);
+  model->startSequence();
+  auto primed = model->nextFrame(clip.sticks[0]);
+  ASSERT_TRUE(from_zeros.ok() && from_that.ok() && primed.ok());
+  EXPECT_EQ(cv::norm(*primed, *from_that, cv::NORM_INF), 0);
+  EXPECT_GT(cv::norm(*primed, *from_zeros, cv::NORM_INF), 0);
+}
+
 TEST(PoseToImageModel, NextFrameRejectsWrongSizeWithActualValue) {
   auto model = makeModel();
   ASSERT_TRUE(model);
@@ -220,6 +234,50 @@ TEST(PoseToImageModel, BudgetEndsTheScheduleOnTheInjectedClock) {
   ASSERT_FALSE(phases.empty());
   EXPECT_EQ(phases.front(), "generator");
   EXPECT_NE(std::find(phases.begin(), phases.end(), "face"), phases.end());
+}
+
+TEST(PoseToImageModel, CountsAndTimesGeneratorAndFaceStepsApart) {
+  auto model = makeModel();
+  ASSERT_TRUE(model);
+  const ToyClip clip = movingSquare(4, 32);
+  TrainConfig t = iterationSchedule(20);
+  t.face_fraction = 0.25;  // the last 5 of 20 steps
+  auto result = train(*model, clip, t);
+  ASSERT_TRUE(result.ok()) << result.error();
+  EXPECT_EQ(result->last.generator_steps, 15);
+  EXPECT_EQ(result->last.face_steps, 5);
+  EXPECT_EQ(result->generator_steps, 15);
+  EXPECT_EQ(result->face_steps, 5);
+  EXPECT_GT(result->last.generator_steps_per_second, 0);
+  EXPECT_GT(result->last.face_steps_per_second, 0);
+}
+
+TEST(PoseToImageModel, L2SpKeepsFineTuningNearTheWeightsItStartedFrom) {
+  test::TempDir dir;
+  const ToyClip clip = movingSquare(6, 32);
+  auto base = makeModel();
+  ASSERT_TRUE(base);
+  ASSERT_TRUE(base->save(dir.file("base.pt")).ok());
+  auto drawn = [&](PoseToImageModel& m) {
+    m.startSequence();
+    auto out = m.nextFrame(clip.sticks[2]);
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? out.value() : cv::Mat();
+  };
+  const cv::Mat before = drawn(*base);
+  auto tuned = [&](float lambda) {
+    auto m = makeModel();
+    EXPECT_TRUE(m && m->loadWeights(dir.file("base.pt")).ok());
+    TrainConfig t = iterationSchedule(25);
+    t.face_gan = false;
+    t.lambda_l2sp = lambda;
+    EXPECT_TRUE(train(*m, clip, t).ok());
+    return cv::norm(drawn(*m), before, cv::NORM_L1);
+  };
+  const double free_drift = tuned(0.f);
+  const double pulled_drift = tuned(1e5f);
+  EXPECT_GT(free_drift, 0);
+  EXPECT_LT(pulled_drift, 0.5 * free_drift) << "free " << free_drift << ", L2-SP " << pulled_drift;
 }
 
 TEST(PoseToImageModel, TrainRejectsMismatchedCounts) {

@@ -47,7 +47,8 @@ TEST(Pretrainer, WritesABaseThatLoadsIntoTheSameModel) {
   ASSERT_TRUE(model.ok());
   auto loaded = (*model)->loadWeights((dir.path() / "base.pt").string());
   EXPECT_TRUE(loaded.ok()) << loaded.error();
-  EXPECT_NE(log.str().find("it 6/6"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("step 6/6"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("6 generator steps and 0 face-GAN steps"), std::string::npos) << log.str();
 }
 
 TEST(Pretrainer, AStoppedRunResumesFromItsState) {

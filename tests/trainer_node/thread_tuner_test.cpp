@@ -1,6 +1,8 @@
 // ThreadTuner: keeps the thread count whose steps are fastest now.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <ATen/Parallel.h>
 
 #include "trainer_node/train/cpu_runtime.h"
@@ -37,6 +39,14 @@ TEST(ThreadTuner, FallsBackToOneThreadWhenTheCpuIsShared) {
   EXPECT_EQ(at::get_num_threads(), 1);
 }
 
+TEST(ThreadTuner, KeepsAllThreadsWhenFewerAreOnlySlightlyFaster) {
+  // Noise of a few percent must not leave a core idle.
+  ThreadTuner tuner({2, 1}, 20);
+  Machine m{0.1, 0.095};
+  for (int i = 0; i < 50; ++i) m.step(tuner);
+  EXPECT_EQ(tuner.threads(), 2);
+}
+
 TEST(ThreadTuner, ChecksAgainAndFollowsTheMachine) {
   ThreadTuner tuner({2, 1}, 5);
   Machine m{1.0, 0.17};
@@ -64,6 +74,24 @@ TEST(ThreadTuner, RestoresTheThreadCountItFound) {
     ASSERT_EQ(at::get_num_threads(), 1);
   }
   EXPECT_EQ(at::get_num_threads(), 2);
+}
+
+TEST(CpuRuntime, AThreadThatTrainsGetsTheConfiguredCountWhateverTheDefault) {
+  configureCpuRuntime(2);
+  ASSERT_EQ(configuredThreads(), 2);
+  // Another thread lowers libtorch's process-wide default (as a tuner's
+  // probe does); a thread started after that would inherit it.
+  std::thread([] { at::set_num_threads(1); }).join();
+  int inherited = 0, used = 0, after = 0;
+  std::thread([&] {
+    inherited = at::get_num_threads();
+    used = useConfiguredThreads();
+    after = at::get_num_threads();
+  }).join();
+  EXPECT_EQ(inherited, 1);  // the trap
+  EXPECT_EQ(used, 2);
+  EXPECT_EQ(after, 2);
+  at::set_num_threads(2);
 }
 
 }  // namespace

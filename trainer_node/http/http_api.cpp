@@ -75,8 +75,10 @@ json jobJson(const JobRecord& j, const std::string& public_url) {
       {"state", jobStateName(j.state)},
       {"detail", j.detail},
       {"progress", j.progress},
-      {"iterations", j.iterations},
-      {"iterations_per_second", j.iterations_per_second},
+      {"generator_steps", j.generator_steps},
+      {"face_steps", j.face_steps},
+      {"generator_steps_per_second", j.generator_steps_per_second},
+      {"face_steps_per_second", j.face_steps_per_second},
       {"loss_g", j.loss_g},
       {"loss_d", j.loss_d},
       {"loss_l1", j.loss_l1},
@@ -402,7 +404,8 @@ void HttpApi::routes() {
     snap.jobs_by_state = jobs_.countByState();
     for (const JobRecord& j : jobs_.list(20)) {
       if (j.state == JobState::kTraining) {
-        snap.training_iterations_per_second = j.iterations_per_second;
+        snap.training_generator_steps_per_second = j.generator_steps_per_second;
+        snap.training_face_steps_per_second = j.face_steps_per_second;
         break;
       }
     }

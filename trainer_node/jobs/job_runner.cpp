@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/train/training_set.h"
 
 namespace booth {
@@ -151,8 +152,11 @@ void JobRunner::save(JobRecord& job) {
 }
 
 void JobRunner::runJob(JobRecord job, std::stop_token stop) {
-  spdlog::info("job {}: starting (session {}{})", job.id, job.session_id,
-               job.resume_phase.empty() ? "" : ", resuming " + job.resume_phase);
+  // libtorch's thread count is per thread: this one trains and renders with
+  // every CPU configured, not libtorch's default for a new thread.
+  const int threads = useConfiguredThreads();
+  spdlog::info("job {}: starting (session {}{}), libtorch threads {}", job.id, job.session_id,
+               job.resume_phase.empty() ? "" : ", resuming " + job.resume_phase, threads);
   Status result = runStages(job, stop);
   if (result.ok()) {
     save(job);
@@ -310,18 +314,17 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     hooks.checkpoint_seconds = config_.checkpoint_seconds;
     hooks.now_seconds = now;
     hooks.should_stop = [&] { return should_stop(); };
-    const double train_start = now();
-    std::int64_t first_iteration = -1;
     hooks.progress = [&](const TrainProgress& p) {
-      if (first_iteration < 0) first_iteration = p.iterations;
-      job.iterations = p.iterations;
+      job.generator_steps = p.generator_steps;
+      job.face_steps = p.face_steps;
+      // A resumed run keeps the rate of a phase it does not run again.
+      if (p.generator_steps_per_second > 0) job.generator_steps_per_second = p.generator_steps_per_second;
+      if (p.face_steps_per_second > 0) job.face_steps_per_second = p.face_steps_per_second;
       job.loss_g = p.loss_g;
       job.loss_d = p.loss_d;
       job.loss_l1 = p.loss_l1;
       job.progress = p.fraction;
       job.eta_seconds = std::max(0.0, p.budget_seconds - p.elapsed_seconds) + render_estimate;
-      const double run = now() - train_start;
-      job.iterations_per_second = run > 0 ? (p.iterations - first_iteration) / run : 0;
       saveThrottled();
     };
     const TrainClip clip = set->trainClip();
@@ -338,11 +341,12 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
       return fail("interrupted");
     }
     job.train_seconds = trained->last.elapsed_seconds;
-    job.iterations = trained->last.iterations;
-    job.iterations_per_second = trained->iterations_per_second;
-    spdlog::info("job {}: trained {} iterations in {:.1f} s ({:.2f} it/s), best held-out L1 {:.4f}",
-                 job.id, trained->last.iterations, trained->last.elapsed_seconds,
-                 trained->iterations_per_second, trained->last.best_heldout_l1);
+    hooks.progress(trained->last);
+    spdlog::info("job {}: trained in {:.1f} s: {} generator steps ({:.2f}/s), {} face-GAN steps "
+                 "({:.1f}/s), libtorch threads {:.2f}, best held-out L1 {:.4f}",
+                 job.id, trained->last.elapsed_seconds, job.generator_steps,
+                 job.generator_steps_per_second, job.face_steps, job.face_steps_per_second,
+                 trained->mean_threads, trained->last.best_heldout_l1);
     const auto model_path = session_dir / kModelFile;
     if (auto st = model.save(model_path.string()); !st.ok())
       return fail("cannot keep the trained model: " + st.error());

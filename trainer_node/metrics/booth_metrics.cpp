@@ -76,10 +76,17 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
   }
   out.push_back(std::move(jobs));
 
-  auto ips = family("booth_training_iterations_per_second",
-                    "Training speed of the job being trained (0 when none)", MetricType::Gauge);
-  add(ips, s.training_iterations_per_second);
-  out.push_back(std::move(ips));
+  auto generator_rate = family("booth_training_generator_steps_per_second",
+                               "Generator steps per second of the job being trained (0 when none)",
+                               MetricType::Gauge);
+  add(generator_rate, s.training_generator_steps_per_second);
+  out.push_back(std::move(generator_rate));
+  auto face_rate = family("booth_training_face_steps_per_second",
+                          "Face-GAN steps per second of the job being trained (0 when none or "
+                          "before its face phase)",
+                          MetricType::Gauge);
+  add(face_rate, s.training_face_steps_per_second);
+  out.push_back(std::move(face_rate));
 
   // A counter read from its owner at scrape time.
   auto counter = [&out](const char* name, const char* help, std::uint64_t value) {

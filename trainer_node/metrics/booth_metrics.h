@@ -30,7 +30,10 @@ namespace booth {
 
 struct MetricsSnapshot {
   std::map<JobState, int> jobs_by_state;
-  double training_iterations_per_second = 0;  // of the job training now; 0 when none
+  // Of the job training now, each phase's own rate; 0 when none (or before
+  // that phase ran).
+  double training_generator_steps_per_second = 0;
+  double training_face_steps_per_second = 0;
   IngestStats ingest;
   std::vector<NodeInfo> nodes;
   std::size_t event_streams = 0;     // open operator event streams

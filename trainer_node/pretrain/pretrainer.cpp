@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ostream>
+#include <sstream>
 
 #include "trainer_node/store/session_store.h"
 #include "trainer_node/train/face_box.h"
@@ -183,12 +184,16 @@ Result<PretrainSummary> Pretrainer::run(std::stop_token stop) {
     const double eta = rate > 0 ? (config_.train.max_iterations - p.iterations) / rate : 0;
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(std::lround(p.fraction * kWidth));
-    std::string bar = "[" + std::string(filled, '#') + std::string(kWidth - filled, '-') + "]";
-    std::string line = "pretrain " + bar + " " + number(p.fraction * 100, 0) + "%  it " +
-                       std::to_string(p.iterations) + "/" + std::to_string(config_.train.max_iterations) +
-                       "  " + p.phase + "  G " + number(p.loss_g, 3) + " D " + number(p.loss_d, 3) +
-                       " L1 " + number(p.loss_l1, 4) + "  " + number(rate, 2) + " it/s  ETA " +
-                       clock(eta);
+    // The schedule counts both kinds of step (--iterations); they are shown
+    // apart, with their own rates: a face-GAN step is far cheaper.
+    std::ostringstream text;
+    text << "pretrain [" << std::string(filled, '#') << std::string(kWidth - filled, '-') << "] "
+         << number(p.fraction * 100, 0) << "%  step " << p.iterations << "/"
+         << config_.train.max_iterations << "  " << p.phase << "  generator " << p.generator_steps
+         << " (" << number(p.generator_steps_per_second, 2) << "/s) face-GAN " << p.face_steps
+         << " (" << number(p.face_steps_per_second, 1) << "/s)  G " << number(p.loss_g, 3) << " D "
+         << number(p.loss_d, 3) << " L1 " << number(p.loss_l1, 4) << "  ETA " << clock(eta);
+    const std::string line = text.str();
     if (config_.progress_bar) {
       log_ << "\r" << line << std::flush;
     } else {
@@ -201,20 +206,25 @@ Result<PretrainSummary> Pretrainer::run(std::stop_token stop) {
 
   PretrainSummary summary;
   summary.iterations = trained->last.iterations;
+  summary.generator_steps = trained->last.generator_steps;
+  summary.face_steps = trained->last.face_steps;
   summary.seconds = since();
   summary.finished = trained->finished;
   if (!trained->finished) {
     if (auto s = model.save(resume.string()); !s) return fail("pretrain: " + s.error());
     summary.written = resume;
-    log_ << "pretrain: stopped at iteration " << summary.iterations << "; state saved to "
+    log_ << "pretrain: stopped at schedule step " << summary.iterations << " ("
+         << summary.generator_steps << " generator, " << summary.face_steps
+         << " face-GAN); state saved to "
          << resume.string() << " (run the same command again to resume)" << std::endl;
     return summary;
   }
   if (auto s = model.save(config_.out.string()); !s) return fail("pretrain: " + s.error());
   std::filesystem::remove(resume, ec);
   summary.written = config_.out;
-  log_ << "pretrain: base written to " << config_.out.string() << " after " << summary.iterations
-       << " iterations in " << clock(summary.seconds) << std::endl;
+  log_ << "pretrain: base written to " << config_.out.string() << " after "
+       << summary.generator_steps << " generator steps and " << summary.face_steps
+       << " face-GAN steps in " << clock(summary.seconds) << std::endl;
   return summary;
 }
 

@@ -48,7 +48,9 @@ struct PretrainConfig {
 Status validate(const PretrainConfig& config);
 
 struct PretrainSummary {
-  std::int64_t iterations = 0;
+  std::int64_t iterations = 0;  // schedule steps (both kinds, --iterations counts these)
+  std::int64_t generator_steps = 0;
+  std::int64_t face_steps = 0;
   double seconds = 0;
   bool finished = false;  // false: stopped early, "<out>.resume" kept
   std::filesystem::path written;  // out, or the resume file when stopped

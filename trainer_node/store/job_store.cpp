@@ -92,6 +92,10 @@ const std::vector<Column>& columns() {
       TEXT_COL(resume_phase),
       TEXT_COL(checkpoint_path),
       TEXT_COL(model_path),
+      INT_COL(generator_steps),
+      INT_COL(face_steps),
+      REAL_COL(generator_steps_per_second),
+      REAL_COL(face_steps_per_second),
   };
   return cols;
 }

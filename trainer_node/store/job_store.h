@@ -40,6 +40,12 @@ struct JobRecord {
   float loss_g = 0, loss_d = 0, loss_l1 = 0;
   double eta_seconds = 0;
   double iterations_per_second = 0;
+  // The two kinds of training step, counted and timed apart (a face-GAN
+  // step costs a small fraction of a generator step; their sum means
+  // nothing). Rates: steps per wall-clock second of that phase.
+  // `iterations` and `iterations_per_second` above are no longer written.
+  std::int64_t generator_steps = 0, face_steps = 0;
+  double generator_steps_per_second = 0, face_steps_per_second = 0;
   // Received data: per camera {node, camera, frames}, as JSON text.
   std::string cameras_json = "[]";
   std::int64_t frames_received = 0;

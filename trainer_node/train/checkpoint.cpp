@@ -127,6 +127,7 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
     const TrainingState& s = parts.state;
     archive.write("state.seconds", scalar(s.seconds));
     archive.write("state.iterations", integer(s.iterations));
+    archive.write("state.face_steps", integer(s.face_steps));
     archive.write("state.phase", integer(static_cast<int>(s.phase)));
     archive.write("state.budget_seconds", scalar(s.budget_seconds));
     archive.write("state.max_iterations", integer(s.max_iterations));
@@ -136,6 +137,7 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
     if (s.best_generator.defined()) archive.write("state.best_generator", s.best_generator);
     if (s.best_face_generator.defined())
       archive.write("state.best_face_generator", s.best_face_generator);
+    if (s.anchor_generator.defined()) archive.write("state.anchor_generator", s.anchor_generator);
     archive.save_to(tmp);
   } catch (const std::exception& e) {
     std::error_code ec;
@@ -180,6 +182,7 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
     if (mode == LoadMode::kResume) {
       state.seconds = readScalar(archive, "state.seconds").value_or(0);
       state.iterations = static_cast<std::int64_t>(readScalar(archive, "state.iterations").value_or(0));
+      state.face_steps = static_cast<std::int64_t>(readScalar(archive, "state.face_steps").value_or(0));
       const int phase = static_cast<int>(readScalar(archive, "state.phase").value_or(0));
       if (phase < 0 || phase > static_cast<int>(TrainPhase::kDone))
         return bad("its training phase " + std::to_string(phase) + " is unknown");
@@ -204,6 +207,12 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
         if (best_face.numel() != parts.face_generator_opt->parameterCount())
           return bad("its best face generator has " + std::to_string(best_face.numel()) + " values");
         state.best_face_generator = best_face.to(parts.device);
+      }
+      torch::Tensor anchor;
+      if (archive.try_read("state.anchor_generator", anchor)) {
+        if (anchor.numel() != parts.generator_opt->parameterCount())
+          return bad("its L2-SP anchor has " + std::to_string(anchor.numel()) + " values");
+        state.anchor_generator = anchor.to(parts.device);
       }
       // Optimizer state is checked before anything is changed.
       const std::pair<const char*, FlatAdam*> optimizers[] = {

@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <sstream>
@@ -28,6 +29,12 @@ constexpr int kProbeSteps = 3;
 // probe at once.
 constexpr double kAbandonFactor = 1.5;
 constexpr std::size_t kKeptSamples = 5;
+// A less preferred candidate must be at least this much faster (median
+// step time ratio) to be chosen.
+constexpr double kPreferMargin = 0.85;
+
+// The count configureCpuRuntime() chose; 0 before.
+std::atomic<int> configured_threads{0};
 
 using SetThreads = void (*)(int);
 using GetThreads = int (*)();
@@ -70,6 +77,7 @@ CpuRuntime configureCpuRuntime(int threads) {
   rt.intra_op_threads = threads > 0 ? threads : availableCpus();
   at::set_num_threads(rt.intra_op_threads);
   rt.intra_op_threads = at::get_num_threads();
+  configured_threads.store(rt.intra_op_threads);
   // OpenBLAS is found at run time: Debian's libtorch links whichever BLAS
   // the alternatives select, and the reference BLAS has no threads at all.
   if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
@@ -78,6 +86,14 @@ CpuRuntime configureCpuRuntime(int threads) {
       rt.blas_threads = get();
   }
   return rt;
+}
+
+int configuredThreads() { return configured_threads.load(); }
+
+int useConfiguredThreads() {
+  const int n = configured_threads.load();
+  if (n > 0 && at::get_num_threads() != n) at::set_num_threads(n);
+  return at::get_num_threads();
 }
 
 ThreadTuner::ThreadTuner(std::vector<int> candidates, double recheck_seconds)
@@ -147,9 +163,13 @@ void ThreadTuner::stepDone(double step_seconds, double now) {
     use(queue_.front());
     return;
   }
+  // In order of preference: a later candidate must be clearly faster.
+  std::size_t best = candidates_.size();
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
-    if (!samples_[i].empty() && (samples_[best_].empty() || median(i) < median(best_))) best_ = i;
+    if (samples_[i].empty()) continue;
+    if (best == candidates_.size() || median(i) < kPreferMargin * median(best)) best = i;
   }
+  if (best < candidates_.size()) best_ = best;
   next_check_ = now + recheck_seconds_;
   use(best_);
 }

@@ -33,6 +33,20 @@ CpuRuntime configureCpuRuntime(int threads);
 // CPUs this process may run on.
 int availableCpus();
 
+// libtorch's CPU thread count is per thread: at::set_num_threads() sets the
+// calling thread's OpenMP setting (and a process-wide default that any
+// thread's later call overwrites, the thread tuner's probes included). A
+// thread that trains or renders (the job runner's, the pretrainer's) calls
+// useConfiguredThreads() first: it applies the count configureCpuRuntime()
+// chose to the calling thread, so that the thread does not run on whatever
+// the default was when it first touched libtorch (on x86 libtorch's own
+// default is half the CPUs: one thread on a 2-core machine). Returns the
+// count now in use on this thread; before configureCpuRuntime() it changes
+// nothing.
+int useConfiguredThreads();
+// The count configureCpuRuntime() chose (0 before it ran).
+int configuredThreads();
+
 // ThreadTuner: picks libtorch's CPU thread count while training. libtorch's
 // OpenMP threads meet at a barrier after every operation; when another
 // process holds one of the cores, the waiting thread spins until the
@@ -41,7 +55,11 @@ int availableCpus();
 // 1 s with 2 threads while another process (a compiler) ran. The tuner
 // times steps with each candidate count and keeps the fastest, checking
 // the others again every recheck_seconds (a short probe, abandoned at the
-// first step that is clearly slower).
+// first step that is clearly slower). Candidates are in order of
+// preference (all threads first): a later one is chosen only when it is
+// clearly faster (its median step at most kPreferMargin of the preferred
+// one's), so that a few noisy steps do not leave a core idle for the next
+// recheck_seconds.
 //
 // Threading: used by the training thread only. It calls at::set_num_threads
 // (process-wide); the destructor restores the count it found.

@@ -47,6 +47,8 @@ class FlatAdam {
   torch::Tensor& flatParameters() { return flat_; }
   const torch::Tensor& flatParameters() const { return flat_; }
   std::int64_t parameterCount() const { return flat_.numel(); }
+  // Every gradient, flattened (a view: the next apply() uses it).
+  torch::Tensor& flatGradients() { return grad_; }
 
   void save(torch::serialize::OutputArchive& archive, const std::string& prefix) const;
   // Fails (leaving the state as it was) when the stored sizes differ.

@@ -77,6 +77,28 @@ double psnr(const cv::Mat& a, const cv::Mat& b, const cv::Mat& mask) {
   return mse <= 1e-10 ? kMaxPsnr : std::min(kMaxPsnr, 10.0 * std::log10(255.0 * 255.0 / mse));
 }
 
+double flicker(const cv::Mat& generated_prev, const cv::Mat& generated, const cv::Mat& truth_prev,
+               const cv::Mat& truth, const cv::Mat& mask) {
+  CV_Assert(generated_prev.size() == generated.size() && truth_prev.size() == generated.size() &&
+            truth.size() == generated.size() && mask.size() == generated.size() &&
+            mask.type() == CV_8U);
+  const int pixels = cv::countNonZero(mask);
+  if (pixels == 0) return std::numeric_limits<double>::quiet_NaN();
+  cv::Mat g0, g1, t0, t1;
+  generated_prev.convertTo(g0, CV_32F);
+  generated.convertTo(g1, CV_32F);
+  truth_prev.convertTo(t0, CV_32F);
+  truth.convertTo(t1, CV_32F);
+  cv::Mat error = cv::abs((g1 - g0) - (t1 - t0));
+  cv::Mat outside;
+  cv::bitwise_not(mask, outside);
+  error.setTo(cv::Scalar::all(0), outside);
+  const cv::Scalar sum = cv::sum(error);
+  double total = 0;
+  for (int c = 0; c < generated.channels(); ++c) total += sum[c];
+  return total / (static_cast<double>(pixels) * generated.channels());
+}
+
 cv::Mat personMask(const cv::Mat& frame, const cv::Mat& backdrop, int threshold) {
   cv::Mat diff;
   cv::absdiff(frame, backdrop, diff);

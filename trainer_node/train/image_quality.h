@@ -22,6 +22,14 @@ cv::Mat ssimMap(const cv::Mat& a, const cv::Mat& b);
 double meanOver(const cv::Mat& map, const cv::Mat& mask = cv::Mat());
 double psnr(const cv::Mat& a, const cv::Mat& b, const cv::Mat& mask = cv::Mat());
 
+// Temporal stability: the mean absolute difference, in 8-bit units over
+// the pixels of `mask` (CV_8U) and the channels, between the generated
+// frame-to-frame change (generated - generated_prev) and the true one
+// (truth - truth_prev). 0: exactly as steady as the truth. NaN for an empty
+// mask.
+double flicker(const cv::Mat& generated_prev, const cv::Mat& generated, const cv::Mat& truth_prev,
+               const cv::Mat& truth, const cv::Mat& mask);
+
 // Pixels where `frame` differs from the empty `backdrop` by more than
 // `threshold` in any channel: the person (and their shadow).
 cv::Mat personMask(const cv::Mat& frame, const cv::Mat& backdrop, int threshold = 12);

@@ -77,10 +77,11 @@ Status validate(const TrainConfig& t) {
   if (!(t.constant_lr_fraction >= 0 && t.constant_lr_fraction < 1))
     return fail("train config: constant_lr_fraction must be in [0, 1), got " +
                 number(t.constant_lr_fraction));
-  if (!(t.lambda_l1 >= 0) || !(t.lambda_feat >= 0) || !(t.lambda_gan >= 0) || !(t.face_lambda_l1 >= 0))
+  if (!(t.lambda_l1 >= 0) || !(t.lambda_feat >= 0) || !(t.lambda_gan >= 0) || !(t.face_lambda_l1 >= 0) ||
+      !(t.lambda_l2sp >= 0))
     return fail("train config: loss weights must be >= 0, got l1=" + number(t.lambda_l1) +
                 " feat=" + number(t.lambda_feat) + " gan=" + number(t.lambda_gan) +
-                " face_l1=" + number(t.face_lambda_l1));
+                " face_l1=" + number(t.face_lambda_l1) + " l2sp=" + number(t.lambda_l2sp));
   if (!(t.face_fraction >= 0 && t.face_fraction <= 0.9))
     return fail("train config: face_fraction must be in [0, 0.9], got " + number(t.face_fraction));
   if (!(t.eval_seconds >= 0))

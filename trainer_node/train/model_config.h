@@ -67,6 +67,11 @@ struct TrainConfig {
   float lambda_l1 = 50.f;    // L1 reconstruction
   float lambda_feat = 10.f;  // discriminator feature matching (pix2pixHD's 10)
   float lambda_gan = 1.f;    // LSGAN
+  // L2-SP (Li et al. 2018), against forgetting what the base knew: the
+  // generator's loss gets (lambda_l2sp / 2) * |w - w_base|^2 over its
+  // weights, w_base being the weights the schedule started from (the base
+  // model, kept with the training state so a resumed job keeps it). 0: off.
+  float lambda_l2sp = 0.f;
   // Face GAN: trained after the generator, on this last fraction of the
   // budget (the generator is frozen then).
   bool face_gan = true;

@@ -23,7 +23,8 @@ enum class TrainPhase : int { kGenerator = 0, kFace = 1, kDone = 2 };
 // weights so that a resumed run continues its schedule and keeps its best.
 struct TrainingState {
   double seconds = 0;            // training seconds spent on the schedule
-  std::int64_t iterations = 0;   // steps of both phases
+  std::int64_t iterations = 0;   // steps of both phases (the schedule counts these)
+  std::int64_t face_steps = 0;   // of those, face-GAN steps; the rest are generator steps
   TrainPhase phase = TrainPhase::kGenerator;
   double budget_seconds = 0;     // the schedule's length (0: not started)
   std::int64_t max_iterations = 0;
@@ -35,6 +36,9 @@ struct TrainingState {
   double best_face_error = std::numeric_limits<double>::infinity();
   torch::Tensor best_face_generator;
   std::int64_t evaluations = 0;
+  // L2-SP's anchor: the generator's flat weights when the schedule started
+  // (undefined when TrainConfig::lambda_l2sp is 0).
+  torch::Tensor anchor_generator;
 };
 
 struct ModelParts {

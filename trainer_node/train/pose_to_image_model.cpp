@@ -18,6 +18,7 @@ struct PoseToImageModel::Impl {
   ModelParts parts;
   // Rendering: the previous raw generator output (undefined at a clip's start).
   torch::Tensor previous;
+  bool prime_first_frame = true;
 };
 
 PoseToImageModel::PoseToImageModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -98,7 +99,10 @@ Result<TrainResult> PoseToImageModel::train(std::span<const TrainClip> clips,
                      [&] { return saveCheckpoint(parts, hooks.checkpoint_path); });
 }
 
-void PoseToImageModel::startSequence() { impl_->previous = torch::Tensor(); }
+void PoseToImageModel::startSequence(bool prime_first_frame) {
+  impl_->previous = torch::Tensor();
+  impl_->prime_first_frame = prime_first_frame;
+}
 
 Result<cv::Mat> PoseToImageModel::nextFrame(const cv::Mat& stick,
                                             const std::optional<cv::Rect>& face_box) {
@@ -118,7 +122,10 @@ Result<cv::Mat> PoseToImageModel::nextFrame(const cv::Mat& stick,
     torch::NoGradGuard no_grad;
     const auto stick_t =
         toUnit(stackImages(std::span<const cv::Mat>(&stick, 1), res).to(parts.device));
-    if (!impl_->previous.defined()) impl_->previous = torch::zeros_like(stick_t);
+    if (!impl_->previous.defined()) {
+      impl_->previous = torch::zeros_like(stick_t);
+      if (impl_->prime_first_frame) impl_->previous = primeFirstFrame(parts, stick_t);
+    }
     impl_->previous = parts.generator->forward(torch::cat({stick_t, impl_->previous}, 1));
     if (!face_box) return toMat(impl_->previous[0]);
     // The face GAN refines a copy; the raw frame is what the next frame sees,

@@ -35,7 +35,16 @@
 namespace booth {
 
 struct TrainProgress {
-  std::int64_t iterations = 0;   // steps so far, both phases, resumed runs included
+  // Steps so far, resumed runs included. `iterations` is what the schedule
+  // counts (both phases, TrainConfig::max_iterations); report the two kinds
+  // of step separately: a generator step costs tens of face-GAN steps.
+  std::int64_t iterations = 0;
+  std::int64_t generator_steps = 0;
+  std::int64_t face_steps = 0;
+  // Steps per wall-clock second of each phase in this call (0 before it
+  // ran): the phase's steps over the time spent in it, evaluation included.
+  double generator_steps_per_second = 0;
+  double face_steps_per_second = 0;
   double elapsed_seconds = 0;    // training seconds so far (schedule time)
   double budget_seconds = 0;     // the schedule's length
   double fraction = 0;           // 0..1 through the schedule
@@ -51,8 +60,13 @@ struct TrainProgress {
 };
 
 struct TrainResult {
-  std::int64_t iterations = 0;  // in this call
+  std::int64_t iterations = 0;  // in this call, both phases (the schedule's count)
+  std::int64_t generator_steps = 0;  // in this call
+  std::int64_t face_steps = 0;       // in this call
   double seconds = 0;           // wall seconds of this call
+  // Over this call: all steps / seconds. Only comparable between runs of
+  // one phase (face GAN off); else use last.generator_steps_per_second and
+  // last.face_steps_per_second.
   double iterations_per_second = 0;
   // Seconds of this call spent in training steps (forward, backward,
   // update) and outside them (data, evaluation, checkpoints, hooks).
@@ -127,10 +141,15 @@ class PoseToImageModel {
                             std::stop_token stop = {});
 
   // Rendering, one frame at a time in clip order: startSequence() begins a
-  // clip (the previous frame is zeros); nextFrame() draws the frame for this
-  // stick figure from the previous raw output and, with a face box, adds
-  // the face GAN's residual there. Returns 8-bit BGR of the resolution.
-  void startSequence();
+  // clip; nextFrame() draws the frame for this stick figure from the
+  // previous raw output and, with a face box, adds the face GAN's residual
+  // there. Returns 8-bit BGR of the resolution. A clip's first frame has no
+  // previous output: it is drawn from the generator's own drawing of it
+  // from zeros (two passes), as training feeds a first drawing to the
+  // second of its unrolled frames; prime_first_frame = false draws it from
+  // zeros in one pass (the old behaviour, for comparison: a clearly worse
+  // frame).
+  void startSequence(bool prime_first_frame = true);
   Result<cv::Mat> nextFrame(const cv::Mat& stick,
                             const std::optional<cv::Rect>& face_box = std::nullopt);
 

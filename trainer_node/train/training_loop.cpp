@@ -125,6 +125,13 @@ void generatorStep(ModelParts& p, const MainBatch& b, const TrainConfig& c, Step
   }
   p.generator_opt->zeroGrad();
   loss_g.backward();
+  if (c.lambda_l2sp > 0 && p.state.anchor_generator.defined()) {
+    // L2-SP: the gradient of (lambda / 2) |w - w_anchor|^2, added in place
+    // (no autograd graph over the flat weights; a CUDA graph replays it).
+    torch::NoGradGuard no_grad;
+    p.generator_opt->flatGradients().add_(
+        p.generator_opt->flatParameters() - p.state.anchor_generator, c.lambda_l2sp);
+  }
   p.generator_opt->apply();
   if (gan) setRequiresGrad(*p.discriminator, true);
   store(out.g, loss_g, graph);
@@ -239,6 +246,11 @@ const char* phaseName(TrainPhase phase) {
 
 }  // namespace
 
+torch::Tensor primeFirstFrame(ModelParts& p, const torch::Tensor& stick) {
+  torch::NoGradGuard no_grad;
+  return p.generator->forward(torch::cat({stick, torch::zeros_like(stick)}, 1));
+}
+
 torch::Tensor renderSequence(ModelParts& p, const torch::Tensor& sticks, std::int64_t begin,
                              std::int64_t end) {
   torch::NoGradGuard no_grad;
@@ -247,7 +259,7 @@ torch::Tensor renderSequence(ModelParts& p, const torch::Tensor& sticks, std::in
   torch::Tensor previous;
   for (std::int64_t i = begin; i < end; ++i) {
     const auto stick = toUnit(sticks.narrow(0, i, 1));
-    if (!previous.defined()) previous = torch::zeros_like(stick);
+    if (!previous.defined()) previous = primeFirstFrame(p, stick);
     previous = p.generator->forward(torch::cat({stick, previous}, 1));
     out.push_back(previous);
   }
@@ -323,6 +335,10 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
 
   TrainingState& st = p.state;
   if (st.phase == TrainPhase::kDone) st = TrainingState{};  // a finished run: start a new schedule
+  // L2-SP pulls towards the weights this schedule started from (a resumed
+  // run keeps the anchor its checkpoint holds).
+  if (config.lambda_l2sp > 0 && !st.anchor_generator.defined() && st.iterations == 0)
+    st.anchor_generator = p.generator_opt->flatParameters().detach().clone();
   st.budget_seconds = config.budget_seconds;
   st.max_iterations = config.max_iterations;
   const bool face = config.face_gan && train.face_side > 0;
@@ -331,6 +347,11 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   const double call_start = now();
   const double seconds_at_start = st.seconds;
   const std::int64_t iterations_at_start = st.iterations;
+  const std::int64_t face_steps_at_start = st.face_steps;
+  // Wall seconds of each phase in this call (steps, evaluation, hooks):
+  // the per-phase rates.
+  double generator_wall = 0;
+  double face_wall = 0;
   auto fraction = [&] {
     double f = st.seconds / config.budget_seconds;
     if (config.max_iterations > 0)
@@ -368,7 +389,8 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
     graph = std::move(created).value();
   }
   std::vector<std::int64_t> batch_index(static_cast<std::size_t>(config.batch_size));
-  std::vector<int> thread_candidates = {at::get_num_threads()};
+  // This thread's libtorch thread count is its own (cpu_runtime.h).
+  std::vector<int> thread_candidates = {useConfiguredThreads()};
   if (config.adapt_threads && !p.device.is_cuda() && thread_candidates[0] > 1)
     thread_candidates.push_back(1);
   ThreadTuner tuner(thread_candidates);
@@ -426,6 +448,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   auto progress = [&] {
     TrainProgress out;
     out.iterations = st.iterations;
+    out.face_steps = st.face_steps;
+    out.generator_steps = st.iterations - st.face_steps;
+    const std::int64_t face_now = st.face_steps - face_steps_at_start;
+    const std::int64_t generator_now = (st.iterations - iterations_at_start) - face_now;
+    out.generator_steps_per_second =
+        generator_wall > 0 ? static_cast<double>(generator_now) / generator_wall : 0;
+    out.face_steps_per_second = face_wall > 0 ? static_cast<double>(face_now) / face_wall : 0;
     out.elapsed_seconds = st.seconds;
     out.budget_seconds = config.budget_seconds;
     out.fraction = fraction();
@@ -449,6 +478,7 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
     double last_eval = st.seconds;
     double last_progress = now();
     double last_checkpoint = now();
+    double last_step_end = call_start;
     bool finished = false;
 
     while (!stop.stop_requested()) {
@@ -464,6 +494,7 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
         finished = true;
         break;
       }
+      const TrainPhase step_phase = st.phase;
 
       if (st.phase == TrainPhase::kGenerator) {
         learning_rate = scheduledLearningRate(config.learning_rate, f / main_fraction,
@@ -510,7 +541,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
       }
       stepped = true;
       ++st.iterations;
-      st.seconds = seconds_at_start + (now() - call_start);
+      if (step_phase == TrainPhase::kFace) ++st.face_steps;
+      const double after_step = now();
+      st.seconds = seconds_at_start + (after_step - call_start);
+      // Everything since the last step (evaluation, hooks, a phase change)
+      // is charged to this step's phase.
+      (step_phase == TrainPhase::kFace ? face_wall : generator_wall) += after_step - last_step_end;
+      last_step_end = after_step;
 
       if (held_out && st.phase == TrainPhase::kGenerator && config.eval_seconds > 0 &&
           st.seconds - last_eval >= config.eval_seconds) {
@@ -538,6 +575,8 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
     return fail(std::string("train: ") + e.what());
   }
   result.iterations = st.iterations - iterations_at_start;
+  result.face_steps = st.face_steps - face_steps_at_start;
+  result.generator_steps = result.iterations - result.face_steps;
   result.seconds = now() - call_start;
   result.step_seconds = step_seconds;
   result.mean_threads = step_seconds > 0 ? thread_seconds / step_seconds : at::get_num_threads();

@@ -48,9 +48,17 @@ Result<TrainResult> runTraining(ModelParts& parts, const DeviceClips& train,
                                 const TrainHooks& hooks, std::stop_token stop,
                                 const std::function<Status()>& save_checkpoint);
 
+// The "previous frame" a clip's first frame is drawn from: the generator's
+// drawing of that frame from zeros (float 1 x 3 x R x R in [-1, 1]; `stick`
+// float in [-1, 1]). Training only ever draws from zeros the first of its
+// two unrolled frames, whose output then feeds the second: drawn straight
+// from zeros, frame 0 was the worst of every clip (background PSNR about
+// 10 dB below the frames after it).
+torch::Tensor primeFirstFrame(ModelParts& parts, const torch::Tensor& stick);
+
 // Draws frames [begin, end) of `clips` in order, each fed the previous
-// output (zeros for `begin`), with the generator in inference mode. Returns
-// float N x 3 x R x R in [-1, 1].
+// output (primeFirstFrame for `begin`), with the generator in inference
+// mode. Returns float N x 3 x R x R in [-1, 1].
 torch::Tensor renderSequence(ModelParts& parts, const torch::Tensor& sticks, std::int64_t begin,
                              std::int64_t end);
 

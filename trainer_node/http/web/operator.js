@@ -231,7 +231,7 @@ function renderJobs() {
 
 function progressText(j) {
   if (j.state === 'training') {
-    return `iteration ${j.iterations} · ${j.iterations_per_second.toFixed(2)} it/s · G ${j.loss_g.toFixed(3)} · D ${j.loss_d.toFixed(3)} · L1 ${j.loss_l1.toFixed(3)}`;
+    return `generator ${j.generator_steps} steps · ${j.generator_steps_per_second.toFixed(2)}/s · face GAN ${j.face_steps} steps · ${j.face_steps_per_second.toFixed(1)}/s · G ${j.loss_g.toFixed(3)} · D ${j.loss_d.toFixed(3)} · L1 ${j.loss_l1.toFixed(3)}`;
   }
   if (j.state === 'receiving') return `${j.frames_received} frames received`;
   return '';
@@ -286,7 +286,7 @@ function renderFinished(finished) {
       card.append(
         el('img', { class: 'qr', src: `/api/jobs/${encodeURIComponent(j.id)}/qr.svg`, alt: `QR code of ${j.page_url}` }),
         el('a', { class: 'page-link', href: j.page_url, target: '_blank', rel: 'noopener', text: j.page_url }),
-        el('div', { class: 'detail', text: `${j.clip.width}×${j.clip.height}, ${j.clip.frames} frames, ${(j.clip.bytes / 1e6).toFixed(1)} MB · trained ${j.iterations} iterations in ${fmtDuration(j.timings.train_seconds)}` }));
+        el('div', { class: 'detail', text: `${j.clip.width}×${j.clip.height}, ${j.clip.frames} frames, ${(j.clip.bytes / 1e6).toFixed(1)} MB · trained ${fmtDuration(j.timings.train_seconds)}: ${j.generator_steps} generator steps, ${j.face_steps} face-GAN steps` }));
     } else if (j.state === 'failed') {
       card.append(el('div', { class: 'why', text: j.error || j.detail }));
     } else if (j.expired) {
