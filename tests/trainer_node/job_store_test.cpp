@@ -82,6 +82,28 @@ TEST_F(JobStoreTest, ClaimNextTakesTheOldestQueuedAndCountsAnAttempt) {
   EXPECT_FALSE(store_->claimNext().value());
 }
 
+TEST_F(JobStoreTest, AWorkerThatLostItsClaimCannotWriteAnyMore) {
+  ASSERT_TRUE(add(job("a", JobState::kQueued, 1)).ok());
+  JobRecord lost = *store_->claimNext().value();  // fence 1
+  EXPECT_EQ(lost.fence, 1u);
+  // Its worker is gone; the job is recovered and claimed again.
+  ASSERT_TRUE(store_->transition("a", JobEvent::kRecover).ok());
+  JobRecord winner = *store_->claimNext().value();
+  EXPECT_EQ(winner.fence, 2u);
+  lost.progress = 0.9;
+  auto st = store_->update(lost);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("claimed again since this copy was read (fence 1, now 2)"),
+            std::string::npos)
+      << st.error();
+  EXPECT_FALSE(store_->transition(lost, JobEvent::kStartTraining).ok());
+  EXPECT_DOUBLE_EQ(store_->get("a")->progress, 0);
+  EXPECT_EQ(store_->get("a")->state, JobState::kClaimed);
+  winner.progress = 0.1;
+  EXPECT_TRUE(store_->update(winner).ok());
+  EXPECT_TRUE(store_->transition(winner, JobEvent::kStartTraining).ok());
+}
+
 TEST_F(JobStoreTest, InsertTakesOnlyNewJobs) {
   auto st = store_->insert(job("a", JobState::kDone, 1));
   ASSERT_FALSE(st.ok());

@@ -54,6 +54,10 @@ struct JobRecord {
   std::string model_path;            // the trained model the clip is rendered from
   // Claims that did not end in a clean release (JobStateMachine).
   int attempts = 0;
+  // Bumped by every claim. A copy of the record carries the fence it was
+  // read with; the store refuses a write from a copy whose fence is stale
+  // (its worker lost the job to a later claim), so it can never publish.
+  std::uint64_t fence = 0;
   // Wall-clock milliseconds since the epoch.
   std::int64_t created_ms = 0, updated_ms = 0;
   // When retention (or the operator) deleted the visitor's frames, model and

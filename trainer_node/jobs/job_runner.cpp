@@ -178,8 +178,10 @@ bool JobRunner::save(JobRecord& job) {
   auto st = jobs_.update(job);
   if (st.ok()) return true;
   spdlog::error("job {}: {}", job.id, st.error());
-  // No longer in the state this runner holds: cancelled or ended elsewhere.
-  if (auto now = jobs_.get(job.id); !now || now->state != job.state) lost_ = true;
+  // No longer in the state this runner holds (cancelled, ended elsewhere)
+  // or claimed again by someone else (the fence moved on).
+  if (auto now = jobs_.get(job.id); !now || now->state != job.state || now->fence != job.fence)
+    lost_ = true;
   return !lost_;
 }
 

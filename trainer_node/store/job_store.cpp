@@ -84,10 +84,10 @@ std::vector<CameraFrames> camerasFrom(const std::string& text) {
   return out;
 }
 
-// The state, the attempts and purged_ms are written by transitions only;
-// update() writes the other columns.
+// The state, the attempts, the fence and purged_ms are written by
+// transitions only; update() writes the other columns.
 bool stateColumn(const std::string& name) {
-  return name == "state" || name == "attempts" || name == "purged_ms";
+  return name == "state" || name == "attempts" || name == "fence" || name == "purged_ms";
 }
 
 const std::vector<Column>& columns() {
@@ -139,6 +139,7 @@ const std::vector<Column>& columns() {
       TEXT_COL(checkpoint_path),
       TEXT_COL(model_path),
       INT_COL(attempts),
+      INT_COL(fence),
   };
   return cols;
 }
@@ -173,6 +174,12 @@ JobRecord readRow(sqlite3_stmt* s) {
   const auto& cols = columns();
   for (int i = 0; i < static_cast<int>(cols.size()); ++i) cols[i].read(s, i, j);
   return j;
+}
+
+std::string fencedError(const JobRecord& job, std::uint64_t stored_fence) {
+  return "job '" + job.id + "' was claimed again since this copy was read (fence " +
+         std::to_string(job.fence) + ", now " + std::to_string(stored_fence) +
+         "): this writer lost it";
 }
 
 // A write the disk could not take: worth keeping and retrying.
@@ -279,6 +286,7 @@ Status JobStore::insert(const JobRecord& job) {
     if (!st.error().empty()) return fail(st.error());
     JobRecord row = job;
     row.attempts = 0;
+    row.fence = 0;
     row.purged_ms = 0;
     row.created_ms = row.created_ms ? row.created_ms : nowMs();
     row.updated_ms = nowMs();
@@ -304,12 +312,15 @@ Status JobStore::writeRowLocked(const JobRecord& job, const std::string& where_s
     written.push_back(&c);
   }
   Statement st(db_, "UPDATE jobs SET " + sets + " WHERE id = ?" +
-                        (whole ? std::string() : " AND state = ?"));
+                        (whole ? std::string() : " AND state = ? AND fence = ?"));
   if (!st.error().empty()) return fail(st.error());
   const int n = static_cast<int>(written.size());
   for (int i = 0; i < n; ++i) written[i]->bind(st.get(), i + 1, job);
   bindText(st.get(), n + 1, job.id);
-  if (!whole) bindText(st.get(), n + 2, where_state);
+  if (!whole) {
+    bindText(st.get(), n + 2, where_state);
+    sqlite3_bind_int64(st.get(), n + 3, static_cast<sqlite3_int64>(job.fence));
+  }
   if (sqlite3_step(st.get()) != SQLITE_DONE) return fail(sqlite3_errmsg(db_));
   if (sqlite3_changes(db_) != 1) return fail("no such job in that state");
   return okStatus();
@@ -322,14 +333,16 @@ Status JobStore::update(const JobRecord& job) {
     JobRecord row = job;
     row.updated_ms = nowMs();
     if (auto st = writeRowLocked(row, jobStateName(job.state)); !st.ok()) {
-      Statement now(db_, "SELECT state FROM jobs WHERE id = ?");
+      Statement now(db_, "SELECT state, fence FROM jobs WHERE id = ?");
       bindText(now.get(), 1, job.id);
       if (now.error().empty() && sqlite3_step(now.get()) == SQLITE_ROW) {
         const std::string stored = readText(now.get(), 0);
+        const auto fence = static_cast<std::uint64_t>(sqlite3_column_int64(now.get(), 1));
         if (stored != jobStateName(job.state)) {
           return fail("update job '" + job.id + "': it is " + stored + " now, not " +
                       jobStateName(job.state));
         }
+        if (fence != job.fence) return fail(fencedError(job, fence));
         return fail("update job '" + job.id + "': " + st.error());
       }
       return fail("update job: no job with id '" + job.id + "'");
@@ -350,6 +363,7 @@ Status JobStore::transitionLocked(JobRecord& job, JobEvent event, const std::str
     if (!rows.empty()) stored = rows.front();
   }
   if (!stored) return fail("no job with id '" + job.id + "'");
+  if (whole && stored->fence != job.fence) return fail(fencedError(job, stored->fence));
   JobFacts facts;
   facts.id = job.id;
   facts.state = stored->state;
@@ -360,6 +374,7 @@ Status JobStore::transitionLocked(JobRecord& job, JobEvent event, const std::str
   JobRecord next = whole ? job : *stored;
   next.state = change->state;
   next.attempts = change->attempts;
+  next.fence = stored->fence + (event == JobEvent::kClaim ? 1 : 0);
   next.purged_ms = stored->purged_ms;
   if (!change->detail.empty()) next.detail = change->detail;
   next.updated_ms = change->at_ms;

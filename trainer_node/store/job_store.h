@@ -45,21 +45,23 @@ class JobStore {
 
   // A new job; its state must be receiving (the only way in).
   Status insert(const JobRecord& job);
-  // Every field but state, attempts and purged_ms, by id; updated_ms is set
-  // here. Refused (naming both states) when the stored job is no longer in
-  // job.state.
+  // Every field but state, attempts, fence and purged_ms, by id; updated_ms
+  // is set here. Refused (naming both states) when the stored job is no
+  // longer in job.state, and when it was claimed again since `job` was read
+  // (its fence is stale: the writer lost the job).
   Status update(const JobRecord& job);
   // The one way to change a job's state: `event` applied to the stored
   // state by the state machine; on success the row is written from `job`
-  // (its other fields too) and `job` takes the new state, detail, attempts
-  // and updated_ms. On refusal nothing is written and `job` is unchanged.
+  // (its other fields too) and `job` takes the new state, detail, attempts,
+  // fence and updated_ms. Refused like update() when `job`'s fence is stale.
+  // On refusal nothing is written and `job` is unchanged.
   Status transition(JobRecord& job, JobEvent event, const std::string& reason = {});
   // The same for a job the caller does not hold: only the state, detail,
   // attempts (and eta, 0 once finished) change. Returns the job as written.
   Result<JobRecord> transition(const std::string& id, JobEvent event,
                                const std::string& reason = {});
-  // The oldest queued job, claimed (JobEvent::kClaim, an attempt counted)
-  // in one transaction; nullopt when none is queued.
+  // The oldest queued job, claimed (JobEvent::kClaim, an attempt counted,
+  // the fence bumped) in one step; nullopt when none is queued.
   Result<std::optional<JobRecord>> claimNext();
   // done/failed/cancelled -> expired with purged_ms = now_ms.
   Status expire(const std::string& id, std::int64_t now_ms);
