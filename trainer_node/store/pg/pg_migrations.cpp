@@ -1,0 +1,121 @@
+#include "trainer_node/store/pg/pg_migrations.h"
+
+#include <map>
+
+#include "trainer_node/store/pg/pg_pool.h"
+
+namespace booth {
+
+const std::vector<PgMigration>& pgSchemaMigrations() {
+  static const std::vector<PgMigration> kMigrations = {
+      {1, "blobs",
+       R"sql(
+-- A blob is a row naming its bytes: chunk rows of one upload. A write
+-- stores its chunks under a fresh upload id, then publishes them by
+-- pointing the blob's row at that id (replacing the previous upload).
+CREATE SEQUENCE blob_upload_ids;
+CREATE TABLE blobs (
+  key         text COLLATE "C" PRIMARY KEY,
+  upload_id   bigint NOT NULL UNIQUE,
+  size        bigint NOT NULL CHECK (size >= 0),
+  chunk_size  integer NOT NULL CHECK (chunk_size > 0),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+-- Writes in progress whose chunks are stored but not yet published.
+CREATE TABLE blob_uploads (
+  upload_id   bigint PRIMARY KEY,
+  key         text COLLATE "C" NOT NULL,
+  touched_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX blob_uploads_touched ON blob_uploads (touched_at);
+CREATE TABLE blob_chunks (
+  upload_id   bigint NOT NULL,
+  index       integer NOT NULL CHECK (index >= 0),
+  data        bytea NOT NULL,
+  PRIMARY KEY (upload_id, index)
+);
+)sql"},
+  };
+  return kMigrations;
+}
+
+namespace {
+
+Status checkList(const std::vector<PgMigration>& migrations) {
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return fail("migration list out of order: entry " + std::to_string(i) + " has version " +
+                  std::to_string(migrations[i].version));
+    }
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Result<int> applyPgMigrations(const std::string& conninfo,
+                              const std::vector<PgMigration>& migrations) {
+  if (auto st = checkList(migrations); !st.ok()) return fail(st.error());
+  return pgCall<int>("applying schema migrations", [&]() -> Result<int> {
+    pqxx::connection conn(conninfo);
+    {
+      pqxx::nontransaction tx(conn);
+      const auto schema = tx.exec1("SELECT current_schema()");
+      if (schema[0].is_null()) {
+        return fail("no schema to create tables in (the search_path names none that exists)");
+      }
+      tx.exec(
+          "SELECT pg_advisory_lock(hashtextextended('booth.schema_migrations.' || "
+          "current_schema(), 0))");
+      tx.exec0(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version integer PRIMARY KEY,"
+          " name text NOT NULL,"
+          " applied_at timestamptz NOT NULL DEFAULT now())");
+    }
+    // The session lock is released when this connection closes, also when
+    // anything below fails or throws.
+    std::map<int, std::string> applied;
+    {
+      pqxx::nontransaction tx(conn);
+      for (const auto& row : tx.exec("SELECT version, name FROM schema_migrations")) {
+        applied[row[0].as<int>()] = row[1].as<std::string>();
+      }
+    }
+    const int known = static_cast<int>(migrations.size());
+    if (!applied.empty() && applied.rbegin()->first > known) {
+      return fail("the database's schema is at version " +
+                  std::to_string(applied.rbegin()->first) + ", newer than this build's " +
+                  std::to_string(known) + " (upgrade this trainer)");
+    }
+    for (const auto& [version, name] : applied) {
+      if (migrations[static_cast<std::size_t>(version - 1)].name != name) {
+        return fail("the database's migration " + std::to_string(version) + " is '" + name +
+                    "', this build's is '" + migrations[static_cast<std::size_t>(version - 1)].name +
+                    "': a different schema history");
+      }
+    }
+    int version = applied.empty() ? 0 : applied.rbegin()->first;
+    for (const PgMigration& m : migrations) {
+      if (applied.count(m.version)) continue;
+      try {
+        pqxx::work tx(conn);
+        tx.exec(m.sql);
+        tx.exec_params0("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
+                        m.name);
+        tx.commit();
+      } catch (const std::exception& e) {
+        return fail("migration " + std::to_string(m.version) + " (" + m.name +
+                    ") failed and was rolled back: " + e.what());
+      }
+      version = m.version;
+    }
+    pqxx::nontransaction tx(conn);
+    tx.exec(
+        "SELECT pg_advisory_unlock(hashtextextended('booth.schema_migrations.' || "
+        "current_schema(), 0))");
+    return version;
+  });
+}
+
+}  // namespace booth
