@@ -1,0 +1,182 @@
+#pragma once
+// JobQueue: where jobs wait, which worker runs each, and every write a
+// worker makes. Two implementations: the embedded one (SQLite, one
+// machine) and the shared one (PostgreSQL, any number of trainer
+// processes). Both drive each job's state through JobStateMachine and pass
+// the same conformance tests.
+//
+// Claims, leases and fencing:
+//   - claim() takes the oldest queued job (created_ms, then id) for one
+//     worker, atomically: two workers never get the same job. The claim
+//     moves the job to `claimed`, counts an attempt (JobStateMachine) and
+//     bumps the job's fence: a counter that only ever grows, one step per
+//     claim. The Claim handed back carries that fence value.
+//   - The claim holds a lease of `lease` from the queue's clock. The worker
+//     renews it with heartbeat() well before it runs out (a third of the
+//     lease is a good period). A job whose lease ran out is taken back by
+//     recoverExpired(): JobEvent::kRecover puts it back in the queue, or
+//     fails it once it has used max_attempts.
+//   - Every write a worker makes (heartbeat, progress, checkpoint, stage,
+//     finish, fail, release) names its Claim, and succeeds only while the
+//     job's fence still equals the claim's and the job is still running
+//     (claimed, training or rendering): the check and the write are one
+//     transaction. A worker that lost its job (lease expired and the job
+//     claimed again, cancelled, recovered) gets JobQueueError::kFenced or
+//     kNotRunning and must stop the job at once without publishing
+//     anything (no clip, no done).
+//
+// Errors: every method returns its failure as a value (never throws):
+// JobQueueError says what kind, `message` names the job, the states and
+// the values involved. kUnavailable means the database could not be
+// reached or written (a lost connection, a full disk): the caller retries
+// later; nothing was changed.
+//
+// Events: every committed change of a job (state, progress, anything the
+// page shows) is announced to the observers with the job's id, after the
+// commit, on the writer's thread (embedded) or on the queue's listener
+// thread (shared: another process's writes too). Observers must be quick
+// (hand the id to another thread) and may read the queue, but must not
+// add or remove observers.
+//
+// Threading: every method may be called from any thread at any time; an
+// implementation serialises what it must.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/core/result.h"
+#include "trainer_node/jobs/job_record.h"
+
+namespace booth {
+
+enum class JobQueueError {
+  kNotFound,     // no job with that id
+  kRefused,      // the state machine refused the event (the message says why)
+  kFenced,       // the claim's fence is stale: another claim took the job since
+  kNotRunning,   // the job is no longer claimed/training/rendering (cancelled, failed, ...)
+  kUnavailable,  // the database cannot be reached or written now; retry later
+};
+const char* jobQueueErrorName(JobQueueError error);
+
+struct JobQueueFailure {
+  JobQueueError error = JobQueueError::kUnavailable;
+  std::string message;
+};
+
+// A queue operation's outcome: ok, or what failed.
+class [[nodiscard]] QueueStatus {
+ public:
+  QueueStatus() = default;  // ok
+  QueueStatus(JobQueueFailure failure) : failure_(std::move(failure)) {}  // NOLINT
+  bool ok() const { return !failure_; }
+  explicit operator bool() const { return ok(); }
+  JobQueueError error() const { return failure_ ? failure_->error : JobQueueError::kUnavailable; }
+  const std::string& message() const { return failure_ ? failure_->message : empty_; }
+
+ private:
+  std::optional<JobQueueFailure> failure_;
+  std::string empty_;
+};
+
+// A worker's hold on one job.
+struct Claim {
+  std::string job_id;
+  std::string worker_id;
+  std::uint64_t fence = 0;  // the job's fence when it was claimed
+  std::int64_t lease_until_ms = 0;  // wall-clock ms since the epoch (the queue's clock)
+};
+
+// What a worker reports while it trains or renders. Written as one change.
+struct JobProgress {
+  std::string detail;
+  double progress = 0;  // 0..1 through the current state
+  std::int64_t iterations = 0;
+  float loss_g = 0, loss_d = 0, loss_l1 = 0;
+  double eta_seconds = 0;
+  double iterations_per_second = 0;
+  double budget_spent_seconds = 0;
+};
+
+// Where a job's training state stands (written when a checkpoint is kept).
+struct JobCheckpoint {
+  std::string checkpoint_path;     // the training state to resume from; empty when none
+  std::string model_path;          // the trained model to render from; empty when none
+  double budget_spent_seconds = 0;
+  double train_budget_planned = 0;
+  double train_seconds = 0;
+};
+
+// The finished clip.
+struct JobClip {
+  std::string clip_token;  // store/clip_names.h
+  std::string clip_path;
+  int frames = 0, width = 0, height = 0;
+  std::int64_t bytes = 0;
+  double render_seconds = 0;
+  double budget_spent_seconds = 0;
+};
+
+class JobQueue {
+ public:
+  virtual ~JobQueue() = default;
+
+  // --- intake (the ingest) ---
+  // A new job in state receiving. kRefused when job.state is not receiving
+  // or the id exists.
+  virtual QueueStatus add(const JobRecord& job) = 0;
+  // What the intake learnt (cameras, frames, timings) while the job is
+  // receiving; never changes the state.
+  virtual QueueStatus updateIntake(const JobRecord& job) = 0;
+  // receiving -> queued (JobEvent::kReceived), with the intake fields of `job`.
+  virtual QueueStatus enqueue(const JobRecord& job) = 0;
+
+  // --- workers ---
+  // The oldest queued job, now claimed by `worker_id` for `lease`; nullopt
+  // when none is queued. The returned record is the job as claimed.
+  struct Claimed {
+    Claim claim;
+    JobRecord job;
+  };
+  virtual Result<std::optional<Claimed>> claim(const std::string& worker_id,
+                                               std::chrono::milliseconds lease) = 0;
+  // Renews the lease for another `lease` from now.
+  virtual QueueStatus heartbeat(Claim& claim, std::chrono::milliseconds lease) = 0;
+  // claimed -> training, claimed/training -> rendering (JobEvent::kStartTraining,
+  // kStartRendering) with the detail line.
+  virtual QueueStatus advance(const Claim& claim, JobEvent stage, const std::string& detail) = 0;
+  virtual QueueStatus progress(const Claim& claim, const JobProgress& progress) = 0;
+  virtual QueueStatus checkpoint(const Claim& claim, const JobCheckpoint& checkpoint) = 0;
+  // rendering -> done with the clip (JobEvent::kFinish).
+  virtual QueueStatus finish(const Claim& claim, const JobClip& clip) = 0;
+  // -> failed with the reason (JobEvent::kFail).
+  virtual QueueStatus fail(const Claim& claim, const std::string& reason) = 0;
+  // -> queued, the attempt given back (JobEvent::kRelease): the worker stops
+  // cleanly (shutdown) and another may resume the job from its checkpoint.
+  virtual QueueStatus release(const Claim& claim, const std::string& detail) = 0;
+
+  // --- anyone (the operator, retention, recovery) ---
+  // Cancels a job that has not finished (JobEvent::kCancel): a receiving or
+  // queued job at once; a running one is cancelled too, and its worker's
+  // next write gets kNotRunning, so it stops within one progress period.
+  virtual QueueStatus cancel(const std::string& job_id, const std::string& reason) = 0;
+  // Running jobs whose lease ended before now: JobEvent::kRecover each
+  // (queued again, or failed at max_attempts). Returns how many.
+  virtual Result<int> recoverExpired() = 0;
+  // done/failed/cancelled -> expired, purged_ms = now (JobEvent::kExpire).
+  virtual QueueStatus expire(const std::string& job_id) = 0;
+
+  virtual std::optional<JobRecord> get(const std::string& job_id) = 0;
+  virtual std::vector<JobRecord> list(int limit) = 0;  // newest first
+  // 1 for the next job to be claimed; nullopt when the job is not queued.
+  virtual std::optional<int> queuePosition(const std::string& job_id) = 0;
+
+  using Observer = std::function<void(const std::string& job_id)>;
+  virtual std::uint64_t addObserver(Observer observer) = 0;
+  // After it returns the observer is not running and is never called again.
+  virtual void removeObserver(std::uint64_t id) = 0;
+};
+
+}  // namespace booth
