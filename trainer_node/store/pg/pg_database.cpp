@@ -84,10 +84,13 @@ Result<PgPool::Lease> PgPool::acquire() {
   return Lease(this, std::move(conn.value()));
 }
 
+bool PgPool::isBroken(const std::exception& e) {
+  return dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
+         dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr;
+}
+
 Error PgPool::failed(Lease& lease, std::string_view what, const std::exception& e) {
-  const bool broken = dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr ||
-                      dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr ||
-                      !lease->is_open();
+  const bool broken = isBroken(e) || !lease->is_open();
   if (broken) {
     lease.discard();
     return fail("PostgreSQL unavailable while " + std::string(what) + ": " + trimmed(e.what()));

@@ -35,6 +35,60 @@ CREATE TABLE blob_chunks (
   PRIMARY KEY (upload_id, index)
 );
 )sql"},
+      {2, "jobs",
+       R"sql(
+-- One row per job: the JobRecord's fields, plus who holds it. `fence` only
+-- ever grows (one step per claim); every worker write checks it under the
+-- row lock, so a worker that lost the job cannot publish.
+CREATE TABLE jobs (
+  id                        text PRIMARY KEY,
+  session_id                text NOT NULL,
+  state                     text NOT NULL CHECK (state IN ('receiving', 'queued', 'claimed',
+                              'training', 'rendering', 'done', 'failed', 'cancelled', 'expired')),
+  detail                    text NOT NULL DEFAULT '',
+  capture_seconds_requested double precision NOT NULL DEFAULT 0,
+  train_budget_seconds      double precision NOT NULL DEFAULT 0,
+  choreography              text NOT NULL DEFAULT '',
+  nodes                     jsonb NOT NULL DEFAULT '[]',   -- ["node-a", ...]
+  progress                  double precision NOT NULL DEFAULT 0,
+  iterations                bigint NOT NULL DEFAULT 0,
+  loss_g                    real NOT NULL DEFAULT 0,
+  loss_d                    real NOT NULL DEFAULT 0,
+  loss_l1                   real NOT NULL DEFAULT 0,
+  eta_seconds               double precision NOT NULL DEFAULT 0,
+  iterations_per_second     double precision NOT NULL DEFAULT 0,
+  cameras                   jsonb NOT NULL DEFAULT '[]',   -- [{"node","camera","frames"}, ...]
+  frames_received           bigint NOT NULL DEFAULT 0,
+  capture_seconds           double precision NOT NULL DEFAULT 0,
+  pose_seconds              double precision NOT NULL DEFAULT 0,
+  transfer_seconds          double precision NOT NULL DEFAULT 0,
+  train_seconds             double precision NOT NULL DEFAULT 0,
+  render_seconds            double precision NOT NULL DEFAULT 0,
+  clip_token                text NOT NULL DEFAULT '',
+  clip_path                 text NOT NULL DEFAULT '',
+  clip_frames               integer NOT NULL DEFAULT 0,
+  clip_width                integer NOT NULL DEFAULT 0,
+  clip_height               integer NOT NULL DEFAULT 0,
+  clip_bytes                bigint NOT NULL DEFAULT 0,
+  budget_spent_seconds      double precision NOT NULL DEFAULT 0,
+  train_budget_planned      double precision NOT NULL DEFAULT 0,
+  resume_phase              text NOT NULL DEFAULT '',
+  checkpoint_path           text NOT NULL DEFAULT '',
+  model_path                text NOT NULL DEFAULT '',
+  attempts                  integer NOT NULL DEFAULT 0,
+  created_ms                bigint NOT NULL,
+  updated_ms                bigint NOT NULL,
+  purged_ms                 bigint NOT NULL DEFAULT 0,
+  fence                     bigint NOT NULL DEFAULT 0,
+  worker_id                 text NOT NULL DEFAULT '',     -- '' when no worker holds it
+  lease_until_ms            bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_queued ON jobs (created_ms, id) WHERE state = 'queued';
+CREATE INDEX jobs_running ON jobs (lease_until_ms)
+  WHERE state IN ('claimed', 'training', 'rendering');
+CREATE INDEX jobs_created ON jobs (created_ms DESC, id DESC);
+CREATE UNIQUE INDEX jobs_clip_token ON jobs (clip_token) WHERE clip_token <> '';
+)sql"},
   };
   return kMigrations;
 }

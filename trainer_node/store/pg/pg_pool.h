@@ -51,21 +51,35 @@ class PgPool {
   // fn(pqxx::work&) -> Result<T>; committed when it returns a value.
   template <class T, class F>
   Result<T> transact(std::string_view what, F&& fn) {
-    auto lease = acquire();
-    if (!lease.ok()) return fail("PostgreSQL unavailable while " + std::string(what) + ": " +
-                                 lease.error());
-    try {
-      pqxx::work tx(*lease.value());
-      Result<T> result = fn(tx);
-      if (result.ok()) tx.commit();
-      return result;
-    } catch (const std::exception& e) {
-      return failed(lease.value(), what, e);
+    // An idle connection the server closed meanwhile (a restart, an idle
+    // timeout) fails at BEGIN, before anything ran: that one attempt is
+    // retried on a fresh connection.
+    for (int attempt = 0;; ++attempt) {
+      auto lease = acquire();
+      if (!lease.ok()) {
+        return fail("PostgreSQL unavailable while " + std::string(what) + ": " + lease.error());
+      }
+      std::unique_ptr<pqxx::work> tx;
+      try {
+        tx = std::make_unique<pqxx::work>(*lease.value());
+      } catch (const std::exception& e) {
+        Error error = failed(lease.value(), what, e);
+        if (attempt == 0 && isBroken(e)) continue;
+        return error;
+      }
+      try {
+        Result<T> result = fn(*tx);
+        if (result.ok()) tx->commit();
+        return result;
+      } catch (const std::exception& e) {
+        return failed(lease.value(), what, e);
+      }
     }
   }
 
   // The Error for an exception from libpqxx; discards a broken connection.
   static Error failed(Lease& lease, std::string_view what, const std::exception& e);
+  static bool isBroken(const std::exception& e);
 
  private:
   void release(std::unique_ptr<pqxx::connection> conn);

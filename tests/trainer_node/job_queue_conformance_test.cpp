@@ -1,0 +1,435 @@
+// JobQueue conformance: the behaviours every implementation keeps (claims,
+// leases, fencing, the state machine's transitions, positions, events).
+// Backends: PostgreSQL (the fixture's server, a schema per test; 77 where
+// it cannot run). The embedded queue joins by adding its backend to
+// `Backends` below.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/core/clock.h"
+#include "support/test_database.h"
+#include "trainer_node/jobs/job_queue.h"
+#include "trainer_node/store/pg/pg_database.h"
+#include "trainer_node/store/pg/pg_job_queue.h"
+
+namespace booth {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct PgQueueBackend {
+  std::unique_ptr<testing::TestSchema> schema;
+  std::unique_ptr<JobQueue> make(const Clock& clock, JobStateMachineConfig machine) {
+    if (!schema) schema = std::make_unique<testing::TestSchema>();
+    PgOptions options;
+    options.url = schema->url();
+    auto db = PgDatabase::open(options);
+    if (!db.ok()) throw std::runtime_error(db.error());
+    PgJobQueueOptions queue;
+    queue.clock = &clock;
+    queue.machine = machine;
+    queue.reconnect_delay = 50ms;
+    return std::make_unique<PgJobQueue>(db.value(), queue);
+  }
+};
+
+template <class Backend>
+class JobQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override { queue_ = backend_.make(clock_, {}); }
+  JobQueue& queue() { return *queue_; }
+
+  JobRecord job(const std::string& id, std::int64_t created_ms) {
+    JobRecord j;
+    j.id = id;
+    j.session_id = "session-" + id;
+    j.state = JobState::kReceiving;
+    j.train_budget_seconds = 240;
+    j.choreography = "disco";
+    j.nodes = {"node-a", "node-b"};
+    j.created_ms = created_ms;
+    return j;
+  }
+  void addQueued(const std::string& id, std::int64_t created_ms) {
+    const JobRecord j = job(id, created_ms);
+    auto added = queue().add(j);
+    ASSERT_TRUE(added.ok()) << added.message();
+    auto queued = queue().enqueue(j);
+    ASSERT_TRUE(queued.ok()) << queued.message();
+  }
+  JobQueue::Claimed claim(const std::string& worker, std::chrono::milliseconds lease = 30s) {
+    auto c = queue().claim(worker, lease);
+    EXPECT_TRUE(c.ok()) << c.error();
+    EXPECT_TRUE(c.ok() && c.value().has_value()) << "nothing to claim";
+    return c.ok() && c.value() ? *c.value() : JobQueue::Claimed{};
+  }
+  JobState stateOf(const std::string& id) {
+    auto j = queue().get(id);
+    EXPECT_TRUE(j.has_value()) << id;
+    return j ? j->state : JobState::kFailed;
+  }
+
+  ManualClock clock_;
+  Backend backend_;
+  std::unique_ptr<JobQueue> queue_;
+};
+
+using Backends = ::testing::Types<PgQueueBackend>;
+class BackendNames {
+ public:
+  template <class T>
+  static std::string GetName(int) {
+    return "postgres";
+  }
+};
+TYPED_TEST_SUITE(JobQueueTest, Backends, BackendNames);
+
+TYPED_TEST(JobQueueTest, AddedJobIsReceivingWithItsRequest) {
+  ASSERT_TRUE(this->queue().add(this->job("j1", 1000)).ok());
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kReceiving);
+  EXPECT_EQ(j->nodes, (std::vector<std::string>{"node-a", "node-b"}));
+  EXPECT_EQ(j->choreography, "disco");
+  EXPECT_EQ(j->train_budget_seconds, 240);
+  EXPECT_EQ(j->created_ms, 1000);
+}
+
+TYPED_TEST(JobQueueTest, AddingAnExistingIdIsRefused) {
+  ASSERT_TRUE(this->queue().add(this->job("j1", 1000)).ok());
+  auto again = this->queue().add(this->job("j1", 2000));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error(), JobQueueError::kRefused);
+}
+
+TYPED_TEST(JobQueueTest, AddingAJobThatIsNotReceivingIsRefused) {
+  JobRecord j = this->job("j1", 1000);
+  j.state = JobState::kQueued;
+  auto st = this->queue().add(j);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kRefused);
+  EXPECT_FALSE(this->queue().get("j1").has_value());
+}
+
+TYPED_TEST(JobQueueTest, IntakeUpdatesOnlyWhileReceiving) {
+  JobRecord j = this->job("j1", 1000);
+  ASSERT_TRUE(this->queue().add(j).ok());
+  j.cameras = {{"node-a", "cam0", 450}, {"node-b", "cam1", 449}};
+  j.frames_received = 899;
+  j.capture_seconds = 15.2;
+  ASSERT_TRUE(this->queue().updateIntake(j).ok());
+  auto got = this->queue().get("j1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->cameras, j.cameras);
+  EXPECT_EQ(got->frames_received, 899);
+  EXPECT_EQ(got->state, JobState::kReceiving);
+  ASSERT_TRUE(this->queue().enqueue(j).ok());
+  auto late = this->queue().updateIntake(j);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error(), JobQueueError::kRefused);
+}
+
+TYPED_TEST(JobQueueTest, NothingToClaimUntilAJobIsQueued) {
+  ASSERT_TRUE(this->queue().add(this->job("j1", 1000)).ok());
+  auto none = this->queue().claim("w1", 30s);
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_FALSE(none.value().has_value());
+  ASSERT_TRUE(this->queue().enqueue(this->job("j1", 1000)).ok());
+  auto c = this->claim("w1");
+  EXPECT_EQ(c.job.id, "j1");
+}
+
+TYPED_TEST(JobQueueTest, ClaimMovesTheJobToClaimedWithALeaseAndAFence) {
+  this->addQueued("j1", 1000);
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  this->clock_.wall().time_since_epoch())
+                                  .count();
+  auto c = this->claim("w1", 30s);
+  EXPECT_EQ(c.claim.job_id, "j1");
+  EXPECT_EQ(c.claim.worker_id, "w1");
+  EXPECT_GE(c.claim.fence, 1u);
+  EXPECT_EQ(c.claim.lease_until_ms, now_ms + 30000);
+  EXPECT_EQ(c.job.state, JobState::kClaimed);
+  EXPECT_EQ(c.job.attempts, 1);
+  EXPECT_EQ(this->stateOf("j1"), JobState::kClaimed);
+}
+
+TYPED_TEST(JobQueueTest, ClaimsTakeTheOldestJobFirst) {
+  this->addQueued("late", 3000);
+  this->addQueued("early", 1000);
+  this->addQueued("middle", 2000);
+  EXPECT_EQ(this->claim("w").job.id, "early");
+  EXPECT_EQ(this->claim("w").job.id, "middle");
+  EXPECT_EQ(this->claim("w").job.id, "late");
+  auto none = this->queue().claim("w", 30s);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value().has_value());
+}
+
+TYPED_TEST(JobQueueTest, ConcurrentWorkersNeverClaimTheSameJob) {
+  constexpr int kJobs = 12;
+  constexpr int kWorkers = 4;
+  for (int i = 0; i < kJobs; ++i) this->addQueued("j" + std::to_string(i), 1000 + i);
+  std::mutex mutex;
+  std::vector<std::string> claimed;
+  std::vector<std::string> errors;
+  {
+    std::vector<std::jthread> workers;
+    for (int w = 0; w < kWorkers; ++w) {
+      workers.emplace_back([&, w] {
+        while (true) {
+          auto c = this->queue().claim("w" + std::to_string(w), 30s);
+          std::lock_guard lock(mutex);
+          if (!c.ok()) {
+            errors.push_back(c.error());
+            return;
+          }
+          if (!c.value()) return;
+          claimed.push_back(c.value()->job.id);
+        }
+      });
+    }
+  }
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kJobs));
+  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(),
+            static_cast<std::size_t>(kJobs))
+      << "a job was claimed twice";
+}
+
+TYPED_TEST(JobQueueTest, QueuePositionCountsFromTheNextJob) {
+  this->addQueued("a", 1000);
+  this->addQueued("b", 2000);
+  this->addQueued("c", 3000);
+  EXPECT_EQ(this->queue().queuePosition("a"), 1);
+  EXPECT_EQ(this->queue().queuePosition("c"), 3);
+  (void)this->claim("w");
+  EXPECT_EQ(this->queue().queuePosition("a"), std::nullopt);
+  EXPECT_EQ(this->queue().queuePosition("c"), 2);
+  EXPECT_EQ(this->queue().queuePosition("unknown"), std::nullopt);
+}
+
+TYPED_TEST(JobQueueTest, WorkerTakesTheJobThroughTrainingAndRenderingToDone) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  ASSERT_TRUE(this->queue().advance(c.claim, JobEvent::kStartTraining, "training").ok());
+  JobProgress p;
+  p.progress = 0.5;
+  p.iterations = 1200;
+  p.loss_l1 = 0.25f;
+  p.eta_seconds = 60;
+  p.detail = "step 1200";
+  ASSERT_TRUE(this->queue().progress(c.claim, p).ok());
+  JobCheckpoint cp;
+  cp.checkpoint_path = "checkpoints/j1/state.pt";
+  cp.budget_spent_seconds = 120;
+  ASSERT_TRUE(this->queue().checkpoint(c.claim, cp).ok());
+  auto mid = this->queue().get("j1");
+  ASSERT_TRUE(mid.has_value());
+  EXPECT_EQ(mid->state, JobState::kTraining);
+  EXPECT_EQ(mid->iterations, 1200);
+  EXPECT_FLOAT_EQ(mid->loss_l1, 0.25f);
+  EXPECT_EQ(mid->detail, "step 1200");
+  EXPECT_EQ(mid->checkpoint_path, "checkpoints/j1/state.pt");
+  ASSERT_TRUE(this->queue().advance(c.claim, JobEvent::kStartRendering, "rendering").ok());
+  JobClip clip;
+  clip.clip_token = "0123456789abcdef0123456789abcdef";
+  clip.clip_path = "clips/0123456789abcdef0123456789abcdef.mp4";
+  clip.frames = 300;
+  clip.width = 768;
+  clip.height = 256;
+  clip.bytes = 123456;
+  ASSERT_TRUE(this->queue().finish(c.claim, clip).ok());
+  auto done = this->queue().get("j1");
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->state, JobState::kDone);
+  EXPECT_EQ(done->clip_token, clip.clip_token);
+  EXPECT_EQ(done->clip_frames, 300);
+  EXPECT_EQ(done->clip_bytes, 123456);
+}
+
+TYPED_TEST(JobQueueTest, FinishWithoutAClipIsRefused) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  ASSERT_TRUE(this->queue().advance(c.claim, JobEvent::kStartRendering, "").ok());
+  auto st = this->queue().finish(c.claim, JobClip{});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kRefused);
+  EXPECT_EQ(this->stateOf("j1"), JobState::kRendering);
+}
+
+TYPED_TEST(JobQueueTest, AdvanceTakesOnlyTheStageEvents) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  auto st = this->queue().advance(c.claim, JobEvent::kFinish, "");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kRefused);
+}
+
+TYPED_TEST(JobQueueTest, FailRecordsTheReason) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  ASSERT_TRUE(this->queue().fail(c.claim, "disk full").ok());
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kFailed);
+  EXPECT_EQ(j->detail, "disk full");
+}
+
+TYPED_TEST(JobQueueTest, LeaseThatRanOutIsRecoveredAndTheOldClaimIsFenced) {
+  this->addQueued("j1", 1000);
+  auto first = this->claim("w1", 30s);
+  ASSERT_TRUE(this->queue().advance(first.claim, JobEvent::kStartTraining, "").ok());
+  this->clock_.advance(31s);
+  auto recovered = this->queue().recoverExpired();
+  ASSERT_TRUE(recovered.ok()) << recovered.error();
+  EXPECT_EQ(recovered.value(), 1);
+  auto queued = this->queue().get("j1");
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_EQ(queued->state, JobState::kQueued);
+  EXPECT_EQ(queued->resume_phase, "training");
+  auto second = this->claim("w2", 30s);
+  EXPECT_GT(second.claim.fence, first.claim.fence);
+  for (const QueueStatus& st :
+       {this->queue().progress(first.claim, JobProgress{}),
+        this->queue().checkpoint(first.claim, JobCheckpoint{}),
+        this->queue().fail(first.claim, "late"),
+        this->queue().advance(first.claim, JobEvent::kStartRendering, "")}) {
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error(), JobQueueError::kFenced) << st.message();
+  }
+  EXPECT_TRUE(this->queue().progress(second.claim, JobProgress{}).ok());
+  EXPECT_EQ(this->stateOf("j1"), JobState::kClaimed);
+}
+
+TYPED_TEST(JobQueueTest, RecoveredJobNotYetClaimedAgainRefusesItsOldWorker) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1", 30s);
+  this->clock_.advance(31s);
+  ASSERT_EQ(this->queue().recoverExpired().value(), 1);
+  JobClip clip;
+  clip.clip_token = "t";
+  auto st = this->queue().finish(c.claim, clip);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kNotRunning) << st.message();
+  EXPECT_EQ(this->stateOf("j1"), JobState::kQueued);
+}
+
+TYPED_TEST(JobQueueTest, HeartbeatKeepsTheLease) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1", 30s);
+  const std::int64_t first_until = c.claim.lease_until_ms;
+  this->clock_.advance(20s);
+  ASSERT_TRUE(this->queue().heartbeat(c.claim, 30s).ok());
+  EXPECT_EQ(c.claim.lease_until_ms, first_until + 20000);
+  this->clock_.advance(20s);
+  EXPECT_EQ(this->queue().recoverExpired().value(), 0);
+  this->clock_.advance(11s);
+  EXPECT_EQ(this->queue().recoverExpired().value(), 1);
+}
+
+TYPED_TEST(JobQueueTest, CancelledJobStopsItsWorker) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  ASSERT_TRUE(this->queue().cancel("j1", "cancelled by the operator").ok());
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kCancelled);
+  auto st = this->queue().progress(c.claim, JobProgress{});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kNotRunning);
+}
+
+TYPED_TEST(JobQueueTest, ReleaseQueuesTheJobAgainAndGivesTheAttemptBack) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  ASSERT_TRUE(this->queue().advance(c.claim, JobEvent::kStartRendering, "").ok());
+  ASSERT_TRUE(this->queue().release(c.claim, "shutting down").ok());
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kQueued);
+  EXPECT_EQ(j->attempts, 0);
+  EXPECT_EQ(j->resume_phase, "rendering");
+  EXPECT_EQ(this->claim("w2").job.id, "j1");
+}
+
+TYPED_TEST(JobQueueTest, JobLostMaxAttemptsTimesFails) {
+  JobStateMachineConfig machine;
+  machine.max_attempts = 2;
+  this->queue_.reset();
+  this->queue_ = this->backend_.make(this->clock_, machine);
+  this->addQueued("j1", 1000);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    (void)this->claim("w", 30s);
+    this->clock_.advance(31s);
+    ASSERT_EQ(this->queue().recoverExpired().value(), 1);
+  }
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kFailed);
+  EXPECT_NE(j->detail.find("2 times"), std::string::npos) << j->detail;
+}
+
+TYPED_TEST(JobQueueTest, ExpireMarksAFinishedJobPurged) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  ASSERT_TRUE(this->queue().fail(c.claim, "bad frames").ok());
+  ASSERT_TRUE(this->queue().expire("j1").ok());
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kExpired);
+  EXPECT_GT(j->purged_ms, 0);
+}
+
+TYPED_TEST(JobQueueTest, RunningJobCannotExpire) {
+  this->addQueued("j1", 1000);
+  (void)this->claim("w1");
+  auto st = this->queue().expire("j1");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kRefused);
+}
+
+TYPED_TEST(JobQueueTest, UnknownJobIsNotFound) {
+  auto st = this->queue().cancel("nope", "x");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kNotFound);
+  EXPECT_FALSE(this->queue().get("nope").has_value());
+}
+
+TYPED_TEST(JobQueueTest, ListIsNewestFirstWithinTheLimit) {
+  ASSERT_TRUE(this->queue().add(this->job("a", 1000)).ok());
+  ASSERT_TRUE(this->queue().add(this->job("c", 3000)).ok());
+  ASSERT_TRUE(this->queue().add(this->job("b", 2000)).ok());
+  auto jobs = this->queue().list(2);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].id, "c");
+  EXPECT_EQ(jobs[1].id, "b");
+}
+
+TYPED_TEST(JobQueueTest, ObserversHearEveryCommittedChange) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::multiset<std::string> heard;
+  const auto id = this->queue().addObserver([&](const std::string& job_id) {
+    std::lock_guard lock(mutex);
+    heard.insert(job_id);
+    cv.notify_all();
+  });
+  if (auto* pg = dynamic_cast<PgJobQueue*>(&this->queue())) {
+    for (int i = 0; i < 400 && !pg->listening(); ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(pg->listening()) << "the listener did not connect";
+  }
+  this->addQueued("j1", 1000);
+  std::unique_lock lock(mutex);
+  EXPECT_TRUE(cv.wait_for(lock, 20s, [&] { return heard.count("j1") >= 2; }))
+      << "heard " << heard.count("j1") << " of 2 changes (add, enqueue)";
+  lock.unlock();
+  this->queue().removeObserver(id);
+}
+
+}  // namespace
+}  // namespace booth
