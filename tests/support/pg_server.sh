@@ -4,6 +4,9 @@
 #                                  ${TMPDIR:-/tmp}, a database `booth_test`;
 #                                  writes STATE_DIR/database_url
 #   pg_server.sh stop STATE_DIR    stops that server and removes its folder
+#   pg_server.sh crash STATE_DIR   stops it at once (pg_ctl -m immediate, as a
+#                                  crash), keeping its folder and port
+#   pg_server.sh restart STATE_DIR starts it again after a crash
 #
 # The server listens on 127.0.0.1 only, on a free port (tried at random and
 # retried when taken), with its unix socket in its own 0700 folder; the
@@ -19,7 +22,7 @@
 # installed but does not start is a failure (exit 1, with its log).
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|crash|restart STATE_DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 action=$1
 state=$2
@@ -60,6 +63,17 @@ case "$action" in
     echo "[pg] stopped"
     exit 0
     ;;
+  crash | restart)
+    dir=$(cat "$state/server_dir")
+    bin=$(cat "$state/pg_bin")
+    if [ "$action" = crash ]; then
+      run_pg "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
+    else
+      run_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+    fi
+    echo "[pg] $action done"
+    exit 0
+    ;;
   start) ;;
   *) usage ;;
 esac
@@ -97,12 +111,13 @@ fi
 rm -f "$dir/pwfile"
 
 # Tests need no durability across a machine crash: no fsync, small buffers.
-# A stop with `-m immediate` keeps committed data (it stays in the page cache).
+# A stop with `-m immediate` (a server crash) still keeps every committed
+# transaction: its WAL is written to the page cache at commit
+# (synchronous_commit stays on; off would lose the last ones).
 {
   echo "listen_addresses = '127.0.0.1'"
   echo "unix_socket_directories = '$dir'"
   echo "fsync = off"
-  echo "synchronous_commit = off"
   echo "full_page_writes = off"
   echo "shared_buffers = 32MB"
   echo "max_connections = 200"

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <pqxx/pqxx>
@@ -50,6 +51,44 @@ std::string withOptions(const std::string& url, const std::string& options) {
     }
   }
   return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=" + encoded.str();
+}
+
+PrivatePgServer::PrivatePgServer() {
+  std::random_device rd;
+  std::ostringstream dir;
+  dir << std::filesystem::temp_directory_path().string() << "/booth-pg-state-" << std::hex << rd()
+      << rd();
+  state_dir_ = dir.str();
+  run("start");
+  const std::string skip_file = state_dir_ + "/skip_reason";
+  if (std::string reason = readFirstLine(skip_file.c_str()); !reason.empty()) {
+    std::filesystem::remove_all(state_dir_);
+    skip("no PostgreSQL for this test: " + reason);
+  }
+  const std::string url_file = state_dir_ + "/database_url";
+  url_ = readFirstLine(url_file.c_str());
+  if (url_.empty()) throw std::runtime_error("the private PostgreSQL server did not start");
+}
+
+PrivatePgServer::~PrivatePgServer() {
+  try {
+    run("stop");
+  } catch (const std::exception& e) {
+    std::cerr << "warning: " << e.what() << std::endl;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(state_dir_, ec);
+}
+
+void PrivatePgServer::crash() { run("crash"); }
+void PrivatePgServer::restart() { run("restart"); }
+
+void PrivatePgServer::run(const std::string& action) {
+  const std::string command =
+      std::string(BOOTH_PG_SERVER_SCRIPT) + " " + action + " '" + state_dir_ + "'";
+  if (std::system(command.c_str()) != 0) {
+    throw std::runtime_error("'" + command + "' failed");
+  }
 }
 
 TestSchema::TestSchema() : server_url_(testDatabaseUrlOrSkip()) {

@@ -36,6 +36,27 @@ class TestSchema {
   std::string url_;
 };
 
+// A PostgreSQL server of its own (support/pg_server.sh), for a test that
+// stops and restarts it; exits 77 where none can run. Stopped and removed
+// by the destructor.
+class PrivatePgServer {
+ public:
+  PrivatePgServer();
+  ~PrivatePgServer();
+  PrivatePgServer(const PrivatePgServer&) = delete;
+  PrivatePgServer& operator=(const PrivatePgServer&) = delete;
+
+  const std::string& url() const { return url_; }
+  // pg_ctl -m immediate: as if the server crashed.
+  void crash();
+  void restart();
+
+ private:
+  void run(const std::string& action);
+  std::string state_dir_;
+  std::string url_;
+};
+
 // `url` with `options` (a libpq option string such as
 // "-c search_path=x") set, percent-encoded as a URI query parameter.
 std::string withOptions(const std::string& url, const std::string& options);
