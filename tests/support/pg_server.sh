@@ -15,7 +15,7 @@
 # user (Debian's postgresql package creates it) and the folder is theirs;
 # it lives under /tmp, not in the build tree, which may sit in root's home.
 #
-# Where the server binaries are absent (Debian's `postgresql` not installed:
+# Where the server programs are absent (Debian's `postgresql` not installed:
 # deploy/install_deps.sh installs it) or root has no `postgres` user to run
 # them as, `start` writes STATE_DIR/skip_reason instead and exits 0: the
 # tests that need the server then exit 77 with that reason. A server that is
@@ -83,11 +83,13 @@ mkdir -p "$state"
 stop_server
 rm -f "$state/skip_reason"
 
+# BOOTH_PG_BIN: the folder of initdb/pg_ctl/postgres/psql, where they are
+# not Debian's.
 bin=""
-for d in /usr/lib/postgresql/*/bin; do
+for d in ${BOOTH_PG_BIN:-/usr/lib/postgresql/*/bin}; do
   if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then bin=$d; fi  # the glob sorts: newest last
 done
-[ -n "$bin" ] || skip "PostgreSQL server programs not found under /usr/lib/postgresql/*/bin (Debian package 'postgresql'; deploy/install_deps.sh installs it)"
+[ -n "$bin" ] || skip "PostgreSQL server programs not found in ${BOOTH_PG_BIN:-/usr/lib/postgresql/*/bin} (Debian package 'postgresql'; deploy/install_deps.sh installs it)"
 if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
   skip "running as root and there is no 'postgres' user to run initdb/pg_ctl as"
 fi
