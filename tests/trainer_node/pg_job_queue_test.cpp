@@ -15,6 +15,7 @@
 #include "trainer_node/store/pg/pg_blob_store.h"
 #include "trainer_node/store/pg/pg_database.h"
 #include "trainer_node/store/pg/pg_job_queue.h"
+#include "trainer_node/store/pg/shared_stores.h"
 
 namespace booth {
 namespace {
@@ -153,6 +154,24 @@ TEST_F(PgJobQueueTest, ListenerReconnectsAndAnnouncesWhatItMissed) {
       << "the change made while the listener was cut off was never announced";
   lock.unlock();
   waitListening(*q);
+}
+
+TEST_F(PgJobQueueTest, SharedStoresOpenTheQueueAndTheBlobsOnOneDatabase) {
+  PgJobQueueOptions options;
+  options.clock = &clock_;
+  auto stores = openSharedStores(schema_.url(), options);
+  ASSERT_TRUE(stores.ok()) << stores.error();
+  addQueued(*stores->queue, "j1");
+  const Claim c = claim(*stores->queue, "w1");
+  auto put = stores->blobs->put("clips/j1.mp4", "clip", stores->queue->fenceCheck(c));
+  EXPECT_TRUE(put.ok()) << put.error();
+}
+
+TEST(SharedStores, RefuseANonPostgresUrlWithoutShowingThePassword) {
+  auto stores = openSharedStores("mysql://u:hunter2@db/x", {});
+  ASSERT_FALSE(stores.ok());
+  EXPECT_NE(stores.error().find("not a postgresql:// URL"), std::string::npos) << stores.error();
+  EXPECT_EQ(stores.error().find("hunter2"), std::string::npos) << stores.error();
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ namespace {
 std::string withConnectTimeout(const std::string& url, std::chrono::seconds timeout) {
   if (url.find("connect_timeout") != std::string::npos) return url;
   const std::string value = std::to_string(std::max<long long>(1, timeout.count()));
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+  if (isPostgresUrl(url)) {
     return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + value;
   }
   return url + " connect_timeout=" + value;  // key=value form
@@ -111,6 +111,10 @@ Result<std::shared_ptr<PgDatabase>> PgDatabase::open(const PgOptions& options) {
   }
   auto pool = std::make_unique<PgPool>(conninfo, options.max_connections, options.acquire_timeout);
   return std::shared_ptr<PgDatabase>(new PgDatabase(options, std::move(pool)));
+}
+
+bool isPostgresUrl(const std::string& url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
 }
 
 std::string redactDatabaseUrl(const std::string& url) {

@@ -57,5 +57,7 @@ class PgDatabase {
 
 // The URL with any password replaced by "***", for logs.
 std::string redactDatabaseUrl(const std::string& url);
+// Whether `url` is a PostgreSQL URL (postgresql:// or postgres://).
+bool isPostgresUrl(const std::string& url);
 
 }  // namespace booth
