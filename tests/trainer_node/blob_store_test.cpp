@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "support/test_bytes.h"
 #include "support/test_database.h"
 #include "trainer_node/store/blob_store.h"
 #include "trainer_node/store/local_blob_store.h"
@@ -16,12 +17,7 @@
 namespace booth {
 namespace {
 
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (char& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
-}
+std::string pattern(std::size_t n, unsigned seed) { return testing::randomBytes(n, seed); }
 
 struct LocalBackend {
   std::filesystem::path dir;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/core/clock.h"
+#include "heard_jobs.h"
 #include "support/test_database.h"
 #include "trainer_node/jobs/job_queue.h"
 #include "trainer_node/store/pg/pg_database.h"
@@ -20,6 +21,9 @@ namespace booth {
 namespace {
 
 using namespace std::chrono_literals;
+
+// (Not "j" + std::to_string(i): GCC 12 warns falsely on that.)
+std::string numbered(std::string prefix, int i) { return prefix.append(std::to_string(i)); }
 
 struct PgQueueBackend {
   std::unique_ptr<testing::TestSchema> schema;
@@ -173,7 +177,7 @@ TYPED_TEST(JobQueueTest, ClaimsTakeTheOldestJobFirst) {
 TYPED_TEST(JobQueueTest, ConcurrentWorkersNeverClaimTheSameJob) {
   constexpr int kJobs = 12;
   constexpr int kWorkers = 4;
-  for (int i = 0; i < kJobs; ++i) this->addQueued("j" + std::to_string(i), 1000 + i);
+  for (int i = 0; i < kJobs; ++i) this->addQueued(numbered("j", i), 1000 + i);
   std::mutex mutex;
   std::vector<std::string> claimed;
   std::vector<std::string> errors;
@@ -182,7 +186,7 @@ TYPED_TEST(JobQueueTest, ConcurrentWorkersNeverClaimTheSameJob) {
     for (int w = 0; w < kWorkers; ++w) {
       workers.emplace_back([&, w] {
         while (true) {
-          auto c = this->queue().claim("w" + std::to_string(w), 30s);
+          auto c = this->queue().claim(numbered("w", w), 30s);
           std::lock_guard lock(mutex);
           if (!c.ok()) {
             errors.push_back(c.error());
@@ -411,23 +415,15 @@ TYPED_TEST(JobQueueTest, ListIsNewestFirstWithinTheLimit) {
 }
 
 TYPED_TEST(JobQueueTest, ObserversHearEveryCommittedChange) {
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::multiset<std::string> heard;
-  const auto id = this->queue().addObserver([&](const std::string& job_id) {
-    std::lock_guard lock(mutex);
-    heard.insert(job_id);
-    cv.notify_all();
-  });
+  testing::HeardJobs heard;
+  const auto id = this->queue().addObserver(heard.observer());
   if (auto* pg = dynamic_cast<PgJobQueue*>(&this->queue())) {
     for (int i = 0; i < 400 && !pg->listening(); ++i) std::this_thread::sleep_for(50ms);
     ASSERT_TRUE(pg->listening()) << "the listener did not connect";
   }
   this->addQueued("j1", 1000);
-  std::unique_lock lock(mutex);
-  EXPECT_TRUE(cv.wait_for(lock, 20s, [&] { return heard.count("j1") >= 2; }))
+  EXPECT_TRUE(heard.waitFor("j1", 2))
       << "heard " << heard.count("j1") << " of 2 changes (add, enqueue)";
-  lock.unlock();
   this->queue().removeObserver(id);
 }
 

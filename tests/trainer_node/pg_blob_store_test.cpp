@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <random>
 
+#include "support/test_bytes.h"
 #include "support/test_database.h"
 #include "trainer_node/store/pg/pg_blob_store.h"
 #include "trainer_node/store/pg/pg_database.h"
@@ -14,12 +15,7 @@
 namespace booth {
 namespace {
 
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (char& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
-}
+std::string pattern(std::size_t n, unsigned seed) { return testing::randomBytes(n, seed); }
 
 class PgBlobStoreTest : public ::testing::Test {
  protected:

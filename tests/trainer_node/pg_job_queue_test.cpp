@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/core/clock.h"
+#include "heard_jobs.h"
 #include "support/test_database.h"
 #include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/store/pg/pg_blob_store.h"
@@ -114,32 +115,19 @@ TEST_F(PgJobQueueTest, FenceCheckRefusesTheLocalFolder) {
 TEST_F(PgJobQueueTest, AnotherProcessHearsTheChange) {
   auto gateway = queue(open());
   auto front_end = queue(open());
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::set<std::string> heard;
-  front_end->addObserver([&](const std::string& id) {
-    std::lock_guard lock(mutex);
-    heard.insert(id);
-    cv.notify_all();
-  });
+  testing::HeardJobs heard;
+  front_end->addObserver(heard.observer());
   waitListening(*front_end);
   addQueued(*gateway, "j1");
-  std::unique_lock lock(mutex);
-  EXPECT_TRUE(cv.wait_for(lock, 20s, [&] { return heard.count("j1") == 1; }));
+  EXPECT_TRUE(heard.waitFor("j1"));
 }
 
 TEST_F(PgJobQueueTest, ListenerReconnectsAndAnnouncesWhatItMissed) {
   const std::string app = "listener_" + schema_.name();
   auto q = queue(open(app));
   auto writer = queue(open());
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::set<std::string> heard;
-  q->addObserver([&](const std::string& id) {
-    std::lock_guard lock(mutex);
-    heard.insert(id);
-    cv.notify_all();
-  });
+  testing::HeardJobs heard;
+  q->addObserver(heard.observer());
   waitListening(*q);
   {
     pqxx::connection admin(schema_.url());
@@ -149,10 +137,8 @@ TEST_F(PgJobQueueTest, ListenerReconnectsAndAnnouncesWhatItMissed) {
                    app);
   }
   addQueued(*writer, "missed");  // possibly while the listener is away
-  std::unique_lock lock(mutex);
-  EXPECT_TRUE(cv.wait_for(lock, 30s, [&] { return heard.count("missed") == 1; }))
+  EXPECT_TRUE(heard.waitFor("missed"))
       << "the change made while the listener was cut off was never announced";
-  lock.unlock();
   waitListening(*q);
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "heard_jobs.h"
 #include "support/test_database.h"
 #include "trainer_node/store/pg/pg_blob_store.h"
 #include "trainer_node/store/pg/pg_database.h"
@@ -44,14 +45,8 @@ TEST(PgOutageTest, CallsReturnErrorsWhileTheServerIsDownAndWorkAgainAfter) {
   queue_options.reconnect_delay = 50ms;
   PgJobQueue queue(db.value(), queue_options);
   PgBlobStore blobs(db.value());
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::set<std::string> heard;
-  queue.addObserver([&](const std::string& id) {
-    std::lock_guard lock(mutex);
-    heard.insert(id);
-    cv.notify_all();
-  });
+  testing::HeardJobs heard;
+  queue.addObserver(heard.observer());
   ASSERT_TRUE(waitFor([&] { return queue.listening(); }));
   ASSERT_TRUE(queue.add(newJob("before")).ok());
   ASSERT_TRUE(blobs.put("clips/before.mp4", "clip bytes").ok());
@@ -80,8 +75,7 @@ TEST(PgOutageTest, CallsReturnErrorsWhileTheServerIsDownAndWorkAgainAfter) {
   ASSERT_TRUE(clip.ok()) << clip.error();
   EXPECT_EQ(clip.value(), "clip bytes");
   EXPECT_TRUE(waitFor([&] { return queue.listening(); })) << "the listener did not come back";
-  std::unique_lock lock(mutex);
-  EXPECT_TRUE(cv.wait_for(lock, 30s, [&] { return heard.count("after") == 1; }));
+  EXPECT_TRUE(heard.waitFor("after"));
 }
 
 }  // namespace

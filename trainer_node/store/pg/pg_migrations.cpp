@@ -95,6 +95,10 @@ CREATE UNIQUE INDEX jobs_clip_token ON jobs (clip_token) WHERE clip_token <> '';
 
 namespace {
 
+// One lock per schema: starters of different schemas do not wait for each other.
+constexpr const char* kLockKey =
+    "hashtextextended('booth.schema_migrations.' || current_schema(), 0)";
+
 Status checkList(const std::vector<PgMigration>& migrations) {
   for (std::size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
@@ -118,9 +122,7 @@ Result<int> applyPgMigrations(const std::string& conninfo,
       if (schema[0].is_null()) {
         return fail("no schema to create tables in (the search_path names none that exists)");
       }
-      tx.exec(
-          "SELECT pg_advisory_lock(hashtextextended('booth.schema_migrations.' || "
-          "current_schema(), 0))");
+      tx.exec(std::string("SELECT pg_advisory_lock(") + kLockKey + ")");
       tx.exec0(
           "CREATE TABLE IF NOT EXISTS schema_migrations ("
           " version integer PRIMARY KEY,"
@@ -165,9 +167,7 @@ Result<int> applyPgMigrations(const std::string& conninfo,
       version = m.version;
     }
     pqxx::nontransaction tx(conn);
-    tx.exec(
-        "SELECT pg_advisory_unlock(hashtextextended('booth.schema_migrations.' || "
-        "current_schema(), 0))");
+    tx.exec(std::string("SELECT pg_advisory_unlock(") + kLockKey + ")");
     return version;
   });
 }
