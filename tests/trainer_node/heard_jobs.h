@@ -13,6 +13,20 @@ namespace booth::testing {
 
 class HeardJobs {
  public:
+  // Registered while it lives (declare it after the HeardJobs it feeds).
+  class Subscription {
+   public:
+    Subscription(JobQueue& queue, HeardJobs& heard)
+        : queue_(queue), id_(queue.addObserver(heard.observer())) {}
+    ~Subscription() { queue_.removeObserver(id_); }
+    Subscription(const Subscription&) = delete;
+    Subscription& operator=(const Subscription&) = delete;
+
+   private:
+    JobQueue& queue_;
+    std::uint64_t id_;
+  };
+
   JobQueue::Observer observer() {
     return [this](const std::string& id) {
       std::lock_guard lock(mutex_);

@@ -416,7 +416,7 @@ TYPED_TEST(JobQueueTest, ListIsNewestFirstWithinTheLimit) {
 
 TYPED_TEST(JobQueueTest, ObserversHearEveryCommittedChange) {
   testing::HeardJobs heard;
-  const auto id = this->queue().addObserver(heard.observer());
+  testing::HeardJobs::Subscription subscription(this->queue(), heard);
   if (auto* pg = dynamic_cast<PgJobQueue*>(&this->queue())) {
     for (int i = 0; i < 400 && !pg->listening(); ++i) std::this_thread::sleep_for(50ms);
     ASSERT_TRUE(pg->listening()) << "the listener did not connect";
@@ -424,7 +424,6 @@ TYPED_TEST(JobQueueTest, ObserversHearEveryCommittedChange) {
   this->addQueued("j1", 1000);
   EXPECT_TRUE(heard.waitFor("j1", 2))
       << "heard " << heard.count("j1") << " of 2 changes (add, enqueue)";
-  this->queue().removeObserver(id);
 }
 
 }  // namespace

@@ -113,9 +113,9 @@ TEST_F(PgJobQueueTest, FenceCheckRefusesTheLocalFolder) {
 }
 
 TEST_F(PgJobQueueTest, AnotherProcessHearsTheChange) {
+  testing::HeardJobs heard;  // outlives the queues, whose listeners call it
   auto gateway = queue(open());
   auto front_end = queue(open());
-  testing::HeardJobs heard;
   front_end->addObserver(heard.observer());
   waitListening(*front_end);
   addQueued(*gateway, "j1");
@@ -124,9 +124,9 @@ TEST_F(PgJobQueueTest, AnotherProcessHearsTheChange) {
 
 TEST_F(PgJobQueueTest, ListenerReconnectsAndAnnouncesWhatItMissed) {
   const std::string app = "listener_" + schema_.name();
+  testing::HeardJobs heard;  // outlives the queues, whose listeners call it
   auto q = queue(open(app));
   auto writer = queue(open());
-  testing::HeardJobs heard;
   q->addObserver(heard.observer());
   waitListening(*q);
   {

@@ -36,6 +36,7 @@ JobRecord newJob(const std::string& id) {
 
 TEST(PgOutageTest, CallsReturnErrorsWhileTheServerIsDownAndWorkAgainAfter) {
   testing::PrivatePgServer server;
+  testing::HeardJobs heard;  // outlives the queue, whose listener calls it
   PgOptions options;
   options.url = server.url();
   options.connect_timeout = 2s;
@@ -45,7 +46,6 @@ TEST(PgOutageTest, CallsReturnErrorsWhileTheServerIsDownAndWorkAgainAfter) {
   queue_options.reconnect_delay = 50ms;
   PgJobQueue queue(db.value(), queue_options);
   PgBlobStore blobs(db.value());
-  testing::HeardJobs heard;
   queue.addObserver(heard.observer());
   ASSERT_TRUE(waitFor([&] { return queue.listening(); }));
   ASSERT_TRUE(queue.add(newJob("before")).ok());

@@ -1,7 +1,6 @@
 #include "trainer_node/store/pg/pg_job_queue.h"
 
 #include <algorithm>
-#include <cctype>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -202,16 +201,14 @@ Failure checkClaim(const std::string& job_id, std::uint64_t row_fence, JobState 
   return std::nullopt;
 }
 
-// A channel per schema, so that queues in different schemas of one
-// database (tests) do not wake each other.
-std::string channelFor(const std::string& schema) {
-  std::string out = "booth_jobs_";
-  for (char c : schema) {
-    out += std::isalnum(static_cast<unsigned char>(c))
-               ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
-               : '_';
-  }
-  return out.substr(0, 63);
+// The NOTIFY channel, one per schema (so that queues in different schemas
+// of one database do not wake each other), computed by the server for the
+// connection at hand: senders and the listener always agree.
+constexpr const char* kChannelSql =
+    "left('booth_jobs_' || regexp_replace(lower(current_schema()), '[^a-z0-9]', '_', 'g'), 63)";
+
+void notifyChange(pqxx::work& tx, const std::string& job_id) {
+  tx.exec_params(std::string("SELECT pg_notify(") + kChannelSql + ", $1)", job_id);
 }
 
 }  // namespace
@@ -223,12 +220,6 @@ class PgJobQueue::Impl {
         options_(options),
         clock_(*options.clock),
         machine_(options.machine, *options.clock) {
-    auto schema = db_->pool().transact<std::string>(
-        "reading the schema", [](pqxx::work& tx) -> Result<std::string> {
-          const auto r = tx.exec1("SELECT current_schema()");
-          return r[0].is_null() ? std::string("public") : r[0].as<std::string>();
-        });
-    channel_ = channelFor(schema.ok() ? schema.value() : std::string("public"));
     listener_ = std::jthread([this](std::stop_token stop) { listen(stop); });
   }
 
@@ -267,7 +258,7 @@ class PgJobQueue::Impl {
   void save(pqxx::work& tx, const Row& row) {
     static const std::string kUpdate = updateSql();
     writeRow(tx, kUpdate, row);
-    tx.exec_params("SELECT pg_notify($1, $2)", channel_, row.job.id);
+    notifyChange(tx, row.job.id);
   }
 
   // The state machine's answer to `event`, applied to the row.
@@ -385,7 +376,12 @@ class PgJobQueue::Impl {
       try {
         auto conn = db_->pool().connect();
         if (conn.ok()) {
-          Receiver receiver(*conn.value(), channel_, *this);
+          std::string channel;
+          {
+            pqxx::nontransaction tx(*conn.value());
+            channel = tx.exec1(std::string("SELECT ") + kChannelSql)[0].as<std::string>();
+          }
+          Receiver receiver(*conn.value(), channel, *this);
           conn.value()->get_notifs();  // issues the LISTEN
           listening_ = true;
           delay = options_.reconnect_delay;
@@ -401,11 +397,16 @@ class PgJobQueue::Impl {
         }
       } catch (...) {
         // The connection broke (or the server went away): reconnect below.
+        // This is also the thread's last-resort catch: nothing escapes it.
       }
       listening_ = false;
       resync = true;
-      std::unique_lock lock(wake_mutex_);
-      wake_.wait_for(lock, stop, delay, [] { return false; });
+      try {
+        std::unique_lock lock(wake_mutex_);
+        wake_.wait_for(lock, stop, delay, [] { return false; });
+      } catch (...) {
+        std::this_thread::sleep_for(delay);
+      }
       delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(30));
     }
   }
@@ -414,7 +415,6 @@ class PgJobQueue::Impl {
   PgJobQueueOptions options_;
   const Clock& clock_;
   JobStateMachine machine_;
-  std::string channel_;
   std::atomic<bool> listening_{false};
 
   std::mutex observers_mutex_;  // guards observers_, held while they run
@@ -446,7 +446,7 @@ QueueStatus PgJobQueue::add(const JobRecord& job) {
     if (writeRow(tx, kInsert, row).affected_rows() != 1) {
       return failure(JobQueueError::kRefused, "job '" + job.id + "' exists already");
     }
-    tx.exec_params("SELECT pg_notify($1, $2)", impl_->channel_, job.id);
+    notifyChange(tx, job.id);
     return std::nullopt;
   });
 }

@@ -72,6 +72,7 @@ class PgPool {
         if (result.ok()) tx->commit();
         return result;
       } catch (const std::exception& e) {
+        tx.reset();  // before failed() may close the connection under it
         return failed(lease.value(), what, e);
       }
     }
