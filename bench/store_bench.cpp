@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
-#include <condition_variable>
 #include <random>
 #include <string>
 #include <thread>
@@ -87,8 +87,8 @@ void claimsPerSecond(const std::string& url, int workers, int jobs, const std::s
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  figure(cat(cat("scale.queue_claims_per_s[workers=", std::to_string(workers)), "]"), done / seconds,
-         "jobs/s", workers >= 16 ? ">= 100" : "report");
+  figure(cat(cat("scale.queue_claims_per_s[workers=", std::to_string(workers)), "]"),
+         done / seconds, "jobs/s", workers >= 16 ? ">= 100" : "report");
 }
 
 // From the moment a job is queued until an idle worker holds it. The worker
@@ -139,7 +139,8 @@ void claimLatency(const std::string& url, bool notify, int samples, const std::s
     }
     enqueue(producer, prefix + std::to_string(i), 1000 + i);
     std::unique_lock lock(mutex);
-    if (!changed.wait_for(lock, 10s, [&] { return claimed == i + 1; })) die("a job was never claimed");
+    if (!changed.wait_for(lock, 10s, [&] { return claimed == i + 1; }))
+      die("a job was never claimed");
   }
   worker.request_stop();
   changed.notify_all();
@@ -199,7 +200,8 @@ int main(int argc, char** argv) {
     } else if (a == "--quick") {
       quick = true;
     } else {
-      booth::die(booth::cat(booth::cat("unknown argument '", a), "' (use --database URL --local-dir DIR [--quick])"));
+      booth::die(booth::cat(booth::cat("unknown argument '", a),
+                            "' (use --database URL --local-dir DIR [--quick])"));
     }
   }
   if (url.empty() || local_dir.empty()) booth::die("--database and --local-dir are required");
@@ -213,7 +215,8 @@ int main(int argc, char** argv) {
   booth::blobThroughput(pg, "postgres", blobs, blob_bytes);
   booth::LocalBlobStore local(local_dir, true);
   booth::blobThroughput(local, "local", blobs, blob_bytes);
-  std::printf("# machine: %u CPUs, shared with other work; PostgreSQL with fsync off (test server)\n",
-              std::thread::hardware_concurrency());
+  std::printf(
+      "# machine: %u CPUs, shared with other work; PostgreSQL with fsync off (test server)\n",
+      std::thread::hardware_concurrency());
   return 0;
 }

@@ -119,7 +119,8 @@ TYPED_TEST(BlobStoreTest, MissingBlobHasNoSizeAndCannotBeRead) {
 }
 
 TYPED_TEST(BlobStoreTest, UnsafeKeysAreRefusedByEveryOperation) {
-  for (const std::string& key : std::vector<std::string>{"", "../x", "/abs", "a//b", ".hidden", "a/.b", "a/", "sp ace",
+  for (const std::string& key :
+       std::vector<std::string>{"", "../x", "/abs", "a//b", ".hidden", "a/.b", "a/", "sp ace",
                                 "a/b/c/d/e/f/g/h/i", std::string(65, 'x')}) {
     SCOPED_TRACE(key);
     auto w = this->store().openWriter(key);

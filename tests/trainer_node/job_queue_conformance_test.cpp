@@ -149,9 +149,9 @@ TYPED_TEST(JobQueueTest, NothingToClaimUntilAJobIsQueued) {
 
 TYPED_TEST(JobQueueTest, ClaimMovesTheJobToClaimedWithALeaseAndAFence) {
   this->addQueued("j1", 1000);
-  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  this->clock_.wall().time_since_epoch())
-                                  .count();
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(this->clock_.wall().time_since_epoch())
+          .count();
   auto c = this->claim("w1", 30s);
   EXPECT_EQ(c.claim.job_id, "j1");
   EXPECT_EQ(c.claim.worker_id, "w1");

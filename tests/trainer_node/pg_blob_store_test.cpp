@@ -58,8 +58,9 @@ BeforeCommit fencedBy(std::int64_t token) {
 }
 
 TEST_F(PgBlobStoreTest, FenceCheckAndItsWritesCommitWithTheBlob) {
-  exec("CREATE TABLE fence (token bigint); INSERT INTO fence VALUES (2);"
-       "CREATE TABLE published (token bigint)");
+  exec(
+      "CREATE TABLE fence (token bigint); INSERT INTO fence VALUES (2);"
+      "CREATE TABLE published (token bigint)");
   PgBlobStore store(db_, 100);
   auto ok = store.put("clips/a.mp4", pattern(450, 1), fencedBy(2));
   ASSERT_TRUE(ok.ok()) << ok.error();
@@ -68,8 +69,9 @@ TEST_F(PgBlobStoreTest, FenceCheckAndItsWritesCommitWithTheBlob) {
 }
 
 TEST_F(PgBlobStoreTest, StaleTokenPublishesNothing) {
-  exec("CREATE TABLE fence (token bigint); INSERT INTO fence VALUES (3);"
-       "CREATE TABLE published (token bigint)");
+  exec(
+      "CREATE TABLE fence (token bigint); INSERT INTO fence VALUES (3);"
+      "CREATE TABLE published (token bigint)");
   PgBlobStore store(db_, 100);
   auto refused = store.put("clips/a.mp4", pattern(450, 1), fencedBy(2));
   ASSERT_FALSE(refused.ok());
@@ -136,7 +138,8 @@ TEST_F(PgBlobStoreTest, ConnectionKilledByTheServerIsReplacedAtOnce) {
   PgBlobStore store(db.value(), 1000);
   ASSERT_TRUE(store.put("clips/a.mp4", "abc").ok());  // a pooled connection now exists
   EXPECT_EQ(count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                  "WHERE application_name = '" + schema_.name() + "'"),
+                  "WHERE application_name = '" +
+                  schema_.name() + "'"),
             1);
   // Its pooled connection is dead: the call finds out at BEGIN and retries
   // on a fresh one.

@@ -132,9 +132,10 @@ TEST_F(PgJobQueueTest, ListenerReconnectsAndAnnouncesWhatItMissed) {
   {
     pqxx::connection admin(schema_.url());
     pqxx::nontransaction tx(admin);
-    tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                   "WHERE application_name = $1",
-                   app);
+    tx.exec_params(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = $1",
+        app);
   }
   addQueued(*writer, "missed");  // possibly while the listener is away
   EXPECT_TRUE(heard.waitFor("missed"))

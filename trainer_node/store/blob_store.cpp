@@ -18,13 +18,12 @@ bool isSafeBlobKey(std::string_view key) {
 }
 
 Error unsafeBlobKeyError(const std::string& key) {
-  return fail("refusing blob key '" + key.substr(0, 200) +
-              "' (expected 1.." + std::to_string(kMaxBlobKeySegments) +
+  return fail("refusing blob key '" + key.substr(0, 200) + "' (expected 1.." +
+              std::to_string(kMaxBlobKeySegments) +
               " '/'-separated names of [A-Za-z0-9_.-], not starting with '.')");
 }
 
-Result<std::uint64_t> rangeEnd(const std::string& key, const ByteRange& range,
-                               std::uint64_t size) {
+Result<std::uint64_t> rangeEnd(const std::string& key, const ByteRange& range, std::uint64_t size) {
   if (range.offset > size) {
     return fail("blob '" + key + "': range offset " + std::to_string(range.offset) +
                 " is past its end (" + std::to_string(size) + " bytes)");

@@ -182,8 +182,8 @@ Result<std::unique_ptr<BlobReader>> LocalBlobStore::openReader(const std::string
   const auto size = static_cast<std::uint64_t>(st.st_size);
   auto end = rangeEnd(key, range, size);
   if (!end.ok()) return fail(end.error());
-  return std::unique_ptr<BlobReader>(std::make_unique<LocalBlobReader>(
-      key, path, std::move(fd), size, range.offset, end.value()));
+  return std::unique_ptr<BlobReader>(
+      std::make_unique<LocalBlobReader>(key, path, std::move(fd), size, range.offset, end.value()));
 }
 
 Result<std::optional<std::uint64_t>> LocalBlobStore::size(const std::string& key) {

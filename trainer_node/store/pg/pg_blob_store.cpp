@@ -14,9 +14,10 @@ void lockKey(pqxx::work& tx, const std::string& key) {
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended('booth.blob.' || $1, 0))", key);
 }
 
-void insertChunk(pqxx::work& tx, std::int64_t upload_id, std::int64_t index, std::string_view data) {
-  tx.exec_params0("INSERT INTO blob_chunks (upload_id, index, data) VALUES ($1, $2, $3)",
-                  upload_id, index, pqxx::binarystring(data.data(), data.size()));
+void insertChunk(pqxx::work& tx, std::int64_t upload_id, std::int64_t index,
+                 std::string_view data) {
+  tx.exec_params0("INSERT INTO blob_chunks (upload_id, index, data) VALUES ($1, $2, $3)", upload_id,
+                  index, pqxx::binarystring(data.data(), data.size()));
 }
 
 std::string likePrefix(const std::string& prefix) {
@@ -169,7 +170,8 @@ class PgBlobReader final : public BlobReader {
     const std::uint64_t chunk_start = index * chunk_size_;
     const std::uint64_t in_chunk = pos_ - chunk_start;
     if (in_chunk >= chunk_->size()) {
-      return fail("blob '" + key_ + "': chunk " + std::to_string(index) + " is shorter than its size says");
+      return fail("blob '" + key_ + "': chunk " + std::to_string(index) +
+                  " is shorter than its size says");
     }
     const std::size_t n = static_cast<std::size_t>(
         std::min<std::uint64_t>({max_bytes, chunk_->size() - in_chunk, end_ - pos_}));
@@ -181,9 +183,9 @@ class PgBlobReader final : public BlobReader {
  private:
   Status loadChunk(std::uint64_t index) {
     return pool_.transact<Ok>("reading blob '" + key_ + "'", [&](pqxx::work& tx) -> Status {
-      const auto rows = tx.exec_params(
-          "SELECT data FROM blob_chunks WHERE upload_id = $1 AND index = $2", upload_id_,
-          static_cast<std::int64_t>(index));
+      const auto rows =
+          tx.exec_params("SELECT data FROM blob_chunks WHERE upload_id = $1 AND index = $2",
+                         upload_id_, static_cast<std::int64_t>(index));
       if (rows.empty()) {
         return fail("blob '" + key_ + "' was replaced or removed while being read");
       }
@@ -212,23 +214,26 @@ PgBlobStore::PgBlobStore(std::shared_ptr<PgDatabase> db, std::size_t chunk_bytes
 
 Result<std::unique_ptr<BlobWriter>> PgBlobStore::openWriter(const std::string& key) {
   if (!isSafeBlobKey(key)) return unsafeBlobKeyError(key);
-  return std::unique_ptr<BlobWriter>(std::make_unique<PgBlobWriter>(db_->pool(), key, chunk_bytes_));
+  return std::unique_ptr<BlobWriter>(
+      std::make_unique<PgBlobWriter>(db_->pool(), key, chunk_bytes_));
 }
 
-Result<std::unique_ptr<BlobReader>> PgBlobStore::openReader(const std::string& key, ByteRange range) {
+Result<std::unique_ptr<BlobReader>> PgBlobStore::openReader(const std::string& key,
+                                                            ByteRange range) {
   if (!isSafeBlobKey(key)) return unsafeBlobKeyError(key);
   struct Row {
     std::int64_t upload_id;
     std::uint64_t size;
     std::uint64_t chunk_size;
   };
-  auto row = db_->pool().transact<Row>("opening blob '" + key + "'", [&](pqxx::work& tx) -> Result<Row> {
-    const auto rows =
-        tx.exec_params("SELECT upload_id, size, chunk_size FROM blobs WHERE key = $1", key);
-    if (rows.empty()) return fail("no blob '" + key + "'");
-    return Row{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::uint64_t>(),
-               rows[0][2].as<std::uint64_t>()};
-  });
+  auto row =
+      db_->pool().transact<Row>("opening blob '" + key + "'", [&](pqxx::work& tx) -> Result<Row> {
+        const auto rows =
+            tx.exec_params("SELECT upload_id, size, chunk_size FROM blobs WHERE key = $1", key);
+        if (rows.empty()) return fail("no blob '" + key + "'");
+        return Row{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::uint64_t>(),
+                   rows[0][2].as<std::uint64_t>()};
+      });
   if (!row.ok()) return fail(row.error());
   auto end = rangeEnd(key, range, row->size);
   if (!end.ok()) return fail(end.error());
@@ -249,23 +254,28 @@ Result<std::optional<std::uint64_t>> PgBlobStore::size(const std::string& key) {
 
 Result<bool> PgBlobStore::remove(const std::string& key) {
   if (!isSafeBlobKey(key)) return unsafeBlobKeyError(key);
-  return db_->pool().transact<bool>("removing blob '" + key + "'", [&](pqxx::work& tx) -> Result<bool> {
-    lockKey(tx, key);
-    const auto gone = tx.exec_params("DELETE FROM blobs WHERE key = $1 RETURNING upload_id", key);
-    if (gone.empty()) return false;
-    tx.exec_params("DELETE FROM blob_chunks WHERE upload_id = $1", gone[0][0].as<std::int64_t>());
-    return true;
-  });
+  return db_->pool().transact<bool>(
+      "removing blob '" + key + "'", [&](pqxx::work& tx) -> Result<bool> {
+        lockKey(tx, key);
+        const auto gone =
+            tx.exec_params("DELETE FROM blobs WHERE key = $1 RETURNING upload_id", key);
+        if (gone.empty()) return false;
+        tx.exec_params("DELETE FROM blob_chunks WHERE upload_id = $1",
+                       gone[0][0].as<std::int64_t>());
+        return true;
+      });
 }
 
 Result<std::vector<BlobInfo>> PgBlobStore::list(const std::string& prefix) {
   return db_->pool().transact<std::vector<BlobInfo>>(
       "listing blobs", [&](pqxx::work& tx) -> Result<std::vector<BlobInfo>> {
-        const auto rows = tx.exec_params(
-            "SELECT key, size FROM blobs WHERE key LIKE $1 ESCAPE '\\' ORDER BY key", likePrefix(prefix));
+        const auto rows =
+            tx.exec_params("SELECT key, size FROM blobs WHERE key LIKE $1 ESCAPE '\\' ORDER BY key",
+                           likePrefix(prefix));
         std::vector<BlobInfo> out;
         out.reserve(rows.size());
-        for (const auto& r : rows) out.push_back({r[0].as<std::string>(), r[1].as<std::uint64_t>()});
+        for (const auto& r : rows)
+          out.push_back({r[0].as<std::string>(), r[1].as<std::uint64_t>()});
         return out;
       });
 }
@@ -274,7 +284,8 @@ Result<std::size_t> PgBlobStore::removeAbandonedWrites(std::chrono::seconds idle
   return db_->pool().transact<std::size_t>(
       "removing abandoned blob writes", [&](pqxx::work& tx) -> Result<std::size_t> {
         const auto rows = tx.exec_params(
-            "WITH gone AS (DELETE FROM blob_uploads WHERE touched_at <= now() - make_interval(secs => $1) "
+            "WITH gone AS (DELETE FROM blob_uploads WHERE touched_at <= now() - make_interval(secs "
+            "=> $1) "
             "RETURNING upload_id), "
             "chunks AS (DELETE FROM blob_chunks WHERE upload_id IN (SELECT upload_id FROM gone)) "
             "SELECT count(*) FROM gone",

@@ -19,15 +19,46 @@ using Failure = std::optional<JobQueueFailure>;
 
 // The jobs table's columns in the order readRow() and writeRow() use.
 const std::vector<std::string>& columns() {
-  static const std::vector<std::string> kColumns = {
-      "id", "session_id", "state", "detail", "capture_seconds_requested", "train_budget_seconds",
-      "choreography", "nodes", "progress", "iterations", "loss_g", "loss_d", "loss_l1",
-      "eta_seconds", "iterations_per_second", "cameras", "frames_received", "capture_seconds",
-      "pose_seconds", "transfer_seconds", "train_seconds", "render_seconds", "clip_token",
-      "clip_path", "clip_frames", "clip_width", "clip_height", "clip_bytes",
-      "budget_spent_seconds", "train_budget_planned", "resume_phase", "checkpoint_path",
-      "model_path", "attempts", "created_ms", "updated_ms", "purged_ms", "fence", "worker_id",
-      "lease_until_ms"};
+  static const std::vector<std::string> kColumns = {"id",
+                                                    "session_id",
+                                                    "state",
+                                                    "detail",
+                                                    "capture_seconds_requested",
+                                                    "train_budget_seconds",
+                                                    "choreography",
+                                                    "nodes",
+                                                    "progress",
+                                                    "iterations",
+                                                    "loss_g",
+                                                    "loss_d",
+                                                    "loss_l1",
+                                                    "eta_seconds",
+                                                    "iterations_per_second",
+                                                    "cameras",
+                                                    "frames_received",
+                                                    "capture_seconds",
+                                                    "pose_seconds",
+                                                    "transfer_seconds",
+                                                    "train_seconds",
+                                                    "render_seconds",
+                                                    "clip_token",
+                                                    "clip_path",
+                                                    "clip_frames",
+                                                    "clip_width",
+                                                    "clip_height",
+                                                    "clip_bytes",
+                                                    "budget_spent_seconds",
+                                                    "train_budget_planned",
+                                                    "resume_phase",
+                                                    "checkpoint_path",
+                                                    "model_path",
+                                                    "attempts",
+                                                    "created_ms",
+                                                    "updated_ms",
+                                                    "purged_ms",
+                                                    "fence",
+                                                    "worker_id",
+                                                    "lease_until_ms"};
   return kColumns;
 }
 
@@ -83,7 +114,9 @@ struct Row {
   Holder holder;
 };
 
-std::string nodesJson(const std::vector<std::string>& nodes) { return nlohmann::json(nodes).dump(); }
+std::string nodesJson(const std::vector<std::string>& nodes) {
+  return nlohmann::json(nodes).dump();
+}
 
 std::string camerasJson(const std::vector<CameraFrames>& cameras) {
   nlohmann::json out = nlohmann::json::array();
@@ -173,11 +206,10 @@ pqxx::result writeRow(pqxx::work& tx, const std::string& sql, const Row& row) {
       j.progress, j.iterations, j.loss_g, j.loss_d, j.loss_l1, j.eta_seconds,
       j.iterations_per_second, camerasJson(j.cameras), j.frames_received, j.capture_seconds,
       j.pose_seconds, j.transfer_seconds, j.train_seconds, j.render_seconds, j.clip_token,
-      j.clip_path, j.clip_frames, j.clip_width, j.clip_height, j.clip_bytes,
-      j.budget_spent_seconds, j.train_budget_planned, j.resume_phase, j.checkpoint_path,
-      j.model_path, j.attempts, j.created_ms, j.updated_ms, j.purged_ms,
-      static_cast<std::int64_t>(row.holder.fence), row.holder.worker_id,
-      row.holder.lease_until_ms);
+      j.clip_path, j.clip_frames, j.clip_width, j.clip_height, j.clip_bytes, j.budget_spent_seconds,
+      j.train_budget_planned, j.resume_phase, j.checkpoint_path, j.model_path, j.attempts,
+      j.created_ms, j.updated_ms, j.purged_ms, static_cast<std::int64_t>(row.holder.fence),
+      row.holder.worker_id, row.holder.lease_until_ms);
 }
 
 JobQueueFailure failure(JobQueueError error, std::string message) {
@@ -188,15 +220,16 @@ JobQueueFailure failure(JobQueueError error, std::string message) {
 Failure checkClaim(const std::string& job_id, std::uint64_t row_fence, JobState state,
                    const Claim& claim) {
   if (row_fence != claim.fence) {
-    return failure(JobQueueError::kFenced,
-                   "job '" + job_id + "': worker '" + claim.worker_id + "' holds fence " +
-                       std::to_string(claim.fence) + ", but the job was claimed again since (fence " +
-                       std::to_string(row_fence) + "); it must stop without publishing");
+    return failure(JobQueueError::kFenced, "job '" + job_id + "': worker '" + claim.worker_id +
+                                               "' holds fence " + std::to_string(claim.fence) +
+                                               ", but the job was claimed again since (fence " +
+                                               std::to_string(row_fence) +
+                                               "); it must stop without publishing");
   }
   if (!isRunning(state)) {
-    return failure(JobQueueError::kNotRunning,
-                   "job '" + job_id + "' is " + jobStateName(state) + ": worker '" +
-                       claim.worker_id + "' must stop without publishing");
+    return failure(JobQueueError::kNotRunning, "job '" + job_id + "' is " + jobStateName(state) +
+                                                   ": worker '" + claim.worker_id +
+                                                   "' must stop without publishing");
   }
   return std::nullopt;
 }
@@ -229,8 +262,7 @@ class PgJobQueue::Impl {
   }
 
   std::int64_t nowMs() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               clock_.wall().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall().time_since_epoch())
         .count();
   }
 
@@ -562,27 +594,27 @@ QueueStatus PgJobQueue::checkpoint(const Claim& claim, const JobCheckpoint& c) {
 }
 
 QueueStatus PgJobQueue::finish(const Claim& claim, const JobClip& clip) {
-  return impl_->workerWrite(claim, "finishing job '" + claim.job_id + "'", [&](Row& row) -> Failure {
-    if (auto f = impl_->apply(row, JobEvent::kFinish, {}, !clip.clip_token.empty())) return f;
-    JobRecord& j = row.job;
-    j.clip_token = clip.clip_token;
-    j.clip_path = clip.clip_path;
-    j.clip_frames = clip.frames;
-    j.clip_width = clip.width;
-    j.clip_height = clip.height;
-    j.clip_bytes = clip.bytes;
-    j.render_seconds = clip.render_seconds;
-    j.budget_spent_seconds = clip.budget_spent_seconds;
-    j.progress = 1;
-    j.eta_seconds = 0;
-    return std::nullopt;
-  });
+  return impl_->workerWrite(
+      claim, "finishing job '" + claim.job_id + "'", [&](Row& row) -> Failure {
+        if (auto f = impl_->apply(row, JobEvent::kFinish, {}, !clip.clip_token.empty())) return f;
+        JobRecord& j = row.job;
+        j.clip_token = clip.clip_token;
+        j.clip_path = clip.clip_path;
+        j.clip_frames = clip.frames;
+        j.clip_width = clip.width;
+        j.clip_height = clip.height;
+        j.clip_bytes = clip.bytes;
+        j.render_seconds = clip.render_seconds;
+        j.budget_spent_seconds = clip.budget_spent_seconds;
+        j.progress = 1;
+        j.eta_seconds = 0;
+        return std::nullopt;
+      });
 }
 
 QueueStatus PgJobQueue::fail(const Claim& claim, const std::string& reason) {
-  return impl_->workerWrite(claim, "failing job '" + claim.job_id + "'", [&](Row& row) {
-    return impl_->apply(row, JobEvent::kFail, reason);
-  });
+  return impl_->workerWrite(claim, "failing job '" + claim.job_id + "'",
+                            [&](Row& row) { return impl_->apply(row, JobEvent::kFail, reason); });
 }
 
 QueueStatus PgJobQueue::release(const Claim& claim, const std::string& detail) {
@@ -592,9 +624,8 @@ QueueStatus PgJobQueue::release(const Claim& claim, const std::string& detail) {
 }
 
 QueueStatus PgJobQueue::cancel(const std::string& job_id, const std::string& reason) {
-  return impl_->jobWrite(job_id, "cancelling job '" + job_id + "'", [&](Row& row) {
-    return impl_->apply(row, JobEvent::kCancel, reason);
-  });
+  return impl_->jobWrite(job_id, "cancelling job '" + job_id + "'",
+                         [&](Row& row) { return impl_->apply(row, JobEvent::kCancel, reason); });
 }
 
 Result<int> PgJobQueue::recoverExpired() {
@@ -609,8 +640,8 @@ Result<int> PgJobQueue::recoverExpired() {
         for (const auto& r : rows) {
           Row row = readRow(r);
           const std::string lost = row.holder.worker_id;
-          if (auto f = impl_->apply(row, JobEvent::kRecover, "the lease of worker '" + lost +
-                                                                  "' ran out")) {
+          if (auto f = impl_->apply(row, JobEvent::kRecover,
+                                    "the lease of worker '" + lost + "' ran out")) {
             return booth::fail(f->message);
           }
           impl_->save(tx, row);
@@ -681,11 +712,10 @@ BeforeCommit PgJobQueue::fenceCheck(const Claim& claim) const {
       return booth::fail("job '" + claim.job_id +
                          "': a fenced write needs the PostgreSQL blob store of the same database");
     }
-    const auto rows = tx->exec_params(
-        "SELECT fence, state FROM jobs WHERE id = $1 FOR SHARE", claim.job_id);
+    const auto rows =
+        tx->exec_params("SELECT fence, state FROM jobs WHERE id = $1 FOR SHARE", claim.job_id);
     if (rows.empty()) return booth::fail("no job '" + claim.job_id + "'");
-    const auto state =
-        jobStateFromName(rows[0][1].as<std::string>()).value_or(JobState::kFailed);
+    const auto state = jobStateFromName(rows[0][1].as<std::string>()).value_or(JobState::kFailed);
     if (auto f = checkClaim(claim.job_id, rows[0][0].as<std::uint64_t>(), state, claim)) {
       return booth::fail(std::string(jobQueueErrorName(f->error)) + ": " + f->message);
     }

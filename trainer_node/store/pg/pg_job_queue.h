@@ -19,6 +19,9 @@
 //    so the bytes become visible only while the claim still holds.
 //  - recoverExpired() takes running jobs whose lease ended (SKIP LOCKED,
 //    so several processes may sweep at once) back through JobEvent::kRecover.
+//    Until a sweep does, a worker whose lease ran out still holds the job
+//    (its fence is unchanged, so its writes and heartbeats still succeed);
+//    once recovered or claimed again, it is fenced for good.
 //  - Every committed change sends NOTIFY on a channel of the schema
 //    (payload: the job id). The queue's listener thread LISTENs on its own
 //    connection and calls the observers; after a lost connection it

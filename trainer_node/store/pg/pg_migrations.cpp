@@ -140,14 +140,14 @@ Result<int> applyPgMigrations(const std::string& conninfo,
     }
     const int known = static_cast<int>(migrations.size());
     if (!applied.empty() && applied.rbegin()->first > known) {
-      return fail("the database's schema is at version " +
-                  std::to_string(applied.rbegin()->first) + ", newer than this build's " +
-                  std::to_string(known) + " (upgrade this trainer)");
+      return fail("the database's schema is at version " + std::to_string(applied.rbegin()->first) +
+                  ", newer than this build's " + std::to_string(known) + " (upgrade this trainer)");
     }
     for (const auto& [version, name] : applied) {
       if (migrations[static_cast<std::size_t>(version - 1)].name != name) {
         return fail("the database's migration " + std::to_string(version) + " is '" + name +
-                    "', this build's is '" + migrations[static_cast<std::size_t>(version - 1)].name +
+                    "', this build's is '" +
+                    migrations[static_cast<std::size_t>(version - 1)].name +
                     "': a different schema history");
       }
     }
