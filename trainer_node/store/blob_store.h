@@ -36,7 +36,8 @@
 // size() tells a missing blob apart (nullopt).
 //
 // Threads: every BlobStore method may be called from any thread at once. A
-// BlobWriter or BlobReader is used by one thread at a time.
+// BlobWriter or BlobReader is used by one thread at a time and must not
+// outlive the store that opened it.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
