@@ -117,12 +117,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   opt.http.operator_token = token.value();
-  auto jobs = JobStore::open((opt.data_dir / "jobs.sqlite").string());
+  auto jobs = JobStore::open((opt.data_dir / "jobs.sqlite").string(), opt.jobs);
   if (!jobs.ok()) {
     std::cerr << "trainer_node: error: " << jobs.error() << "\n";
     return 2;
   }
   SessionStore sessions(opt.data_dir, opt.fsync);
+  opt.ingest.free_space = [dir = opt.data_dir] { return freeBytes(dir); };
   IngestServer ingest(opt.ingest, *jobs.value(), sessions);
   if (auto st = ingest.start(); !st.ok()) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
@@ -142,15 +143,12 @@ int main(int argc, char** argv) {
   }
   opt.runner.public_url = http.publicUrl();
   JobRunner runner(opt.runner, *jobs.value(), sessions);
-  // Training and rendering jobs of a previous run resume (re-queued with
-  // what is left of their budget); sessions still being received are
-  // reopened by the ingest. failInterrupted() is the backstop for a job
-  // left in training or rendering that could not be re-queued.
+  // Jobs a previous run left claimed, training or rendering resume
+  // (re-queued with what is left of their budget), or fail once they have
+  // used --max-attempts; sessions still being received are reopened by the
+  // ingest.
   if (int n = runner.recoverInterrupted(); n > 0) {
     spdlog::info("{} job(s) interrupted by the previous run will resume", n);
-  }
-  if (int n = jobs.value()->failInterrupted(); n > 0) {
-    spdlog::warn("{} job(s) interrupted by the previous run were marked failed", n);
   }
   runner.start();
   spdlog::info("trainer ready: operator page {}/ , ingest {}, data {}; {}{}", http.publicUrl(),

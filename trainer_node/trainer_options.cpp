@@ -102,6 +102,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   std::string token_file;
   double http_timeout_s = 10, retention_hours = 72, failed_retention_minutes = 60;
   double clip_mb_per_s = 16;
+  double min_free_disk_mb = static_cast<double>(opt.ingest.min_free_bytes >> 20);
   HttpConfig& h = opt.http;
 
   po::options_description desc(
@@ -125,6 +126,8 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("max-frame-mb", po::value(&max_frame_mb)->default_value(max_frame_mb), "largest frame accepted")
     ("max-frame-pixels", po::value(&opt.ingest.max_frame_pixels)->default_value(opt.ingest.max_frame_pixels), "largest frame accepted, in pixels (width x height)")
     ("max-frames-per-session", po::value(&opt.ingest.max_frames_per_session)->default_value(opt.ingest.max_frames_per_session), "frames one session may hold, all cameras together")
+    ("min-free-disk-mb", po::value(&min_free_disk_mb)->default_value(min_free_disk_mb), "new sessions are refused while the data disk has less free (MiB)")
+    ("max-attempts", po::value(&opt.jobs.max_attempts)->default_value(opt.jobs.max_attempts), "a job whose worker crashed or was lost this many times is failed instead of run again")
     ("http-host", po::value(&opt.http.host)->default_value(opt.http.host), "HTTP listen address")
     ("http-port", po::value(&opt.http.port)->default_value(opt.http.port), "HTTP port (0 = any free port)")
     ("public-url", po::value(&opt.http.public_url), "base URL in clip links (default http://HOST:PORT)")
@@ -265,6 +268,11 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   if (!(clip_mb_per_s >= 0)) return fail("--clip-bandwidth must be >= 0 MB/s (0 = unlimited)");
   h.clip_bytes_per_second = clip_mb_per_s * 1e6;
   if (!(retention_hours >= 0)) return fail("--retention-hours must be >= 0 (0 = keep until deleted)");
+  if (!(min_free_disk_mb >= 0)) return fail("--min-free-disk-mb must be >= 0");
+  opt.ingest.min_free_bytes = static_cast<std::uint64_t>(min_free_disk_mb * 1024 * 1024);
+  if (opt.jobs.max_attempts < 1 || opt.jobs.max_attempts > 100) {
+    return fail("--max-attempts must be in 1..100, got " + std::to_string(opt.jobs.max_attempts));
+  }
   if (!(failed_retention_minutes >= 1)) return fail("--failed-retention-minutes must be at least 1");
   opt.retention.keep_done = std::chrono::seconds(static_cast<long long>(retention_hours * 3600));
   opt.retention.keep_failed =

@@ -34,6 +34,7 @@ struct TrainerOptions {
   HttpConfig http;
   JobRunnerConfig runner;
   RetentionConfig retention;
+  JobStateMachineConfig jobs;  // --max-attempts
   // Files in --choreography-dir that were passed over, and why (logged).
   std::vector<std::string> choreography_problems;
 };

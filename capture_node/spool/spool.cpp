@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "common/os/durable_file.h"
+#include "common/os/list_directory.h"
 
 namespace booth {
 namespace fs = std::filesystem;
@@ -21,10 +22,11 @@ Status Spool::open() {
 std::vector<std::unique_ptr<SessionSpool>> Spool::recoverAll(std::vector<std::string>& problems) {
   std::vector<fs::path> dirs;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root_, ec)) {
-    if (entry.is_directory() && entry.path().extension() != ".damaged") dirs.push_back(entry.path());
+  auto listed = listDirectory(root_, EntryKind::kDirectories);
+  if (!listed.ok()) problems.push_back("cannot list spool: " + listed.error());
+  for (const fs::path& dir : listed.ok() ? listed.value() : std::vector<fs::path>{}) {
+    if (dir.extension() != ".damaged") dirs.push_back(dir);
   }
-  if (ec) problems.push_back("cannot list spool " + root_.string() + ": " + ec.message());
   std::sort(dirs.begin(), dirs.end());  // session ids start with their creation time
   std::vector<std::unique_ptr<SessionSpool>> sessions;
   for (const fs::path& dir : dirs) {

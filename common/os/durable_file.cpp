@@ -109,15 +109,22 @@ Status syncDirectory(const fs::path& dir) {
 
 Status replaceFile(const fs::path& path, std::string_view bytes, mode_t mode) {
   const fs::path tmp = path.string() + ".tmp";
+  // A failed write (a full disk) leaves no half-written temporary behind.
+  auto discard = [&](Status st) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    return st;
+  };
   {
     auto fd = openFile(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    if (!fd.ok()) return fail(fd.error());
-    if (auto st = writeAll(fd->get(), bytes, tmp); !st.ok()) return st;
-    if (auto st = syncFile(fd->get(), tmp); !st.ok()) return st;
+    if (!fd.ok()) return discard(fail(fd.error()));
+    if (auto st = writeAll(fd->get(), bytes, tmp); !st.ok()) return discard(st);
+    if (auto st = syncFile(fd->get(), tmp); !st.ok()) return discard(st);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
-    return fail("cannot rename " + tmp.string() + " to " + path.string() + ": " + errnoText(err));
+    return discard(
+        fail("cannot rename " + tmp.string() + " to " + path.string() + ": " + errnoText(err)));
   }
   return syncDirectory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
 }

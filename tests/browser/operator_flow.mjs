@@ -266,10 +266,10 @@ async function main() {
     await second.waitFor({ timeout: 30000 });
     const secondId = await page.locator('#queue-body tr').first().getAttribute('data-job');
     await page.locator(`#queue-body tr[data-job="${secondId}"] button.danger`).click();
-    const failed = page.locator(`div.clip[data-job="${secondId}"][data-state="failed"] .why`);
+    const failed = page.locator(`div.clip[data-job="${secondId}"][data-state="cancelled"] .why`);
     await failed.waitFor({ timeout: 30000 });
     const why = await failed.innerText();
-    check(/cancelled by the operator/.test(why), `the cancelled session is listed as failed: "${why}"`);
+    check(/cancelled by the operator/.test(why), `the cancelled session is listed as cancelled: "${why}"`);
     await page.waitForFunction(() => document.querySelectorAll('#queue-body tr').length === 0);
     await shot(page, '08-cancelled.png', 'the cancelled session in the finished list, the queue empty again');
     check(navigations === 1, 'still no reload after cancelling');

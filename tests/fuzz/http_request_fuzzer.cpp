@@ -96,9 +96,7 @@ class FakeBooth : public BoothControl {
   bool cancelSession(const std::string& session_id, const std::string& reason) override {
     auto j = jobs_.bySession(session_id);
     if (!j || j->state != JobState::kReceiving) return false;
-    j->state = JobState::kFailed;
-    j->detail = reason;
-    return jobs_.update(*j).ok();
+    return jobs_.transition(*j, JobEvent::kCancel, reason).ok();
   }
   IngestStats stats() override { return {10, 1}; }
 
@@ -129,14 +127,24 @@ struct World {
     JobRecord running;
     running.id = "job-running";
     running.session_id = "running";
-    running.state = JobState::kTraining;
-    jobs->insert(running);
-    clip.id = "job-done";
-    clip.session_id = "done";
-    clip.state = JobState::kDone;
+    (void)jobs->insert(running);
+    for (JobEvent e : {JobEvent::kReceived, JobEvent::kClaim, JobEvent::kStartTraining}) {
+      (void)jobs->transition(running, e);
+    }
+    addDoneJob();
+  }
+  // A done job with the clip; a new one (same token) after an input expired it.
+  void addDoneJob() {
+    clip = JobRecord{};
+    clip.id = "job-done-" + std::to_string(++done_jobs);
+    clip.session_id = "done-" + std::to_string(done_jobs);
     clip.clip_token = kClipToken;
     clip.clip_path = (dir / "clips" / (std::string(kClipToken) + ".mp4")).string();
-    jobs->insert(clip);
+    (void)jobs->insert(clip);
+    for (JobEvent e : {JobEvent::kReceived, JobEvent::kClaim, JobEvent::kStartRendering,
+                       JobEvent::kFinish}) {
+      (void)jobs->transition(clip, e);
+    }
   }
   ~World() { fs::remove_all(dir); }
   // Inputs may delete the clip's data or cancel jobs; each input starts
@@ -146,10 +154,11 @@ struct World {
       std::ofstream out(clip.clip_path, std::ios::binary);
       for (int i = 0; i < 3000; ++i) out.put(static_cast<char>(i * 7));
     }
-    if (auto now = jobs->get(clip.id); now && now->purged_ms != 0) jobs->update(clip);
+    if (auto now = jobs->get(clip.id); now && now->purged_ms != 0) addDoneJob();
   }
 
   fs::path dir;
+  int done_jobs = 0;
   std::unique_ptr<JobStore> jobs;
   std::unique_ptr<SessionStore> sessions;
   std::unique_ptr<FakeBooth> booth;

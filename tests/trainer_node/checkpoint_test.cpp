@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "model_test_support.h"
+#include "support/small_disk.h"
 #include "trainer_node/train/pose_to_image_model.h"
 
 namespace booth {
@@ -48,6 +49,21 @@ TEST(Checkpoint, SaveThenLoadReproducesTheFrames) {
   auto actual = fresh->nextFrame(clip.sticks[1], clip.face_boxes[1]);
   ASSERT_TRUE(actual.ok()) << actual.error();
   EXPECT_EQ(cv::norm(*actual, *expected, cv::NORM_INF), 0);
+}
+
+// Saving onto a full disk is an error naming it, never an abort (libtorch's
+// own file writer throws from its destructor there), and leaves neither a
+// half-written checkpoint nor its temporary; the last good one stays.
+TEST(Checkpoint, AFullDiskFailsTheSaveAndLeavesNothingHalfWritten) {
+  TempDir dir;
+  auto model = makeModel();
+  ASSERT_TRUE(model);
+  test::SmallDisk disk(dir.path() / "small", 64 * 1024);
+  const auto path = (disk.path() / "train_state.pt").string();
+  auto saved = model->save(path);
+  ASSERT_FALSE(saved.ok());
+  EXPECT_NE(saved.error().find("No space left on device"), std::string::npos) << saved.error();
+  EXPECT_TRUE(std::filesystem::is_empty(disk.path())) << "nothing half-written stays";
 }
 
 TEST(Checkpoint, StoresTheConfigByName) {

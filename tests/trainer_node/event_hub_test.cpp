@@ -32,7 +32,7 @@ class EventHubTest : public ::testing::Test {
     JobRecord j;
     j.id = id;
     j.session_id = "s-" + id;
-    j.state = JobState::kQueued;
+    j.state = JobState::kReceiving;
     return j;
   }
   static NodeInfo node(const std::string& id, double fps) {
@@ -54,16 +54,16 @@ TEST_F(EventHubTest, AJobWriteIsPublishedOnceAsTheJobNowIs) {
   ASSERT_TRUE(sub);
   ASSERT_TRUE(store_->insert(job("a")).ok());
   JobRecord a = *store_->get("a");
-  a.state = JobState::kTraining;
   a.progress = 0.25;
   ASSERT_TRUE(store_->update(a).ok());
+  ASSERT_TRUE(store_->transition(a, JobEvent::kFail, "no frames").ok());
   hub.runOnce(false);
   auto events = sub->wait(0ms);
   ASSERT_TRUE(events);
-  ASSERT_EQ(events->size(), 1u) << "two writes of one job before the hub looked: one event";
+  ASSERT_EQ(events->size(), 1u) << "three writes of one job before the hub looked: one event";
   EXPECT_EQ((*events)[0].kind, BoothEvent::Kind::kJob);
   EXPECT_EQ((*events)[0].job.id, "a");
-  EXPECT_EQ((*events)[0].job.state, JobState::kTraining);
+  EXPECT_EQ((*events)[0].job.state, JobState::kFailed);
   EXPECT_DOUBLE_EQ((*events)[0].job.progress, 0.25);
 }
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "job_fixtures.h"
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/render/mp4_writer.h"
 
@@ -55,9 +56,7 @@ class FakeBooth : public BoothControl {
     cancelled_.push_back(session_id);
     auto j = jobs_.bySession(session_id);
     if (!j || j->state != JobState::kReceiving) return false;
-    j->state = JobState::kFailed;
-    j->detail = reason;
-    return jobs_.update(*j).ok();
+    return jobs_.transition(*j, JobEvent::kCancel, reason).ok();
   }
   IngestStats stats() override { return {123, 4}; }
 
@@ -188,18 +187,19 @@ class HttpApiTest : public ::testing::Test {
     if (operator_token) c.set_bearer_token_auth(kToken);
     return c;
   }
-  JobRecord addJob(const std::string& id, JobState state) {
+  JobRecord addJob(const std::string& id, JobState state,
+                   const std::string& clip_token = std::string(32, 'c')) {
     JobRecord j;
     j.id = id;
     j.session_id = "s-" + id;
     j.state = state;
-    EXPECT_TRUE(store_->insert(j).ok());
-    return j;
+    if (state == JobState::kDone) j.clip_token = clip_token;
+    EXPECT_TRUE(test::insertInState(*store_, j).ok());
+    return *store_->get(id);
   }
   // A done job whose clip is a real 20-frame MP4.
   JobRecord addDoneJob(const std::string& id, const std::string& token) {
-    JobRecord j = addJob(id, JobState::kDone);
-    j.clip_token = token;
+    JobRecord j = addJob(id, JobState::kDone, token);
     j.clip_path = (dir_ / "clips" / (token + ".mp4")).string();
     j.clip_width = 96;
     j.clip_height = 64;
@@ -445,7 +445,8 @@ TEST_F(HttpApiTest, CancellingAQueuedJobFailsItAtOnce) {
   auto res = client().Delete("/api/jobs/q");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
-  EXPECT_EQ(store_->get("q")->state, JobState::kFailed);
+  EXPECT_EQ(json::parse(res->body)["state"], "cancelled");
+  EXPECT_EQ(store_->get("q")->state, JobState::kCancelled);
   EXPECT_EQ(store_->get("q")->detail, "cancelled by the operator");
   EXPECT_TRUE(store_->cancelRequested("q"));
 }
@@ -457,8 +458,8 @@ TEST_F(HttpApiTest, CancellingAReceivingJobStopsItsSession) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(booth_->cancelled(), std::vector<std::string>{"s-r"});
-  EXPECT_EQ(json::parse(res->body)["state"], "failed");
-  EXPECT_EQ(store_->get("r")->state, JobState::kFailed);
+  EXPECT_EQ(json::parse(res->body)["state"], "cancelled");
+  EXPECT_EQ(store_->get("r")->state, JobState::kCancelled);
 }
 
 TEST_F(HttpApiTest, CancellingATrainingJobAsksItsRunner) {
@@ -468,7 +469,7 @@ TEST_F(HttpApiTest, CancellingATrainingJobAsksItsRunner) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202) << res->body;
   EXPECT_TRUE(store_->cancelRequested("t"));
-  EXPECT_EQ(store_->get("t")->state, JobState::kTraining);  // the runner marks it failed
+  EXPECT_EQ(store_->get("t")->state, JobState::kTraining);  // the runner cancels it
 }
 
 TEST_F(HttpApiTest, FinishedOrUnknownJobsCannotBeCancelled) {
@@ -492,6 +493,7 @@ TEST_F(HttpApiTest, DeletingAVisitorsDataRemovesItAndTheLinkExpires) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(json::parse(res->body)["expired"], true);
+  EXPECT_EQ(json::parse(res->body)["state"], "expired");
   EXPECT_FALSE(json::parse(res->body).contains("clip_url"));
   EXPECT_FALSE(fs::exists(job.clip_path));
   EXPECT_FALSE(fs::exists(sessions_->sessionDir(job.session_id)));
@@ -635,10 +637,9 @@ TEST_F(HttpApiTest, EventsStartWithASnapshotThenFollowEveryJob) {
   EXPECT_NE(events.readUntil("\"id\":\"before\"", 10s).find("\"id\":\"before\""),
             std::string::npos);
 
-  JobRecord later = addJob("later", JobState::kQueued);
-  later.state = JobState::kTraining;
+  JobRecord later = addJob("later", JobState::kClaimed);
   later.progress = 0.5;
-  ASSERT_TRUE(store_->update(later).ok());
+  ASSERT_TRUE(store_->transition(later, JobEvent::kStartTraining).ok());
   const std::string text = events.readUntil("\"state\":\"training\"", 10s);
   const auto at = text.find("event: job");
   ASSERT_NE(at, std::string::npos) << text;

@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/transport/curve_keys.h"
+#include "support/small_disk.h"
 #include "common/transport/wire.h"
 #include "trainer_node/ingest/ingest_server.h"
 
@@ -360,6 +361,68 @@ TEST_F(IngestServerTest, AMemberWhoseFramesKeepBeingRefusedFailsNamingTheRefusal
   EXPECT_NE(job->detail.find("refused"), std::string::npos) << job->detail;
   EXPECT_NE(job->detail.find("larger than"), std::string::npos) << job->detail;
   EXPECT_NE(job->detail.find("cam0"), std::string::npos) << job->detail;
+}
+
+TEST_F(IngestServerTest, NewSessionsAreRefusedWhileTheDiskIsAlmostFull) {
+  IngestConfig config;
+  config.min_free_bytes = 512ull << 20;
+  std::uint64_t free = 100ull << 20;
+  config.free_space = [&free]() -> Result<std::uint64_t> { return free; };
+  start(config);
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  auto refused = server_->startSession(SessionRequest{2, 0, ""});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("almost full: only 100 MiB free, at least 512 MiB needed"),
+            std::string::npos)
+      << refused.error();
+  EXPECT_TRUE(jobs_->list(1).empty()) << "a refused session makes no job";
+  free = 600ull << 20;
+  EXPECT_TRUE(server_->startSession(SessionRequest{2, 0, ""}).ok());
+}
+
+// A real full disk: the session's frames and the job database on a 1 MiB
+// tmpfs. Frames that cannot be stored fail the session "disk full" at once;
+// the failure the database cannot take is shown meanwhile and written once
+// space is back.
+TEST_F(IngestServerTest, FramesArrivingWhileTheDiskFillsFailTheJobSayingDiskFull) {
+  test::SmallDisk disk(dir_ / "small", 1 << 20);
+  jobs_ = std::move(JobStore::open((disk.path() / "jobs.sqlite").string()).value());
+  sessions_ = std::make_unique<SessionStore>(disk.path(), /*fsync=*/false);
+  start();
+  Client node(server_->endpoint());
+  node.hello("booth-1");
+  awaitNode("booth-1");
+  const std::string session = startSession();
+  cv::Mat noise(240, 320, CV_8UC3);
+  cv::randu(noise, 0, 255);
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", noise, jpeg, {cv::IMWRITE_JPEG_QUALITY, 100});
+  const std::string big(jpeg.begin(), jpeg.end());  // about 150 KB of incompressible bytes
+  std::optional<JobRecord> job;
+  for (std::uint64_t seq = 0; seq < 400; ++seq) {
+    node.frame(session, "cam0", seq, big);
+    job = jobs_->bySession(session);
+    if (job && job->state == JobState::kFailed) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->state, JobState::kFailed) << job->detail;
+  EXPECT_EQ(job->detail.rfind("disk full: ", 0), 0u) << job->detail;
+  server_.reset();
+  // Space comes back (the operator deletes something): the failure is written.
+  sessions_.reset();
+  fs::remove_all(disk.path() / "sessions");
+  jobs_->retryPending();
+  EXPECT_EQ(jobs_->pendingWrites(), 0);
+  jobs_.reset();
+  auto reopened = JobStore::open((disk.path() / "jobs.sqlite").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.error();
+  auto stored = reopened.value()->bySession(session);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->state, JobState::kFailed);
+  EXPECT_EQ(stored->detail.rfind("disk full: ", 0), 0u) << stored->detail;
 }
 
 TEST_F(IngestServerTest, ARestartedNodeIsToldToResumeItsOpenSession) {

@@ -1,11 +1,21 @@
-// JobQueue conformance: the behaviours every implementation keeps (claims,
-// leases, fencing, the state machine's transitions, positions, events).
-// Backends: PostgreSQL (the fixture's server, a schema per test; 77 where
-// it cannot run). The embedded queue joins by adding its backend to
-// `Backends` below.
+// JobQueue conformance: the behaviours every implementation of
+// jobs/job_queue.h keeps (claims, leases, fencing, the state machine's
+// transitions, positions, events), run against both:
+//   - embedded: EmbeddedJobQueue over a SQLite JobStore in a temporary folder;
+//   - postgres: PgJobQueue in the fixture's server, a schema of its own per
+//     test (these exit 77 where PostgreSQL cannot run).
+// Where the two legitimately differ, the backend says so and the test
+// asserts each one's own promise (never a weaker one for both):
+//   - Leases: the embedded queue keeps them in the process (a restart loses
+//     them, and recoverExpired() then recovers every running job); the
+//     shared one keeps them in the jobs row. Both use the queue's clock, so
+//     the lease arithmetic below is the same for both.
+//   - Events: the embedded queue calls observers on the writer's thread
+//     before the write returns; the shared one calls them from its listener
+//     thread after NOTIFY, so the test waits for them (bounded).
 #include <gtest/gtest.h>
 
-#include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -14,6 +24,8 @@
 #include "heard_jobs.h"
 #include "support/test_database.h"
 #include "trainer_node/jobs/job_queue.h"
+#include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/job_store.h"
 #include "trainer_node/store/pg/pg_database.h"
 #include "trainer_node/store/pg/pg_job_queue.h"
 
@@ -25,7 +37,41 @@ using namespace std::chrono_literals;
 // (Not "j" + std::to_string(i): GCC 12 warns falsely on that.)
 std::string numbered(std::string prefix, int i) { return prefix.append(std::to_string(i)); }
 
+std::int64_t wallMs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall().time_since_epoch())
+      .count();
+}
+
+struct EmbeddedQueueBackend {
+  static constexpr const char* kName = "embedded";
+  static constexpr bool kObserversCalledBeforeReturn = true;
+  std::filesystem::path dir;
+  std::unique_ptr<JobStore> store;
+  // Opens (again) the store in this backend's folder; the queue must be gone first.
+  std::unique_ptr<JobQueue> make(const Clock& clock, JobStateMachineConfig machine) {
+    if (dir.empty()) {
+      const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+      dir = std::filesystem::temp_directory_path() /
+            ("job_queue_test_" + std::to_string(getpid()) + "_" + test->name());
+      std::filesystem::remove_all(dir);
+      std::filesystem::create_directories(dir);
+    }
+    store.reset();
+    auto opened = JobStore::open((dir / "jobs.sqlite").string(), machine, clock);
+    if (!opened.ok()) throw std::runtime_error(opened.error());
+    store = std::move(opened.value());
+    return std::make_unique<EmbeddedJobQueue>(*store, [&clock] { return wallMs(clock); });
+  }
+  ~EmbeddedQueueBackend() {
+    store.reset();
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+
 struct PgQueueBackend {
+  static constexpr const char* kName = "postgres";
+  static constexpr bool kObserversCalledBeforeReturn = false;
   std::unique_ptr<testing::TestSchema> schema;
   std::unique_ptr<JobQueue> make(const Clock& clock, JobStateMachineConfig machine) {
     if (!schema) schema = std::make_unique<testing::TestSchema>();
@@ -45,6 +91,7 @@ template <class Backend>
 class JobQueueTest : public ::testing::Test {
  protected:
   void SetUp() override { queue_ = backend_.make(clock_, {}); }
+  void TearDown() override { queue_.reset(); }
   JobQueue& queue() { return *queue_; }
 
   JobRecord job(const std::string& id, std::int64_t created_ms) {
@@ -76,18 +123,35 @@ class JobQueueTest : public ::testing::Test {
     EXPECT_TRUE(j.has_value()) << id;
     return j ? j->state : JobState::kFailed;
   }
+  static JobClip aClip(char fill) {
+    JobClip clip;
+    clip.clip_token = std::string(32, fill);
+    clip.clip_path = "clips/" + clip.clip_token + ".mp4";
+    clip.frames = 300;
+    clip.width = 768;
+    clip.height = 256;
+    clip.bytes = 123456;
+    return clip;
+  }
+  // A queued job taken to done by one worker.
+  void addDone(const std::string& id, std::int64_t created_ms, char clip_fill) {
+    addQueued(id, created_ms);
+    auto c = claim("w-" + id);
+    ASSERT_TRUE(queue().advance(c.claim, JobEvent::kStartRendering, "").ok());
+    ASSERT_TRUE(queue().finish(c.claim, aClip(clip_fill)).ok());
+  }
 
   ManualClock clock_;
   Backend backend_;
   std::unique_ptr<JobQueue> queue_;
 };
 
-using Backends = ::testing::Types<PgQueueBackend>;
+using Backends = ::testing::Types<EmbeddedQueueBackend, PgQueueBackend>;
 class BackendNames {
  public:
   template <class T>
   static std::string GetName(int) {
-    return "postgres";
+    return T::kName;
   }
 };
 TYPED_TEST_SUITE(JobQueueTest, Backends, BackendNames);
@@ -135,6 +199,7 @@ TYPED_TEST(JobQueueTest, IntakeUpdatesOnlyWhileReceiving) {
   auto late = this->queue().updateIntake(j);
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error(), JobQueueError::kRefused);
+  EXPECT_EQ(this->stateOf("j1"), JobState::kQueued);
 }
 
 TYPED_TEST(JobQueueTest, NothingToClaimUntilAJobIsQueued) {
@@ -149,9 +214,7 @@ TYPED_TEST(JobQueueTest, NothingToClaimUntilAJobIsQueued) {
 
 TYPED_TEST(JobQueueTest, ClaimMovesTheJobToClaimedWithALeaseAndAFence) {
   this->addQueued("j1", 1000);
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(this->clock_.wall().time_since_epoch())
-          .count();
+  const std::int64_t now_ms = wallMs(this->clock_);
   auto c = this->claim("w1", 30s);
   EXPECT_EQ(c.claim.job_id, "j1");
   EXPECT_EQ(c.claim.worker_id, "w1");
@@ -240,20 +303,18 @@ TYPED_TEST(JobQueueTest, WorkerTakesTheJobThroughTrainingAndRenderingToDone) {
   EXPECT_EQ(mid->detail, "step 1200");
   EXPECT_EQ(mid->checkpoint_path, "checkpoints/j1/state.pt");
   ASSERT_TRUE(this->queue().advance(c.claim, JobEvent::kStartRendering, "rendering").ok());
-  JobClip clip;
-  clip.clip_token = "0123456789abcdef0123456789abcdef";
-  clip.clip_path = "clips/0123456789abcdef0123456789abcdef.mp4";
-  clip.frames = 300;
-  clip.width = 768;
-  clip.height = 256;
-  clip.bytes = 123456;
+  const JobClip clip = this->aClip('a');
   ASSERT_TRUE(this->queue().finish(c.claim, clip).ok());
   auto done = this->queue().get("j1");
   ASSERT_TRUE(done.has_value());
   EXPECT_EQ(done->state, JobState::kDone);
   EXPECT_EQ(done->clip_token, clip.clip_token);
+  EXPECT_EQ(done->clip_path, clip.clip_path);
   EXPECT_EQ(done->clip_frames, 300);
   EXPECT_EQ(done->clip_bytes, 123456);
+  EXPECT_EQ(done->eta_seconds, 0) << "nothing left once done";
+  EXPECT_EQ(done->iterations, 1200) << "progress is kept once done";
+  EXPECT_EQ(done->checkpoint_path, "checkpoints/j1/state.pt") << "checkpoint is kept once done";
 }
 
 TYPED_TEST(JobQueueTest, FinishWithoutAClipIsRefused) {
@@ -264,6 +325,19 @@ TYPED_TEST(JobQueueTest, FinishWithoutAClipIsRefused) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error(), JobQueueError::kRefused);
   EXPECT_EQ(this->stateOf("j1"), JobState::kRendering);
+}
+
+TYPED_TEST(JobQueueTest, FinishBeforeRenderingIsRefusedNamingTheState) {
+  this->addQueued("j1", 1000);
+  auto c = this->claim("w1");
+  auto st = this->queue().finish(c.claim, this->aClip('a'));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kRefused);
+  EXPECT_NE(st.message().find("is claimed: cannot finish"), std::string::npos) << st.message();
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kClaimed);
+  EXPECT_EQ(j->clip_token, "") << "a refused event changes nothing";
 }
 
 TYPED_TEST(JobQueueTest, AdvanceTakesOnlyTheStageEvents) {
@@ -284,7 +358,7 @@ TYPED_TEST(JobQueueTest, FailRecordsTheReason) {
   EXPECT_EQ(j->detail, "disk full");
 }
 
-TYPED_TEST(JobQueueTest, LeaseThatRanOutIsRecoveredAndTheOldClaimIsFenced) {
+TYPED_TEST(JobQueueTest, LeaseThatRanOutIsRecoveredAndTheOldClaimIsFencedOnEveryWrite) {
   this->addQueued("j1", 1000);
   auto first = this->claim("w1", 30s);
   ASSERT_TRUE(this->queue().advance(first.claim, JobEvent::kStartTraining, "").ok());
@@ -298,16 +372,21 @@ TYPED_TEST(JobQueueTest, LeaseThatRanOutIsRecoveredAndTheOldClaimIsFenced) {
   EXPECT_EQ(queued->resume_phase, "training");
   auto second = this->claim("w2", 30s);
   EXPECT_GT(second.claim.fence, first.claim.fence);
+  Claim stale = first.claim;
   for (const QueueStatus& st :
-       {this->queue().progress(first.claim, JobProgress{}),
+       {this->queue().heartbeat(stale, 30s), this->queue().progress(first.claim, JobProgress{}),
         this->queue().checkpoint(first.claim, JobCheckpoint{}),
-        this->queue().fail(first.claim, "late"),
-        this->queue().advance(first.claim, JobEvent::kStartRendering, "")}) {
+        this->queue().advance(first.claim, JobEvent::kStartRendering, ""),
+        this->queue().finish(first.claim, this->aClip('b')),
+        this->queue().fail(first.claim, "late"), this->queue().release(first.claim, "late")}) {
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error(), JobQueueError::kFenced) << st.message();
   }
-  EXPECT_TRUE(this->queue().progress(second.claim, JobProgress{}).ok());
+  EXPECT_EQ(stale.lease_until_ms, first.claim.lease_until_ms)
+      << "a fenced heartbeat renews nothing";
   EXPECT_EQ(this->stateOf("j1"), JobState::kClaimed);
+  EXPECT_TRUE(this->queue().progress(second.claim, JobProgress{}).ok());
+  EXPECT_TRUE(this->queue().advance(second.claim, JobEvent::kStartTraining, "").ok());
 }
 
 TYPED_TEST(JobQueueTest, RecoveredJobNotYetClaimedAgainRefusesItsOldWorker) {
@@ -315,9 +394,7 @@ TYPED_TEST(JobQueueTest, RecoveredJobNotYetClaimedAgainRefusesItsOldWorker) {
   auto c = this->claim("w1", 30s);
   this->clock_.advance(31s);
   ASSERT_EQ(this->queue().recoverExpired().value(), 1);
-  JobClip clip;
-  clip.clip_token = "t";
-  auto st = this->queue().finish(c.claim, clip);
+  auto st = this->queue().finish(c.claim, this->aClip('c'));
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error(), JobQueueError::kNotRunning) << st.message();
   EXPECT_EQ(this->stateOf("j1"), JobState::kQueued);
@@ -332,6 +409,7 @@ TYPED_TEST(JobQueueTest, HeartbeatKeepsTheLease) {
   EXPECT_EQ(c.claim.lease_until_ms, first_until + 20000);
   this->clock_.advance(20s);
   EXPECT_EQ(this->queue().recoverExpired().value(), 0);
+  EXPECT_TRUE(this->queue().progress(c.claim, JobProgress{}).ok()) << "still its worker's";
   this->clock_.advance(11s);
   EXPECT_EQ(this->queue().recoverExpired().value(), 1);
 }
@@ -346,6 +424,17 @@ TYPED_TEST(JobQueueTest, CancelledJobStopsItsWorker) {
   auto st = this->queue().progress(c.claim, JobProgress{});
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error(), JobQueueError::kNotRunning);
+}
+
+TYPED_TEST(JobQueueTest, CancellingAFinishedJobIsRefused) {
+  this->addQueued("j1", 1000);
+  ASSERT_TRUE(this->queue().cancel("j1", "cancelled by the operator").ok());
+  auto again = this->queue().cancel("j1", "again");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error(), JobQueueError::kRefused) << again.message();
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->detail, "cancelled by the operator");
 }
 
 TYPED_TEST(JobQueueTest, ReleaseQueuesTheJobAgainAndGivesTheAttemptBack) {
@@ -367,6 +456,8 @@ TYPED_TEST(JobQueueTest, JobLostMaxAttemptsTimesFails) {
   this->queue_.reset();
   this->queue_ = this->backend_.make(this->clock_, machine);
   this->addQueued("j1", 1000);
+  // A release in between is not the job's fault: it does not count.
+  ASSERT_TRUE(this->queue().release(this->claim("w").claim, "stopping").ok());
   for (int attempt = 0; attempt < 2; ++attempt) {
     (void)this->claim("w", 30s);
     this->clock_.advance(31s);
@@ -375,18 +466,23 @@ TYPED_TEST(JobQueueTest, JobLostMaxAttemptsTimesFails) {
   auto j = this->queue().get("j1");
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->state, JobState::kFailed);
+  EXPECT_EQ(j->attempts, 2);
   EXPECT_NE(j->detail.find("2 times"), std::string::npos) << j->detail;
 }
 
 TYPED_TEST(JobQueueTest, ExpireMarksAFinishedJobPurged) {
-  this->addQueued("j1", 1000);
-  auto c = this->claim("w1");
-  ASSERT_TRUE(this->queue().fail(c.claim, "bad frames").ok());
-  ASSERT_TRUE(this->queue().expire("j1").ok());
-  auto j = this->queue().get("j1");
-  ASSERT_TRUE(j.has_value());
-  EXPECT_EQ(j->state, JobState::kExpired);
-  EXPECT_GT(j->purged_ms, 0);
+  this->addDone("done", 1000, 'd');
+  this->addQueued("failed", 2000);
+  ASSERT_TRUE(this->queue().fail(this->claim("w1").claim, "bad frames").ok());
+  this->addQueued("cancelled", 3000);
+  ASSERT_TRUE(this->queue().cancel("cancelled", "cancelled by the operator").ok());
+  for (const char* id : {"done", "failed", "cancelled"}) {
+    ASSERT_TRUE(this->queue().expire(id).ok()) << id;
+    auto j = this->queue().get(id);
+    ASSERT_TRUE(j.has_value());
+    EXPECT_EQ(j->state, JobState::kExpired) << id;
+    EXPECT_GT(j->purged_ms, 0) << id;
+  }
 }
 
 TYPED_TEST(JobQueueTest, RunningJobCannotExpire) {
@@ -414,16 +510,32 @@ TYPED_TEST(JobQueueTest, ListIsNewestFirstWithinTheLimit) {
   EXPECT_EQ(jobs[1].id, "b");
 }
 
-TYPED_TEST(JobQueueTest, ObserversHearEveryCommittedChange) {
+// Every committed change is heard once: add, enqueue, claim, fail. The
+// embedded queue calls observers before the write returns; the shared one
+// from its listener, in commit order, so once a later job's change is heard
+// every change of "j1" has been.
+TYPED_TEST(JobQueueTest, ObserversHearEveryCommittedChangeOnce) {
   testing::HeardJobs heard;
-  testing::HeardJobs::Subscription subscription(this->queue(), heard);
-  if (auto* pg = dynamic_cast<PgJobQueue*>(&this->queue())) {
-    for (int i = 0; i < 400 && !pg->listening(); ++i) std::this_thread::sleep_for(50ms);
-    ASSERT_TRUE(pg->listening()) << "the listener did not connect";
+  {
+    testing::HeardJobs::Subscription subscription(this->queue(), heard);
+    if (auto* pg = dynamic_cast<PgJobQueue*>(&this->queue())) {
+      for (int i = 0; i < 400 && !pg->listening(); ++i) std::this_thread::sleep_for(50ms);
+      ASSERT_TRUE(pg->listening()) << "the listener did not connect";
+    }
+    this->addQueued("j1", 1000);
+    auto c = this->claim("w1");
+    ASSERT_TRUE(this->queue().fail(c.claim, "no frames").ok());
+    if (TypeParam::kObserversCalledBeforeReturn) {
+      EXPECT_EQ(heard.count("j1"), 4u);
+    }
+    ASSERT_TRUE(this->queue().add(this->job("later", 2000)).ok());
+    ASSERT_TRUE(heard.waitFor("later")) << "heard " << heard.count("j1") << " of 4 changes";
+    EXPECT_EQ(heard.count("j1"), 4u) << "add, enqueue, claim, fail";
   }
-  this->addQueued("j1", 1000);
-  EXPECT_TRUE(heard.waitFor("j1", 2))
-      << "heard " << heard.count("j1") << " of 2 changes (add, enqueue)";
+  ASSERT_TRUE(this->queue().add(this->job("unheard", 3000)).ok());
+  if (TypeParam::kObserversCalledBeforeReturn) {
+    EXPECT_EQ(heard.count("unheard"), 0u);
+  }
 }
 
 }  // namespace

@@ -6,11 +6,13 @@
 
 #include <fstream>
 #include <functional>
+#include <thread>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
+#include "job_fixtures.h"
 #include "model_test_support.h"
 
 namespace booth {
@@ -103,15 +105,15 @@ class JobRunnerTest : public ::testing::Test {
     config_.now_seconds = [this] { return clock_(); };
   }
 
-  JobRecord queue(double budget) {
+  JobRecord queue(double budget, const std::string& id = "job1") {
     JobRecord job;
-    job.id = "job1";
+    job.id = id;
     job.session_id = kSession;
     job.state = JobState::kQueued;
     job.train_budget_seconds = budget;
-    job.cameras_json = R"([{"node":"node","camera":"cam0","frames":40}])";
-    EXPECT_TRUE(jobs_->insert(job).ok());
-    return job;
+    job.cameras = {{kNode, kCamera, 40}};
+    EXPECT_TRUE(test::insertInState(*jobs_, job).ok());
+    return *jobs_->get(id);
   }
 
   std::size_t filesIn(const std::filesystem::path& dir) {
@@ -132,7 +134,8 @@ class JobRunnerTest : public ::testing::Test {
 
 TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
   JobRunner runner(config_, *jobs_, *sessions_);
-  runner.runJob(queue(30), {});
+  queue(30);
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
@@ -145,6 +148,8 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
   EXPECT_TRUE(std::filesystem::exists(job->clip_path));
   EXPECT_EQ(filesIn(config_.clips_dir), 1u);  // the clip, no partial file
   EXPECT_EQ(job->clip_frames, 10);
+  EXPECT_EQ(job->attempts, 1);
+  EXPECT_EQ(job->detail, "clip ready");
   // The trained model is kept for a re-render; the training state is not.
   EXPECT_TRUE(std::filesystem::exists(job->model_path));
   EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
@@ -153,7 +158,8 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
 
 TEST_F(JobRunnerTest, ABudgetTooSmallForTrainingFailsSayingWhy) {
   JobRunner runner(config_, *jobs_, *sessions_);
-  runner.runJob(queue(1), {});
+  queue(1);
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::kFailed);
@@ -161,14 +167,14 @@ TEST_F(JobRunnerTest, ABudgetTooSmallForTrainingFailsSayingWhy) {
   EXPECT_NE(job->detail.find("give at least"), std::string::npos) << job->detail;
 }
 
-TEST_F(JobRunnerTest, CancelWhileTrainingFailsTheJobAndLeavesNoClip) {
+TEST_F(JobRunnerTest, CancelWhileTrainingCancelsTheJobAndLeavesNoClip) {
   JobRunner runner(config_, *jobs_, *sessions_);
-  const JobRecord queued = queue(300);
+  queue(300);
   clock_.at(20, [&] { ASSERT_TRUE(jobs_->requestCancel("job1").ok()); });
-  runner.runJob(queued, {});
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
-  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->state, JobState::kCancelled);
   EXPECT_EQ(job->detail, "cancelled by the operator");
   EXPECT_GT(job->iterations, 0);
   EXPECT_TRUE(job->clip_token.empty());
@@ -179,13 +185,13 @@ TEST_F(JobRunnerTest, CancelWhileTrainingFailsTheJobAndLeavesNoClip) {
 TEST_F(JobRunnerTest, CancelWhileRenderingLeavesNoPartialClip) {
   config_.render.seconds = 10;  // 100 frames: the cancel lands among them
   JobRunner runner(config_, *jobs_, *sessions_);
-  const JobRecord queued = queue(40);
+  queue(40);
   // Training ends at about 38 s of the clock; the render (100 frames) follows.
   clock_.at(45, [&] { ASSERT_TRUE(jobs_->requestCancel("job1").ok()); });
-  runner.runJob(queued, {});
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
-  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->state, JobState::kCancelled);
   EXPECT_EQ(job->detail, "cancelled by the operator");
   EXPECT_FALSE(job->model_path.empty());  // training had ended: the cancel came while rendering
   EXPECT_EQ(filesIn(config_.clips_dir), 0u);
@@ -193,18 +199,18 @@ TEST_F(JobRunnerTest, CancelWhileRenderingLeavesNoPartialClip) {
 
 TEST_F(JobRunnerTest, AJobCancelledWhileQueuedNeverTrains) {
   JobRunner runner(config_, *jobs_, *sessions_);
-  const JobRecord queued = queue(30);
+  queue(30);
   ASSERT_TRUE(jobs_->requestCancel("job1").ok());
-  runner.runJob(queued, {});
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
-  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->state, JobState::kCancelled);
   EXPECT_EQ(job->detail, "cancelled by the operator");
   EXPECT_EQ(job->iterations, 0);
 }
 
 TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
-  const JobRecord queued = queue(60);
+  queue(60);
   std::int64_t iterations_at_stop = 0;
   double spent_at_stop = 0;
   double planned = 0;
@@ -212,10 +218,13 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
     JobRunner runner(config_, *jobs_, *sessions_);
     std::stop_source stop;
     clock_.at(25, [&] { stop.request_stop(); });
-    runner.runJob(queued, stop.get_token());
+    ASSERT_TRUE(runner.runNext(stop.get_token()));
     auto job = jobs_->get("job1");
     ASSERT_TRUE(job);
-    ASSERT_EQ(job->state, JobState::kTraining) << job->detail;
+    // Released back to the queue, the attempt given back.
+    ASSERT_EQ(job->state, JobState::kQueued) << job->detail;
+    EXPECT_EQ(job->resume_phase, "training");
+    EXPECT_EQ(job->attempts, 0);
     ASSERT_TRUE(std::filesystem::exists(job->checkpoint_path));
     iterations_at_stop = job->iterations;
     spent_at_stop = job->budget_spent_seconds;
@@ -225,11 +234,8 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
   }
   // The next start.
   JobRunner runner(config_, *jobs_, *sessions_);
-  EXPECT_EQ(runner.recoverInterrupted(), 1);
-  auto requeued = jobs_->nextQueued();
-  ASSERT_TRUE(requeued);
-  EXPECT_EQ(requeued->resume_phase, "training");
-  runner.runJob(*requeued, {});
+  EXPECT_EQ(runner.recoverInterrupted(), 0);  // nothing was lost: it was released
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
@@ -241,34 +247,106 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
 
 TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
   config_.render.seconds = 10;
-  const JobRecord queued = queue(40);
+  queue(40);
   {
     JobRunner runner(config_, *jobs_, *sessions_);
     std::stop_source stop;
     clock_.at(45, [&] { stop.request_stop(); });
-    runner.runJob(queued, stop.get_token());
+    ASSERT_TRUE(runner.runNext(stop.get_token()));
   }
   auto stopped = jobs_->get("job1");
   ASSERT_TRUE(stopped);
-  ASSERT_EQ(stopped->state, JobState::kRendering) << stopped->detail;
+  ASSERT_EQ(stopped->state, JobState::kQueued) << stopped->detail;
+  EXPECT_EQ(stopped->resume_phase, "rendering");
   ASSERT_TRUE(std::filesystem::exists(stopped->model_path));
   EXPECT_EQ(filesIn(config_.clips_dir), 0u);
   // A partial file a crash might leave behind goes at the next start.
   std::ofstream(config_.clips_dir / "abc.mp4.partial") << "half a clip";
 
   JobRunner runner(config_, *jobs_, *sessions_);
-  EXPECT_EQ(runner.recoverInterrupted(), 1);
+  EXPECT_EQ(runner.recoverInterrupted(), 0);
   EXPECT_EQ(filesIn(config_.clips_dir), 0u);
-  auto requeued = jobs_->nextQueued();
-  ASSERT_TRUE(requeued);
-  EXPECT_EQ(requeued->resume_phase, "rendering");
-  runner.runJob(*requeued, {});
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
   EXPECT_EQ(job->iterations, stopped->iterations);  // not trained again
   EXPECT_EQ(filesIn(config_.clips_dir), 1u);
   EXPECT_EQ(job->clip_frames, 100);
+}
+
+TEST_F(JobRunnerTest, AStageThatThrowsFailsItsJobAndTheRunnerGoesOn) {
+  int calls = 0;
+  config_.stage_hook = [&](const std::string& stage) -> Status {
+    if (stage == "load" && calls++ == 0) throw std::runtime_error("the decoder exploded");
+    return okStatus();
+  };
+  queue(30, "job1");
+  queue(1, "job2");  // fails on its own, quickly: its budget is too small
+  JobRunner runner(config_, *jobs_, *sessions_);
+  runner.start();
+  for (int i = 0; i < 6000 && !isFinished(jobs_->get("job2")->state); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  runner.stop();
+  auto first = jobs_->get("job1");
+  EXPECT_EQ(first->state, JobState::kFailed);
+  EXPECT_EQ(first->detail, "unexpected error: the decoder exploded");
+  auto second = jobs_->get("job2");
+  EXPECT_EQ(second->state, JobState::kFailed) << "the runner went on with the next job";
+  EXPECT_NE(second->detail.find("budget of 1 s"), std::string::npos) << second->detail;
+}
+
+TEST_F(JobRunnerTest, OutOfMemoryInAStageFailsTheJobSayingSo) {
+  config_.stage_hook = [&](const std::string& stage) -> Status {
+    if (stage == "train") throw std::bad_alloc();
+    return okStatus();
+  };
+  queue(30);
+  JobRunner runner(config_, *jobs_, *sessions_);
+  ASSERT_TRUE(runner.runNext({}));
+  auto job = jobs_->get("job1");
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->detail, "out of memory (std::bad_alloc)");
+}
+
+TEST_F(JobRunnerTest, AFullDiskFailsTheJobAndTheFailureIsWrittenOnceThereIsSpace) {
+  // The training state cannot be saved and the job database cannot be
+  // written either: the failure is kept in memory, shown, and written
+  // when space is back.
+  config_.stage_hook = [&](const std::string& stage) -> Status {
+    if (stage != "train") return okStatus();
+    jobs_->simulateFullDiskForTest(true);
+    return fail("cannot save checkpoint 'train_state.pt': unexpected pos 4096 vs 2048");
+  };
+  queue(30);
+  JobRunner runner(config_, *jobs_, *sessions_);
+  ASSERT_TRUE(runner.runNext({}));
+  auto job = jobs_->get("job1");
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_EQ(job->detail.rfind("disk full: ", 0), 0u) << job->detail;
+  EXPECT_EQ(jobs_->pendingWrites(), 1);
+  jobs_->simulateFullDiskForTest(false);
+  EXPECT_EQ(jobs_->retryPending(), 0);
+  jobs_.reset();
+  auto reopened = JobStore::open(dir_.file("jobs.sqlite"));
+  ASSERT_TRUE(reopened.ok()) << reopened.error();
+  EXPECT_EQ(reopened.value()->get("job1")->state, JobState::kFailed);
+}
+
+TEST_F(JobRunnerTest, AJobThatCrashedItsWorkerMaxAttemptsTimesFailsAtRecovery) {
+  queue(30);
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto claimed = jobs_->claimNext();  // a worker takes it ...
+    ASSERT_TRUE(claimed.ok() && claimed.value()) << attempt;
+    // ... and dies with it; the next start recovers it.
+    JobRunner runner(config_, *jobs_, *sessions_);
+    EXPECT_EQ(runner.recoverInterrupted(), attempt < 3 ? 1 : 0) << attempt;
+  }
+  auto job = jobs_->get("job1");
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_NE(job->detail.find("3 times"), std::string::npos) << job->detail;
+  EXPECT_EQ(job->attempts, 3);
 }
 
 TEST(JobRunnerPreflight, NamesTheBadBaseCheckpoint) {

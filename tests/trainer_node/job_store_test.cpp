@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "job_fixtures.h"
 #include "trainer_node/store/job_store.h"
 
 namespace booth {
@@ -33,73 +34,143 @@ class JobStoreTest : public ::testing::Test {
     j.session_id = "s-" + id;
     j.state = state;
     j.created_ms = created;
+    if (state == JobState::kDone) j.clip_token = "clip-" + id;
     return j;
   }
+  Status add(const JobRecord& j) { return test::insertInState(*store_, j); }
   std::filesystem::path dir_;
   std::unique_ptr<JobStore> store_;
 };
 
 TEST_F(JobStoreTest, InsertThenGetKeepsEveryField) {
-  JobRecord j = job("a", JobState::kTraining, 1000);
+  JobRecord j = job("a", JobState::kReceiving, 1000);
   j.iterations = 1234;
   j.loss_g = 1.5f;
   j.eta_seconds = 42.5;
-  j.cameras_json = R"([{"node":"n","camera":"cam0","frames":450}])";
+  j.cameras = {{"n", "cam0", 450}, {"n", "cam1", 0}};
+  j.nodes = {"n"};
   j.clip_token = "abc";
   j.train_seconds = 99.5;
-  ASSERT_TRUE(store_->insert(j).ok());
+  ASSERT_TRUE(add(j).ok());
   auto back = store_->get("a");
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->session_id, "s-a");
-  EXPECT_EQ(back->state, JobState::kTraining);
+  EXPECT_EQ(back->state, JobState::kReceiving);
   EXPECT_EQ(back->iterations, 1234);
   EXPECT_FLOAT_EQ(back->loss_g, 1.5f);
   EXPECT_DOUBLE_EQ(back->eta_seconds, 42.5);
-  EXPECT_EQ(back->cameras_json, j.cameras_json);
+  EXPECT_EQ(back->cameras, j.cameras);
+  EXPECT_EQ(back->nodes, j.nodes);
   EXPECT_DOUBLE_EQ(back->train_seconds, 99.5);
   EXPECT_EQ(store_->byClipToken("abc")->id, "a");
   EXPECT_EQ(store_->bySession("s-a")->id, "a");
   EXPECT_FALSE(store_->get("missing").has_value());
 }
 
-TEST_F(JobStoreTest, NextQueuedIsTheOldestQueued) {
-  ASSERT_TRUE(store_->insert(job("new", JobState::kQueued, 3000)).ok());
-  ASSERT_TRUE(store_->insert(job("old", JobState::kQueued, 1000)).ok());
-  ASSERT_TRUE(store_->insert(job("busy", JobState::kTraining, 500)).ok());
-  EXPECT_EQ(store_->nextQueued()->id, "old");
+TEST_F(JobStoreTest, ClaimNextTakesTheOldestQueuedAndCountsAnAttempt) {
+  ASSERT_TRUE(add(job("new", JobState::kQueued, 3000)).ok());
+  ASSERT_TRUE(add(job("old", JobState::kQueued, 1000)).ok());
+  ASSERT_TRUE(add(job("busy", JobState::kTraining, 500)).ok());
+  auto claimed = store_->claimNext();
+  ASSERT_TRUE(claimed.ok()) << claimed.error();
+  ASSERT_TRUE(claimed.value());
+  EXPECT_EQ(claimed.value()->id, "old");
+  EXPECT_EQ(claimed.value()->state, JobState::kClaimed);
+  EXPECT_EQ(store_->get("old")->attempts, 1);
+  EXPECT_EQ(store_->queuePosition("new"), 1);
+  EXPECT_EQ(store_->claimNext().value()->id, "new");
+  EXPECT_FALSE(store_->claimNext().value());
 }
 
-TEST_F(JobStoreTest, UpdateChangesStateAndUnknownIdFails) {
-  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
+TEST_F(JobStoreTest, AWorkerThatLostItsClaimCannotWriteAnyMore) {
+  ASSERT_TRUE(add(job("a", JobState::kQueued, 1)).ok());
+  JobRecord lost = *store_->claimNext().value();  // fence 1
+  EXPECT_EQ(lost.fence, 1u);
+  // Its worker is gone; the job is recovered and claimed again.
+  ASSERT_TRUE(store_->transition("a", JobEvent::kRecover).ok());
+  JobRecord winner = *store_->claimNext().value();
+  EXPECT_EQ(winner.fence, 2u);
+  lost.progress = 0.9;
+  auto st = store_->update(lost);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("claimed again since this copy was read (fence 1, now 2)"),
+            std::string::npos)
+      << st.error();
+  EXPECT_FALSE(store_->transition(lost, JobEvent::kStartTraining).ok());
+  EXPECT_DOUBLE_EQ(store_->get("a")->progress, 0);
+  EXPECT_EQ(store_->get("a")->state, JobState::kClaimed);
+  winner.progress = 0.1;
+  EXPECT_TRUE(store_->update(winner).ok());
+  EXPECT_TRUE(store_->transition(winner, JobEvent::kStartTraining).ok());
+}
+
+TEST_F(JobStoreTest, InsertTakesOnlyNewJobs) {
+  auto st = store_->insert(job("a", JobState::kDone, 1));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("starts receiving, not done"), std::string::npos) << st.error();
+  EXPECT_FALSE(store_->get("a"));
+}
+
+TEST_F(JobStoreTest, UpdateNeverChangesTheStateAndUnknownIdFails) {
+  ASSERT_TRUE(add(job("a", JobState::kQueued, 1)).ok());
   JobRecord j = *store_->get("a");
   j.state = JobState::kDone;
-  ASSERT_TRUE(store_->update(j).ok());
-  EXPECT_EQ(store_->get("a")->state, JobState::kDone);
-  EXPECT_FALSE(store_->nextQueued().has_value());
+  auto st = store_->update(j);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("it is queued now, not done"), std::string::npos) << st.error();
+  EXPECT_EQ(store_->get("a")->state, JobState::kQueued);
   j.id = "ghost";
   EXPECT_FALSE(store_->update(j).ok());
 }
 
+TEST_F(JobStoreTest, TransitionAppliesTheStateMachineToTheStoredState) {
+  ASSERT_TRUE(add(job("a", JobState::kQueued, 1)).ok());
+  JobRecord stale = *store_->get("a");
+  ASSERT_TRUE(store_->transition("a", JobEvent::kCancel).ok());
+  // The caller's copy still says queued; the store knows better.
+  stale.progress = 0.5;
+  auto st = store_->transition(stale, JobEvent::kClaim);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("is cancelled: cannot claim"), std::string::npos) << st.error();
+  EXPECT_EQ(stale.state, JobState::kQueued);  // unchanged on refusal
+  auto now = store_->get("a");
+  EXPECT_EQ(now->state, JobState::kCancelled);
+  EXPECT_EQ(now->detail, "cancelled by the operator");
+  EXPECT_DOUBLE_EQ(now->progress, 0);
+}
+
 TEST_F(JobStoreTest, ListIsNewestFirst) {
-  ASSERT_TRUE(store_->insert(job("a", JobState::kDone, 1)).ok());
-  ASSERT_TRUE(store_->insert(job("b", JobState::kDone, 2)).ok());
+  ASSERT_TRUE(add(job("a", JobState::kDone, 1)).ok());
+  ASSERT_TRUE(add(job("b", JobState::kDone, 2)).ok());
   auto all = store_->list();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].id, "b");
 }
 
-TEST_F(JobStoreTest, InterruptedJobsAreFailedWithAReason) {
-  ASSERT_TRUE(store_->insert(job("t", JobState::kTraining, 1)).ok());
-  ASSERT_TRUE(store_->insert(job("q", JobState::kQueued, 2)).ok());
-  EXPECT_EQ(store_->failInterrupted(), 1);
-  auto t = store_->get("t");
-  EXPECT_EQ(t->state, JobState::kFailed);
-  EXPECT_NE(t->detail.find("training"), std::string::npos) << t->detail;
-  EXPECT_EQ(store_->get("q")->state, JobState::kQueued);
+TEST_F(JobStoreTest, AChangeTheDiskCannotTakeIsShownAndWrittenLater) {
+  ASSERT_TRUE(add(job("a", JobState::kTraining, 1)).ok());
+  std::vector<std::string> heard;
+  store_->addObserver([&](const std::string& id) { heard.push_back(id); });
+  store_->simulateFullDiskForTest(true);
+  JobRecord a = *store_->get("a");
+  ASSERT_TRUE(store_->transition(a, JobEvent::kFail, "disk full: no space").ok());
+  EXPECT_EQ(store_->pendingWrites(), 1);
+  EXPECT_EQ(store_->get("a")->state, JobState::kFailed);  // shown as it will be
+  EXPECT_EQ(store_->withState(JobState::kTraining).size(), 0u);
+  EXPECT_EQ(store_->retryPending(), 1);  // still full
+  store_->simulateFullDiskForTest(false);
+  EXPECT_EQ(store_->retryPending(), 0);
+  store_.reset();  // what is on disk now, without the memory
+  auto again = JobStore::open((dir_ / "jobs.sqlite").string());
+  ASSERT_TRUE(again.ok()) << again.error();
+  auto back = again.value()->get("a");
+  EXPECT_EQ(back->state, JobState::kFailed);
+  EXPECT_EQ(back->detail, "disk full: no space");
+  EXPECT_EQ(heard.back(), "a");
 }
 
 TEST_F(JobStoreTest, SurvivesReopen) {
-  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
+  ASSERT_TRUE(add(job("a", JobState::kQueued, 1)).ok());
   store_.reset();
   auto again = JobStore::open((dir_ / "jobs.sqlite").string());
   ASSERT_TRUE(again.ok());
@@ -107,8 +178,8 @@ TEST_F(JobStoreTest, SurvivesReopen) {
 }
 
 TEST_F(JobStoreTest, CancelSurvivesARunnerSavingProgress) {
-  JobRecord j = job("a", JobState::kTraining, 1000);
-  ASSERT_TRUE(store_->insert(j).ok());
+  ASSERT_TRUE(add(job("a", JobState::kTraining, 1000)).ok());
+  JobRecord j = *store_->get("a");
   EXPECT_FALSE(store_->cancelRequested("a"));
   ASSERT_TRUE(store_->requestCancel("a").ok());
   j.progress = 0.5;
@@ -127,7 +198,10 @@ TEST(JobStore, OlderDatabaseGainsNewColumns) {
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "CREATE TABLE jobs (id TEXT PRIMARY KEY, session_id TEXT, state TEXT);"
-                           "INSERT INTO jobs VALUES ('old', 's-old', 'done');",
+                           "INSERT INTO jobs VALUES ('old', 's-old', 'done');"
+                           "ALTER TABLE jobs ADD COLUMN detail TEXT;"
+                           "INSERT INTO jobs VALUES ('c', 's-c', 'failed', "
+                           "'cancelled by the operator');",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
@@ -139,6 +213,7 @@ TEST(JobStore, OlderDatabaseGainsNewColumns) {
   EXPECT_EQ(old->state, JobState::kDone);
   EXPECT_EQ(old->clip_token, "");
   EXPECT_FALSE(store.value()->cancelRequested("old"));
+  EXPECT_EQ(store.value()->get("c")->state, JobState::kCancelled);
   store.value().reset();
   std::filesystem::remove_all(dir);
 }
@@ -155,34 +230,21 @@ TEST(JobStore, UnopenablePathIsAClearError) {
 TEST_F(JobStoreTest, ObserversHearEveryWriteUntilRemoved) {
   std::vector<std::string> heard;
   const auto id = store_->addObserver([&](const std::string& job) { heard.push_back(job); });
-  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
+  ASSERT_TRUE(add(job("a", JobState::kQueued, 1)).ok());
+  heard.clear();  // the walk to queued was heard too
   JobRecord a = *store_->get("a");
   a.progress = 0.5;
   ASSERT_TRUE(store_->update(a).ok());
   ASSERT_TRUE(store_->requestCancel("a").ok());
-  ASSERT_TRUE(store_->failIfQueued("a", "cancelled").ok());
-  ASSERT_TRUE(store_->markPurged("a", 5).ok());
-  EXPECT_EQ(heard, (std::vector<std::string>{"a", "a", "a", "a", "a"}));
+  ASSERT_TRUE(store_->transition("a", JobEvent::kCancel).ok());
+  ASSERT_TRUE(store_->expire("a", 5).ok());
+  EXPECT_EQ(heard, (std::vector<std::string>{"a", "a", "a", "a"}));
   EXPECT_FALSE(store_->update(job("missing", JobState::kQueued, 1)).ok());
-  EXPECT_EQ(heard.size(), 5u) << "a failed write is not news";
+  EXPECT_FALSE(store_->transition("a", JobEvent::kClaim).ok());
+  EXPECT_EQ(heard.size(), 4u) << "a failed write is not news";
   store_->removeObserver(id);
-  ASSERT_TRUE(store_->insert(job("b", JobState::kQueued, 2)).ok());
-  EXPECT_EQ(heard.size(), 5u);
-}
-
-TEST_F(JobStoreTest, FailIfQueuedLeavesJobsTheRunnerTookAlone) {
-  ASSERT_TRUE(store_->insert(job("q", JobState::kQueued, 1)).ok());
-  ASSERT_TRUE(store_->insert(job("t", JobState::kTraining, 2)).ok());
-  auto q = store_->failIfQueued("q", "cancelled by the operator");
-  ASSERT_TRUE(q.ok()) << q.error();
-  EXPECT_TRUE(q.value());
-  EXPECT_EQ(store_->get("q")->state, JobState::kFailed);
-  EXPECT_EQ(store_->get("q")->detail, "cancelled by the operator");
-  auto t = store_->failIfQueued("t", "cancelled by the operator");
-  ASSERT_TRUE(t.ok());
-  EXPECT_FALSE(t.value());
-  EXPECT_EQ(store_->get("t")->state, JobState::kTraining);
-  EXPECT_FALSE(store_->nextQueued());
+  ASSERT_TRUE(add(job("b", JobState::kQueued, 2)).ok());
+  EXPECT_EQ(heard.size(), 4u);
 }
 
 TEST_F(JobStoreTest, FinishedBeforeListsUnpurgedJobsOfOneStateOldestFirst) {
@@ -192,7 +254,7 @@ TEST_F(JobStoreTest, FinishedBeforeListsUnpurgedJobsOfOneStateOldestFirst) {
            {"new-done", JobState::kDone, 900},
            {"old-failed", JobState::kFailed, 100},
            {"old-training", JobState::kTraining, 100}}) {
-    ASSERT_TRUE(store_->insert(job(id, state, 1)).ok());
+    ASSERT_TRUE(add(job(id, state, 1)).ok());
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ / "jobs.sqlite").c_str(), &db), SQLITE_OK);
     const std::string sql =
@@ -204,7 +266,8 @@ TEST_F(JobStoreTest, FinishedBeforeListsUnpurgedJobsOfOneStateOldestFirst) {
   ASSERT_EQ(done.size(), 2u);
   EXPECT_EQ(done[0].id, "older-done");
   EXPECT_EQ(done[1].id, "old-done");
-  ASSERT_TRUE(store_->markPurged("older-done", 600).ok());
+  ASSERT_TRUE(store_->expire("older-done", 600).ok());
+  EXPECT_EQ(store_->get("older-done")->state, JobState::kExpired);
   done = store_->finishedBefore(JobState::kDone, 500);
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].id, "old-done");
@@ -212,13 +275,14 @@ TEST_F(JobStoreTest, FinishedBeforeListsUnpurgedJobsOfOneStateOldestFirst) {
   auto failed = store_->finishedBefore(JobState::kFailed, 500);
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].id, "old-failed");
-  EXPECT_FALSE(store_->markPurged("missing", 1).ok());
+  EXPECT_FALSE(store_->expire("missing", 1).ok());
+  EXPECT_FALSE(store_->expire("old-training", 1).ok());
 }
 
 TEST_F(JobStoreTest, CountByStateCountsEachState) {
-  ASSERT_TRUE(store_->insert(job("a", JobState::kQueued, 1)).ok());
-  ASSERT_TRUE(store_->insert(job("b", JobState::kQueued, 2)).ok());
-  ASSERT_TRUE(store_->insert(job("c", JobState::kDone, 3)).ok());
+  ASSERT_TRUE(add(job("a", JobState::kQueued, 1)).ok());
+  ASSERT_TRUE(add(job("b", JobState::kQueued, 2)).ok());
+  ASSERT_TRUE(add(job("c", JobState::kDone, 3)).ok());
   const auto counts = store_->countByState();
   EXPECT_EQ(counts.at(JobState::kQueued), 2);
   EXPECT_EQ(counts.at(JobState::kDone), 1);
@@ -232,7 +296,7 @@ TEST_F(JobStoreTest, KeepsTheResumeBookkeeping) {
   j.resume_phase = "training";
   j.checkpoint_path = "/data/sessions/s-r/train_state.pt";
   j.model_path = "/data/sessions/s-r/generator.pt";
-  ASSERT_TRUE(store_->insert(j).ok());
+  ASSERT_TRUE(add(j).ok());
   auto back = store_->get("r");
   ASSERT_TRUE(back);
   EXPECT_DOUBLE_EQ(back->budget_spent_seconds, 42.5);
@@ -243,9 +307,9 @@ TEST_F(JobStoreTest, KeepsTheResumeBookkeeping) {
 }
 
 TEST_F(JobStoreTest, ListsJobsInOneStateOldestFirst) {
-  ASSERT_TRUE(store_->insert(job("b", JobState::kTraining, 2000)).ok());
-  ASSERT_TRUE(store_->insert(job("a", JobState::kTraining, 1000)).ok());
-  ASSERT_TRUE(store_->insert(job("c", JobState::kRendering, 500)).ok());
+  ASSERT_TRUE(add(job("b", JobState::kTraining, 2000)).ok());
+  ASSERT_TRUE(add(job("a", JobState::kTraining, 1000)).ok());
+  ASSERT_TRUE(add(job("c", JobState::kRendering, 500)).ok());
   const auto training = store_->withState(JobState::kTraining);
   ASSERT_EQ(training.size(), 2u);
   EXPECT_EQ(training[0].id, "a");

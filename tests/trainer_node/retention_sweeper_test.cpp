@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "job_fixtures.h"
 #include "trainer_node/http/clip_poster.h"
 #include "trainer_node/retention/retention_sweeper.h"
 
@@ -55,7 +56,7 @@ class RetentionTest : public ::testing::Test {
       touch(j.clip_path, age_ms);
       touch(posterPath(j.clip_path), age_ms);
     }
-    EXPECT_TRUE(store_->insert(j).ok());
+    EXPECT_TRUE(test::insertInState(*store_, j).ok());
     setUpdated(id, now_ - age_ms);
     return *store_->get(id);
   }
@@ -107,6 +108,7 @@ TEST_F(RetentionTest, DoneJobsLoseFramesModelClipAndPosterAfterTheRetentionTime)
   EXPECT_FALSE(fs::exists(old_job.clip_path));
   EXPECT_FALSE(fs::exists(posterPath(old_job.clip_path)));
   EXPECT_EQ(store_->get("old1")->purged_ms, now_);
+  EXPECT_EQ(store_->get("old1")->state, JobState::kExpired);
   EXPECT_TRUE(fs::exists(sessions_->sessionDir(young.session_id)));
   EXPECT_TRUE(fs::exists(young.clip_path));
   EXPECT_EQ(store_->get("young")->purged_ms, 0);

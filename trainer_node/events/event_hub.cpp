@@ -1,5 +1,7 @@
 #include "trainer_node/events/event_hub.h"
 
+#include <spdlog/spdlog.h>
+
 namespace booth {
 
 bool sameNodes(const std::vector<NodeInfo>& a, const std::vector<NodeInfo>& b) {
@@ -65,7 +67,16 @@ void EventHub::loop(std::stop_token stop) {
   auto next_poll = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
     const bool poll = std::chrono::steady_clock::now() >= next_poll;
-    runOnce(poll);
+    // Last resort: a step that throws (a job row that cannot be read, a
+    // node source that fails) loses those events, not the hub; pages
+    // resynchronise from their next snapshot.
+    try {
+      runOnce(poll);
+    } catch (const std::exception& e) {
+      spdlog::error("event hub: {}; going on", e.what());
+    } catch (...) {
+      spdlog::error("event hub: unknown exception; going on");
+    }
     if (poll) next_poll = std::chrono::steady_clock::now() + config_.node_poll;
     std::unique_lock lock(mutex_);
     wake_.wait_until(lock, stop, next_poll, [this] { return !pending_jobs_.empty(); });

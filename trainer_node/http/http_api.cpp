@@ -18,6 +18,7 @@
 #include "trainer_node/http/operator_auth.h"
 #include "trainer_node/http/qr_svg.h"
 #include "trainer_node/http/web_assets.h"
+#include "trainer_node/store/clip_names.h"
 
 namespace booth {
 namespace {
@@ -31,10 +32,6 @@ constexpr const char* kPageSecurity =
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 constexpr std::size_t kChunk = 64 * 1024;
-
-const char* kTokenPattern = "([0-9a-f]{32})";
-
-std::string clipPath(const std::string& token) { return "/clips/" + token + ".mp4"; }
 
 std::string htmlEscape(const std::string& s) {
   std::string out;
@@ -68,7 +65,16 @@ void replaceAll(std::string& s, const std::string& from, const std::string& to) 
   }
 }
 
-json jobJson(const JobRecord& j, const std::string& public_url) {
+json camerasJson(const std::vector<CameraFrames>& cameras) {
+  json out = json::array();
+  for (const CameraFrames& c : cameras) {
+    out.push_back({{"node", c.node}, {"camera", c.camera}, {"frames", c.frames}});
+  }
+  return out;
+}
+
+json jobJson(const JobRecord& j, const std::string& public_url,
+             std::optional<int> queue_position = std::nullopt) {
   json out = {
       {"id", j.id},
       {"session_id", j.session_id},
@@ -85,8 +91,8 @@ json jobJson(const JobRecord& j, const std::string& public_url) {
       {"train_budget_seconds", j.train_budget_seconds},
       {"choreography", j.choreography},
       {"frames_received", j.frames_received},
-      {"cameras", json::parse(j.cameras_json, nullptr, false)},
-      {"nodes", json::parse(j.nodes_json, nullptr, false)},
+      {"cameras", camerasJson(j.cameras)},
+      {"nodes", j.nodes},
       {"timings",
        {{"capture_seconds", j.capture_seconds},
         {"pose_seconds", j.pose_seconds},
@@ -97,13 +103,14 @@ json jobJson(const JobRecord& j, const std::string& public_url) {
       {"updated_ms", j.updated_ms},
       {"expired", j.purged_ms != 0},
   };
-  if (out["cameras"].is_discarded()) out["cameras"] = json::array();
-  if (out["nodes"].is_discarded()) out["nodes"] = json::array();
-  if (j.state == JobState::kFailed) out["error"] = j.detail;
+  if (j.state == JobState::kFailed || j.state == JobState::kCancelled) out["error"] = j.detail;
+  if (j.state == JobState::kQueued) {
+    if (auto position = queue_position) out["queue_position"] = *position;
+  }
   if (j.state == JobState::kDone && !j.clip_token.empty() && j.purged_ms == 0) {
-    out["clip_url"] = public_url + clipPath(j.clip_token);
+    out["clip_url"] = clipUrl(public_url, j.clip_token);
     out["page_url"] = visitorPageUrl(public_url, j.clip_token);
-    out["poster_url"] = visitorPageUrl(public_url, j.clip_token) + "/poster.jpg";
+    out["poster_url"] = public_url + posterUrlPath(j.clip_token);
     out["clip"] = {{"frames", j.clip_frames},
                    {"width", j.clip_width},
                    {"height", j.clip_height},
@@ -242,10 +249,6 @@ struct EventStream {
 };
 
 }  // namespace
-
-std::string visitorPageUrl(const std::string& public_url, const std::string& clip_token) {
-  return public_url + "/c/" + clip_token;
-}
 
 // One clip download in flight: the open file, the answer's segments, and
 // the admission slot it holds until the response is destroyed.
@@ -442,7 +445,7 @@ void HttpApi::routes() {
 
 void HttpApi::visitorRoutes() {
   auto& s = *server_;
-  const std::string tok = kTokenPattern;
+  const std::string tok = kClipTokenPattern;
 
   s.Get("/c/" + tok, [this](const httplib::Request& req, httplib::Response& res) {
     auto job = jobs_.byClipToken(req.matches[1]);
@@ -453,11 +456,11 @@ void HttpApi::visitorRoutes() {
     const std::string page_url = visitorPageUrl(publicUrl(), job->clip_token);
     std::string html(tmpl->content);
     replaceAll(html, "{{PAGE_URL}}", htmlEscape(page_url));
-    replaceAll(html, "{{CLIP_URL}}", htmlEscape(clipPath(job->clip_token)));
-    replaceAll(html, "{{ABS_CLIP_URL}}", htmlEscape(publicUrl() + clipPath(job->clip_token)));
-    replaceAll(html, "{{POSTER_URL}}", htmlEscape("/c/" + job->clip_token + "/poster.jpg"));
-    replaceAll(html, "{{ABS_POSTER_URL}}", htmlEscape(page_url + "/poster.jpg"));
-    replaceAll(html, "{{QR_URL}}", htmlEscape("/c/" + job->clip_token + "/qr.svg"));
+    replaceAll(html, "{{CLIP_URL}}", htmlEscape(clipUrlPath(job->clip_token)));
+    replaceAll(html, "{{ABS_CLIP_URL}}", htmlEscape(clipUrl(publicUrl(), job->clip_token)));
+    replaceAll(html, "{{POSTER_URL}}", htmlEscape(posterUrlPath(job->clip_token)));
+    replaceAll(html, "{{ABS_POSTER_URL}}", htmlEscape(publicUrl() + posterUrlPath(job->clip_token)));
+    replaceAll(html, "{{QR_URL}}", htmlEscape(qrUrlPath(job->clip_token)));
     replaceAll(html, "{{WIDTH}}", std::to_string(job->clip_width));
     replaceAll(html, "{{HEIGHT}}", std::to_string(job->clip_height));
     replaceAll(html, "{{CHOREOGRAPHY}}", htmlEscape(job->choreography));
@@ -520,7 +523,7 @@ void HttpApi::visitorRoutes() {
     res.set_header("Cache-Control", "private, max-age=3600");
     const bool attachment = req.has_param("download");
     res.set_header("Content-Disposition", std::string(attachment ? "attachment" : "inline") +
-                                              "; filename=\"dance-" + job->session_id + ".mp4\"");
+                                              "; filename=\"" + clipDownloadName(job->session_id) + "\"");
     if (ranges.kind == RangeAnswer::Kind::kTooMany ||
         ranges.kind == RangeAnswer::Kind::kUnsatisfiable) {
       res.set_header("Content-Range", "bytes */" + std::to_string(size));
@@ -668,7 +671,7 @@ void HttpApi::operatorRoutes() {
     if (!authorized(req, res)) return;
     auto job = jobs_.get(req.matches[1]);
     if (!job) return sendError(res, 404, "no job '" + req.matches[1].str() + "'");
-    sendJson(res, jobJson(*job, publicUrl()));
+    sendJson(res, jobJson(*job, publicUrl(), jobs_.queuePosition(job->id)));
   });
 
   s.Get("/api/jobs/" + id + R"(/qr\.svg)", [this, authorized](const httplib::Request& req,
@@ -689,7 +692,7 @@ void HttpApi::operatorRoutes() {
         const std::string job_id = req.matches[1];
         auto job = jobs_.get(job_id);
         if (!job) return sendError(res, 404, "no job '" + job_id + "'");
-        if (job->state == JobState::kDone || job->state == JobState::kFailed) {
+        if (isFinished(job->state)) {
           return sendError(res, 409,
                            "job " + job_id + " has already finished (" + jobStateName(job->state) +
                                "); DELETE /api/jobs/" + job_id + "/data deletes its data");
@@ -700,9 +703,8 @@ void HttpApi::operatorRoutes() {
         if (job->state == JobState::kReceiving) {
           finished = booth_.cancelSession(job->session_id, kCancelReason);
         }
-        if (!finished) {
-          auto failed = jobs_.failIfQueued(job_id, kCancelReason);
-          finished = failed.ok() && failed.value();
+        if (!finished && job->state == JobState::kQueued) {
+          finished = jobs_.transition(job_id, JobEvent::kCancel, kCancelReason).ok();
         }
         auto now = jobs_.get(job_id);
         spdlog::info("job {} cancelled by the operator ({})", job_id,

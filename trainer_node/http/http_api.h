@@ -69,9 +69,6 @@ struct HttpConfig {
   std::chrono::milliseconds event_keepalive{15000};
 };
 
-// The visitor page of a clip: PUBLIC/c/TOKEN.
-std::string visitorPageUrl(const std::string& public_url, const std::string& clip_token);
-
 class HttpApi {
  public:
   HttpApi(HttpConfig config, JobStore& jobs, BoothControl& booth, EventHub& events,

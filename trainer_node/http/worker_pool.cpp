@@ -51,7 +51,15 @@ void WorkerPool::work() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job();
+    // Last resort: a connection whose handling throws is dropped (its
+    // owner closes it on unwinding); the worker serves the next one.
+    try {
+      job();
+    } catch (const std::exception& e) {
+      spdlog::error("http worker: a connection failed: {}", e.what());
+    } catch (...) {
+      spdlog::error("http worker: a connection failed (unknown exception)");
+    }
   }
 }
 

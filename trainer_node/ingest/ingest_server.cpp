@@ -1,14 +1,15 @@
 #include "trainer_node/ingest/ingest_server.h"
 
+#include <algorithm>
 #include <random>
 
 #include <spdlog/spdlog.h>
-#include <nlohmann/json.hpp>
 
 #include "common/core/safe_id.h"
 #include "common/image/frame_image.h"
 #include "common/transport/wire.h"
 #include "trainer_node/ingest/zap_handler.h"
+#include "trainer_node/store/disk_space.h"
 
 namespace booth {
 namespace {
@@ -57,6 +58,9 @@ struct IngestServer::OpenSession {
   // The last record of each member that was refused, and why: a member that
   // stalls because its records keep being refused fails with that reason.
   std::map<std::string, std::string> last_refusal;
+  // Set when the session cannot go on (its frames cannot be stored: the
+  // disk is full); the ingest thread fails it at its next check.
+  std::string fatal;
 };
 
 struct IngestServer::PendingAck {
@@ -99,33 +103,26 @@ void IngestServer::reopenReceivingSessions() {
     auto session = std::make_unique<OpenSession>();
     session->job = job;
     session->started = clock_.steady();
-    const auto nodes = nlohmann::json::parse(job.nodes_json, nullptr, false);
-    if (nodes.is_array()) {
-      for (const auto& n : nodes) {
-        if (!n.is_string()) continue;
-        const std::string id = n.get<std::string>();
-        session->members.insert(id);
-        session->waiting.insert(id);
-        session->last_progress[id] = clock_.steady();
-      }
+    for (const std::string& id : job.nodes) {
+      session->members.insert(id);
+      session->waiting.insert(id);
+      session->last_progress[id] = clock_.steady();
     }
-    const auto cams = nlohmann::json::parse(job.cameras_json, nullptr, false);
-    if (cams.is_array()) {
-      for (const auto& c : cams) {
-        if (!c.is_object()) continue;
-        const std::string node = c.value("node", ""), camera = c.value("camera", "");
-        if (node.empty() || camera.empty()) continue;
-        session->cameras[node].insert(camera);
-        const auto totals = sessions_.totals(job.session_id, node, camera);
-        session->frames[{node, camera}] = static_cast<std::int64_t>(totals.frames);
-        session->total_frames += totals.frames;
-      }
+    for (const CameraFrames& c : job.cameras) {
+      if (c.node.empty() || c.camera.empty()) continue;
+      session->cameras[c.node].insert(c.camera);
+      const auto totals = sessions_.totals(job.session_id, c.node, c.camera);
+      session->frames[{c.node, c.camera}] = static_cast<std::int64_t>(totals.frames);
+      session->total_frames += totals.frames;
     }
     if (session->members.empty()) {
       JobRecord failed = job;
-      failed.state = JobState::kFailed;
-      failed.detail = "interrupted: the trainer restarted and the session names no capture node";
-      (void)jobs_.update(failed);
+      if (auto st = jobs_.transition(
+              failed, JobEvent::kFail,
+              "interrupted: the trainer restarted and the session names no capture node");
+          !st.ok()) {
+        spdlog::error("session {}: {}", job.session_id, st.error());
+      }
       continue;
     }
     spdlog::info("session {}: still receiving after a trainer restart; waiting for {} node(s)",
@@ -163,6 +160,17 @@ Result<JobRecord> IngestServer::openSession(zmq::socket_t& socket, const Session
                 " is still being captured or received; start the next one when its job is "
                 "queued (or cancel it)");
   }
+  if (config_.free_space) {
+    // A session that cannot be stored would only fail later, with the
+    // visitor waiting: refuse it now, saying why.
+    auto free = config_.free_space();
+    if (!free.ok()) return fail(free.error());
+    if (auto why = lowSpaceReason(sessions_.sessionDir("x").parent_path(), free.value(),
+                                  config_.min_free_bytes);
+        !why.empty()) {
+      return fail(why);
+    }
+  }
   auto session = std::make_unique<OpenSession>();
   JobRecord& job = session->job;
   job.session_id = newSessionId(clock_);
@@ -172,24 +180,21 @@ Result<JobRecord> IngestServer::openSession(zmq::socket_t& socket, const Session
   job.capture_seconds_requested = request.capture_seconds;
   job.train_budget_seconds = request.train_budget_seconds;
   job.choreography = request.choreography;
-  nlohmann::json node_list = nlohmann::json::array();
-  nlohmann::json cams = nlohmann::json::array();
   int cameras = 0;
   for (const auto& [rid, node] : nodes_) {
     if (session->members.count(node->node_id)) continue;
-    node_list.push_back(node->node_id);
+    job.nodes.push_back(node->node_id);
     session->members.insert(node->node_id);
     session->waiting.insert(node->node_id);
     session->last_progress[node->node_id] = clock_.steady();
     for (const auto& c : node->info.cameras) {
       session->cameras[node->node_id].insert(c.camera_id);
       session->frames[{node->node_id, c.camera_id}] = 0;
-      cams.push_back({{"node", node->node_id}, {"camera", c.camera_id}, {"frames", 0}});
       ++cameras;
     }
   }
-  job.nodes_json = node_list.dump();
-  job.cameras_json = cams.dump();
+  std::sort(job.nodes.begin(), job.nodes.end());
+  for (const auto& [key, count] : session->frames) job.cameras.push_back({key.first, key.second, 0});
   job.detail = "capturing " + std::to_string(static_cast<int>(request.capture_seconds)) +
                " s on " + std::to_string(cameras) + " camera(s) of " +
                std::to_string(session->members.size()) + " node(s)";
@@ -231,7 +236,7 @@ bool IngestServer::cancelSession(const std::string& session_id, const std::strin
     std::lock_guard lock(commands_mutex_);
     commands_.push_back([this, session_id, reason, promise](zmq::socket_t& socket) {
       const bool open = open_.count(session_id) > 0;
-      if (open) failSession(socket, session_id, reason);
+      if (open) failSession(socket, session_id, reason, JobEvent::kCancel);
       promise->set_value(open);
     });
   }
@@ -308,14 +313,30 @@ void IngestServer::loop(std::stop_token stop, std::promise<Status> bound) {
         continue;
       }
       if (!in.value()) break;
-      handle(socket, in.value()->routing_id, in.value()->user_id, in.value()->envelope);
+      // Last resort: a message that makes its handler throw (out of
+      // memory, a bug) is refused; the ingest goes on with the next one.
+      try {
+        handle(socket, in.value()->routing_id, in.value()->user_id, in.value()->envelope);
+      } catch (const std::exception& e) {
+        ++messages_refused_;
+        spdlog::error("ingest: a message failed and was dropped: {}", e.what());
+      } catch (...) {
+        ++messages_refused_;
+        spdlog::error("ingest: a message failed and was dropped (unknown exception)");
+      }
     }
-    flushAcks(socket);
-    runCommands(socket);
-    if (secondsBetween(last_check, clock_.steady()) > 0.5) {
-      checkTimeouts(socket);
-      for (auto& [id, session] : open_) publish(*session, false);
-      last_check = clock_.steady();
+    try {
+      flushAcks(socket);
+      runCommands(socket);
+      if (secondsBetween(last_check, clock_.steady()) > 0.5) {
+        checkTimeouts(socket);
+        for (auto& [id, session] : open_) publish(*session, false);
+        last_check = clock_.steady();
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("ingest: housekeeping failed: {}; going on", e.what());
+    } catch (...) {
+      spdlog::error("ingest: housekeeping failed; going on");
     }
   }
 }
@@ -326,7 +347,16 @@ void IngestServer::runCommands(zmq::socket_t& socket) {
     std::lock_guard lock(commands_mutex_);
     pending.swap(commands_);
   }
-  for (auto& command : pending) command(socket);
+  for (auto& command : pending) {
+    // A command that throws fails its caller (its promise breaks), not the ingest.
+    try {
+      command(socket);
+    } catch (const std::exception& e) {
+      spdlog::error("ingest: a command failed: {}", e.what());
+    } catch (...) {
+      spdlog::error("ingest: a command failed");
+    }
+  }
 }
 
 void IngestServer::handleForTest(zmq::socket_t& socket, const std::string& routing_id,
@@ -526,7 +556,8 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
   if (!session.ok()) {
     // A late resend of a session that is already complete is fine to ack.
     if (auto job = jobs_.bySession(f.session_id());
-        job && job->state != JobState::kFailed && job->state != JobState::kReceiving) {
+        job && job->state != JobState::kFailed && job->state != JobState::kCancelled &&
+        job->state != JobState::kReceiving) {
       pending_acks_.push_back({routing_id, f.session_id(), f.camera_id(), v2::RECORD_FRAME,
                                f.sequence(), true, {}});
       return;
@@ -578,6 +609,10 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
   auto written = sessions_.writeFrame(f.session_id(), node.node_id, f.camera_id(), frame);
   if (!written.ok()) {
     spdlog::error("session {}: {}", f.session_id(), written.error());
+    if (looksLikeDiskFull(written.error()) && s.fatal.empty()) {
+      s.fatal = "disk full: the trainer could not store the session's frames (" +
+                written.error() + ")";
+    }
     return refuse_member(written.error());
   }
   if (written.value()) {
@@ -595,7 +630,8 @@ void IngestServer::onPose(const std::string& routing_id, Node& node, const v2::P
   auto session = memberSession(node, p.session_id(), p.camera_id());
   if (!session.ok()) {
     if (auto job = jobs_.bySession(p.session_id());
-        job && job->state != JobState::kFailed && job->state != JobState::kReceiving) {
+        job && job->state != JobState::kFailed && job->state != JobState::kCancelled &&
+        job->state != JobState::kReceiving) {
       pending_acks_.push_back({routing_id, p.session_id(), p.camera_id(), v2::RECORD_POSE,
                                p.sequence(), true, {}});
       return;
@@ -627,6 +663,11 @@ void IngestServer::flushAcks(zmq::socket_t& socket) {
   // Durable first: no ack leaves before its record is on disk.
   if (auto st = sessions_.sync(); !st.ok()) {
     spdlog::error("ingest: {}", st.error());
+    if (looksLikeDiskFull(st.error())) {
+      for (auto& [id, session] : open_) {
+        if (session->fatal.empty()) session->fatal = "disk full: " + st.error();
+      }
+    }
     for (PendingAck& a : pending_acks_) {
       if (a.ok) {
         a.ok = false;
@@ -658,14 +699,14 @@ void IngestServer::flushAcks(zmq::socket_t& socket) {
 
 void IngestServer::publish(OpenSession& session, bool force) {
   if (!force && secondsBetween(session.last_publish, clock_.steady()) < 0.5) return;
-  nlohmann::json cams = nlohmann::json::array();
+  std::vector<CameraFrames> cams;
   std::int64_t total = 0;
   for (const auto& [key, count] : session.frames) {
-    cams.push_back({{"node", key.first}, {"camera", key.second}, {"frames", count}});
+    cams.push_back({key.first, key.second, count});
     total += count;
   }
   if (!force && total == session.job.frames_received) return;
-  session.job.cameras_json = cams.dump();
+  session.job.cameras = std::move(cams);
   session.job.frames_received = total;
   if (total > 0 && session.job.state == JobState::kReceiving) {
     session.job.detail = "received " + std::to_string(total) + " frames";
@@ -683,8 +724,10 @@ void IngestServer::onManifest(zmq::socket_t& socket, const std::string& routing_
   if (it == open_.end() || !it->second->members.count(node.node_id)) {
     // A repeated manifest after the session closed: answer as before.
     auto job = jobs_.bySession(manifest.session_id());
-    const bool member = job && job->nodes_json.find("\"" + node.node_id + "\"") != std::string::npos;
-    ack->set_ok(member && job->state != JobState::kFailed && job->state != JobState::kReceiving);
+    const bool member =
+        job && std::find(job->nodes.begin(), job->nodes.end(), node.node_id) != job->nodes.end();
+    ack->set_ok(member && job->state != JobState::kFailed && job->state != JobState::kCancelled &&
+                job->state != JobState::kReceiving);
     if (!ack->ok()) {
       ack->set_error("session " + quoted(manifest.session_id()) +
                      " is not open for node " + node.node_id);
@@ -760,13 +803,19 @@ void IngestServer::onManifest(zmq::socket_t& socket, const std::string& routing_
   job.pose_seconds = session.pose_seconds;
   job.transfer_seconds = std::max(0.0, secondsBetween(session.started, clock_.steady()) -
                                            session.capture_seconds - session.pose_seconds);
-  job.state = JobState::kQueued;
-  job.detail = session.incomplete.empty() ? "queued for training"
-                                          : "queued for training (capture incomplete: " +
-                                                session.incomplete + ")";
   publish(session, true);
-  spdlog::info("session {}: {} frames verified; job {} queued", job.session_id,
-               job.frames_received, job.id);
+  if (auto st = jobs_.transition(job, JobEvent::kReceived,
+                                 session.incomplete.empty()
+                                     ? "queued for training"
+                                     : "queued for training (capture incomplete: " +
+                                           session.incomplete + ")");
+      !st.ok()) {
+    // Cancelled or failed meanwhile: the session is over either way.
+    spdlog::warn("session {}: {}", job.session_id, st.error());
+  } else {
+    spdlog::info("session {}: {} frames verified; job {} queued", job.session_id,
+                 job.frames_received, job.id);
+  }
   sessions_.close(job.session_id);
   open_.erase(it);
 }
@@ -779,7 +828,7 @@ void IngestServer::sendToNode(zmq::socket_t& socket, const std::string& node_id,
 }
 
 void IngestServer::failSession(zmq::socket_t& socket, const std::string& session_id,
-                               const std::string& reason) {
+                               const std::string& reason, JobEvent event) {
   auto it = open_.find(session_id);
   if (it == open_.end()) return;
   // Members still capturing or streaming this session can stop (and drop
@@ -788,11 +837,13 @@ void IngestServer::failSession(zmq::socket_t& socket, const std::string& session
   stop.mutable_session_stop()->set_session_id(session_id);
   stop.mutable_session_stop()->set_reason(reason);
   for (const std::string& node : it->second->members) sendToNode(socket, node, stop);
-  JobRecord& job = it->second->job;
-  job.state = JobState::kFailed;
-  job.detail = reason;
   publish(*it->second, true);
-  spdlog::error("session {} failed: {}", session_id, reason);
+  JobRecord& job = it->second->job;
+  if (auto st = jobs_.transition(job, event, reason); !st.ok()) {
+    spdlog::error("session {}: {}", session_id, st.error());
+  }
+  spdlog::error("session {} {}: {}", session_id,
+                event == JobEvent::kCancel ? "cancelled" : "failed", reason);
   sessions_.close(session_id);
   open_.erase(it);
 }
@@ -812,6 +863,10 @@ void IngestServer::checkTimeouts(zmq::socket_t& socket) {
   }
   std::vector<std::pair<std::string, std::string>> expired;
   for (const auto& [id, session] : open_) {
+    if (!session->fatal.empty()) {
+      expired.emplace_back(id, session->fatal);
+      continue;
+    }
     for (const std::string& node : session->waiting) {
       const auto last = session->last_progress.at(node);
       if (now - last <= config_.session_stall_timeout) continue;

@@ -44,6 +44,7 @@
 #include "common/core/clock.h"
 #include "common/core/result.h"
 #include "common/transport/curve_keys.h"
+#include "trainer_node/store/disk_space.h"
 #include "trainer_node/store/job_store.h"
 #include "trainer_node/store/session_store.h"
 
@@ -73,6 +74,10 @@ struct IngestConfig {
   std::size_t max_frame_bytes = 8u << 20;
   std::uint64_t max_frame_pixels = 3840ull * 2160;
   std::uint64_t max_frames_per_session = 200000;
+  // New sessions are refused while the data disk has less than this free
+  // (checked through free_space when set; main sets it to the data folder's).
+  std::uint64_t min_free_bytes = 512ull << 20;
+  FreeSpaceProbe free_space;
 };
 
 // One camera of a connected node, as its last heartbeat described it.
@@ -173,7 +178,10 @@ class IngestServer {
   void flushAcks(zmq::socket_t& socket);
   void runCommands(zmq::socket_t& socket);
   void checkTimeouts(zmq::socket_t& socket);
-  void failSession(zmq::socket_t& socket, const std::string& session_id, const std::string& reason);
+  // Ends an open session: its members are told to stop, its job takes
+  // `event` (fail, or cancel when the operator asked).
+  void failSession(zmq::socket_t& socket, const std::string& session_id, const std::string& reason,
+                   JobEvent event = JobEvent::kFail);
   void sendToNode(zmq::socket_t& socket, const std::string& node_id, const v2::Envelope& env);
   void publish(OpenSession& session, bool force);
   void reopenReceivingSessions();

@@ -54,6 +54,10 @@ struct JobRecord {
   std::string model_path;            // the trained model the clip is rendered from
   // Claims that did not end in a clean release (JobStateMachine).
   int attempts = 0;
+  // Bumped by every claim. A copy of the record carries the fence it was
+  // read with; the store refuses a write from a copy whose fence is stale
+  // (its worker lost the job to a later claim), so it can never publish.
+  std::uint64_t fence = 0;
   // Wall-clock milliseconds since the epoch.
   std::int64_t created_ms = 0, updated_ms = 0;
   // When retention (or the operator) deleted the visitor's frames, model and
@@ -64,5 +68,14 @@ struct JobRecord {
 // The camera a job trains on: the first (by node id, then camera id) that
 // sent frames; nullptr when none did.
 const CameraFrames* primaryCamera(const JobRecord& job);
+
+// The typed lists as the stores keep them (JSON arrays: SQLite text,
+// PostgreSQL jsonb). Invalid UTF-8 is replaced; reading skips what is not
+// well-formed (a non-array gives an empty list, an entry of the wrong type
+// is passed over) instead of throwing.
+std::string nodesToJson(const std::vector<std::string>& nodes);
+std::vector<std::string> nodesFromJson(const std::string& text);
+std::string camerasToJson(const std::vector<CameraFrames>& cameras);
+std::vector<CameraFrames> camerasFromJson(const std::string& text);
 
 }  // namespace booth

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 
 #include <spdlog/spdlog.h>
-#include <nlohmann/json.hpp>
 
+#include "common/os/list_directory.h"
+#include "trainer_node/store/clip_names.h"
+#include "trainer_node/store/disk_space.h"
 #include "trainer_node/train/training_set.h"
 
 namespace booth {
@@ -26,17 +27,15 @@ constexpr const char* kCancelled = "cancelled by the operator";
 constexpr const char* kCheckpointFile = "train_state.pt";
 constexpr const char* kModelFile = "generator.pt";
 
+void removeCheckpoint(const JobRecord& job) {
+  if (job.checkpoint_path.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove(job.checkpoint_path, ec);
+}
+
 double steadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-std::string randomToken() {
-  std::random_device rd;
-  std::string token;
-  static const char* hex = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) token += hex[rd() % 16];
-  return token;
 }
 
 // Whether to stop the job now, and why: the trainer shuts down (the job is
@@ -44,11 +43,11 @@ std::string randomToken() {
 class StopWatch {
  public:
   StopWatch(JobStore& jobs, std::string job_id, std::stop_token stop,
-            std::function<double()> now)
-      : jobs_(jobs), id_(std::move(job_id)), stop_(stop), now_(std::move(now)) {}
+            std::function<double()> now, const bool& lost)
+      : jobs_(jobs), id_(std::move(job_id)), stop_(stop), now_(std::move(now)), lost_(lost) {}
   bool operator()() {
     if (stop_.stop_requested()) return true;
-    if (cancelled_) return true;
+    if (cancelled_ || lost_) return true;
     const double t = now_();
     if (t - last_poll_ >= kCancelPollSeconds) {
       last_poll_ = t;
@@ -67,15 +66,12 @@ class StopWatch {
   std::string id_;
   std::stop_token stop_;
   std::function<double()> now_;
+  const bool& lost_;
   double last_poll_ = -1e300;
   bool cancelled_ = false;
 };
 
 }  // namespace
-
-std::string clipUrl(const std::string& public_url, const std::string& token) {
-  return public_url + "/clips/" + token + ".mp4";
-}
 
 Status preflight(const JobRunnerConfig& config) {
   auto model = PoseToImageModel::create(config.model, config.device);
@@ -98,27 +94,41 @@ JobRunner::JobRunner(JobRunnerConfig config, JobStore& jobs, SessionStore& sessi
 JobRunner::~JobRunner() { stop(); }
 
 int JobRunner::recoverInterrupted() {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(config_.clips_dir, ec)) {
-    const std::string name = entry.path().filename().string();
+  auto clips = listDirectory(config_.clips_dir, EntryKind::kFiles, /*missing_ok=*/true);
+  if (!clips.ok()) spdlog::warn("job runner: {}", clips.error());
+  for (const auto& file : clips.ok() ? clips.value() : std::vector<std::filesystem::path>{}) {
+    const std::string name = file.filename().string();
     const std::string suffix = kPartialClipSuffix;
     if (name.size() > suffix.size() && name.ends_with(suffix)) {
-      std::filesystem::remove(entry.path(), ec);
+      std::error_code rm;
+      std::filesystem::remove(file, rm);
       spdlog::info("removed the partial clip {} of an interrupted render", name);
     }
   }
   int resumed = 0;
-  for (JobState state : {JobState::kTraining, JobState::kRendering}) {
+  for (JobState state : {JobState::kClaimed, JobState::kTraining, JobState::kRendering}) {
     for (JobRecord job : jobs_.withState(state)) {
-      job.resume_phase = jobStateName(state);
-      job.state = JobState::kQueued;
-      job.detail = "resuming after a trainer restart (" + job.resume_phase + ", " +
-                   std::to_string(static_cast<int>(job.budget_spent_seconds)) + " s of " +
-                   std::to_string(static_cast<int>(job.train_budget_seconds)) + " s used)";
-      job.eta_seconds = 0;
-      save(job);
-      spdlog::info("job {}: {}", job.id, job.detail);
-      ++resumed;
+      // What to resume: a rendering job re-renders from its model, a
+      // training one continues from its checkpoint (or starts over).
+      job.resume_phase = state == JobState::kRendering ? "rendering" : "training";
+      const std::string used = std::to_string(static_cast<int>(job.budget_spent_seconds)) +
+                               " s of " +
+                               std::to_string(static_cast<int>(job.train_budget_seconds)) +
+                               " s used";
+      if (auto st = jobs_.transition(job, JobEvent::kRecover,
+                                     "resuming after a trainer restart (" +
+                                         std::string(jobStateName(state)) + ", " + used + ")");
+          !st.ok()) {
+        spdlog::error("job {}: {}", job.id, st.error());
+        continue;
+      }
+      if (job.state == JobState::kQueued) {
+        ++resumed;
+        spdlog::info("job {}: {}", job.id, job.detail);
+      } else {
+        spdlog::error("job {} failed: {}", job.id, job.detail);
+        removeCheckpoint(job);
+      }
     }
   }
   return resumed;
@@ -137,46 +147,99 @@ void JobRunner::stop() {
 
 void JobRunner::loop(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    auto job = jobs_.nextQueued();
-    if (!job) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      continue;
+    bool ran = false;
+    // Last resort: whatever escapes a job (runJob catches what its stages
+    // throw) must not end the thread; the next job still runs.
+    try {
+      jobs_.retryPending();
+      ran = runNext(stop);
+    } catch (const std::exception& e) {
+      spdlog::error("job runner: {}; going on with the next job", e.what());
+    } catch (...) {
+      spdlog::error("job runner: unknown exception; going on with the next job");
     }
-    runJob(std::move(*job), stop);
+    if (!ran) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
-void JobRunner::save(JobRecord& job) {
-  if (auto st = jobs_.update(job); !st.ok()) spdlog::error("job {}: {}", job.id, st.error());
+bool JobRunner::runNext(std::stop_token stop) {
+  auto claimed = jobs_.claimNext();
+  if (!claimed.ok()) {
+    spdlog::error("job runner: cannot claim a job: {}", claimed.error());
+    return false;
+  }
+  if (!claimed.value()) return false;
+  runJob(std::move(*claimed.value()), stop);
+  return true;
+}
+
+bool JobRunner::save(JobRecord& job) {
+  if (lost_) return false;
+  auto st = jobs_.update(job);
+  if (st.ok()) return true;
+  spdlog::error("job {}: {}", job.id, st.error());
+  // No longer in the state this runner holds (cancelled, ended elsewhere)
+  // or claimed again by someone else (the fence moved on).
+  if (auto now = jobs_.get(job.id); !now || now->state != job.state || now->fence != job.fence)
+    lost_ = true;
+  return !lost_;
+}
+
+Status JobRunner::stage(const std::string& name) {
+  if (!config_.stage_hook) return okStatus();
+  return config_.stage_hook(name);
 }
 
 void JobRunner::runJob(JobRecord job, std::stop_token stop) {
-  spdlog::info("job {}: starting (session {}{})", job.id, job.session_id,
-               job.resume_phase.empty() ? "" : ", resuming " + job.resume_phase);
-  Status result = runStages(job, stop);
-  if (result.ok()) {
-    save(job);
-    return;
+  lost_ = false;
+  spdlog::info("job {}: starting (session {}, attempt {}{})", job.id, job.session_id,
+               job.attempts, job.resume_phase.empty() ? "" : ", resuming " + job.resume_phase);
+  std::string error;
+  try {
+    Status result = runStages(job, stop);
+    if (result.ok()) return;
+    error = result.error();
+  } catch (const std::bad_alloc&) {
+    error = "out of memory (std::bad_alloc)";
+  } catch (const std::exception& e) {
+    error = std::string("unexpected error: ") + e.what();
+  } catch (...) {
+    error = "unexpected error (an unknown exception)";
   }
-  if (stop.stop_requested() && !jobs_.cancelRequested(job.id)) {
-    // The trainer is stopping: the job keeps its state and is resumed at
-    // the next start.
-    job.detail = "interrupted by a trainer stop; resumes at the next start";
-    save(job);
+  endJob(job, error, stop);
+}
+
+void JobRunner::endJob(JobRecord& job, const std::string& error, std::stop_token stop) {
+  const bool cancelled = jobs_.cancelRequested(job.id);
+  if (stop.stop_requested() && !cancelled && !lost_) {
+    // The trainer is stopping: the job goes back to the queue (the attempt
+    // given back) and resumes from what was saved.
+    job.resume_phase = job.state == JobState::kRendering ? "rendering" : "training";
+    if (auto st = jobs_.transition(job, JobEvent::kRelease,
+                                   "interrupted by a trainer stop; resumes at the next start");
+        !st.ok()) {
+      spdlog::error("job {}: {}", job.id, st.error());
+    }
     spdlog::warn("job {}: {}", job.id, job.detail);
     return;
   }
-  job.state = JobState::kFailed;
-  job.detail = jobs_.cancelRequested(job.id) ? kCancelled : result.error();
-  job.eta_seconds = 0;
   job.resume_phase.clear();
-  // A failed job resumes nothing: its training state is only disk space.
-  if (!job.checkpoint_path.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(job.checkpoint_path, ec);
+  std::string reason = error;
+  if (looksLikeDiskFull(reason) && reason.rfind("disk full", 0) != 0) reason = "disk full: " + reason;
+  JobRecord current = job;
+  const auto event = cancelled ? JobEvent::kCancel : JobEvent::kFail;
+  if (auto st = jobs_.transition(job, event, cancelled ? kCancelled : reason); !st.ok()) {
+    // Already ended elsewhere (cancelled by the operator while queued, say).
+    spdlog::warn("job {}: {}", job.id, st.error());
+    if (auto now = jobs_.get(job.id)) job = *now;
   }
-  spdlog::error("job {} failed: {}", job.id, job.detail);
-  save(job);
+  // A job that ended resumes nothing: its training state is only disk space.
+  removeCheckpoint(current);
+  if (job.state == JobState::kCancelled) {
+    spdlog::info("job {} cancelled: {}", job.id, job.detail);
+  } else {
+    spdlog::error("job {} failed: {}", job.id, job.detail);
+  }
 }
 
 Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
@@ -187,7 +250,7 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
       job.train_budget_seconds > 0 ? job.train_budget_seconds : config_.train.budget_seconds;
   job.train_budget_seconds = budget;
   auto charge = [&] { job.budget_spent_seconds = spent_before + (now() - t_start); };
-  StopWatch should_stop(jobs_, job.id, stop, now);
+  StopWatch should_stop(jobs_, job.id, stop, now, lost_);
   double last_save = now();
   auto saveThrottled = [&] {
     if (now() - last_save < kSaveEverySeconds) return;
@@ -200,32 +263,20 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
   // The primary camera: the first camera (by node id, then camera id) that
   // sent frames; a camera that sent none (unplugged at the start) is passed
   // over.
-  const auto cameras = nlohmann::json::parse(job.cameras_json, nullptr, false);
-  std::string node;
-  std::string camera;
-  if (!cameras.is_discarded() && cameras.is_array()) {
-    for (const auto& c : cameras) {
-      if (!c.is_object() || !c.contains("frames") || !c["frames"].is_number() ||
-          c["frames"].get<double>() <= 0 || !c.contains("node") || !c["node"].is_string() ||
-          !c.contains("camera") || !c["camera"].is_string()) {
-        continue;
-      }
-      node = c["node"].get<std::string>();
-      camera = c["camera"].get<std::string>();
-      break;
-    }
-  }
-  if (camera.empty()) return fail("the session has no received frames");
+  const CameraFrames* primary = primaryCamera(job);
+  if (!primary) return fail("the session has no received frames");
+  const std::string node = primary->node;
+  const std::string camera = primary->camera;
   const std::string resume = job.resume_phase;
   job.resume_phase.clear();
   const bool rerender = resume == "rendering" && !job.model_path.empty() &&
                         std::filesystem::exists(job.model_path);
-  job.state = rerender ? JobState::kRendering : JobState::kTraining;
   job.progress = 0;
   job.detail = "loading frames of " + node + "/" + camera;
   charge();
-  save(job);
+  if (!save(job)) return fail("the job is no longer this runner's");
 
+  if (auto st = stage("load"); !st.ok()) return st;
   auto records = sessions_.load(job.session_id, node, camera);
   if (!records.ok()) return fail(records.error());
   if (should_stop()) return fail("stopped");
@@ -298,12 +349,17 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     TrainConfig train = config_.train;
     train.budget_seconds = job.train_budget_planned;
     job.checkpoint_path = checkpoint;
-    job.detail = "training on " + std::to_string(set->trainClip().frames.size()) + " frames, " +
-                 std::to_string(set->heldOutCount()) + " held out (" +
-                 (resumed ? "resumed from the last checkpoint"
-                          : config_.base_checkpoint.empty() ? "from scratch" : "from the base model") +
-                 ", " + model.deviceName() + ")";
-    save(job);
+    if (auto st = stage("train"); !st.ok()) return st;
+    if (auto st = jobs_.transition(
+            job, JobEvent::kStartTraining,
+            "training on " + std::to_string(set->trainClip().frames.size()) + " frames, " +
+                std::to_string(set->heldOutCount()) + " held out (" +
+                (resumed ? "resumed from the last checkpoint"
+                         : config_.base_checkpoint.empty() ? "from scratch" : "from the base model") +
+                ", " + model.deviceName() + ")");
+        !st.ok()) {
+      return st;
+    }
 
     TrainHooks hooks;
     hooks.checkpoint_path = checkpoint;
@@ -354,15 +410,18 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
   RenderConfig render = config_.render;
   if (!job.choreography.empty()) render.choreography = job.choreography;
   job.choreography = render.choreography;
-  job.state = JobState::kRendering;
   job.progress = 0;
-  job.detail = "rendering '" + render.choreography + "' (" +
-               std::to_string(clipFrameCount(render)) + " frames)";
   charge();
-  save(job);
+  if (auto st = stage("render"); !st.ok()) return st;
+  if (auto st = jobs_.transition(job, JobEvent::kStartRendering,
+                                 "rendering '" + render.choreography + "' (" +
+                                     std::to_string(clipFrameCount(render)) + " frames)");
+      !st.ok()) {
+    return st;
+  }
   std::filesystem::create_directories(config_.clips_dir, ec);
-  const std::string token = randomToken();
-  const auto path = config_.clips_dir / (token + ".mp4");
+  const std::string token = newClipToken();
+  const auto path = clipFile(config_.clips_dir, token);
   const double r0 = now();
   RenderHooks render_hooks;
   render_hooks.should_stop = [&] { return should_stop(); };
@@ -385,10 +444,15 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
   job.clip_width = clip->width;
   job.clip_height = clip->height;
   job.clip_bytes = clip->bytes;
-  job.state = JobState::kDone;
   job.progress = 1;
-  job.eta_seconds = 0;
-  job.detail = "clip ready";
+  if (auto st = jobs_.transition(job, JobEvent::kFinish, "clip ready"); !st.ok()) {
+    // Cancelled (or ended elsewhere) while the clip was written: nobody may
+    // see it.
+    std::filesystem::remove(path, ec);
+    job.clip_token.clear();
+    job.clip_path.clear();
+    return st;
+  }
   spdlog::info("job {}: done, clip {}x{} {} frames {} bytes in {:.1f} s ({:.1f} s of {:.0f} s budget): {}",
                job.id, clip->width, clip->height, clip->frames, clip->bytes, job.render_seconds,
                job.budget_spent_seconds, budget, clipUrl(config_.public_url, token));

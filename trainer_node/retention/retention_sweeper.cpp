@@ -9,6 +9,7 @@
 
 #include "common/core/safe_id.h"
 #include "trainer_node/http/clip_poster.h"
+#include "trainer_node/store/clip_names.h"
 
 namespace booth {
 namespace fs = std::filesystem;
@@ -65,7 +66,15 @@ void RetentionSweeper::loop(std::stop_token stop) {
   std::mutex m;
   std::condition_variable_any cv;
   while (!stop.stop_requested()) {
-    const Report r = sweepOnce();
+    Report r;
+    // Last resort: a sweep that throws is tried again at the next interval.
+    try {
+      r = sweepOnce();
+    } catch (const std::exception& e) {
+      spdlog::error("retention: the sweep failed: {}; trying again later", e.what());
+    } catch (...) {
+      spdlog::error("retention: the sweep failed (unknown exception); trying again later");
+    }
     if (r.done_purged + r.failed_purged + r.orphan_sessions + r.orphan_clips > 0) {
       spdlog::info(
           "retention: deleted the data of {} done and {} failed job(s), {} orphaned "
@@ -83,7 +92,10 @@ Status RetentionSweeper::purge(const JobRecord& job) {
 }
 
 Status RetentionSweeper::purgeLocked(const JobRecord& job) {
-  if (job.state != JobState::kDone && job.state != JobState::kFailed) {
+  if (job.state == JobState::kExpired) {
+    return fail("the data of job " + job.id + " was already deleted");
+  }
+  if (!isFinished(job.state)) {
     return fail("job " + job.id + " is still " + jobStateName(job.state) +
                 "; cancel it before deleting its data");
   }
@@ -96,7 +108,7 @@ Status RetentionSweeper::purgeLocked(const JobRecord& job) {
       if (auto st = removeTree(p); !st.ok()) return st;
     }
   }
-  return jobs_.markPurged(job.id, now_());
+  return jobs_.expire(job.id, now_());
 }
 
 RetentionSweeper::Report RetentionSweeper::sweepOnce() {
@@ -115,11 +127,13 @@ RetentionSweeper::Report RetentionSweeper::sweepOnce() {
       }
     }
   }
-  for (const JobRecord& job : jobs_.finishedBefore(JobState::kFailed, now - keep_failed_ms)) {
-    if (auto st = purgeLocked(job); st.ok()) {
-      ++report.failed_purged;
-    } else {
-      spdlog::warn("retention: {}", st.error());
+  for (JobState state : {JobState::kFailed, JobState::kCancelled}) {
+    for (const JobRecord& job : jobs_.finishedBefore(state, now - keep_failed_ms)) {
+      if (auto st = purgeLocked(job); st.ok()) {
+        ++report.failed_purged;
+      } else {
+        spdlog::warn("retention: {}", st.error());
+      }
     }
   }
 
@@ -135,10 +149,11 @@ RetentionSweeper::Report RetentionSweeper::sweepOnce() {
   }
   for (auto it = fs::directory_iterator(clips_dir_, ec); !ec && it != fs::directory_iterator();
        it.increment(ec)) {
-    // clips/<token>.mp4, its poster <token>.jpg and their temporary files.
-    const std::string name = it->path().filename().string();
-    const std::string token = name.substr(0, name.find('.'));
-    if (auto job = jobs_.byClipToken(token); job && job->purged_ms == 0) continue;
+    // A clip, its poster and their temporary files belong to the job of
+    // their token; anything else here is an orphan.
+    const auto token = clipTokenOfFile(it->path());
+    if (auto job = token ? jobs_.byClipToken(*token) : std::nullopt; job && job->purged_ms == 0)
+      continue;
     if (mtimeMillis(it->path()) > now - keep_failed_ms) continue;
     if (removeTree(it->path()).ok()) ++report.orphan_clips;
   }

@@ -3,13 +3,13 @@
 //   - a done job's frames, poses and per-job model (its session folder),
 //     its clip and the clip's poster: `keep_done` after the job finished
 //     (0 = kept until deleted by hand);
-//   - a failed job's frames and model: `keep_failed` after it failed (long
+//   - a failed or cancelled job's frames and model: `keep_failed` after it ended (long
 //     enough for the operator to look, no clip is ever made of them);
 //   - orphans, i.e. session folders and clip files that no job refers to
 //     (a job row lost, a render that failed half-way, frames of a session
 //     the ingest refused): once untouched for `keep_failed`.
-// A purged job keeps its row (state, timings, no personal data) with
-// purged_ms set; its clip link then answers 404 ("expired").
+// A purged job keeps its row (timings, no personal data) in state expired
+// (JobEvent::kExpire) with purged_ms set; its clip link then answers 404.
 // The operator can purge a finished job at once (DELETE /api/jobs/{id}/data).
 //
 // Threading: start() runs a sweep every `interval` on the sweeper's own
@@ -48,14 +48,14 @@ class RetentionSweeper {
 
   struct Report {
     int done_purged = 0;
-    int failed_purged = 0;
+    int failed_purged = 0;  // failed and cancelled
     int orphan_sessions = 0;
     int orphan_clips = 0;
   };
   Report sweepOnce();
 
   // Deletes the job's session folder, clip and poster and marks it purged.
-  // Only for finished (done or failed) jobs.
+  // Only for finished (done, failed or cancelled) jobs.
   Status purge(const JobRecord& job);
 
  private:

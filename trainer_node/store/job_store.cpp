@@ -5,13 +5,11 @@
 #include <chrono>
 #include <functional>
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 namespace booth {
 namespace {
-
-constexpr std::array<const char*, 6> kStateNames = {"receiving", "queued", "training",
-                                                    "rendering", "done",   "failed"};
 
 // Columns in one place: name, how to bind, how to read. Adding a field to
 // JobRecord means one line here.
@@ -49,6 +47,12 @@ std::string readText(sqlite3_stmt* s, int i) {
          [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = static_cast<decltype(j.f)>(sqlite3_column_int64(s, i)); } \
   }
 
+// The state, the attempts, the fence and purged_ms are written by
+// transitions only; update() writes the other columns.
+bool stateColumn(const std::string& name) {
+  return name == "state" || name == "attempts" || name == "fence" || name == "purged_ms";
+}
+
 const std::vector<Column>& columns() {
   static const std::vector<Column> cols = {
       TEXT_COL(id),
@@ -63,7 +67,9 @@ const std::vector<Column>& columns() {
       REAL_COL(capture_seconds_requested),
       REAL_COL(train_budget_seconds),
       TEXT_COL(choreography),
-      TEXT_COL(nodes_json),
+      Column{"nodes_json", "TEXT",
+             [](sqlite3_stmt* s, int i, const JobRecord& j) { bindText(s, i, nodesToJson(j.nodes)); },
+             [](sqlite3_stmt* s, int i, JobRecord& j) { j.nodes = nodesFromJson(readText(s, i)); }},
       REAL_COL(progress),
       INT_COL(iterations),
       REAL_COL(loss_g),
@@ -71,7 +77,10 @@ const std::vector<Column>& columns() {
       REAL_COL(loss_l1),
       REAL_COL(eta_seconds),
       REAL_COL(iterations_per_second),
-      TEXT_COL(cameras_json),
+      Column{"cameras_json", "TEXT",
+             [](sqlite3_stmt* s, int i,
+                const JobRecord& j) { bindText(s, i, camerasToJson(j.cameras)); },
+             [](sqlite3_stmt* s, int i, JobRecord& j) { j.cameras = camerasFromJson(readText(s, i)); }},
       INT_COL(frames_received),
       REAL_COL(capture_seconds),
       REAL_COL(pose_seconds),
@@ -92,6 +101,8 @@ const std::vector<Column>& columns() {
       TEXT_COL(resume_phase),
       TEXT_COL(checkpoint_path),
       TEXT_COL(model_path),
+      INT_COL(attempts),
+      INT_COL(fence),
   };
   return cols;
 }
@@ -128,16 +139,19 @@ JobRecord readRow(sqlite3_stmt* s) {
   return j;
 }
 
-}  // namespace
-
-const char* jobStateName(JobState state) { return kStateNames[static_cast<int>(state)]; }
-
-std::optional<JobState> jobStateFromName(const std::string& name) {
-  for (size_t i = 0; i < kStateNames.size(); ++i) {
-    if (name == kStateNames[i]) return static_cast<JobState>(i);
-  }
-  return std::nullopt;
+std::string fencedError(const JobRecord& job, std::uint64_t stored_fence) {
+  return "job '" + job.id + "' was claimed again since this copy was read (fence " +
+         std::to_string(job.fence) + ", now " + std::to_string(stored_fence) +
+         "): this writer lost it";
 }
+
+// A write the disk could not take: worth keeping and retrying.
+bool diskFull(int code) {
+  const int primary = code & 0xff;
+  return primary == SQLITE_FULL || primary == SQLITE_IOERR;
+}
+
+}  // namespace
 
 std::int64_t nowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -145,7 +159,9 @@ std::int64_t nowMillis() {
       .count();
 }
 
-Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
+Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path,
+                                                 JobStateMachineConfig machine,
+                                                 const Clock& clock) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -155,7 +171,7 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
     return fail("cannot open job database '" + path + "': " + why +
                 " (check --data-dir exists and is writable)");
   }
-  std::unique_ptr<JobStore> store(new JobStore(db));
+  std::unique_ptr<JobStore> store(new JobStore(db, machine, clock));
   std::string schema = "CREATE TABLE IF NOT EXISTS jobs (";
   for (const auto& c : columns()) {
     schema += std::string(c.name) + " " + c.type +
@@ -192,7 +208,12 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
   if (!has("cancel_requested")) {
     migrate += "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;";
   }
+  // Older versions marked a cancelled job failed and a purged one kept its
+  // state: name them as they are now.
   migrate +=
+      "UPDATE jobs SET state = 'cancelled' WHERE state = 'failed' AND "
+      "detail = 'cancelled by the operator';"
+      "UPDATE jobs SET state = 'expired' WHERE purged_ms != 0 AND state != 'expired';"
       "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, created_ms);"
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   if (sqlite3_exec(db, migrate.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -203,45 +224,244 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path) {
   return store;
 }
 
-JobStore::JobStore(sqlite3* db) : db_(db) {}
+JobStore::JobStore(sqlite3* db, JobStateMachineConfig machine, const Clock& clock)
+    : machine_(machine, clock), clock_(clock), db_(db) {}
 JobStore::~JobStore() { sqlite3_close(db_); }
 
-Status JobStore::insertRow(const JobRecord& job) {
-  std::lock_guard lock(mutex_);
-  std::string placeholders;
-  for (size_t i = 0; i < columns().size(); ++i) placeholders += i ? ", ?" : "?";
-  Statement st(db_, "INSERT INTO jobs (" + columnList() + ") VALUES (" + placeholders + ")");
-  if (!st.error().empty()) return fail(st.error());
-  JobRecord row = job;
-  row.created_ms = row.created_ms ? row.created_ms : nowMillis();
-  row.updated_ms = nowMillis();
-  for (int i = 0; i < static_cast<int>(columns().size()); ++i)
-    columns()[i].bind(st.get(), i + 1, row);
-  if (sqlite3_step(st.get()) != SQLITE_DONE)
-    return fail(std::string("insert job: ") + sqlite3_errmsg(db_));
+std::int64_t JobStore::nowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             clock_.wall().time_since_epoch())
+      .count();
+}
+
+Status JobStore::insert(const JobRecord& job) {
+  if (job.state != JobState::kReceiving) {
+    return fail("insert job '" + job.id + "': a new job starts receiving, not " +
+                jobStateName(job.state));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    retryPendingLocked();
+    if (simulate_full_) return fail("insert job '" + job.id + "': database or disk is full");
+    std::string placeholders;
+    for (size_t i = 0; i < columns().size(); ++i) placeholders += i ? ", ?" : "?";
+    Statement st(db_, "INSERT INTO jobs (" + columnList() + ") VALUES (" + placeholders + ")");
+    if (!st.error().empty()) return fail(st.error());
+    JobRecord row = job;
+    row.attempts = 0;
+    row.fence = 0;
+    row.purged_ms = 0;
+    row.created_ms = row.created_ms ? row.created_ms : nowMs();
+    row.updated_ms = nowMs();
+    for (int i = 0; i < static_cast<int>(columns().size()); ++i)
+      columns()[i].bind(st.get(), i + 1, row);
+    if (sqlite3_step(st.get()) != SQLITE_DONE)
+      return fail("insert job '" + job.id + "': " + sqlite3_errmsg(db_));
+  }
+  notify(job.id);
   return okStatus();
 }
 
-Status JobStore::updateRow(const JobRecord& job) {
-  std::lock_guard lock(mutex_);
+// Writes every column of `job` except `skip`-ed ones; `where_state` (when
+// not empty) must be the stored state.
+Status JobStore::writeRowLocked(const JobRecord& job, const std::string& where_state) {
+  if (simulate_full_) return fail("database or disk is full");
   std::string sets;
-  for (const auto& c : columns()) sets += (sets.empty() ? "" : ", ") + std::string(c.name) + " = ?";
-  Statement st(db_, "UPDATE jobs SET " + sets + " WHERE id = ?");
+  std::vector<const Column*> written;
+  const bool whole = where_state.empty();
+  for (const auto& c : columns()) {
+    if (!whole && stateColumn(c.name)) continue;
+    sets += (sets.empty() ? "" : ", ") + std::string(c.name) + " = ?";
+    written.push_back(&c);
+  }
+  Statement st(db_, "UPDATE jobs SET " + sets + " WHERE id = ?" +
+                        (whole ? std::string() : " AND state = ? AND fence = ?"));
   if (!st.error().empty()) return fail(st.error());
-  JobRecord row = job;
-  row.updated_ms = nowMillis();
-  const int n = static_cast<int>(columns().size());
-  for (int i = 0; i < n; ++i) columns()[i].bind(st.get(), i + 1, row);
+  const int n = static_cast<int>(written.size());
+  for (int i = 0; i < n; ++i) written[i]->bind(st.get(), i + 1, job);
   bindText(st.get(), n + 1, job.id);
-  if (sqlite3_step(st.get()) != SQLITE_DONE)
-    return fail(std::string("update job: ") + sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) != 1) return fail("update job: no job with id '" + job.id + "'");
+  if (!whole) {
+    bindText(st.get(), n + 2, where_state);
+    sqlite3_bind_int64(st.get(), n + 3, static_cast<sqlite3_int64>(job.fence));
+  }
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return fail(sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) != 1) return fail("no such job in that state");
   return okStatus();
 }
 
-std::vector<JobRecord> JobStore::query(const std::string& sql_tail, const std::string& arg,
-                                       int limit) {
+Status JobStore::update(const JobRecord& job) {
+  {
+    std::lock_guard lock(mutex_);
+    retryPendingLocked();
+    JobRecord row = job;
+    row.updated_ms = nowMs();
+    if (auto st = writeRowLocked(row, jobStateName(job.state)); !st.ok()) {
+      Statement now(db_, "SELECT state, fence FROM jobs WHERE id = ?");
+      bindText(now.get(), 1, job.id);
+      if (now.error().empty() && sqlite3_step(now.get()) == SQLITE_ROW) {
+        const std::string stored = readText(now.get(), 0);
+        const auto fence = static_cast<std::uint64_t>(sqlite3_column_int64(now.get(), 1));
+        if (stored != jobStateName(job.state)) {
+          return fail("update job '" + job.id + "': it is " + stored + " now, not " +
+                      jobStateName(job.state));
+        }
+        if (fence != job.fence) return fail(fencedError(job, fence));
+        return fail("update job '" + job.id + "': " + st.error());
+      }
+      return fail("update job: no job with id '" + job.id + "'");
+    }
+  }
+  notify(job.id);
+  return okStatus();
+}
+
+Status JobStore::transitionLocked(JobRecord& job, JobEvent event, const std::string& reason,
+                                  bool whole) {
+  retryPendingLocked();
+  std::optional<JobRecord> stored;
+  if (auto it = pending_.find(job.id); it != pending_.end()) {
+    stored = it->second;
+  } else {
+    auto rows = queryLocked("WHERE id = ?", job.id, 1);
+    if (!rows.empty()) stored = rows.front();
+  }
+  if (!stored) return fail("no job with id '" + job.id + "'");
+  if (whole && stored->fence != job.fence) return fail(fencedError(job, stored->fence));
+  JobFacts facts;
+  facts.id = job.id;
+  facts.state = stored->state;
+  facts.attempts = stored->attempts;
+  facts.has_clip = whole ? !job.clip_token.empty() : !stored->clip_token.empty();
+  auto change = machine_.apply(facts, event, reason);
+  if (!change.ok()) return fail(change.error());
+  JobRecord next = whole ? job : *stored;
+  next.state = change->state;
+  next.attempts = change->attempts;
+  next.fence = stored->fence + (event == JobEvent::kClaim ? 1 : 0);
+  next.purged_ms = stored->purged_ms;
+  if (!change->detail.empty()) next.detail = change->detail;
+  next.updated_ms = change->at_ms;
+  if (isFinished(next.state)) next.eta_seconds = 0;
+  if (next.state == JobState::kQueued) {
+    next.eta_seconds = 0;
+    next.progress = 0;
+  }
+  if (event == JobEvent::kExpire) next.purged_ms = change->at_ms;
+  if (simulate_full_) {
+    pending_[job.id] = next;
+  } else if (auto st = writeRowLocked(next, ""); !st.ok()) {
+    if (!diskFull(sqlite3_errcode(db_))) return fail("job '" + job.id + "': " + st.error());
+    pending_[job.id] = next;
+  } else {
+    pending_.erase(job.id);
+  }
+  if (pending_.count(job.id)) {
+    spdlog::warn("job {}: the database cannot write it now ({}); {} is kept in memory and "
+                 "written when space allows",
+                 job.id, simulate_full_ ? "simulated full disk" : sqlite3_errmsg(db_),
+                 jobStateName(next.state));
+  }
+  job = next;
+  return okStatus();
+}
+
+Status JobStore::transition(JobRecord& job, JobEvent event, const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto st = transitionLocked(job, event, reason, true); !st.ok()) return st;
+  }
+  notify(job.id);
+  return okStatus();
+}
+
+Result<JobRecord> JobStore::transition(const std::string& id, JobEvent event,
+                                       const std::string& reason) {
+  JobRecord job;
+  job.id = id;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto st = transitionLocked(job, event, reason, false); !st.ok()) return fail(st.error());
+  }
+  notify(id);
+  return job;
+}
+
+Result<std::optional<JobRecord>> JobStore::claimNext() {
+  std::optional<JobRecord> claimed;
+  {
+    std::lock_guard lock(mutex_);
+    retryPendingLocked();
+    auto rows = queryLocked("WHERE state = 'queued' ORDER BY created_ms ASC, id ASC", "", 16);
+    for (JobRecord& row : rows) {
+      if (auto it = pending_.find(row.id); it != pending_.end()) continue;  // not really queued
+      JobRecord job = row;
+      if (auto st = transitionLocked(job, JobEvent::kClaim, {}, false); !st.ok())
+        return fail(st.error());
+      claimed = job;
+      break;
+    }
+  }
+  if (claimed) notify(claimed->id);
+  return claimed;
+}
+
+Status JobStore::expire(const std::string& id, std::int64_t now_ms) {
+  {
+    std::lock_guard lock(mutex_);
+    JobRecord job;
+    job.id = id;
+    if (auto st = transitionLocked(job, JobEvent::kExpire, {}, false); !st.ok()) return st;
+    // The caller's clock (retention's) names when the data went.
+    job.purged_ms = now_ms;
+    if (auto it = pending_.find(id); it != pending_.end()) {
+      it->second.purged_ms = now_ms;
+    } else if (auto st = writeRowLocked(job, ""); !st.ok()) {
+      return fail("job '" + id + "': " + st.error());
+    }
+  }
+  notify(id);
+  return okStatus();
+}
+
+void JobStore::retryPendingLocked() {
+  if (pending_.empty() || simulate_full_) return;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (writeRowLocked(it->second, "").ok()) {
+      spdlog::info("job {}: the pending change to {} is written", it->first,
+                   jobStateName(it->second.state));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+int JobStore::retryPending() {
+  std::vector<std::string> written;
+  int left = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, job] : pending_) written.push_back(id);
+    retryPendingLocked();
+    left = static_cast<int>(pending_.size());
+    std::erase_if(written, [&](const std::string& id) { return pending_.count(id) > 0; });
+  }
+  for (const std::string& id : written) notify(id);
+  return left;
+}
+
+int JobStore::pendingWrites() {
   std::lock_guard lock(mutex_);
+  return static_cast<int>(pending_.size());
+}
+
+JobRecord JobStore::overlay(JobRecord row) const {
+  if (auto it = pending_.find(row.id); it != pending_.end()) return it->second;
+  return row;
+}
+
+std::vector<JobRecord> JobStore::queryLocked(const std::string& sql_tail, const std::string& arg,
+                                             int limit) {
   Statement st(db_, "SELECT " + columnList() + " FROM jobs " + sql_tail + " LIMIT ?");
   std::vector<JobRecord> out;
   if (!st.error().empty()) return out;
@@ -250,6 +470,14 @@ std::vector<JobRecord> JobStore::query(const std::string& sql_tail, const std::s
   sqlite3_bind_int(st.get(), idx, limit);
   while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(readRow(st.get()));
   return out;
+}
+
+std::vector<JobRecord> JobStore::query(const std::string& sql_tail, const std::string& arg,
+                                       int limit) {
+  std::lock_guard lock(mutex_);
+  auto rows = queryLocked(sql_tail, arg, limit);
+  for (JobRecord& row : rows) row = overlay(std::move(row));
+  return rows;
 }
 
 std::optional<JobRecord> JobStore::queryOne(const std::string& where, const std::string& arg) {
@@ -266,67 +494,53 @@ std::optional<JobRecord> JobStore::bySession(const std::string& session_id) {
 }
 std::optional<JobRecord> JobStore::byClipToken(const std::string& token) {
   if (token.empty()) return std::nullopt;
-  return queryOne("WHERE clip_token = ?", token);
+  // The live job first: an expired one may share a token only in tests.
+  return queryOne("WHERE clip_token = ? ORDER BY purged_ms ASC", token);
 }
 std::vector<JobRecord> JobStore::list(int limit) {
   return query("ORDER BY created_ms DESC", "", limit);
 }
 std::vector<JobRecord> JobStore::withState(JobState state) {
-  return query("WHERE state = ? ORDER BY created_ms ASC", jobStateName(state), 1 << 20);
-}
-std::optional<JobRecord> JobStore::nextQueued() {
-  return queryOne("WHERE state = 'queued' ORDER BY created_ms ASC", "");
+  if (pendingWrites() == 0) {
+    return query("WHERE state = ? ORDER BY created_ms ASC", jobStateName(state), 1 << 20);
+  }
+  // Some states are only in memory (a full disk): look at every job.
+  auto rows = query("ORDER BY created_ms ASC", "", 1 << 20);
+  std::erase_if(rows, [&](const JobRecord& j) { return j.state != state; });
+  return rows;
 }
 
-Status JobStore::setCancelRequested(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  Statement st(db_, "UPDATE jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?");
-  if (!st.error().empty()) return fail(st.error());
-  sqlite3_bind_int64(st.get(), 1, nowMillis());
-  bindText(st.get(), 2, id);
-  if (sqlite3_step(st.get()) != SQLITE_DONE)
-    return fail(std::string("cancel job: ") + sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) != 1) return fail("cancel job: no job with id '" + id + "'");
+std::optional<int> JobStore::queuePosition(const std::string& id) {
+  const auto queued = withState(JobState::kQueued);
+  for (std::size_t i = 0; i < queued.size(); ++i) {
+    if (queued[i].id == id) return static_cast<int>(i) + 1;
+  }
+  return std::nullopt;
+}
+
+Status JobStore::requestCancel(const std::string& id) {
+  {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "UPDATE jobs SET cancel_requested = 1, updated_ms = ? WHERE id = ?");
+    if (!st.error().empty()) return fail(st.error());
+    sqlite3_bind_int64(st.get(), 1, nowMs());
+    bindText(st.get(), 2, id);
+    if (sqlite3_step(st.get()) != SQLITE_DONE)
+      return fail(std::string("cancel job: ") + sqlite3_errmsg(db_));
+    if (sqlite3_changes(db_) != 1) return fail("cancel job: no job with id '" + id + "'");
+  }
+  notify(id);
   return okStatus();
 }
 
 bool JobStore::cancelRequested(const std::string& id) {
   std::lock_guard lock(mutex_);
+  if (auto it = pending_.find(id); it != pending_.end() && it->second.state == JobState::kCancelled)
+    return true;
   Statement st(db_, "SELECT cancel_requested FROM jobs WHERE id = ?");
   if (!st.error().empty()) return false;
   bindText(st.get(), 1, id);
   return sqlite3_step(st.get()) == SQLITE_ROW && sqlite3_column_int(st.get(), 0) != 0;
-}
-
-int JobStore::failInterrupted() {
-  std::lock_guard lock(mutex_);
-  Statement st(db_,
-               "UPDATE jobs SET state = 'failed', detail = 'interrupted: the trainer stopped while "
-               "the job was ' || state, updated_ms = ? WHERE state IN ('training', 'rendering')");
-  if (!st.error().empty()) return 0;
-  sqlite3_bind_int64(st.get(), 1, nowMillis());
-  if (sqlite3_step(st.get()) != SQLITE_DONE) return 0;
-  return sqlite3_changes(db_);
-}
-
-// --- for the HTTP API, live events and retention ---
-
-Status JobStore::insert(const JobRecord& job) {
-  Status done = insertRow(job);
-  if (done.ok()) notify(job.id);
-  return done;
-}
-
-Status JobStore::update(const JobRecord& job) {
-  Status done = updateRow(job);
-  if (done.ok()) notify(job.id);
-  return done;
-}
-
-Status JobStore::requestCancel(const std::string& id) {
-  Status done = setCancelRequested(id);
-  if (done.ok()) notify(id);
-  return done;
 }
 
 std::uint64_t JobStore::addObserver(Observer observer) {
@@ -345,64 +559,42 @@ void JobStore::notify(const std::string& id) {
   for (const auto& [key, observer] : observers_) observer(id);
 }
 
-Result<bool> JobStore::failIfQueued(const std::string& id, const std::string& reason) {
-  bool changed = false;
-  {
-    std::lock_guard lock(mutex_);
-    Statement st(db_,
-                 "UPDATE jobs SET state = 'failed', detail = ?, eta_seconds = 0, updated_ms = ? "
-                 "WHERE id = ? AND state = 'queued'");
-    if (!st.error().empty()) return fail(st.error());
-    bindText(st.get(), 1, reason);
-    sqlite3_bind_int64(st.get(), 2, nowMillis());
-    bindText(st.get(), 3, id);
-    if (sqlite3_step(st.get()) != SQLITE_DONE)
-      return fail(std::string("fail queued job: ") + sqlite3_errmsg(db_));
-    changed = sqlite3_changes(db_) == 1;
-  }
-  if (changed) notify(id);
-  return changed;
-}
-
-Status JobStore::markPurged(const std::string& id, std::int64_t now_ms) {
-  {
-    std::lock_guard lock(mutex_);
-    Statement st(db_, "UPDATE jobs SET purged_ms = ? WHERE id = ?");
-    if (!st.error().empty()) return fail(st.error());
-    sqlite3_bind_int64(st.get(), 1, now_ms);
-    bindText(st.get(), 2, id);
-    if (sqlite3_step(st.get()) != SQLITE_DONE)
-      return fail(std::string("mark job purged: ") + sqlite3_errmsg(db_));
-    if (sqlite3_changes(db_) != 1) return fail("mark job purged: no job with id '" + id + "'");
-  }
-  notify(id);
-  return okStatus();
-}
-
 std::vector<JobRecord> JobStore::finishedBefore(JobState state, std::int64_t before_ms, int limit) {
-  std::lock_guard lock(mutex_);
-  Statement st(db_, "SELECT " + columnList() +
-                        " FROM jobs WHERE state = ? AND purged_ms = 0 AND updated_ms < ? "
-                        "ORDER BY updated_ms ASC LIMIT ?");
   std::vector<JobRecord> out;
-  if (!st.error().empty()) return out;
-  bindText(st.get(), 1, jobStateName(state));
-  sqlite3_bind_int64(st.get(), 2, before_ms);
-  sqlite3_bind_int(st.get(), 3, limit);
-  while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(readRow(st.get()));
+  if (pendingWrites() == 0) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT " + columnList() +
+                          " FROM jobs WHERE state = ? AND purged_ms = 0 AND updated_ms < ? "
+                          "ORDER BY updated_ms ASC LIMIT ?");
+    if (!st.error().empty()) return out;
+    bindText(st.get(), 1, jobStateName(state));
+    sqlite3_bind_int64(st.get(), 2, before_ms);
+    sqlite3_bind_int(st.get(), 3, limit);
+    while (sqlite3_step(st.get()) == SQLITE_ROW) out.push_back(readRow(st.get()));
+    return out;
+  }
+  for (JobRecord& j : query("ORDER BY updated_ms ASC", "", 1 << 20)) {
+    if (j.state != state || j.purged_ms != 0 || j.updated_ms >= before_ms) continue;
+    out.push_back(std::move(j));
+    if (static_cast<int>(out.size()) >= limit) break;
+  }
   return out;
 }
 
 std::map<JobState, int> JobStore::countByState() {
-  std::lock_guard lock(mutex_);
-  Statement st(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
   std::map<JobState, int> out;
-  if (!st.error().empty()) return out;
-  while (sqlite3_step(st.get()) == SQLITE_ROW) {
-    if (auto state = jobStateFromName(readText(st.get(), 0))) {
-      out[*state] += sqlite3_column_int(st.get(), 1);
+  if (pendingWrites() == 0) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+    if (!st.error().empty()) return out;
+    while (sqlite3_step(st.get()) == SQLITE_ROW) {
+      if (auto state = jobStateFromName(readText(st.get(), 0))) {
+        out[*state] += sqlite3_column_int(st.get(), 1);
+      }
     }
+    return out;
   }
+  for (const JobRecord& j : query("", "", 1 << 20)) ++out[j.state];
   return out;
 }
 

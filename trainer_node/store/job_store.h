@@ -3,8 +3,17 @@
 // session; its row is the single source of truth for the job's state, which
 // the HTTP API reads and the job runner and ingest write.
 //
+// The state is written only by transition(): the store reads the job's
+// stored state in the same transaction, asks JobStateMachine what the event
+// makes of it, and writes the answer with the rest of the row, or refuses.
+// insert() takes only new jobs (receiving); update() writes everything but
+// the state and the attempts, and only while the job is still in the state
+// the caller holds (a job the operator cancelled meanwhile refuses the
+// runner's progress, which then stops).
+//
 // Threading: every method may be called from any thread; one connection,
 // serialized by a mutex (the write rate is a few rows a second).
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,66 +23,49 @@
 #include <string>
 #include <vector>
 
+#include "common/core/clock.h"
 #include "common/core/result.h"
+#include "trainer_node/jobs/job_record.h"
+#include "trainer_node/jobs/job_state_machine.h"
 
 struct sqlite3;
 
 namespace booth {
 
-enum class JobState { kReceiving, kQueued, kTraining, kRendering, kDone, kFailed };
-const char* jobStateName(JobState state);  // "receiving", "queued", ...
-std::optional<JobState> jobStateFromName(const std::string& name);
-
-struct JobRecord {
-  std::string id;
-  std::string session_id;
-  JobState state = JobState::kReceiving;
-  std::string detail;  // what is happening now, or why it failed
-  // Request.
-  double capture_seconds_requested = 15;
-  double train_budget_seconds = 0;
-  std::string choreography;
-  std::string nodes_json = "[]";  // capture nodes asked to capture
-  // Progress of the current state.
-  double progress = 0;
-  std::int64_t iterations = 0;
-  float loss_g = 0, loss_d = 0, loss_l1 = 0;
-  double eta_seconds = 0;
-  double iterations_per_second = 0;
-  // Received data: per camera {node, camera, frames}, as JSON text.
-  std::string cameras_json = "[]";
-  std::int64_t frames_received = 0;
-  // Timings in seconds, filled in as the job goes.
-  double capture_seconds = 0, pose_seconds = 0, transfer_seconds = 0;
-  double train_seconds = 0, render_seconds = 0;
-  // Result.
-  std::string clip_token;  // unguessable, names the clip in its URL
-  std::string clip_path;
-  int clip_frames = 0, clip_width = 0, clip_height = 0;
-  std::int64_t clip_bytes = 0;
-  // Resume after a trainer restart (the job runner's bookkeeping).
-  double budget_spent_seconds = 0;   // job time charged so far, all runs together
-  double train_budget_planned = 0;   // length of the training schedule, fixed at its start
-  std::string resume_phase;          // "training" or "rendering" when re-queued by a restart
-  std::string checkpoint_path;       // training state, saved periodically while training
-  std::string model_path;            // the trained model the clip is rendered from
-  // Wall-clock milliseconds since the epoch.
-  std::int64_t created_ms = 0, updated_ms = 0;
-  // When retention (or the operator) deleted the visitor's frames, model and
-  // clip; 0 while they exist. A purged job's clip link answers 404.
-  std::int64_t purged_ms = 0;
-};
-
 class JobStore {
  public:
   // Opens or creates the database; fails naming the path and SQLite's reason.
-  static Result<std::unique_ptr<JobStore>> open(const std::string& path);
+  // `clock` stamps every write (updated_ms) and every state change.
+  static Result<std::unique_ptr<JobStore>> open(const std::string& path,
+                                                JobStateMachineConfig machine = {},
+                                                const Clock& clock = SystemClock::instance());
   ~JobStore();
   JobStore(const JobStore&) = delete;
   JobStore& operator=(const JobStore&) = delete;
 
+  // A new job; its state must be receiving (the only way in).
   Status insert(const JobRecord& job);
-  Status update(const JobRecord& job);  // by id; updated_ms is set here
+  // Every field but state, attempts, fence and purged_ms, by id; updated_ms
+  // is set here. Refused (naming both states) when the stored job is no
+  // longer in job.state, and when it was claimed again since `job` was read
+  // (its fence is stale: the writer lost the job).
+  Status update(const JobRecord& job);
+  // The one way to change a job's state: `event` applied to the stored
+  // state by the state machine; on success the row is written from `job`
+  // (its other fields too) and `job` takes the new state, detail, attempts,
+  // fence and updated_ms. Refused like update() when `job`'s fence is stale.
+  // On refusal nothing is written and `job` is unchanged.
+  Status transition(JobRecord& job, JobEvent event, const std::string& reason = {});
+  // The same for a job the caller does not hold: only the state, detail,
+  // attempts (and eta, 0 once finished) change. Returns the job as written.
+  Result<JobRecord> transition(const std::string& id, JobEvent event,
+                               const std::string& reason = {});
+  // The oldest queued job, claimed (JobEvent::kClaim, an attempt counted,
+  // the fence bumped) in one step; nullopt when none is queued.
+  Result<std::optional<JobRecord>> claimNext();
+  // done/failed/cancelled -> expired with purged_ms = now_ms.
+  Status expire(const std::string& id, std::int64_t now_ms);
+
   std::optional<JobRecord> get(const std::string& id);
   std::optional<JobRecord> bySession(const std::string& session_id);
   std::vector<JobRecord> list(int limit = 100);  // newest first
@@ -85,18 +77,20 @@ class JobStore {
   bool cancelRequested(const std::string& id);
   // Jobs in one state, oldest first.
   std::vector<JobRecord> withState(JobState state);
-  // Oldest queued job, if any.
-  std::optional<JobRecord> nextQueued();
-  // Jobs left in training/rendering by a previous process: marks them
-  // failed with a reason. Returns how many. (The job runner first re-queues
-  // the ones it can resume, see JobRunner::recoverInterrupted; jobs left
-  // receiving are reopened by the ingest: their capture nodes resume from
-  // their spools.)
-  int failInterrupted();
+  // How many jobs are queued before this one (1 = next); nullopt when it is
+  // not queued.
+  std::optional<int> queuePosition(const std::string& id);
+
+  // A transition the database could not take (the disk is full, an I/O
+  // error) is kept here and shown by every read as if written; each later
+  // write, and retryPending(), tries it again. Returns how many are still
+  // waiting.
+  int retryPending();
+  int pendingWrites();
 
   // --- for the HTTP API, live events and retention ---
-  // Called after every successful insert, update, requestCancel, failIfQueued
-  // and markPurged with the job's id, on the writer's thread, outside the
+  // Called after every successful insert, update, transition, expire and
+  // requestCancel with the job's id, on the writer's thread, outside the
   // store's lock (an observer may read the store, but must not add or remove
   // observers). Observers must be quick: hand the id to another thread.
   // After removeObserver() returns, the observer is not running and is
@@ -104,29 +98,38 @@ class JobStore {
   using Observer = std::function<void(const std::string& job_id)>;
   std::uint64_t addObserver(Observer observer);
   void removeObserver(std::uint64_t id);
-  // Marks a job that is still queued failed with `reason`, atomically (a job
-  // the runner took meanwhile is left alone). true when it was queued.
-  Result<bool> failIfQueued(const std::string& id, const std::string& reason);
-  // Records that the job's data was deleted (purged_ms = now_ms).
-  Status markPurged(const std::string& id, std::int64_t now_ms);
-  // Done or failed jobs not purged yet, last written before `before_ms`.
+  // Done, failed or cancelled jobs not purged yet, last written before `before_ms`.
   std::vector<JobRecord> finishedBefore(JobState state, std::int64_t before_ms, int limit = 100);
   // Number of jobs per state (states with no job are absent).
   std::map<JobState, int> countByState();
 
+  const JobStateMachine& machine() const { return machine_; }
+
+  // For tests: makes every later write fail as a full disk does (SQLITE_FULL)
+  // while `full` is true.
+  void simulateFullDiskForTest(bool full) { simulate_full_ = full; }
+
  private:
-  explicit JobStore(sqlite3* db);
+  JobStore(sqlite3* db, JobStateMachineConfig machine, const Clock& clock);
   std::optional<JobRecord> queryOne(const std::string& where, const std::string& arg);
   std::vector<JobRecord> query(const std::string& sql_tail, const std::string& arg, int limit);
-
-  // The writes behind insert/update/requestCancel; the public ones notify.
-  Status insertRow(const JobRecord& job);
-  Status updateRow(const JobRecord& job);
-  Status setCancelRequested(const std::string& id);
+  std::vector<JobRecord> queryLocked(const std::string& sql_tail, const std::string& arg,
+                                     int limit);
+  // Applies `event` to the stored job under the lock, writing `job` (or
+  // only the state columns of the stored row when `whole` is false).
+  Status transitionLocked(JobRecord& job, JobEvent event, const std::string& reason, bool whole);
+  Status writeRowLocked(const JobRecord& job, const std::string& where_state);
+  void retryPendingLocked();
+  JobRecord overlay(JobRecord row) const;
+  std::int64_t nowMs() const;
   void notify(const std::string& id);
 
-  std::mutex mutex_;  // guards db_
+  JobStateMachine machine_;
+  const Clock& clock_;
+  mutable std::mutex mutex_;  // guards db_ and pending_
   sqlite3* db_;       // owned; closed in the destructor
+  std::map<std::string, JobRecord> pending_;  // transitions not yet written (disk full)
+  std::atomic<bool> simulate_full_{false};
   std::mutex observers_mutex_;  // guards observers_ and is held while they run
   std::map<std::uint64_t, Observer> observers_;
   std::uint64_t next_observer_ = 1;

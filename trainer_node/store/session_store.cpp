@@ -6,6 +6,7 @@
 
 #include "common/core/safe_id.h"
 #include "common/os/durable_file.h"
+#include "common/os/list_directory.h"
 #include "common/storage/pose_record_codec.h"
 
 namespace booth {
@@ -171,18 +172,22 @@ Result<std::vector<StoredFrame>> SessionStore::load(const std::string& session,
 
 std::vector<SessionStore::CameraRef> SessionStore::listCameras() const {
   std::vector<CameraRef> out;
-  std::error_code ec;
-  const fs::path sessions = root_ / "sessions";
-  if (!fs::is_directory(sessions, ec)) return out;
-  for (const auto& session : fs::directory_iterator(sessions, ec)) {
-    if (!session.is_directory() || !isSafeId(session.path().filename().string())) continue;
-    for (const auto& node : fs::directory_iterator(session.path(), ec)) {
-      if (!node.is_directory() || !isSafeId(node.path().filename().string())) continue;
-      for (const auto& camera : fs::directory_iterator(node.path(), ec)) {
-        if (!camera.is_directory() || !isSafeId(camera.path().filename().string())) continue;
-        if (!fs::is_regular_file(camera.path() / "frames.idx", ec)) continue;
-        out.push_back({session.path().filename().string(), node.path().filename().string(),
-                       camera.path().filename().string()});
+  // Folders that cannot be listed are passed over (the non-throwing
+  // walk: a scan never kills the thread that asked).
+  auto folders = [](const fs::path& dir) {
+    auto listed = listDirectory(dir, EntryKind::kDirectories, /*missing_ok=*/true);
+    return listed.ok() ? std::move(listed.value()) : std::vector<fs::path>{};
+  };
+  for (const fs::path& session : folders(root_ / "sessions")) {
+    if (!isSafeId(session.filename().string())) continue;
+    for (const fs::path& node : folders(session)) {
+      if (!isSafeId(node.filename().string())) continue;
+      for (const fs::path& camera : folders(node)) {
+        std::error_code ec;
+        if (!isSafeId(camera.filename().string())) continue;
+        if (!fs::is_regular_file(camera / "frames.idx", ec)) continue;
+        out.push_back({session.filename().string(), node.filename().string(),
+                       camera.filename().string()});
       }
     }
   }

@@ -3,9 +3,12 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <sstream>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "common/os/durable_file.h"
 
 namespace booth {
 namespace {
@@ -103,7 +106,11 @@ Result<torch::serialize::InputArchive> openArchive(const std::string& path,
 }  // namespace
 
 Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
-  const std::string tmp = path + ".tmp";
+  // Serialised in memory first, then written by replaceFile (temporary,
+  // sync, rename): libtorch's file writer throws from its destructor when
+  // the disk fills ("unexpected pos"), which ends the process; a write
+  // error of ours is a value, and leaves no temporary behind.
+  std::ostringstream bytes;
   try {
     torch::serialize::OutputArchive archive;
     archive.write("format_version", integer(kCheckpointFormat));
@@ -136,17 +143,12 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
     if (s.best_generator.defined()) archive.write("state.best_generator", s.best_generator);
     if (s.best_face_generator.defined())
       archive.write("state.best_face_generator", s.best_face_generator);
-    archive.save_to(tmp);
+    archive.save_to(bytes);
   } catch (const std::exception& e) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
     return fail("cannot save checkpoint '" + path + "': " + e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    return fail("cannot save checkpoint '" + path + "': rename from '" + tmp +
-                "' failed: " + ec.message());
+  if (auto st = replaceFile(path, bytes.view()); !st.ok())
+    return fail("cannot save checkpoint '" + path + "': " + st.error());
   return okStatus();
 }
 

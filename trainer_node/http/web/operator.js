@@ -6,7 +6,7 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const ACTIVE = ['receiving', 'queued', 'training', 'rendering'];
+const ACTIVE = ['receiving', 'queued', 'claimed', 'training', 'rendering'];
 
 const state = {
   config: null,
@@ -287,7 +287,7 @@ function renderFinished(finished) {
         el('img', { class: 'qr', src: `/api/jobs/${encodeURIComponent(j.id)}/qr.svg`, alt: `QR code of ${j.page_url}` }),
         el('a', { class: 'page-link', href: j.page_url, target: '_blank', rel: 'noopener', text: j.page_url }),
         el('div', { class: 'detail', text: `${j.clip.width}×${j.clip.height}, ${j.clip.frames} frames, ${(j.clip.bytes / 1e6).toFixed(1)} MB · trained ${j.iterations} iterations in ${fmtDuration(j.timings.train_seconds)}` }));
-    } else if (j.state === 'failed') {
+    } else if (j.state === 'failed' || j.state === 'cancelled') {
       card.append(el('div', { class: 'why', text: j.error || j.detail }));
     } else if (j.expired) {
       card.append(el('div', { class: 'detail', text: 'The visitor\'s data was deleted; the link no longer works.' }));

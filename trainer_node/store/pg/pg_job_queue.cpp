@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <thread>
 
@@ -114,43 +113,6 @@ struct Row {
   Holder holder;
 };
 
-std::string nodesJson(const std::vector<std::string>& nodes) {
-  return nlohmann::json(nodes).dump();
-}
-
-std::string camerasJson(const std::vector<CameraFrames>& cameras) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& c : cameras) {
-    out.push_back({{"node", c.node}, {"camera", c.camera}, {"frames", c.frames}});
-  }
-  return out.dump();
-}
-
-std::vector<std::string> parseNodes(const std::string& text) {
-  std::vector<std::string> out;
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& n : j) {
-    if (n.is_string()) out.push_back(n.get<std::string>());
-  }
-  return out;
-}
-
-std::vector<CameraFrames> parseCameras(const std::string& text) {
-  std::vector<CameraFrames> out;
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const auto& c : j) {
-    if (!c.is_object()) continue;
-    CameraFrames f;
-    f.node = c.value("node", "");
-    f.camera = c.value("camera", "");
-    f.frames = c.value("frames", std::int64_t{0});
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
 Row readRow(const pqxx::row& r) {
   Row row;
   JobRecord& j = row.job;
@@ -162,7 +124,7 @@ Row readRow(const pqxx::row& r) {
   j.capture_seconds_requested = r[i++].as<double>();
   j.train_budget_seconds = r[i++].as<double>();
   j.choreography = r[i++].as<std::string>();
-  j.nodes = parseNodes(r[i++].as<std::string>());
+  j.nodes = nodesFromJson(r[i++].as<std::string>());
   j.progress = r[i++].as<double>();
   j.iterations = r[i++].as<std::int64_t>();
   j.loss_g = r[i++].as<float>();
@@ -170,7 +132,7 @@ Row readRow(const pqxx::row& r) {
   j.loss_l1 = r[i++].as<float>();
   j.eta_seconds = r[i++].as<double>();
   j.iterations_per_second = r[i++].as<double>();
-  j.cameras = parseCameras(r[i++].as<std::string>());
+  j.cameras = camerasFromJson(r[i++].as<std::string>());
   j.frames_received = r[i++].as<std::int64_t>();
   j.capture_seconds = r[i++].as<double>();
   j.pose_seconds = r[i++].as<double>();
@@ -202,9 +164,9 @@ pqxx::result writeRow(pqxx::work& tx, const std::string& sql, const Row& row) {
   const JobRecord& j = row.job;
   return tx.exec_params(
       sql, j.id, j.session_id, std::string(jobStateName(j.state)), j.detail,
-      j.capture_seconds_requested, j.train_budget_seconds, j.choreography, nodesJson(j.nodes),
+      j.capture_seconds_requested, j.train_budget_seconds, j.choreography, nodesToJson(j.nodes),
       j.progress, j.iterations, j.loss_g, j.loss_d, j.loss_l1, j.eta_seconds,
-      j.iterations_per_second, camerasJson(j.cameras), j.frames_received, j.capture_seconds,
+      j.iterations_per_second, camerasToJson(j.cameras), j.frames_received, j.capture_seconds,
       j.pose_seconds, j.transfer_seconds, j.train_seconds, j.render_seconds, j.clip_token,
       j.clip_path, j.clip_frames, j.clip_width, j.clip_height, j.clip_bytes, j.budget_spent_seconds,
       j.train_budget_planned, j.resume_phase, j.checkpoint_path, j.model_path, j.attempts,
@@ -304,9 +266,8 @@ class PgJobQueue::Impl {
     if (!change->detail.empty()) job.detail = change->detail;
     job.attempts = change->attempts;
     job.updated_ms = change->at_ms;
-    if ((event == JobEvent::kRelease || event == JobEvent::kRecover) &&
-        (from == JobState::kTraining || from == JobState::kRendering)) {
-      job.resume_phase = jobStateName(from);
+    if (event == JobEvent::kRelease || event == JobEvent::kRecover) {
+      job.resume_phase = resumePhaseFrom(from);
     }
     if (!isRunning(job.state)) {
       row.holder.worker_id.clear();
@@ -566,16 +527,7 @@ QueueStatus PgJobQueue::advance(const Claim& claim, JobEvent stage, const std::s
 QueueStatus PgJobQueue::progress(const Claim& claim, const JobProgress& p) {
   return impl_->workerWrite(claim, "writing the progress of job '" + claim.job_id + "'",
                             [&](Row& row) -> Failure {
-                              JobRecord& j = row.job;
-                              if (!p.detail.empty()) j.detail = p.detail;
-                              j.progress = p.progress;
-                              j.iterations = p.iterations;
-                              j.loss_g = p.loss_g;
-                              j.loss_d = p.loss_d;
-                              j.loss_l1 = p.loss_l1;
-                              j.eta_seconds = p.eta_seconds;
-                              j.iterations_per_second = p.iterations_per_second;
-                              j.budget_spent_seconds = p.budget_spent_seconds;
+                              applyProgress(row.job, p);
                               return std::nullopt;
                             });
 }
@@ -583,12 +535,7 @@ QueueStatus PgJobQueue::progress(const Claim& claim, const JobProgress& p) {
 QueueStatus PgJobQueue::checkpoint(const Claim& claim, const JobCheckpoint& c) {
   return impl_->workerWrite(claim, "writing the checkpoint of job '" + claim.job_id + "'",
                             [&](Row& row) -> Failure {
-                              JobRecord& j = row.job;
-                              j.checkpoint_path = c.checkpoint_path;
-                              j.model_path = c.model_path;
-                              j.budget_spent_seconds = c.budget_spent_seconds;
-                              j.train_budget_planned = c.train_budget_planned;
-                              j.train_seconds = c.train_seconds;
+                              applyCheckpoint(row.job, c);
                               return std::nullopt;
                             });
 }
@@ -597,17 +544,7 @@ QueueStatus PgJobQueue::finish(const Claim& claim, const JobClip& clip) {
   return impl_->workerWrite(
       claim, "finishing job '" + claim.job_id + "'", [&](Row& row) -> Failure {
         if (auto f = impl_->apply(row, JobEvent::kFinish, {}, !clip.clip_token.empty())) return f;
-        JobRecord& j = row.job;
-        j.clip_token = clip.clip_token;
-        j.clip_path = clip.clip_path;
-        j.clip_frames = clip.frames;
-        j.clip_width = clip.width;
-        j.clip_height = clip.height;
-        j.clip_bytes = clip.bytes;
-        j.render_seconds = clip.render_seconds;
-        j.budget_spent_seconds = clip.budget_spent_seconds;
-        j.progress = 1;
-        j.eta_seconds = 0;
+        applyClip(row.job, clip);
         return std::nullopt;
       });
 }

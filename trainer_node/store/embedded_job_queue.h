@@ -1,0 +1,65 @@
+#pragma once
+// EmbeddedJobQueue: the JobQueue of one trainer process (jobs/job_queue.h),
+// over the SQLite JobStore. Claims, the state machine and the fencing
+// counter are the store's (one locked step each); leases live in this
+// object, since only this process's workers can hold them: after a restart
+// every running job's lease is gone, and recoverExpired() recovers it.
+//
+// Threading: any thread (the store serialises; the lease map has its own
+// mutex).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trainer_node/jobs/job_queue.h"
+#include "trainer_node/store/job_store.h"
+
+namespace booth {
+
+class EmbeddedJobQueue final : public JobQueue {
+ public:
+  // `now_ms`: wall-clock milliseconds for leases (the store's clock when empty).
+  explicit EmbeddedJobQueue(JobStore& store, std::function<std::int64_t()> now_ms = {});
+
+  QueueStatus add(const JobRecord& job) override;
+  QueueStatus updateIntake(const JobRecord& job) override;
+  QueueStatus enqueue(const JobRecord& job) override;
+  Result<std::optional<Claimed>> claim(const std::string& worker_id,
+                                       std::chrono::milliseconds lease) override;
+  QueueStatus heartbeat(Claim& claim, std::chrono::milliseconds lease) override;
+  QueueStatus advance(const Claim& claim, JobEvent stage, const std::string& detail) override;
+  QueueStatus progress(const Claim& claim, const JobProgress& progress) override;
+  QueueStatus checkpoint(const Claim& claim, const JobCheckpoint& checkpoint) override;
+  QueueStatus finish(const Claim& claim, const JobClip& clip) override;
+  QueueStatus fail(const Claim& claim, const std::string& reason) override;
+  QueueStatus release(const Claim& claim, const std::string& detail) override;
+  QueueStatus cancel(const std::string& job_id, const std::string& reason) override;
+  Result<int> recoverExpired() override;
+  QueueStatus expire(const std::string& job_id) override;
+  std::optional<JobRecord> get(const std::string& job_id) override;
+  std::vector<JobRecord> list(int limit) override;
+  std::optional<int> queuePosition(const std::string& job_id) override;
+  std::uint64_t addObserver(Observer observer) override;
+  void removeObserver(std::uint64_t id) override;
+
+ private:
+  // The job as the claim's holder may write it, or why it may not.
+  Result<JobRecord> held(const Claim& claim, JobQueueFailure& why);
+  // A store refusal, classified by what the job is now.
+  JobQueueFailure classify(const std::string& job_id, std::uint64_t fence,
+                           const std::string& error);
+  QueueStatus write(const Claim& claim, const std::function<void(JobRecord&)>& change,
+                    std::optional<JobEvent> event, const std::string& reason);
+
+  JobStore& store_;
+  std::function<std::int64_t()> now_ms_;
+  std::mutex mutex_;  // guards leases_
+  std::map<std::string, std::int64_t> leases_;  // job id -> lease end (ms)
+};
+
+}  // namespace booth
