@@ -88,7 +88,7 @@ while [ "$state" = receiving ]; do
   body=$(curl -sf "${auth[@]}" "$url/api/jobs/$job" || echo '{}')
   state=$(echo "$body" | jq -r '.state // "receiving"')
 done
-[ "$state" != failed ] || { echo "pipeline: the job failed: $(echo "$body" | jq -r .error)" >&2; exit 1; }
+[ "$state" != failed ] && [ "$state" != cancelled ] || { echo "pipeline: the job $state: $(echo "$body" | jq -r .error)" >&2; exit 1; }
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$capture_pid/status")
 # The job's own clock: created at Start, updated when it turned queued.
 after=$(echo "$body" | jq -r '(.updated_ms - .created_ms) / 1000 - .timings.capture_seconds')

@@ -142,14 +142,14 @@ say "session started: job $JOB, capturing ${SECONDS_CAPTURE} s (POST $URL/api/se
 
 # Polls the job once a second. States can pass between two polls (a short
 # queue, say), so each milestone is printed once, as soon as it is behind us.
-rank() { case "$1" in receiving) echo 0 ;; queued) echo 1 ;; training) echo 2 ;; rendering) echo 3 ;; done) echo 4 ;; *) echo -1 ;; esac; }
+rank() { case "$1" in receiving) echo 0 ;; queued|claimed) echo 1 ;; training) echo 2 ;; rendering) echo 3 ;; done) echo 4 ;; *) echo -1 ;; esac; }
 printed=0; last_print=0; last_frames=-1
 while true; do
   job=$(curl -sf "${AUTH[@]}" "$URL/api/jobs/$JOB" || true)
   [ -n "$job" ] || { sleep 1; continue; }
   state=$(echo "$job" | jq -r .state)
-  if [ "$state" = failed ]; then
-    echo "demo: error: job failed: $(echo "$job" | jq -r .error)" >&2; exit 1
+  if [ "$state" = failed ] || [ "$state" = cancelled ]; then
+    echo "demo: error: job $state: $(echo "$job" | jq -r .error)" >&2; exit 1
   fi
   r=$(rank "$state"); now=$(date +%s)
   if [ "$r" = 0 ]; then

@@ -42,6 +42,7 @@ TEST(BoothMetrics, WritesEveryFigureInPrometheusTextFormat) {
   EXPECT_TRUE(has(text, "booth_queue_length 2")) << text;
   EXPECT_TRUE(has(text, "booth_jobs{state=\"done\"} 5")) << text;
   EXPECT_TRUE(has(text, "booth_jobs{state=\"failed\"} 0")) << text;
+  EXPECT_TRUE(has(text, "booth_jobs{state=\"cancelled\"} 0")) << text;  // every state listed
   EXPECT_TRUE(has(text, "booth_training_iterations_per_second 2.5")) << text;
   EXPECT_TRUE(has(text, "# TYPE booth_frames_received_total counter")) << text;
   EXPECT_TRUE(has(text, "booth_frames_received_total 450")) << text;

@@ -14,9 +14,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-constexpr JobState kStates[] = {JobState::kReceiving, JobState::kQueued, JobState::kTraining,
-                                JobState::kRendering, JobState::kDone,   JobState::kFailed};
-
 MetricFamily family(std::string name, std::string help, MetricType type) {
   MetricFamily f;
   f.name = std::move(name);
@@ -70,7 +67,7 @@ std::string BoothMetrics::render(const MetricsSnapshot& s) const {
   out.push_back(std::move(queue));
 
   auto jobs = family("booth_jobs", "Jobs in the job store, by state", MetricType::Gauge);
-  for (JobState state : kStates) {
+  for (JobState state : allJobStates()) {
     const auto it = s.jobs_by_state.find(state);
     add(jobs, it == s.jobs_by_state.end() ? 0 : it->second, {{"state", jobStateName(state)}});
   }
