@@ -61,6 +61,11 @@ trainer-speed
         CPU's peak), trainer.ms_per_rendered_frame; then a real job on JobRunner's thread:
         trainer.threads[job,...] and trainer.its[job,...]. --quick: 10 s windows instead of
         40 s, a 60 s job instead of 120 s.
+store   The shared stores on a private PostgreSQL (tests/support/pg_server.sh; fsync off):
+        scale.queue_claims_per_s[workers=1|16] (no-op jobs: claim, start rendering, finish),
+        scale.claim_latency_ms[notify=on|off,p50|p99] (queued until an idle worker holds it;
+        off: polling every 500 ms), store.blob_write_mb_per_s and store.blob_read_mb_per_s
+        [store=postgres|local] (4 MiB blobs written in 64 KiB pieces). --quick: fewer jobs.
 LIST
 }
 
@@ -183,6 +188,20 @@ bench_trainer_quality() {
   fi
 }
 
+bench_store() {
+  deploy/build.sh store_bench >/dev/null
+  STORE_STATE=$(mktemp -d)
+  trap 'tests/support/pg_server.sh stop "$STORE_STATE" >/dev/null; rm -rf "$STORE_STATE"' EXIT
+  local state=$STORE_STATE
+  tests/support/pg_server.sh start "$state" >&2
+  if [ ! -f "$state/database_url" ]; then
+    echo "bench: error: no PostgreSQL server: $(cat "$state/skip_reason" 2>/dev/null)" >&2
+    exit 2
+  fi
+  "${BUILD_DIR:-build/release}/bench/store_bench" --database "$(cat "$state/database_url")" \
+    --local-dir "$state/blobs" "$@"
+}
+
 bench_trainer_speed() {
   local seconds=40 job_seconds=120
   [ "${1:-}" = "--quick" ] && seconds=10 && job_seconds=60
@@ -204,5 +223,6 @@ case "${1:-}" in
   http-slow) shift; exec bench/http_slow_bench.sh "$@" ;;
   trainer-quality) shift; bench_trainer_quality "$@" ;;
   trainer-speed) shift; bench_trainer_speed "$@" ;;
+  store) shift; bench_store "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

@@ -9,7 +9,7 @@ PKGS=(
   libv4l-dev libopencv-dev
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
-  libsqlite3-dev
+  libsqlite3-dev libpqxx-dev
   libboost-program-options-dev
   libtorch-dev libopenblas0-pthread
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libqrencode-dev prometheus-cpp-dev
@@ -18,10 +18,12 @@ PKGS=(
   ffmpeg curl jq ccache
 )
 # For the tests only: the browser test (Debian's Chromium driven by
-# Playwright under Node.js) and the HTTP and ingest fuzzers (clang's libFuzzer). Their
-# tests skip (exit 77) where these cannot be installed, so a failure here is
-# a warning, not an error.
-TEST_PKGS=(chromium clang libclang-rt-14-dev)
+# Playwright under Node.js), the HTTP and ingest fuzzers (clang's libFuzzer)
+# and the PostgreSQL server the shared stores are tested against (the CTest
+# fixture in tests/support/pg_server.sh starts a private one). Their tests
+# skip (exit 77) where these cannot be installed, so a failure here is a
+# warning, not an error.
+TEST_PKGS=(chromium clang libclang-rt-14-dev postgresql)
 if ! command -v node >/dev/null 2>&1; then TEST_PKGS+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then TEST_PKGS+=(npm); fi
 
@@ -61,7 +63,7 @@ fi
 if [ ${#missing_test[@]} -gt 0 ]; then
   echo "[deps] installing test tools: ${missing_test[*]}"
   if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing_test[@]}" >/dev/null; then
-    echo "[deps] warning: could not install ${missing_test[*]}; the browser and fuzz tests will be skipped" >&2
+    echo "[deps] warning: could not install ${missing_test[*]}; the browser, fuzz or PostgreSQL tests will be skipped" >&2
   fi
 fi
 # Debian's libtorch uses whichever BLAS the alternatives select; make sure the

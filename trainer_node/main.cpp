@@ -25,6 +25,7 @@
 #include "trainer_node/store/data_dir.h"
 #include "trainer_node/pretrain/pretrainer.h"
 #include "trainer_node/store/job_store.h"
+#include "trainer_node/store/pg/pg_database.h"
 #include "trainer_node/store/session_store.h"
 #include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/trainer_options.h"
@@ -77,6 +78,15 @@ int main(int argc, char** argv) {
   if (opt.help) {
     std::cout << opt.help_text;
     return 0;
+  }
+  if (!opt.database_url.empty()) {
+    // The shared stores exist (store/pg/shared_stores.h), but the job runner,
+    // the ingest and the HTTP front-end do not run on them yet: refuse the
+    // option rather than ignore it.
+    std::cerr << "trainer_node: error: --database " << redactDatabaseUrl(opt.database_url)
+              << ": this trainer cannot run on the shared PostgreSQL stores yet (its job runner, "
+                 "ingest and HTTP use SQLite and --data-dir); run it without --database\n";
+    return 2;
   }
   if (!setupLogging(opt.log_level)) {
     std::cerr << "trainer_node: error: --log-level '" << opt.log_level

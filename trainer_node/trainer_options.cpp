@@ -8,6 +8,7 @@
 #include "common/pose/choreography_file.h"
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
+#include "trainer_node/store/pg/pg_database.h"
 
 namespace booth {
 namespace po = boost::program_options;
@@ -115,6 +116,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   desc.add_options()
     ("data-dir", po::value(&data_dir)->default_value(data_dir), "sessions, clips and the job database live here")
     ("fsync", po::value(&opt.fsync)->default_value(true), "fsync every received frame before acking it")
+    ("database", po::value(&opt.database_url), "postgresql://USER:PASSWORD@HOST:PORT/DB: the job queue and the blobs in this PostgreSQL database, shared by several trainer processes (default: SQLite and --data-dir)")
     ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
     ("curve-secret-key", po::value(&secret_key_file), "the trainer's secret key file (make a pair with 'trainer_node keygen --out BASE')")
     ("allowed-nodes", po::value(&allow_file), "allow-list of capture nodes: lines '<node-id> <public key>'")
@@ -169,6 +171,10 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   }
 
   opt.data_dir = data_dir;
+  if (!opt.database_url.empty() && !isPostgresUrl(opt.database_url)) {
+    return fail("--database must be a postgresql:// URL, got '" +
+                redactDatabaseUrl(opt.database_url).substr(0, 200) + "'");
+  }
   opt.ingest.node_timeout =
       std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
   if (!(node_timeout_s > 0)) return fail("--node-timeout must be positive");

@@ -25,6 +25,10 @@ struct TrainerOptions {
   std::string log_level = "info";
   std::filesystem::path data_dir = "data";
   bool fsync = true;
+  // --database: a postgresql:// URL selects the shared stores (job queue and
+  // blobs in PostgreSQL, store/shared_stores.h); empty: the embedded ones
+  // (SQLite and the data folder).
+  std::string database_url;
   int threads = 0;  // libtorch threads; 0 = every CPU
   IngestConfig ingest;
   HttpConfig http;

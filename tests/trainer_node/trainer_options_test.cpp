@@ -22,6 +22,25 @@ TEST(TrainerOptions, DefaultsAreValid) {
   EXPECT_FALSE(opt->http.choreographies.empty());
 }
 
+TEST(TrainerOptions, DatabaseDefaultsToTheEmbeddedStores) {
+  auto opt = parse({});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->database_url, "");
+}
+
+TEST(TrainerOptions, DatabaseTakesAPostgresUrl) {
+  auto opt = parse({"--database", "postgresql://booth:pw@db:5432/booth"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->database_url, "postgresql://booth:pw@db:5432/booth");
+}
+
+TEST(TrainerOptions, DatabaseRefusesOtherUrlsWithoutEchoingThePassword) {
+  auto opt = parse({"--database", "mysql://booth:secret@db/booth"});
+  ASSERT_FALSE(opt.ok());
+  EXPECT_NE(opt.error().find("--database"), std::string::npos) << opt.error();
+  EXPECT_EQ(opt.error().find("secret"), std::string::npos) << opt.error();
+}
+
 TEST(TrainerOptions, ReadsAConfigFile) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("booth_trainer_" + std::to_string(getpid()) + ".conf");

@@ -15,7 +15,12 @@
 //     renews it with heartbeat() well before it runs out (a third of the
 //     lease is a good period). A job whose lease ran out is taken back by
 //     recoverExpired(): JobEvent::kRecover puts it back in the queue, or
-//     fails it once it has used max_attempts.
+//     fails it once it has used max_attempts. Where the lease is kept is
+//     the implementation's: the embedded queue keeps it in the process (a
+//     restart loses it, and the next recoverExpired() recovers every job
+//     that was running), the shared one in the job's row (it outlives any
+//     process). Until a sweep recovers it, a job whose lease ran out is still
+//     its worker's (its writes succeed).
 //   - Every write a worker makes (heartbeat, progress, checkpoint, stage,
 //     finish, fail, release) names its Claim, and succeeds only while the
 //     job's fence still equals the claim's and the job is still running
@@ -122,6 +127,13 @@ struct JobClip {
   double budget_spent_seconds = 0;
 };
 
+// What each worker write puts into the job's record (the same in every
+// implementation): the fields of the report, and for the clip progress 1
+// and no time left.
+void applyProgress(JobRecord& job, const JobProgress& progress);
+void applyCheckpoint(JobRecord& job, const JobCheckpoint& checkpoint);
+void applyClip(JobRecord& job, const JobClip& clip);
+
 class JobQueue {
  public:
   virtual ~JobQueue() = default;
@@ -157,7 +169,8 @@ class JobQueue {
   // -> failed with the reason (JobEvent::kFail).
   virtual QueueStatus fail(const Claim& claim, const std::string& reason) = 0;
   // -> queued, the attempt given back (JobEvent::kRelease): the worker stops
-  // cleanly (shutdown) and another may resume the job from its checkpoint.
+  // cleanly (shutdown) and another may resume the job from its checkpoint
+  // (resume_phase: resumePhaseFrom() of the state it was in).
   virtual QueueStatus release(const Claim& claim, const std::string& detail) = 0;
 
   // --- anyone (the operator, retention, recovery) ---

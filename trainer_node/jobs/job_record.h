@@ -72,4 +72,13 @@ struct JobRecord {
 // sent frames; nullptr when none did.
 const CameraFrames* primaryCamera(const JobRecord& job);
 
+// The typed lists as the stores keep them (JSON arrays: SQLite text,
+// PostgreSQL jsonb). Invalid UTF-8 is replaced; reading skips what is not
+// well-formed (a non-array gives an empty list, an entry of the wrong type
+// is passed over) instead of throwing.
+std::string nodesToJson(const std::vector<std::string>& nodes);
+std::vector<std::string> nodesFromJson(const std::string& text);
+std::string camerasToJson(const std::vector<CameraFrames>& cameras);
+std::vector<CameraFrames> camerasFromJson(const std::string& text);
+
 }  // namespace booth

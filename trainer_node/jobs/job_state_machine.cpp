@@ -38,6 +38,10 @@ bool isRunning(JobState state) {
          state == JobState::kRendering;
 }
 
+const char* resumePhaseFrom(JobState from) {
+  return from == JobState::kRendering ? "rendering" : "training";
+}
+
 std::vector<JobState> allJobStates() {
   std::vector<JobState> out;
   for (int i = 0; i < kJobStateCount; ++i) out.push_back(static_cast<JobState>(i));

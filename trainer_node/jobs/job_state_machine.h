@@ -52,6 +52,10 @@ std::optional<JobState> jobStateFromName(const std::string& name);
 bool isFinished(JobState state);
 // claimed, training, rendering: a worker holds the job.
 bool isRunning(JobState state);
+// Where a running job taken from its worker (released or recovered) in
+// `from` resumes: "rendering" from rendering, else "training" (from its
+// checkpoint, if any). JobRecord::resume_phase.
+const char* resumePhaseFrom(JobState from);
 
 enum class JobEvent {
   kReceived,        // every capture node closed the session and it verified

@@ -130,52 +130,15 @@ QueueStatus EmbeddedJobQueue::advance(const Claim& claim, JobEvent stage,
 }
 
 QueueStatus EmbeddedJobQueue::progress(const Claim& claim, const JobProgress& p) {
-  return write(
-      claim,
-      [&](JobRecord& j) {
-        if (!p.detail.empty()) j.detail = p.detail;
-        j.progress = p.progress;
-        j.generator_steps = p.generator_steps;
-        j.face_steps = p.face_steps;
-        j.generator_steps_per_second = p.generator_steps_per_second;
-        j.face_steps_per_second = p.face_steps_per_second;
-        j.loss_g = p.loss_g;
-        j.loss_d = p.loss_d;
-        j.loss_l1 = p.loss_l1;
-        j.eta_seconds = p.eta_seconds;
-        j.budget_spent_seconds = p.budget_spent_seconds;
-      },
-      std::nullopt, {});
+  return write(claim, [&](JobRecord& j) { applyProgress(j, p); }, std::nullopt, {});
 }
 
 QueueStatus EmbeddedJobQueue::checkpoint(const Claim& claim, const JobCheckpoint& c) {
-  return write(
-      claim,
-      [&](JobRecord& j) {
-        j.checkpoint_path = c.checkpoint_path;
-        j.model_path = c.model_path;
-        j.budget_spent_seconds = c.budget_spent_seconds;
-        j.train_budget_planned = c.train_budget_planned;
-        j.train_seconds = c.train_seconds;
-      },
-      std::nullopt, {});
+  return write(claim, [&](JobRecord& j) { applyCheckpoint(j, c); }, std::nullopt, {});
 }
 
 QueueStatus EmbeddedJobQueue::finish(const Claim& claim, const JobClip& c) {
-  return write(
-      claim,
-      [&](JobRecord& j) {
-        j.clip_token = c.clip_token;
-        j.clip_path = c.clip_path;
-        j.clip_frames = c.frames;
-        j.clip_width = c.width;
-        j.clip_height = c.height;
-        j.clip_bytes = c.bytes;
-        j.render_seconds = c.render_seconds;
-        j.budget_spent_seconds = c.budget_spent_seconds;
-        j.progress = 1;
-      },
-      JobEvent::kFinish, {});
+  return write(claim, [&](JobRecord& j) { applyClip(j, c); }, JobEvent::kFinish, {});
 }
 
 QueueStatus EmbeddedJobQueue::fail(const Claim& claim, const std::string& reason) {
@@ -183,7 +146,9 @@ QueueStatus EmbeddedJobQueue::fail(const Claim& claim, const std::string& reason
 }
 
 QueueStatus EmbeddedJobQueue::release(const Claim& claim, const std::string& detail) {
-  return write(claim, [](JobRecord&) {}, JobEvent::kRelease, detail);
+  return write(
+      claim, [](JobRecord& j) { j.resume_phase = resumePhaseFrom(j.state); }, JobEvent::kRelease,
+      detail);
 }
 
 QueueStatus EmbeddedJobQueue::cancel(const std::string& job_id, const std::string& reason) {
@@ -206,7 +171,7 @@ Result<int> EmbeddedJobQueue::recoverExpired() {
         if (it != leases_.end() && it->second >= now) continue;  // still held
         leases_.erase(job.id);
       }
-      job.resume_phase = state == JobState::kRendering ? "rendering" : "training";
+      job.resume_phase = resumePhaseFrom(state);
       if (auto st = store_.transition(job, JobEvent::kRecover); !st.ok())
         return booth::fail(st.error());
       ++recovered;

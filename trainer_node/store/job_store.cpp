@@ -5,7 +5,6 @@
 #include <chrono>
 #include <functional>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
@@ -48,42 +47,6 @@ std::string readText(sqlite3_stmt* s, int i) {
          [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = static_cast<decltype(j.f)>(sqlite3_column_int64(s, i)); } \
   }
 
-// The typed lists are stored as JSON text inside the store only.
-std::string nodesText(const std::vector<std::string>& nodes) {
-  return nlohmann::json(nodes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-std::vector<std::string> nodesFrom(const std::string& text) {
-  std::vector<std::string> out;
-  const auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (!parsed.is_array()) return out;
-  for (const auto& n : parsed) {
-    if (n.is_string()) out.push_back(n.get<std::string>());
-  }
-  return out;
-}
-std::string camerasText(const std::vector<CameraFrames>& cameras) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const CameraFrames& c : cameras) {
-    out.push_back({{"node", c.node}, {"camera", c.camera}, {"frames", c.frames}});
-  }
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-std::vector<CameraFrames> camerasFrom(const std::string& text) {
-  std::vector<CameraFrames> out;
-  const auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (!parsed.is_array()) return out;
-  for (const auto& c : parsed) {
-    if (!c.is_object()) continue;
-    const auto node = c.find("node"), camera = c.find("camera"), frames = c.find("frames");
-    if (node == c.end() || !node->is_string() || camera == c.end() || !camera->is_string())
-      continue;
-    CameraFrames cam{node->get<std::string>(), camera->get<std::string>(), 0};
-    if (frames != c.end() && frames->is_number()) cam.frames = frames->get<std::int64_t>();
-    out.push_back(std::move(cam));
-  }
-  return out;
-}
-
 // The state, the attempts, the fence and purged_ms are written by
 // transitions only; update() writes the other columns.
 bool stateColumn(const std::string& name) {
@@ -105,8 +68,8 @@ const std::vector<Column>& columns() {
       REAL_COL(train_budget_seconds),
       TEXT_COL(choreography),
       Column{"nodes_json", "TEXT",
-             [](sqlite3_stmt* s, int i, const JobRecord& j) { bindText(s, i, nodesText(j.nodes)); },
-             [](sqlite3_stmt* s, int i, JobRecord& j) { j.nodes = nodesFrom(readText(s, i)); }},
+             [](sqlite3_stmt* s, int i, const JobRecord& j) { bindText(s, i, nodesToJson(j.nodes)); },
+             [](sqlite3_stmt* s, int i, JobRecord& j) { j.nodes = nodesFromJson(readText(s, i)); }},
       REAL_COL(progress),
       REAL_COL(loss_g),
       REAL_COL(loss_d),
@@ -114,8 +77,8 @@ const std::vector<Column>& columns() {
       REAL_COL(eta_seconds),
       Column{"cameras_json", "TEXT",
              [](sqlite3_stmt* s, int i,
-                const JobRecord& j) { bindText(s, i, camerasText(j.cameras)); },
-             [](sqlite3_stmt* s, int i, JobRecord& j) { j.cameras = camerasFrom(readText(s, i)); }},
+                const JobRecord& j) { bindText(s, i, camerasToJson(j.cameras)); },
+             [](sqlite3_stmt* s, int i, JobRecord& j) { j.cameras = camerasFromJson(readText(s, i)); }},
       INT_COL(frames_received),
       REAL_COL(capture_seconds),
       REAL_COL(pose_seconds),
