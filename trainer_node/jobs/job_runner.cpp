@@ -329,7 +329,8 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     }
 
     // What the render will take, measured on this machine with this model.
-    auto per_frame = measureRenderFrameSeconds(model, visitor, config_.render, kRenderProbeFrames);
+    auto per_frame = measureRenderFrameSeconds(model, visitor, config_.render, kRenderProbeFrames,
+                                              config_.now_seconds);
     if (!per_frame.ok()) return fail(per_frame.error());
     RenderConfig render = config_.render;
     if (!job.choreography.empty()) render.choreography = job.choreography;

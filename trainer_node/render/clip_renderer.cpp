@@ -147,7 +147,13 @@ Result<cv::Mat> composeFrame(PoseToImageModel& model, const VisitorFrame& visito
 }  // namespace
 
 Result<double> measureRenderFrameSeconds(PoseToImageModel& model, const VisitorFrame& visitor,
-                                         const RenderConfig& config, int frames) {
+                                         const RenderConfig& config, int frames,
+                                         const std::function<double()>& now) {
+  const auto seconds = [&now] {
+    if (now) return now();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   const PerformerLook* pro = findPerformer(config.reference_performer);
   if (!pro) return fail("unknown reference performer '" + config.reference_performer + "'");
   if (config.panel_size < 16 || config.panel_size % 2)
@@ -158,13 +164,12 @@ Result<double> measureRenderFrameSeconds(PoseToImageModel& model, const VisitorF
   model.startSequence();
   // The first frame warms up the allocator and libtorch's kernels: untimed.
   if (auto f = composeFrame(model, visitor, config, *pro, *poses, 0); !f.ok()) return fail(f.error());
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = seconds();
   for (std::size_t i = 0; i < n; ++i) {
     if (auto f = composeFrame(model, visitor, config, *pro, *poses, i); !f.ok()) return fail(f.error());
   }
   model.startSequence();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
-         static_cast<double>(n);
+  return (seconds() - t0) / static_cast<double>(n);
 }
 
 Result<ClipInfo> renderClip(PoseToImageModel& model, const VisitorFrame& visitor,

@@ -67,9 +67,12 @@ Result<ClipPoses> clipPoses(const RenderConfig& config, const FloorStats& visito
 
 // Seconds per clip frame on this machine (stick figure, generator with the
 // face GAN, the professional's panel), measured over the first `frames`
-// frames of the clip without writing anything. For budgeting a job.
+// frames of the clip without writing anything. For budgeting a job. `now`
+// (seconds) is the caller's clock, so a job runner on an injected clock
+// budgets with the same clock it charges; empty = steady_clock.
 Result<double> measureRenderFrameSeconds(PoseToImageModel& model, const VisitorFrame& visitor,
-                                         const RenderConfig& config, int frames);
+                                         const RenderConfig& config, int frames,
+                                         const std::function<double()>& now = {});
 
 // Suffix of a clip being written.
 inline constexpr const char* kPartialClipSuffix = ".partial";
