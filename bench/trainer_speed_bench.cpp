@@ -160,11 +160,14 @@ int measureJob(const ModelConfig& model_config, double budget, const std::string
   JobRecord job;
   job.id = "bench-job";
   job.session_id = "bench";
-  job.state = JobState::kQueued;
+  job.state = JobState::kReceiving;  // then queued, as the ingest does
   job.train_budget_seconds = budget;
-  job.cameras_json = R"([{"node":"node","camera":"cam0","frames":)" +
-                     std::to_string(session.size()) + "}]";
+  job.cameras = {{"node", "cam0", static_cast<std::int64_t>(session.size())}};
   if (auto s = jobs.value()->insert(job); !s) {
+    std::cerr << "trainer_speed_bench: error: " << s.error() << "\n";
+    return 1;
+  }
+  if (auto s = jobs.value()->transition(job, JobEvent::kReceived); !s) {
     std::cerr << "trainer_speed_bench: error: " << s.error() << "\n";
     return 1;
   }

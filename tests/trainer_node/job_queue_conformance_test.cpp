@@ -288,6 +288,8 @@ TYPED_TEST(JobQueueTest, WorkerTakesTheJobThroughTrainingAndRenderingToDone) {
   p.progress = 0.5;
   p.generator_steps = 1200;
   p.face_steps = 300;
+  p.generator_steps_per_second = 4.5;
+  p.face_steps_per_second = 96.0;
   p.loss_l1 = 0.25f;
   p.eta_seconds = 60;
   p.detail = "step 1200";
@@ -301,6 +303,8 @@ TYPED_TEST(JobQueueTest, WorkerTakesTheJobThroughTrainingAndRenderingToDone) {
   EXPECT_EQ(mid->state, JobState::kTraining);
   EXPECT_EQ(mid->generator_steps, 1200);
   EXPECT_EQ(mid->face_steps, 300);
+  EXPECT_DOUBLE_EQ(mid->generator_steps_per_second, 4.5);
+  EXPECT_DOUBLE_EQ(mid->face_steps_per_second, 96.0);
   EXPECT_FLOAT_EQ(mid->loss_l1, 0.25f);
   EXPECT_EQ(mid->detail, "step 1200");
   EXPECT_EQ(mid->checkpoint_path, "checkpoints/j1/state.pt");

@@ -158,7 +158,8 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
 
 TEST_F(JobRunnerTest, ReportsGeneratorAndFaceStepsApart) {
   JobRunner runner(config_, *jobs_, *sessions_);
-  runner.runJob(queue(30), {});
+  queue(30);
+  ASSERT_TRUE(runner.runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;

@@ -158,5 +158,16 @@ TEST_F(JobStateMachineTest, AFinishedJobRefusesEveryEventButExpire) {
   }
 }
 
+// A job taken from its worker while still loading (claimed) resumes the
+// phase it was claimed for: a job waiting for a re-render is not trained
+// again from the base.
+TEST(ResumePhase, ClaimedKeepsThePhaseItWasClaimedFor) {
+  EXPECT_EQ(resumePhaseFrom(JobState::kClaimed, "rendering"), "rendering");
+  EXPECT_EQ(resumePhaseFrom(JobState::kClaimed, ""), "training");
+  EXPECT_EQ(resumePhaseFrom(JobState::kTraining, "rendering"), "training");
+  EXPECT_EQ(resumePhaseFrom(JobState::kRendering, ""), "rendering");
+}
+
 }  // namespace
 }  // namespace booth
+

@@ -3,24 +3,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <random>
 
 namespace booth {
 namespace fs = std::filesystem;
-
-std::string randomHexToken() {
-  std::random_device rd;  // /dev/urandom on Linux
-  static const char* hex = "0123456789abcdef";
-  std::string token;
-  for (int i = 0; i < 4; ++i) {
-    std::uint32_t word = rd();
-    for (int j = 0; j < 8; ++j) {
-      token += hex[word & 0xf];
-      word >>= 4;
-    }
-  }
-  return token;
-}
 
 Result<std::string> loadOperatorToken(const fs::path& path, bool create) {
   std::error_code ec;

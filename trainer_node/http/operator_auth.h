@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/core/random_token.h"  // randomHexToken, for the callers of this header
 #include "common/core/result.h"
 
 namespace booth {
@@ -26,9 +27,6 @@ inline constexpr std::string_view kOperatorCookie = "booth_operator";
 // Fails when the file is readable by group or others (like ssh does with
 // keys), is empty, or has a token shorter than 16 characters.
 Result<std::string> loadOperatorToken(const std::filesystem::path& path, bool create);
-
-// 32 hex digits from the system's random source.
-std::string randomHexToken();
 
 // Value of cookie `name` in a Cookie header, if present.
 std::optional<std::string> cookieValue(std::string_view cookie_header, std::string_view name);

@@ -671,7 +671,11 @@ void IngestServer::onFrame(const std::string& routing_id, Node& node, const v2::
       s.fatal = "disk full: the trainer could not store the session's frames (" +
                 written.error() + ")";
     }
-    return refuse_member(written.error());
+    // The trainer's fault, not the frame's: the node resends it, and its pose
+    // must then be taken, so the frame is not remembered as refused.
+    s.last_refusal[node.node_id] = "camera " + f.camera_id() + " frame " +
+                                   std::to_string(f.sequence()) + ": " + written.error();
+    return refuse(written.error());
   }
   if (written.value()) {
     ++s.frames[{node.node_id, f.camera_id()}];

@@ -111,7 +111,7 @@ int JobRunner::recoverInterrupted() {
     for (JobRecord job : jobs_.withState(state)) {
       // What to resume: a rendering job re-renders from its model, a
       // training one continues from its checkpoint (or starts over).
-      job.resume_phase = state == JobState::kRendering ? "rendering" : "training";
+      job.resume_phase = resumePhaseFrom(state, job.resume_phase);
       const std::string used = std::to_string(static_cast<int>(job.budget_spent_seconds)) +
                                " s of " +
                                std::to_string(static_cast<int>(job.train_budget_seconds)) +
@@ -219,7 +219,7 @@ void JobRunner::endJob(JobRecord& job, const std::string& error, std::stop_token
   if (stop.stop_requested() && !cancelled && !lost_) {
     // The trainer is stopping: the job goes back to the queue (the attempt
     // given back) and resumes from what was saved.
-    job.resume_phase = job.state == JobState::kRendering ? "rendering" : "training";
+    job.resume_phase = resumePhaseFrom(job.state, job.resume_phase);
     if (auto st = jobs_.transition(job, JobEvent::kRelease,
                                    "interrupted by a trainer stop; resumes at the next start");
         !st.ok()) {
@@ -238,8 +238,10 @@ void JobRunner::endJob(JobRecord& job, const std::string& error, std::stop_token
     spdlog::warn("job {}: {}", job.id, st.error());
     if (auto now = jobs_.get(job.id)) job = *now;
   }
-  // A job that ended resumes nothing: its training state is only disk space.
-  removeCheckpoint(current);
+  // A job that ended resumes nothing: its training state is only disk space;
+  // unless a later claim took the job from this runner (its new owner
+  // resumes from that state).
+  if (!lost_ && job.fence == current.fence) removeCheckpoint(current);
   if (job.state == JobState::kCancelled) {
     spdlog::info("job {} cancelled: {}", job.id, job.detail);
   } else {
@@ -272,8 +274,9 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
   if (!primary) return fail("the session has no received frames");
   const std::string node = primary->node;
   const std::string camera = primary->camera;
+  // resume_phase stays set while loading (a stop or crash now must resume
+  // the same phase); it is cleared when training or rendering starts.
   const std::string resume = job.resume_phase;
-  job.resume_phase.clear();
   const bool rerender = resume == "rendering" && !job.model_path.empty() &&
                         std::filesystem::exists(job.model_path);
   job.progress = 0;
@@ -356,6 +359,7 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     train.budget_seconds = job.train_budget_planned;
     job.checkpoint_path = checkpoint;
     if (auto st = stage("train"); !st.ok()) return st;
+    job.resume_phase.clear();
     if (auto st = jobs_.transition(
             job, JobEvent::kStartTraining,
             "training on " + std::to_string(set->trainClip().frames.size()) + " frames, " +
@@ -419,6 +423,7 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
   job.progress = 0;
   charge();
   if (auto st = stage("render"); !st.ok()) return st;
+  job.resume_phase.clear();
   if (auto st = jobs_.transition(job, JobEvent::kStartRendering,
                                  "rendering '" + render.choreography + "' (" +
                                      std::to_string(clipFrameCount(render)) + " frames)");

@@ -38,8 +38,10 @@ bool isRunning(JobState state) {
          state == JobState::kRendering;
 }
 
-const char* resumePhaseFrom(JobState from) {
-  return from == JobState::kRendering ? "rendering" : "training";
+std::string resumePhaseFrom(JobState from, const std::string& current) {
+  if (from == JobState::kRendering) return "rendering";
+  if (from == JobState::kClaimed && !current.empty()) return current;
+  return "training";
 }
 
 std::vector<JobState> allJobStates() {

@@ -53,9 +53,12 @@ bool isFinished(JobState state);
 // claimed, training, rendering: a worker holds the job.
 bool isRunning(JobState state);
 // Where a running job taken from its worker (released or recovered) in
-// `from` resumes: "rendering" from rendering, else "training" (from its
-// checkpoint, if any). JobRecord::resume_phase.
-const char* resumePhaseFrom(JobState from);
+// `from` resumes: "rendering" from rendering, "training" from training
+// (from its checkpoint, if any). A job taken while still `claimed` (its
+// worker was loading) keeps the phase it was claimed to resume, `current`,
+// so a job waiting for a re-render is not trained again; "training" when it
+// had none. JobRecord::resume_phase.
+std::string resumePhaseFrom(JobState from, const std::string& current);
 
 enum class JobEvent {
   kReceived,        // every capture node closed the session and it verified

@@ -1,6 +1,6 @@
 #include "trainer_node/store/clip_names.h"
 
-#include <random>
+#include "common/core/random_token.h"
 
 namespace booth {
 namespace {
@@ -8,16 +8,7 @@ constexpr std::size_t kTokenChars = 32;
 constexpr const char* kClipExtension = ".mp4";
 }  // namespace
 
-std::string newClipToken() {
-  std::random_device rd;  // /dev/urandom on Linux
-  static const char* hex = "0123456789abcdef";
-  std::string token;
-  while (token.size() < kTokenChars) {
-    std::uint32_t word = rd();
-    for (int j = 0; j < 8; ++j, word >>= 4) token += hex[word & 0xf];
-  }
-  return token;
-}
+std::string newClipToken() { return randomHexToken(kTokenChars); }
 
 bool isClipToken(const std::string& token) {
   if (token.size() != kTokenChars) return false;

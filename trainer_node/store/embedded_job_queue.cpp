@@ -147,7 +147,7 @@ QueueStatus EmbeddedJobQueue::fail(const Claim& claim, const std::string& reason
 
 QueueStatus EmbeddedJobQueue::release(const Claim& claim, const std::string& detail) {
   return write(
-      claim, [](JobRecord& j) { j.resume_phase = resumePhaseFrom(j.state); }, JobEvent::kRelease,
+      claim, [](JobRecord& j) { j.resume_phase = resumePhaseFrom(j.state, j.resume_phase); }, JobEvent::kRelease,
       detail);
 }
 
@@ -171,7 +171,7 @@ Result<int> EmbeddedJobQueue::recoverExpired() {
         if (it != leases_.end() && it->second >= now) continue;  // still held
         leases_.erase(job.id);
       }
-      job.resume_phase = resumePhaseFrom(state);
+      job.resume_phase = resumePhaseFrom(state, job.resume_phase);
       if (auto st = store_.transition(job, JobEvent::kRecover); !st.ok())
         return booth::fail(st.error());
       ++recovered;

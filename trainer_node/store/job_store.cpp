@@ -558,7 +558,17 @@ void JobStore::removeObserver(std::uint64_t id) {
 
 void JobStore::notify(const std::string& id) {
   std::lock_guard lock(observers_mutex_);
-  for (const auto& [key, observer] : observers_) observer(id);
+  // The change is committed: an observer that throws must not make the
+  // writer believe it failed.
+  for (const auto& [key, observer] : observers_) {
+    try {
+      observer(id);
+    } catch (const std::exception& e) {
+      spdlog::error("job store: an observer of job {} failed: {}", id, e.what());
+    } catch (...) {
+      spdlog::error("job store: an observer of job {} failed", id);
+    }
+  }
 }
 
 std::vector<JobRecord> JobStore::finishedBefore(JobState state, std::int64_t before_ms, int limit) {

@@ -159,6 +159,7 @@ Row readRow(const pqxx::row& r) {
   j.updated_ms = r[i++].as<std::int64_t>();
   j.purged_ms = r[i++].as<std::int64_t>();
   row.holder.fence = r[i++].as<std::uint64_t>();
+  j.fence = row.holder.fence;
   row.holder.worker_id = r[i++].as<std::string>();
   row.holder.lease_until_ms = r[i++].as<std::int64_t>();
   return row;
@@ -271,7 +272,7 @@ class PgJobQueue::Impl {
     job.attempts = change->attempts;
     job.updated_ms = change->at_ms;
     if (event == JobEvent::kRelease || event == JobEvent::kRecover) {
-      job.resume_phase = resumePhaseFrom(from);
+      job.resume_phase = resumePhaseFrom(from, job.resume_phase);
     }
     if (!isRunning(job.state)) {
       row.holder.worker_id.clear();
