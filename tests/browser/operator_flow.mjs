@@ -194,7 +194,8 @@ async function main() {
     check(p2 > p1, `training progress moved from ${(p1 * 100).toFixed(0)}% to ${(p2 * 100).toFixed(0)}% on the same page`);
     const eta = await page.locator(`#queue-body tr[data-job="${jobId}"] .eta`).innerText();
     const numbers = await page.locator(`#queue-body tr[data-job="${jobId}"] .numbers`).innerText();
-    check(/left/.test(eta) && /it\/s/.test(numbers), `ETA "${eta}" and "${numbers}"`);
+    check(/left/.test(eta) && /generator \d+ steps · [\d.]+\/s/.test(numbers) && /face GAN \d+ steps/.test(numbers),
+          `ETA "${eta}" and "${numbers}"`);
     await shot(page, '04-training.png', 'the job training: state badge, progress bar, generator and face-GAN steps, losses, ETA');
 
     // 5. The clip appears with its QR code and link.
