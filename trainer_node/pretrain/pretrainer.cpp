@@ -181,7 +181,9 @@ Result<PretrainSummary> Pretrainer::run(std::stop_token stop) {
     const double run_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
     const double rate = run_seconds > 0 ? (p.iterations - first_iteration) / run_seconds : 0;
-    const double eta = rate > 0 ? (config_.train.max_iterations - p.iterations) / rate : 0;
+    double eta = rate > 0 ? (config_.train.max_iterations - p.iterations) / rate : 0;
+    // With --max-seconds the schedule ends by the clock, whichever comes first.
+    if (p.budget_seconds > 0) eta = std::min(eta, std::max(0.0, p.budget_seconds - p.elapsed_seconds));
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(std::lround(p.fraction * kWidth));
     // The schedule counts both kinds of step (--iterations); they are shown
@@ -189,7 +191,7 @@ Result<PretrainSummary> Pretrainer::run(std::stop_token stop) {
     std::ostringstream text;
     text << "pretrain [" << std::string(filled, '#') << std::string(kWidth - filled, '-') << "] "
          << number(p.fraction * 100, 0) << "%  step " << p.iterations << "/"
-         << config_.train.max_iterations << "  " << p.phase << "  generator " << p.generator_steps
+         << config_.train.max_iterations << "  phase " << p.phase << "  generator " << p.generator_steps
          << " (" << number(p.generator_steps_per_second, 2) << "/s) face-GAN " << p.face_steps
          << " (" << number(p.face_steps_per_second, 1) << "/s)  G " << number(p.loss_g, 3) << " D "
          << number(p.loss_d, 3) << " L1 " << number(p.loss_l1, 4) << "  ETA " << clock(eta);
