@@ -8,7 +8,7 @@
 #   deploy/demo.sh [--budget SECONDS] [--seconds SECONDS] [--camera SPEC]
 #                  [--choreography NAME] [--http-port PORT] [--headless]
 #                  [--no-install] [--job-json FILE] [--base CHECKPOINT | --cold]
-#                  [--pose-model GRAPH]
+#                  [--pose-model GRAPH] [--scale-out]
 #
 # With no camera the synthetic performer is the camera (--camera auto).
 # --headless: stop both nodes once the clip is ready (benchmarks, scripts).
@@ -18,6 +18,10 @@
 # build/base-models/. --base: another base checkpoint (--warm-start is the
 # older name); --cold: train from scratch, no base.
 # --budget is the whole job's wall clock (loading, training, rendering).
+# --scale-out: the shared set-up on one machine (deploy/README.md, "Scaling
+# out"): a private PostgreSQL, two booths each with its own gateway process
+# (--roles ingest,http), two worker processes (--roles worker), two sessions
+# started at once; prints both clip links (one per line, booth-1 first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -33,6 +37,7 @@ JOB_JSON=""
 POSE_MODEL=""
 BASE=""
 COLD=0
+SCALE_OUT=0
 
 usage() { sed -n "2,$(( $(grep -n '^set -euo' "$0" | head -1 | cut -d: -f1) - 1 ))p" "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -46,6 +51,7 @@ while [ $# -gt 0 ]; do
     --base|--warm-start) BASE=$2; shift 2 ;;
     --cold) COLD=1; shift ;;
     --headless) HEADLESS=1; shift ;;
+    --scale-out) SCALE_OUT=1; shift ;;
     --no-install) INSTALL=0; shift ;;
     --job-json) JOB_JSON=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -57,7 +63,10 @@ case "$SECONDS_CAPTURE" in ''|*[!0-9.]*) echo "demo: error: --seconds must be a 
 
 [ "$COLD" = 1 ] && [ -n "$BASE" ] && { echo "demo: error: --cold and --base exclude each other" >&2; exit 2; }
 
-say() { echo "[demo $(date +%H:%M:%S)] $*"; }
+BIN=$ROOT/build/release
+RUN_DIR=${RUN_DIR:-$ROOT/build/demo-run}
+# shellcheck source=deploy/demo_lib.sh
+source "$ROOT/deploy/demo_lib.sh"
 
 if [ "$INSTALL" = 1 ]; then deploy/install_deps.sh; fi
 say "building (Release)…"
@@ -72,123 +81,116 @@ if [ "$COLD" = 0 ] && [ -z "$BASE" ]; then
   say "base model ready in $(( $(date +%s) - t_base )) s: $BASE"
 fi
 
-RUN_DIR=${RUN_DIR:-$ROOT/build/demo-run}
 mkdir -p "$RUN_DIR"
-BIN=$ROOT/build/release
-
 if [ -z "$HTTP_PORT" ]; then
   # 8080 when free, else any free port.
   if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then HTTP_PORT=0; else HTTP_PORT=8080; fi
 fi
 
-TRAINER_PID=""; CAPTURE_PID=""
+PIDS=()        # every node started, stopped in reverse order
+PG_STATE=""    # the private PostgreSQL of --scale-out
 stop_nodes() {
-  for pid in $CAPTURE_PID $TRAINER_PID; do kill -INT "$pid" 2>/dev/null || true; done
-  for pid in $CAPTURE_PID $TRAINER_PID; do wait "$pid" 2>/dev/null || true; done
-  CAPTURE_PID=""; TRAINER_PID=""
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill -INT "${PIDS[$i]}" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+  if [ -n "$PG_STATE" ]; then tests/support/pg_server.sh stop "$PG_STATE" >/dev/null 2>&1 || true; PG_STATE=""; fi
 }
 trap 'stop_nodes; exit 130' INT TERM
 trap 'stop_nodes' EXIT
 
 # Even on loopback the link is authenticated: keys made once per demo folder.
 KEYS="$RUN_DIR/keys"
-deploy/make_keys.sh "$KEYS" booth-1
-trainer_args=(--data-dir "$RUN_DIR/data" --http-port "$HTTP_PORT" --ingest 'tcp://127.0.0.1:*'
-  --train-budget "$BUDGET" --curve-secret-key "$KEYS/trainer.key" --allowed-nodes "$KEYS/allowed_nodes")
-[ -n "$BASE" ] && trainer_args+=(--base-checkpoint "$BASE")
-"$BIN/trainer_node/trainer_node" "${trainer_args[@]}" >"$RUN_DIR/trainer.log" 2>&1 &
-TRAINER_PID=$!
-URL=""; INGEST=""
-for _ in $(seq 1 100); do
-  URL=$(sed -n 's/^HTTP_URL=//p' "$RUN_DIR/trainer.log" | head -n1)
-  INGEST=$(sed -n 's/^INGEST_ENDPOINT=//p' "$RUN_DIR/trainer.log" | head -n1)
-  [ -n "$URL" ] && [ -n "$INGEST" ] && break
-  if ! kill -0 "$TRAINER_PID" 2>/dev/null; then
-    echo "demo: error: trainer_node did not start:" >&2; grep -i error "$RUN_DIR/trainer.log" >&2 || tail -5 "$RUN_DIR/trainer.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-[ -n "$URL" ] || { echo "demo: error: trainer_node printed no URL; see $RUN_DIR/trainer.log" >&2; exit 1; }
-# Operator actions need the operator token; the trainer made one in its
-# data folder (mode 0600) and printed where.
-TOKEN_FILE=$(sed -n 's/^OPERATOR_TOKEN_FILE=//p' "$RUN_DIR/trainer.log" | head -n1)
-AUTH=(-H "Authorization: Bearer $(cat "$TOKEN_FILE")")
-say "trainer up: operator page $URL/ (token in $TOKEN_FILE; logs: $RUN_DIR/trainer.log)"
+keyed=(--curve-secret-key "$KEYS/trainer.key" --allowed-nodes "$KEYS/allowed_nodes")
+base_args=()
+[ -n "$BASE" ] && base_args=(--base-checkpoint "$BASE")
+capture_extra=()
+[ -n "$POSE_MODEL" ] && capture_extra=(--pose-model "$POSE_MODEL")
 
-capture_args=(--trainer "$INGEST" --camera "$CAMERA" --node-id booth-1 --spool-dir "$RUN_DIR/spool"
-  --curve-secret-key "$KEYS/booth-1.key" --trainer-public-key "$KEYS/trainer.pub")
-[ -n "$POSE_MODEL" ] && capture_args+=(--pose-model "$POSE_MODEL")
-"$BIN/capture_node/capture_node" "${capture_args[@]}" >"$RUN_DIR/capture.log" 2>&1 &
-CAPTURE_PID=$!
-for _ in $(seq 1 100); do
-  nodes=$(curl -sf "${AUTH[@]}" "$URL/api/nodes" || echo '[]')
-  [ "$(echo "$nodes" | jq length)" -ge 1 ] && break
-  if ! kill -0 "$CAPTURE_PID" 2>/dev/null; then
-    echo "demo: error: capture_node did not start:" >&2; grep -i error "$RUN_DIR/capture.log" >&2 || tail -5 "$RUN_DIR/capture.log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
-say "capture node connected: $(echo "$nodes" | jq -r '.[] | .node_id + " (" + ([.cameras[] | .camera_id + " " + .kind + " " + (.width|tostring) + "x" + (.height|tostring) + "@" + (.fps|tostring)] | join(", ")) + "; pose " + .pose_source + ")"')"
+if [ "$SCALE_OUT" = 0 ]; then
+  deploy/make_keys.sh "$KEYS" booth-1
+  start_trainer trainer http,ingest --data-dir "$RUN_DIR/data" --http-port "$HTTP_PORT" \
+    --ingest 'tcp://127.0.0.1:*' --train-budget "$BUDGET" "${keyed[@]}" "${base_args[@]}"
+  PIDS+=("$STARTED_PID"); TRAINER_PID=$STARTED_PID; URL=$STARTED_URL
+  # Operator actions need the operator token; the trainer made one in its
+  # data folder (mode 0600) and printed where.
+  AUTH=(-H "Authorization: Bearer $(cat "$STARTED_TOKEN_FILE")")
+  say "trainer up: operator page $URL/ (token in $STARTED_TOKEN_FILE; logs: $RUN_DIR/trainer.log)"
+  start_capture booth-1 "$STARTED_INGEST" "$URL" "${capture_extra[@]}"
+  PIDS+=("$STARTED_PID")
 
-body=$(jq -nc --argjson s "$SECONDS_CAPTURE" --argjson b "$BUDGET" --arg c "$CHOREO" \
-  '{seconds: $s, budget_seconds: $b} + (if $c == "" then {} else {choreography: $c} end)')
-resp=$(curl -s -X POST "${AUTH[@]}" -H 'Content-Type: application/json' -d "$body" "$URL/api/sessions")
-JOB=$(echo "$resp" | jq -r '.id // empty')
-[ -n "$JOB" ] || { echo "demo: error: the trainer refused the session: $(echo "$resp" | jq -r '.error // .')" >&2; exit 1; }
-t_session=$(date +%s)
-say "session started: job $JOB, capturing ${SECONDS_CAPTURE} s (POST $URL/api/sessions)"
-
-# Polls the job once a second. States can pass between two polls (a short
-# queue, say), so each milestone is printed once, as soon as it is behind us.
-rank() { case "$1" in receiving) echo 0 ;; queued|claimed) echo 1 ;; training) echo 2 ;; rendering) echo 3 ;; done) echo 4 ;; *) echo -1 ;; esac; }
-printed=0; last_print=0; last_frames=-1
-while true; do
-  job=$(curl -sf "${AUTH[@]}" "$URL/api/jobs/$JOB" || true)
-  [ -n "$job" ] || { sleep 1; continue; }
-  state=$(echo "$job" | jq -r .state)
-  if [ "$state" = failed ] || [ "$state" = cancelled ]; then
-    echo "demo: error: job $state: $(echo "$job" | jq -r .error)" >&2; exit 1
+  JOB=$(start_session "$URL" "$SECONDS_CAPTURE" "$BUDGET" "$CHOREO")
+  t_session=$(date +%s)
+  say "session started: job $JOB, capturing ${SECONDS_CAPTURE} s (POST $URL/api/sessions)"
+  out=${JOB_JSON:-$RUN_DIR/job.json}
+  follow_job "$URL" "$JOB" "$out" "" || exit 1
+  job=$(cat "$out")
+  say "done in $(( $(date +%s) - t_session )) s from Start: clip $(echo "$job" | jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"'); stop with Ctrl-C"
+  say "visitor page: $(echo "$job" | jq -r .page_url)"
+  CLIP_URL=$(echo "$job" | jq -r .clip_url)
+  if [ "$HEADLESS" = 1 ]; then
+    stop_nodes
+    echo "$CLIP_URL"
+    exit 0
   fi
-  r=$(rank "$state"); now=$(date +%s)
-  if [ "$r" = 0 ]; then
-    frames=$(echo "$job" | jq -r .frames_received)
-    if [ "$frames" != "$last_frames" ] && [ $((now - last_print)) -ge 2 ]; then
-      say "receiving: $(echo "$job" | jq -r .detail)"; last_print=$now; last_frames=$frames
-    fi
-  fi
-  if [ "$r" -ge 1 ] && [ "$printed" -lt 1 ]; then
-    say "session captured: $(echo "$job" | jq -r '[.cameras[] | .node + "/" + .camera + " " + (.frames|tostring) + " frames"] | join(", ")') in $(echo "$job" | jq -r '.timings.capture_seconds*10|round/10') s"
-    say "frames received by the trainer: $(echo "$job" | jq -r .frames_received), verified against the manifest (transfer $(echo "$job" | jq -r '.timings.transfer_seconds*100|round/100') s)"
-    say "job queued"
-    printed=1
-  fi
-  if [ "$r" -ge 2 ] && [ "$printed" -lt 2 ]; then
-    say "training started: budget $(echo "$job" | jq -r .train_budget_seconds) s, $(echo "$job" | jq -r .detail)"; printed=2; last_print=$now
-  fi
-  if [ "$r" = 2 ] && [ $((now - last_print)) -ge 10 ]; then
-    say "$(echo "$job" | jq -r '"training: " + (.generator_steps|tostring) + " generator steps (" + (.generator_steps_per_second*100|round/100|tostring) + "/s), " + (.face_steps|tostring) + " face-GAN steps (" + (.face_steps_per_second*10|round/10|tostring) + "/s), loss G " + (.loss_g*1000|round/1000|tostring) + " D " + (.loss_d*1000|round/1000|tostring) + " L1 " + (.loss_l1*1000|round/1000|tostring) + ", " + (.eta_seconds|round|tostring) + " s left"')"
-    last_print=$now
-  fi
-  if [ "$r" -ge 3 ] && [ "$printed" -lt 3 ]; then
-    say "training done: $(echo "$job" | jq -r '(.timings.train_seconds*10|round/10|tostring) + " s: " + (.generator_steps|tostring) + " generator steps (" + (.generator_steps_per_second*100|round/100|tostring) + "/s), " + (.face_steps|tostring) + " face-GAN steps (" + (.face_steps_per_second*10|round/10|tostring) + "/s)"')"
-    say "rendering: $(echo "$job" | jq -r .detail)"
-    printed=3
-  fi
-  [ "$state" = done ] && break
-  sleep 1
-done
-
-[ -n "$JOB_JSON" ] && echo "$job" > "$JOB_JSON"
-say "done in $(( $(date +%s) - t_session )) s from Start: clip $(echo "$job" | jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"'); stop with Ctrl-C"
-CLIP_URL=$(echo "$job" | jq -r .clip_url)
-say "visitor page: $(echo "$job" | jq -r .page_url)"
-if [ "$HEADLESS" = 1 ]; then
-  stop_nodes
   echo "$CLIP_URL"
+  # Keep serving until Ctrl-C (the INT trap stops both nodes).
+  wait "$TRAINER_PID" || true
   exit 0
 fi
-echo "$CLIP_URL"
-# Keep serving until Ctrl-C (the INT trap stops both nodes).
-wait "$TRAINER_PID" || true
+
+# --scale-out: a private PostgreSQL holds the queue, the job state and the
+# events; two booths, each with its own gateway (ingest + HTTP front-end),
+# and two workers that claim jobs from the shared queue. All processes share
+# the data folder for the frames and the clips (one machine).
+PG_STATE="$RUN_DIR/postgres"
+mkdir -p "$PG_STATE"
+say "starting a private PostgreSQL (tests/support/pg_server.sh)…"
+tests/support/pg_server.sh start "$PG_STATE" >/dev/null
+if [ -f "$PG_STATE/skip_reason" ]; then
+  echo "demo: error: --scale-out needs PostgreSQL: $(cat "$PG_STATE/skip_reason")" >&2; exit 1
+fi
+DB=$(cat "$PG_STATE/database_url")
+say "PostgreSQL up on $(echo "$DB" | sed -E 's#//[^@]*@#//#')"
+deploy/make_keys.sh "$KEYS" booth-1 booth-2
+shared=(--data-dir "$RUN_DIR/data" --database "$DB" --train-budget "$BUDGET" "${keyed[@]}")
+URLS=(); INGESTS=()
+for i in 1 2; do
+  start_trainer "gateway-$i" http,ingest "${shared[@]}" --roles ingest,http --http-port 0 \
+    --ingest 'tcp://127.0.0.1:*'
+  PIDS+=("$STARTED_PID"); URLS+=("$STARTED_URL"); INGESTS+=("$STARTED_INGEST")
+  AUTH=(-H "Authorization: Bearer $(cat "$STARTED_TOKEN_FILE")")
+  say "gateway-$i up: operator page $STARTED_URL/ (logs: $RUN_DIR/gateway-$i.log)"
+done
+for i in 1 2; do
+  start_trainer "worker-$i" "" "${shared[@]}" --roles worker "${base_args[@]}"
+  PIDS+=("$STARTED_PID")
+  say "worker-$i up (logs: $RUN_DIR/worker-$i.log)"
+done
+for i in 1 2; do
+  start_capture "booth-$i" "${INGESTS[$((i - 1))]}" "${URLS[$((i - 1))]}" "${capture_extra[@]}"
+  PIDS+=("$STARTED_PID")
+done
+JOBS=()
+for i in 1 2; do
+  JOBS+=("$(start_session "${URLS[$((i - 1))]}" "$SECONDS_CAPTURE" "$BUDGET" "$CHOREO")")
+  say "booth-$i: session started, job ${JOBS[$((i - 1))]}"
+done
+t_session=$(date +%s)
+FOLLOW=()
+for i in 1 2; do
+  follow_job "${URLS[$((i - 1))]}" "${JOBS[$((i - 1))]}" "$RUN_DIR/job-$i.json" "[booth-$i] " &
+  FOLLOW+=($!)
+done
+ok=1
+for pid in "${FOLLOW[@]}"; do wait "$pid" || ok=0; done
+[ "$ok" = 1 ] || exit 1
+say "both sessions done in $(( $(date +%s) - t_session )) s from Start"
+for i in 1 2; do
+  job=$(cat "$RUN_DIR/job-$i.json")
+  say "booth-$i: visitor page $(echo "$job" | jq -r .page_url)"
+done
+for i in 1 2; do jq -r .clip_url "$RUN_DIR/job-$i.json"; done
+if [ "$HEADLESS" = 1 ]; then stop_nodes; exit 0; fi
+# Keep serving until Ctrl-C (the INT trap stops every process).
+wait "${PIDS[0]}" || true
