@@ -66,6 +66,13 @@ store   The shared stores on a private PostgreSQL (tests/support/pg_server.sh; f
         scale.claim_latency_ms[notify=on|off,p50|p99] (queued until an idle worker holds it;
         off: polling every 500 ms), store.blob_write_mb_per_s and store.blob_read_mb_per_s
         [store=postgres|local] (4 MiB blobs written in 64 KiB pieces). --quick: fewer jobs.
+scale   Trainer workers as processes (trainer_node --roles worker --database) on a private
+        PostgreSQL: scale.jobs_per_hour[workers=1|2|4] (two 12 s wall-clock-budget jobs per
+        worker, tiny model; target: 4 workers >= 3 x one), scale.takeover_seconds[lease=30]
+        from kill -9 of the worker training a job until another trains it again (target
+        <= 35), scale.training_seconds_lost (since the last checkpoint; target <= the
+        checkpoint interval, 5 s) and scale.duplicate_clips[takeover] (target 0). Claim
+        latency with and without NOTIFY is in 'store'. --quick: one 8 s job per worker.
 LIST
 }
 
@@ -202,6 +209,20 @@ bench_store() {
     --local-dir "$state/blobs" "$@"
 }
 
+bench_scale() {
+  deploy/build.sh scale_bench trainer_node >/dev/null
+  SCALE_STATE=$(mktemp -d)
+  trap 'tests/support/pg_server.sh stop "$SCALE_STATE" >/dev/null; rm -rf "$SCALE_STATE"' EXIT
+  local state=$SCALE_STATE
+  tests/support/pg_server.sh start "$state" >&2
+  if [ ! -f "$state/database_url" ]; then
+    echo "bench: error: no PostgreSQL server: $(cat "$state/skip_reason" 2>/dev/null)" >&2
+    exit 2
+  fi
+  "${BUILD_DIR:-build/release}/bench/scale_bench" --database "$(cat "$state/database_url")" \
+    --trainer "${BUILD_DIR:-build/release}/trainer_node/trainer_node" --dir "$state/fleet" "$@"
+}
+
 bench_trainer_speed() {
   local seconds=40 job_seconds=120
   [ "${1:-}" = "--quick" ] && seconds=10 && job_seconds=60
@@ -224,5 +245,6 @@ case "${1:-}" in
   trainer-quality) shift; bench_trainer_quality "$@" ;;
   trainer-speed) shift; bench_trainer_speed "$@" ;;
   store) shift; bench_store "$@" ;;
+  scale) shift; bench_scale "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac
