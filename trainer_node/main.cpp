@@ -68,20 +68,9 @@ int pretrainMain(int argc, char** argv) {
 // from the PostgreSQL queue and publishes checkpoints and clips to its blob
 // store; the sessions' frames come from --data-dir (shared by the workers
 // of one machine).
-int sharedWorkerMain(booth::TrainerOptions& opt) {
+int sharedWorkerMain(booth::TrainerOptions& opt, booth::ShutdownSignals& signals,
+                     const booth::CpuRuntime& rt) {
   using namespace booth;
-  ShutdownSignals signals;  // before any thread starts
-  const CpuRuntime rt = configureCpuRuntime(opt.threads);
-  opt.runner.train.adapt_threads = opt.threads == 0;
-  if (auto st = preflight(opt.runner); !st.ok()) {
-    std::cerr << "trainer_node: error: " << st.error() << "\n";
-    return 2;
-  }
-  ::umask(077);
-  if (auto st = secureDataDir(opt.data_dir); !st.ok()) {
-    std::cerr << "trainer_node: error: " << st.error() << "\n";
-    return 2;
-  }
   PgJobQueueOptions queue_options;
   queue_options.machine = opt.jobs;
   auto stores = openSharedStores(opt.database_url, queue_options);
@@ -144,7 +133,6 @@ int main(int argc, char** argv) {
   for (const auto& problem : opt.choreography_problems) {
     spdlog::warn("choreography passed over: {}", problem);
   }
-  if (!opt.database_url.empty()) return sharedWorkerMain(opt);
   ShutdownSignals signals;  // before any thread starts
   const CpuRuntime rt = configureCpuRuntime(opt.threads);
   opt.runner.train.adapt_threads = opt.threads == 0;
@@ -162,6 +150,7 @@ int main(int argc, char** argv) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;
   }
+  if (!opt.database_url.empty()) return sharedWorkerMain(opt, signals, rt);
   // Each HTTP connection is a descriptor; the rest (store, ingest, models)
   // needs a few hundred.
   constexpr std::size_t kOtherDescriptors = 512;

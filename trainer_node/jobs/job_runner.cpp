@@ -34,6 +34,9 @@ constexpr int kRenderProbeFrames = 3;
 constexpr double kRenderOverhead = 1.3;
 // Scratch folders of workers gone this long are removed at start.
 constexpr auto kStaleScratch = std::chrono::hours(24);
+// Jobs whose lease ran out are looked for this often (or every lease/3 when
+// that is shorter).
+constexpr auto kSweepPeriod = std::chrono::seconds(2);
 // A blob write idle this long was abandoned by a dead process.
 constexpr auto kAbandonedWrite = std::chrono::minutes(10);
 constexpr const char* kCancelled = "cancelled by the operator";
@@ -160,15 +163,25 @@ void JobRunner::stop() {
 }
 
 void JobRunner::sweep(std::stop_token stop) {
-  const auto period = std::max<std::chrono::milliseconds>(config_.lease / 3,
-                                                          std::chrono::milliseconds(10));
+  // Lost jobs are looked for often (a cheap indexed query), so a dead
+  // worker's job waits little beyond its lease; the worker's own "alive"
+  // row is renewed every lease/3.
+  const auto heartbeat_period = std::max<std::chrono::milliseconds>(config_.lease / 3,
+                                                                    std::chrono::milliseconds(10));
+  const auto period = std::min<std::chrono::milliseconds>(heartbeat_period, kSweepPeriod);
   std::mutex mutex;
   std::condition_variable_any wake;
+  auto last_heartbeat = std::chrono::steady_clock::time_point{};
   while (!stop.stop_requested()) {
     // Last resort: a sweep that throws is tried again next period.
     try {
-      if (auto st = queue_.workerHeartbeat(config_.worker_id, config_.lease); !st.ok())
-        spdlog::warn("worker {}: {}", config_.worker_id, st.message());
+      if (std::chrono::steady_clock::now() - last_heartbeat >= heartbeat_period) {
+        if (auto st = queue_.workerHeartbeat(config_.worker_id, config_.lease); st.ok()) {
+          last_heartbeat = std::chrono::steady_clock::now();
+        } else {
+          spdlog::warn("worker {}: {}", config_.worker_id, st.message());
+        }
+      }
       auto recovered = queue_.recoverExpired();
       if (!recovered.ok()) {
         spdlog::warn("worker {}: recovering jobs whose lease ran out: {}", config_.worker_id,

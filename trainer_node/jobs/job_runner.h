@@ -16,8 +16,8 @@
 // renews it every lease/3, and the training and render loops renew it too
 // (at most once a second, which is also how a cancel is noticed). A runner
 // whose process dies stops renewing: once the lease has run out, the
-// periodic recoverExpired() sweep of any worker process (every lease/3)
-// queues the job again, and the next worker resumes it: from the last
+// periodic recoverExpired() sweep of any worker process (every 2 s, or
+// lease/3 when shorter) queues the job again, and the next worker resumes it: from the last
 // published checkpoint when it was training (charged only the budget it
 // has left: the schedule keeps the length planned at its start), or
 // rendered again from the trained model.
@@ -59,7 +59,7 @@
 // (0.5 s doubling to 5 s) while the claim's lease lasts.
 //
 // Threading: start() runs the jobs on one thread and the sweeps (worker
-// heartbeat, recoverExpired) on another; a running job adds its lease
+// heartbeat every lease/3, recoverExpired) on another; a running job adds its lease
 // thread. Everything shared goes through JobQueue and BlobStore
 // (thread-safe).
 #include <atomic>
