@@ -66,6 +66,14 @@ store   The shared stores on a private PostgreSQL (tests/support/pg_server.sh; f
         scale.claim_latency_ms[notify=on|off,p50|p99] (queued until an idle worker holds it;
         off: polling every 500 ms), store.blob_write_mb_per_s and store.blob_read_mb_per_s
         [store=postgres|local] (4 MiB blobs written in 64 KiB pieces). --quick: fewer jobs.
+scale   Trainer workers as processes (trainer_node --roles worker --database) on a private
+        PostgreSQL: scale.jobs_per_hour[workers=1|2|4] (two 12 s wall-clock-budget jobs per
+        worker, tiny model; target: 4 workers >= 3 x one), scale.takeover_seconds[lease=30]
+        from kill -9 of the worker training a job until another claims it to resume it
+        (target <= 35; scale.takeover_to_training_seconds: until it trains again),
+        scale.training_seconds_lost (since the last checkpoint; target <= the
+        checkpoint interval, 5 s) and scale.duplicate_clips[takeover] (target 0). Claim
+        latency with and without NOTIFY is in 'store'. --quick: one 8 s job per worker.
 LIST
 }
 
@@ -188,18 +196,31 @@ bench_trainer_quality() {
   fi
 }
 
-bench_store() {
-  deploy/build.sh store_bench >/dev/null
-  STORE_STATE=$(mktemp -d)
-  trap 'tests/support/pg_server.sh stop "$STORE_STATE" >/dev/null; rm -rf "$STORE_STATE"' EXIT
-  local state=$STORE_STATE
-  tests/support/pg_server.sh start "$state" >&2
-  if [ ! -f "$state/database_url" ]; then
-    echo "bench: error: no PostgreSQL server: $(cat "$state/skip_reason" 2>/dev/null)" >&2
+# A private PostgreSQL server (tests/support/pg_server.sh) in a new folder,
+# $PG_STATE, stopped and removed when the script exits; its URL is in
+# $PG_STATE/database_url.
+private_pg() {
+  PG_STATE=$(mktemp -d)
+  trap 'tests/support/pg_server.sh stop "$PG_STATE" >/dev/null; rm -rf "$PG_STATE"' EXIT
+  tests/support/pg_server.sh start "$PG_STATE" >&2
+  if [ ! -f "$PG_STATE/database_url" ]; then
+    echo "bench: error: no PostgreSQL server: $(cat "$PG_STATE/skip_reason" 2>/dev/null)" >&2
     exit 2
   fi
-  "${BUILD_DIR:-build/release}/bench/store_bench" --database "$(cat "$state/database_url")" \
-    --local-dir "$state/blobs" "$@"
+}
+
+bench_store() {
+  deploy/build.sh store_bench >/dev/null
+  private_pg
+  "${BUILD_DIR:-build/release}/bench/store_bench" --database "$(cat "$PG_STATE/database_url")" \
+    --local-dir "$PG_STATE/blobs" "$@"
+}
+
+bench_scale() {
+  deploy/build.sh scale_bench trainer_node >/dev/null
+  private_pg
+  "${BUILD_DIR:-build/release}/bench/scale_bench" --database "$(cat "$PG_STATE/database_url")" \
+    --trainer "${BUILD_DIR:-build/release}/trainer_node/trainer_node" --dir "$PG_STATE/fleet" "$@"
 }
 
 bench_trainer_speed() {
@@ -224,5 +245,6 @@ case "${1:-}" in
   trainer-quality) shift; bench_trainer_quality "$@" ;;
   trainer-speed) shift; bench_trainer_speed "$@" ;;
   store) shift; bench_store "$@" ;;
+  scale) shift; bench_scale "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

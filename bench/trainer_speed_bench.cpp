@@ -29,6 +29,9 @@
 #include "trainer_node/jobs/job_runner.h"
 #include "trainer_node/pretrain/synthetic_corpus.h"
 #include "trainer_node/render/clip_renderer.h"
+#include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/job_store.h"
+#include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/train/pose_to_image_model.h"
 #include "trainer_node/train/training_set.h"
@@ -114,7 +117,7 @@ std::map<int, double> threadCpuSeconds() {
 }
 
 // A real job, as the service runs it: the session stored as the ingest
-// stores it, queued in a job store, picked up by JobRunner's own thread.
+// stores it, queued in the embedded job queue, picked up by JobRunner's own thread.
 // While the job is in its generator phase (the job's own counts say so),
 // the process's CPU time over the wall time is the number of cores the
 // training kept busy: trainer.threads[job].
@@ -138,45 +141,32 @@ int measureJob(const ModelConfig& model_config, double budget, const std::string
   SessionStore sessions(dir / "data", false);
   const auto session = syntheticSession(*findPerformer("ada"), *findChoreography("warmup"), 3, 15,
                                         30, cv::Size(640, 480), 90);
-  for (const StoredFrame& f : session) {
-    FrameToAppend frame;
-    frame.sequence = f.sequence;
-    frame.capture_time_us = f.capture_time_us;
-    frame.width = f.width;
-    frame.height = f.height;
-    frame.data = f.data;
-    PoseRecord pose;
-    pose.camera_id = "cam0";
-    pose.sequence = f.sequence;
-    pose.origin = PoseOrigin::kGroundTruth;
-    pose.performer = f.pose;
-    if (!sessions.writeFrame("bench", "node", "cam0", frame).ok() ||
-        !sessions.writePose("bench", "node", pose).ok()) {
-      std::cerr << "trainer_speed_bench: error: cannot store the session\n";
-      return 1;
-    }
+  if (auto s = storeSyntheticSession(sessions, "bench", "node", "cam0", session); !s) {
+    std::cerr << "trainer_speed_bench: error: cannot store the session: " << s.error() << "\n";
+    return 1;
   }
-  sessions.close("bench");
+  EmbeddedJobQueue queue(*jobs.value());
+  LocalBlobStore blobs(dir / "data", false);
   JobRecord job;
   job.id = "bench-job";
   job.session_id = "bench";
   job.state = JobState::kReceiving;  // then queued, as the ingest does
   job.train_budget_seconds = budget;
   job.cameras = {{"node", "cam0", static_cast<std::int64_t>(session.size())}};
-  if (auto s = jobs.value()->insert(job); !s) {
-    std::cerr << "trainer_speed_bench: error: " << s.error() << "\n";
+  if (auto s = queue.add(job); !s) {
+    std::cerr << "trainer_speed_bench: error: " << s.message() << "\n";
     return 1;
   }
-  if (auto s = jobs.value()->transition(job, JobEvent::kReceived); !s) {
-    std::cerr << "trainer_speed_bench: error: " << s.error() << "\n";
+  if (auto s = queue.enqueue(job); !s) {
+    std::cerr << "trainer_speed_bench: error: " << s.message() << "\n";
     return 1;
   }
   JobRunnerConfig config;
   config.model = model_config;
   config.train.adapt_threads = true;  // as trainer_node runs without --threads
-  config.clips_dir = dir / "clips";
+  config.work_dir = dir / "data" / "work";
   config.public_url = "http://bench";
-  JobRunner runner(config, *jobs.value(), sessions);
+  JobRunner runner(config, queue, blobs, sessions);
   runner.start();
   // Samples (wall, CPU) while the job's generator phase runs.
   auto wall = [] {

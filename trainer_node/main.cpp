@@ -24,8 +24,11 @@
 #include "trainer_node/retention/retention_sweeper.h"
 #include "trainer_node/store/data_dir.h"
 #include "trainer_node/pretrain/pretrainer.h"
+#include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/job_store.h"
+#include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/store/pg/pg_database.h"
+#include "trainer_node/store/pg/shared_stores.h"
 #include "trainer_node/store/session_store.h"
 #include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/trainer_options.h"
@@ -61,6 +64,40 @@ int pretrainMain(int argc, char** argv) {
   return summary->finished ? 0 : 130;
 }
 
+// A worker on the shared stores (--database, --roles worker): claims jobs
+// from the PostgreSQL queue and publishes checkpoints and clips to its blob
+// store; the sessions' frames come from --data-dir (shared by the workers
+// of one machine).
+int sharedWorkerMain(booth::TrainerOptions& opt, booth::ShutdownSignals& signals,
+                     const booth::CpuRuntime& rt) {
+  using namespace booth;
+  PgJobQueueOptions queue_options;
+  queue_options.machine = opt.jobs;
+  auto stores = openSharedStores(opt.database_url, queue_options);
+  if (!stores.ok()) {
+    std::cerr << "trainer_node: error: " << stores.error() << "\n";
+    return 2;
+  }
+  SessionStore sessions(opt.data_dir, opt.fsync);
+  opt.runner.public_url = opt.http.public_url;
+  JobRunner runner(opt.runner, *stores->queue, *stores->blobs, sessions);
+  if (int n = runner.recoverInterrupted(); n > 0) {
+    spdlog::info("{} job(s) whose worker was lost went back to the queue", n);
+  }
+  runner.start();
+  spdlog::info("worker {} ready: database {}, frames from {}, lease {} s; {}{}", runner.workerId(),
+               redactDatabaseUrl(opt.database_url), opt.data_dir.string(),
+               opt.runner.lease.count() / 1000.0, rt.describe(),
+               opt.runner.base_checkpoint.empty() ? ", no base checkpoint (jobs train from scratch)"
+                                                  : ", base " + opt.runner.base_checkpoint);
+  std::cout << "WORKER_ID=" << runner.workerId() << std::endl;
+  const int sig = signals.wait();
+  spdlog::info("stopping on signal {}", sig);
+  runner.stop();
+  spdlog::info("stopped ({} job(s) lost to another worker)", runner.lostJobs());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,13 +116,13 @@ int main(int argc, char** argv) {
     std::cout << opt.help_text;
     return 0;
   }
-  if (!opt.database_url.empty()) {
-    // The shared stores exist (store/pg/shared_stores.h), but the job runner,
-    // the ingest and the HTTP front-end do not run on them yet: refuse the
-    // option rather than ignore it.
+  if (!opt.database_url.empty() && (opt.roles.ingest || opt.roles.http)) {
+    // The ingest, the HTTP front-end and retention still keep their jobs in
+    // SQLite (store/job_store.h); only the worker runs on the shared stores.
     std::cerr << "trainer_node: error: --database " << redactDatabaseUrl(opt.database_url)
-              << ": this trainer cannot run on the shared PostgreSQL stores yet (its job runner, "
-                 "ingest and HTTP use SQLite and --data-dir); run it without --database\n";
+              << " runs --roles worker only in this build (the ingest and HTTP roles use SQLite "
+                 "and --data-dir yet); run workers with --roles worker --database ..., or every "
+                 "role without --database\n";
     return 2;
   }
   if (!setupLogging(opt.log_level)) {
@@ -113,6 +150,7 @@ int main(int argc, char** argv) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;
   }
+  if (!opt.database_url.empty()) return sharedWorkerMain(opt, signals, rt);
   // Each HTTP connection is a descriptor; the rest (store, ingest, models)
   // needs a few hundred.
   constexpr std::size_t kOtherDescriptors = 512;
@@ -149,7 +187,7 @@ int main(int argc, char** argv) {
   hub_config.max_subscribers = opt.http.max_event_streams;
   EventHub hub(hub_config, *jobs.value(), [&booth] { return booth.nodes(); });
   hub.start();
-  RetentionSweeper retention(opt.retention, *jobs.value(), sessions, opt.runner.clips_dir);
+  RetentionSweeper retention(opt.retention, *jobs.value(), sessions, opt.data_dir / "clips");
   retention.start();
   HttpApi http(opt.http, *jobs.value(), booth, hub, retention);
   if (auto st = http.start(); !st.ok()) {
@@ -157,7 +195,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   opt.runner.public_url = http.publicUrl();
-  JobRunner runner(opt.runner, *jobs.value(), sessions);
+  // One process, every role: the embedded queue over the job store, and
+  // blobs in the data folder (clips where the HTTP side serves them).
+  EmbeddedJobQueue queue(*jobs.value());
+  LocalBlobStore blobs(opt.data_dir, opt.fsync);
+  JobRunner runner(opt.runner, queue, blobs, sessions);
   // Jobs a previous run left claimed, training or rendering resume
   // (re-queued with what is left of their budget), or fail once they have
   // used --max-attempts; sessions still being received are reopened by the

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/app/command_line.h"
+#include "common/core/safe_id.h"
 #include "common/transport/curve_keys.h"
 #include "common/pose/choreography_file.h"
 #include "common/synthetic/choreography.h"
@@ -86,8 +87,31 @@ std::vector<std::string> splitList(const std::string& text) {
 
 }  // namespace
 
+Result<TrainerRoles> parseTrainerRoles(const std::string& text) {
+  TrainerRoles roles{false, false, false};
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string word = text.substr(start, comma - start);
+    bool* role = word == "ingest" ? &roles.ingest
+                 : word == "worker" ? &roles.worker
+                 : word == "http"   ? &roles.http
+                                    : nullptr;
+    if (!role) {
+      return fail("--roles: '" + word.substr(0, 40) +
+                  "' is not a role; give a comma-separated set of ingest, worker, http");
+    }
+    if (*role) return fail("--roles names '" + word + "' twice");
+    *role = true;
+    start = comma + 1;
+  }
+  return roles;
+}
+
 Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   TrainerOptions opt;
+  std::string roles = "ingest,worker,http";
+  double lease_s = static_cast<double>(opt.runner.lease.count()) / 1000;
   std::string data_dir = opt.data_dir.string();
   ModelConfig& m = opt.runner.model;
   TrainConfig& t = opt.runner.train;
@@ -117,6 +141,9 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("data-dir", po::value(&data_dir)->default_value(data_dir), "sessions, clips and the job database live here")
     ("fsync", po::value(&opt.fsync)->default_value(true), "fsync every received frame before acking it")
     ("database", po::value(&opt.database_url), "postgresql://USER:PASSWORD@HOST:PORT/DB: the job queue and the blobs in this PostgreSQL database, shared by several trainer processes (default: SQLite and --data-dir)")
+    ("roles", po::value(&roles)->default_value(roles), "what this process runs: a comma-separated set of ingest (capture nodes' sessions), worker (trains and renders jobs), http (operator page, API, clips); a set other than all three needs --database")
+    ("lease", po::value(&lease_s)->default_value(lease_s), "seconds a worker's claim on a job lasts without a heartbeat (renewed every third of it); a worker that dies loses its job after this")
+    ("worker-id", po::value(&opt.runner.worker_id), "this worker's name in the job queue (default: host-pid-random)")
     ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
     ("curve-secret-key", po::value(&secret_key_file), "the trainer's secret key file (make a pair with 'trainer_node keygen --out BASE')")
     ("allowed-nodes", po::value(&allow_file), "allow-list of capture nodes: lines '<node-id> <public key>'")
@@ -174,6 +201,21 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   if (!opt.database_url.empty() && !isPostgresUrl(opt.database_url)) {
     return fail("--database must be a postgresql:// URL, got '" +
                 redactDatabaseUrl(opt.database_url).substr(0, 200) + "'");
+  }
+  auto parsed_roles = parseTrainerRoles(roles);
+  if (!parsed_roles.ok()) return fail(parsed_roles.error());
+  opt.roles = parsed_roles.value();
+  if (!opt.roles.all() && opt.database_url.empty()) {
+    return fail("--roles " + roles + " needs --database: without it the jobs and their leases "
+                "live in this one process (SQLite and --data-dir), which then runs every role");
+  }
+  if (!(lease_s >= 3 && lease_s <= 3600)) {
+    return fail("--lease must be in [3, 3600] seconds, got " + std::to_string(lease_s));
+  }
+  opt.runner.lease = std::chrono::milliseconds(static_cast<long long>(lease_s * 1000));
+  if (!opt.runner.worker_id.empty() && !isSafeId(opt.runner.worker_id)) {
+    return fail("--worker-id '" + opt.runner.worker_id.substr(0, 80) +
+                "' must be 1..64 of [A-Za-z0-9_.-], not starting with '.'");
   }
   opt.ingest.node_timeout =
       std::chrono::milliseconds(static_cast<long long>(node_timeout_s * 1000));
@@ -311,6 +353,8 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     }
     opt.ingest.server_keys = keys.value();
     opt.ingest.allow = allow.value();
+  } else if (!opt.roles.ingest) {
+    // No ingest here: no capture node connects to this process.
   } else if (!opt.ingest.insecure) {
     return fail("no keys: give --curve-secret-key and --allowed-nodes, or --insecure for a "
                 "loopback-only demo");
@@ -318,7 +362,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     return fail("--insecure only listens on loopback, not " + opt.ingest.endpoint +
                 "; use keys for capture nodes on other machines");
   }
-  opt.runner.clips_dir = opt.data_dir / "clips";
+  opt.runner.work_dir = opt.data_dir / "work";
   return opt;
 }
 

@@ -19,6 +19,17 @@
 
 namespace booth {
 
+// What one trainer process runs (--roles): any non-empty set.
+struct TrainerRoles {
+  bool ingest = true;  // takes capture nodes' sessions, queues their jobs
+  bool worker = true;  // claims and runs jobs
+  bool http = true;    // operator page, API, visitor pages, clips
+  bool all() const { return ingest && worker && http; }
+};
+// "ingest,worker,http" (any order, each at most once) -> roles; the error
+// names the offending word.
+Result<TrainerRoles> parseTrainerRoles(const std::string& text);
+
 struct TrainerOptions {
   bool help = false;
   std::string help_text;
@@ -29,6 +40,7 @@ struct TrainerOptions {
   // blobs in PostgreSQL, store/shared_stores.h); empty: the embedded ones
   // (SQLite and the data folder).
   std::string database_url;
+  TrainerRoles roles;
   int threads = 0;  // libtorch threads; 0 = every CPU
   IngestConfig ingest;
   HttpConfig http;

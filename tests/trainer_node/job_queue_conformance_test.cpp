@@ -26,6 +26,8 @@
 #include "trainer_node/jobs/job_queue.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/job_store.h"
+#include "trainer_node/store/local_blob_store.h"
+#include "trainer_node/store/pg/pg_blob_store.h"
 #include "trainer_node/store/pg/pg_database.h"
 #include "trainer_node/store/pg/pg_job_queue.h"
 
@@ -62,6 +64,10 @@ struct EmbeddedQueueBackend {
     store = std::move(opened.value());
     return std::make_unique<EmbeddedJobQueue>(*store, [&clock] { return wallMs(clock); });
   }
+  // The blob store a worker of this queue publishes to (after make()).
+  std::unique_ptr<BlobStore> blobs() {
+    return std::make_unique<LocalBlobStore>(dir / "blobs", false);
+  }
   ~EmbeddedQueueBackend() {
     store.reset();
     std::error_code ec;
@@ -79,12 +85,15 @@ struct PgQueueBackend {
     options.url = schema->url();
     auto db = PgDatabase::open(options);
     if (!db.ok()) throw std::runtime_error(db.error());
+    database = db.value();
     PgJobQueueOptions queue;
     queue.clock = &clock;
     queue.machine = machine;
     queue.reconnect_delay = 50ms;
     return std::make_unique<PgJobQueue>(db.value(), queue);
   }
+  std::unique_ptr<BlobStore> blobs() { return std::make_unique<PgBlobStore>(database); }
+  std::shared_ptr<PgDatabase> database;
 };
 
 template <class Backend>
@@ -421,6 +430,51 @@ TYPED_TEST(JobQueueTest, HeartbeatKeepsTheLease) {
   EXPECT_EQ(this->queue().recoverExpired().value(), 1);
 }
 
+TYPED_TEST(JobQueueTest, StartingAStageClearsTheResumePhase) {
+  this->addQueued("j1", 1000);
+  auto first = this->claim("w1", 30s);
+  ASSERT_TRUE(this->queue().advance(first.claim, JobEvent::kStartRendering, "").ok());
+  ASSERT_TRUE(this->queue().release(first.claim, "stopping").ok());
+  auto second = this->claim("w2", 30s);
+  EXPECT_EQ(second.job.resume_phase, "rendering");
+  ASSERT_TRUE(this->queue().advance(second.claim, JobEvent::kStartRendering, "").ok());
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->resume_phase, "");
+}
+
+TYPED_TEST(JobQueueTest, FencedBlobCommitPublishesOnlyForTheClaimThatHoldsTheJob) {
+  auto blobs = this->backend_.blobs();
+  this->addQueued("j1", 1000);
+  auto first = this->claim("w1", 30s);
+  ASSERT_TRUE(blobs->put("clips/a.mp4", "first", this->queue().fenceCheck(first.claim)).ok());
+  this->clock_.advance(31s);
+  ASSERT_EQ(this->queue().recoverExpired().value(), 1);
+  // Recovered, not claimed again: the old claim no longer runs the job.
+  auto late = blobs->put("clips/b.mp4", "late", this->queue().fenceCheck(first.claim));
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().find("not running"), std::string::npos) << late.error();
+  auto second = this->claim("w2", 30s);
+  auto fenced = blobs->put("clips/b.mp4", "late", this->queue().fenceCheck(first.claim));
+  ASSERT_FALSE(fenced.ok());
+  EXPECT_NE(fenced.error().find("fenced"), std::string::npos) << fenced.error();
+  EXPECT_FALSE(blobs->size("clips/b.mp4").value().has_value()) << "nothing was published";
+  EXPECT_TRUE(blobs->put("clips/c.mp4", "second", this->queue().fenceCheck(second.claim)).ok());
+}
+
+TYPED_TEST(JobQueueTest, LiveWorkersAreThoseWhoseHeartbeatHasNotRunOut) {
+  EXPECT_EQ(this->queue().liveWorkers().value_or(-1), 0);
+  ASSERT_TRUE(this->queue().workerHeartbeat("w1", 30s).ok());
+  ASSERT_TRUE(this->queue().workerHeartbeat("w2", 10s).ok());
+  ASSERT_TRUE(this->queue().workerHeartbeat("w1", 30s).ok());  // again: still one worker
+  EXPECT_EQ(this->queue().liveWorkers().value_or(-1), 2);
+  this->clock_.advance(11s);
+  EXPECT_EQ(this->queue().liveWorkers().value_or(-1), 1) << "w2 stopped saying it is alive";
+  ASSERT_TRUE(this->queue().workerGone("w1").ok());
+  EXPECT_EQ(this->queue().liveWorkers().value_or(-1), 0);
+  EXPECT_FALSE(this->queue().workerHeartbeat("", 30s).ok());
+}
+
 TYPED_TEST(JobQueueTest, CancelledJobStopsItsWorker) {
   this->addQueued("j1", 1000);
   auto c = this->claim("w1");
@@ -543,6 +597,15 @@ TYPED_TEST(JobQueueTest, ObserversHearEveryCommittedChangeOnce) {
   if (TypeParam::kObserversCalledBeforeReturn) {
     EXPECT_EQ(heard.count("unheard"), 0u);
   }
+}
+
+TEST(QueueWaitSeconds, JobsAheadShareTheLiveWorkers) {
+  EXPECT_EQ(queueWaitSeconds(1, 1, 100), 50.0);   // the running job is half done
+  EXPECT_EQ(queueWaitSeconds(2, 1, 100), 150.0);  // then one more before it
+  EXPECT_EQ(queueWaitSeconds(2, 2, 100), 50.0);   // two workers take both at once
+  EXPECT_EQ(queueWaitSeconds(5, 2, 100), 250.0);
+  EXPECT_FALSE(queueWaitSeconds(1, 0, 100).has_value()) << "no live worker: no estimate";
+  EXPECT_FALSE(queueWaitSeconds(0, 2, 100).has_value());
 }
 
 }  // namespace

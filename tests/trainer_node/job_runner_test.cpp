@@ -1,5 +1,6 @@
-// JobRunner: the whole-job budget, cancel, and resume after a stop, on an
-// injected clock (no real time is measured) with a tiny model.
+// JobRunner: the whole-job budget, cancel, resume after a stop, and a lost
+// claim, on an injected clock (no real time is measured) with a tiny model,
+// over the embedded job queue and a local blob store in the data folder.
 #include "trainer_node/jobs/job_runner.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,10 @@
 #include "common/synthetic/synthetic_performer.h"
 #include "job_fixtures.h"
 #include "model_test_support.h"
+#include "trainer_node/pretrain/synthetic_corpus.h"
+#include "trainer_node/store/clip_names.h"
+#include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/local_blob_store.h"
 
 namespace booth {
 namespace {
@@ -27,32 +32,12 @@ constexpr const char* kCamera = "cam0";
 
 // A session of the synthetic performer as the ingest would have stored it.
 void storeSession(SessionStore& store, int frames) {
-  const PerformerLook& look = *findPerformer("ada");
+  PerformerLook small = *findPerformer("ada");
   const cv::Size size(160, 120);
-  PerformerLook small = look;
-  small.body.height_px = look.body.height_px * size.height / 480.f;
-  Choreography dance(*findChoreography("warmup"), small.body, Stage{size}, 3);
-  for (int i = 0; i < frames; ++i) {
-    const Pose pose = dance.poseAt(i / 15.0);
-    std::vector<uchar> jpeg;
-    cv::imencode(".jpg", renderPerformer(small, pose, size), jpeg);
-    const std::string bytes(jpeg.begin(), jpeg.end());
-    FrameToAppend frame;
-    frame.sequence = static_cast<std::uint64_t>(i);
-    frame.capture_time_us = i * 66667;
-    frame.width = size.width;
-    frame.height = size.height;
-    frame.data = bytes;
-    ASSERT_TRUE(store.writeFrame(kSession, kNode, kCamera, frame).ok());
-    PoseRecord record;
-    record.camera_id = kCamera;
-    record.sequence = frame.sequence;
-    record.origin = PoseOrigin::kGroundTruth;
-    record.performer = pose;
-    ASSERT_TRUE(store.writePose(kSession, kNode, record).ok());
-  }
-  ASSERT_TRUE(store.sync().ok());
-  store.close(kSession);
+  small.body.height_px = small.body.height_px * size.height / 480.f;
+  const auto session =
+      syntheticSession(small, *findChoreography("warmup"), 3, frames / 15.0, 15, size, 95);
+  ASSERT_TRUE(storeSyntheticSession(store, kSession, kNode, kCamera, session).ok());
 }
 
 // A clock that advances `step` seconds per reading and runs `at` once the
@@ -89,6 +74,8 @@ class JobRunnerTest : public ::testing::Test {
     auto jobs = JobStore::open(dir_.file("jobs.sqlite"));
     ASSERT_TRUE(jobs.ok()) << jobs.error();
     jobs_ = std::move(jobs).value();
+    queue_ = std::make_unique<EmbeddedJobQueue>(*jobs_);
+    blobs_ = std::make_unique<LocalBlobStore>(dir_.path() / "data", false);
     sessions_ = std::make_unique<SessionStore>(dir_.path() / "data", false);
     storeSession(*sessions_, 40);
     config_.model = tinyModelConfig();
@@ -100,7 +87,8 @@ class JobRunnerTest : public ::testing::Test {
     config_.render.panel_size = 32;
     config_.held_out_fraction = 0.25;
     config_.checkpoint_seconds = 5;
-    config_.clips_dir = dir_.path() / "clips";
+    config_.work_dir = dir_.path() / "data" / "work";
+    config_.worker_id = "worker-a";
     config_.public_url = "http://test";
     config_.now_seconds = [this] { return clock_(); };
   }
@@ -125,17 +113,30 @@ class JobRunnerTest : public ::testing::Test {
     return n;
   }
 
+  // A runner of this test's queue, blobs and sessions.
+  std::unique_ptr<JobRunner> runner(JobRunnerConfig config) {
+    return std::make_unique<JobRunner>(std::move(config), *queue_, *blobs_, *sessions_);
+  }
+  std::unique_ptr<JobRunner> runner() { return runner(config_); }
+  bool blobExists(const std::string& key) {
+    auto size = blobs_->size(key);
+    return size.ok() && size.value().has_value();
+  }
+
   TempDir dir_;
   std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<EmbeddedJobQueue> queue_;
+  std::unique_ptr<LocalBlobStore> blobs_;
   std::unique_ptr<SessionStore> sessions_;
+  const std::filesystem::path clips_dir_ = dir_.path() / "data" / "clips";
   JobRunnerConfig config_;
   ScriptedClock clock_{0.1};
 };
 
 TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
-  JobRunner runner(config_, *jobs_, *sessions_);
+  auto runner = this->runner();
   queue(30);
-  ASSERT_TRUE(runner.runNext({}));
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
@@ -146,20 +147,25 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
   EXPECT_GE(job->train_seconds, job->train_budget_planned);
   EXPECT_GT(job->generator_steps, 0);
   EXPECT_TRUE(std::filesystem::exists(job->clip_path));
-  EXPECT_EQ(filesIn(config_.clips_dir), 1u);  // the clip, no partial file
+  EXPECT_EQ(filesIn(clips_dir_), 1u);  // the clip, no partial file
   EXPECT_EQ(job->clip_frames, 10);
   EXPECT_EQ(job->attempts, 1);
   EXPECT_EQ(job->detail, "clip ready");
   // The trained model is kept for a re-render; the training state is not.
-  EXPECT_TRUE(std::filesystem::exists(job->model_path));
+  EXPECT_EQ(job->model_path, modelBlobKey(kSession));
+  EXPECT_TRUE(std::filesystem::exists(sessions_->sessionDir(kSession) / "generator.pt"));
   EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
-  EXPECT_EQ(job->model_path.rfind(sessions_->sessionDir(kSession).string(), 0), 0u);
+  EXPECT_TRUE(job->checkpoint_path.empty());
+  // The clip is where the HTTP side serves it from: DATA/clips/<token>.mp4.
+  EXPECT_EQ(job->clip_path, clipFile(clips_dir_, job->clip_token).string());
+  // Nothing is left in the worker's scratch folder.
+  EXPECT_EQ(filesIn(config_.work_dir), 0u);
 }
 
 TEST_F(JobRunnerTest, ReportsGeneratorAndFaceStepsApart) {
-  JobRunner runner(config_, *jobs_, *sessions_);
+  auto runner = this->runner();
   queue(30);
-  ASSERT_TRUE(runner.runNext({}));
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
@@ -170,9 +176,9 @@ TEST_F(JobRunnerTest, ReportsGeneratorAndFaceStepsApart) {
 }
 
 TEST_F(JobRunnerTest, ABudgetTooSmallForTrainingFailsSayingWhy) {
-  JobRunner runner(config_, *jobs_, *sessions_);
+  auto runner = this->runner();
   queue(1);
-  ASSERT_TRUE(runner.runNext({}));
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::kFailed);
@@ -181,40 +187,40 @@ TEST_F(JobRunnerTest, ABudgetTooSmallForTrainingFailsSayingWhy) {
 }
 
 TEST_F(JobRunnerTest, CancelWhileTrainingCancelsTheJobAndLeavesNoClip) {
-  JobRunner runner(config_, *jobs_, *sessions_);
+  auto runner = this->runner();
   queue(300);
   clock_.at(20, [&] { ASSERT_TRUE(jobs_->requestCancel("job1").ok()); });
-  ASSERT_TRUE(runner.runNext({}));
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::kCancelled);
   EXPECT_EQ(job->detail, "cancelled by the operator");
   EXPECT_GT(job->generator_steps, 0);
   EXPECT_TRUE(job->clip_token.empty());
-  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
   EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
 }
 
 TEST_F(JobRunnerTest, CancelWhileRenderingLeavesNoPartialClip) {
   config_.render.seconds = 10;  // 100 frames: the cancel lands among them
-  JobRunner runner(config_, *jobs_, *sessions_);
+  auto runner = this->runner();
   queue(40);
   // Training ends at about 38 s of the clock; the render (100 frames) follows.
   clock_.at(45, [&] { ASSERT_TRUE(jobs_->requestCancel("job1").ok()); });
-  ASSERT_TRUE(runner.runNext({}));
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::kCancelled);
   EXPECT_EQ(job->detail, "cancelled by the operator");
   EXPECT_FALSE(job->model_path.empty());  // training had ended: the cancel came while rendering
-  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
 }
 
 TEST_F(JobRunnerTest, AJobCancelledWhileQueuedNeverTrains) {
-  JobRunner runner(config_, *jobs_, *sessions_);
+  auto runner = this->runner();
   queue(30);
   ASSERT_TRUE(jobs_->requestCancel("job1").ok());
-  ASSERT_TRUE(runner.runNext({}));
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, JobState::kCancelled);
@@ -228,17 +234,18 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
   double spent_at_stop = 0;
   double planned = 0;
   {
-    JobRunner runner(config_, *jobs_, *sessions_);
+    auto runner = this->runner();
     std::stop_source stop;
     clock_.at(25, [&] { stop.request_stop(); });
-    ASSERT_TRUE(runner.runNext(stop.get_token()));
+    ASSERT_TRUE(runner->runNext(stop.get_token()));
     auto job = jobs_->get("job1");
     ASSERT_TRUE(job);
     // Released back to the queue, the attempt given back.
     ASSERT_EQ(job->state, JobState::kQueued) << job->detail;
     EXPECT_EQ(job->resume_phase, "training");
     EXPECT_EQ(job->attempts, 0);
-    ASSERT_TRUE(std::filesystem::exists(job->checkpoint_path));
+    EXPECT_EQ(job->checkpoint_path, checkpointBlobKey(kSession));
+    ASSERT_TRUE(blobExists(job->checkpoint_path));
     generator_steps_at_stop = job->generator_steps;
     spent_at_stop = job->budget_spent_seconds;
     planned = job->train_budget_planned;
@@ -246,9 +253,9 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
     ASSERT_GT(spent_at_stop, 20);
   }
   // The next start.
-  JobRunner runner(config_, *jobs_, *sessions_);
-  EXPECT_EQ(runner.recoverInterrupted(), 0);  // nothing was lost: it was released
-  ASSERT_TRUE(runner.runNext({}));
+  auto runner = this->runner();
+  EXPECT_EQ(runner->recoverInterrupted(), 0);  // nothing was lost: it was released
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
@@ -262,29 +269,27 @@ TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
   config_.render.seconds = 10;
   queue(40);
   {
-    JobRunner runner(config_, *jobs_, *sessions_);
+    auto runner = this->runner();
     std::stop_source stop;
     clock_.at(45, [&] { stop.request_stop(); });
-    ASSERT_TRUE(runner.runNext(stop.get_token()));
+    ASSERT_TRUE(runner->runNext(stop.get_token()));
   }
   auto stopped = jobs_->get("job1");
   ASSERT_TRUE(stopped);
   ASSERT_EQ(stopped->state, JobState::kQueued) << stopped->detail;
   EXPECT_EQ(stopped->resume_phase, "rendering");
-  ASSERT_TRUE(std::filesystem::exists(stopped->model_path));
-  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
-  // A partial file a crash might leave behind goes at the next start.
-  std::ofstream(config_.clips_dir / "abc.mp4.partial") << "half a clip";
+  ASSERT_TRUE(blobExists(stopped->model_path));
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
 
-  JobRunner runner(config_, *jobs_, *sessions_);
-  EXPECT_EQ(runner.recoverInterrupted(), 0);
-  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
-  ASSERT_TRUE(runner.runNext({}));
+  auto runner = this->runner();
+  EXPECT_EQ(runner->recoverInterrupted(), 0);
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
   EXPECT_EQ(job->generator_steps, stopped->generator_steps);  // not trained again
-  EXPECT_EQ(filesIn(config_.clips_dir), 1u);
+  EXPECT_EQ(filesIn(clips_dir_), 1u);
   EXPECT_EQ(job->clip_frames, 100);
 }
 
@@ -296,12 +301,12 @@ TEST_F(JobRunnerTest, AStageThatThrowsFailsItsJobAndTheRunnerGoesOn) {
   };
   queue(30, "job1");
   queue(1, "job2");  // fails on its own, quickly: its budget is too small
-  JobRunner runner(config_, *jobs_, *sessions_);
-  runner.start();
+  auto runner = this->runner();
+  runner->start();
   for (int i = 0; i < 6000 && !isFinished(jobs_->get("job2")->state); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  runner.stop();
+  runner->stop();
   auto first = jobs_->get("job1");
   EXPECT_EQ(first->state, JobState::kFailed);
   EXPECT_EQ(first->detail, "unexpected error: the decoder exploded");
@@ -316,8 +321,8 @@ TEST_F(JobRunnerTest, OutOfMemoryInAStageFailsTheJobSayingSo) {
     return okStatus();
   };
   queue(30);
-  JobRunner runner(config_, *jobs_, *sessions_);
-  ASSERT_TRUE(runner.runNext({}));
+  auto runner = this->runner();
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   EXPECT_EQ(job->state, JobState::kFailed);
   EXPECT_EQ(job->detail, "out of memory (std::bad_alloc)");
@@ -333,8 +338,8 @@ TEST_F(JobRunnerTest, AFullDiskFailsTheJobAndTheFailureIsWrittenOnceThereIsSpace
     return fail("cannot save checkpoint 'train_state.pt': unexpected pos 4096 vs 2048");
   };
   queue(30);
-  JobRunner runner(config_, *jobs_, *sessions_);
-  ASSERT_TRUE(runner.runNext({}));
+  auto runner = this->runner();
+  ASSERT_TRUE(runner->runNext({}));
   auto job = jobs_->get("job1");
   EXPECT_EQ(job->state, JobState::kFailed);
   EXPECT_EQ(job->detail.rfind("disk full: ", 0), 0u) << job->detail;
@@ -350,16 +355,99 @@ TEST_F(JobRunnerTest, AFullDiskFailsTheJobAndTheFailureIsWrittenOnceThereIsSpace
 TEST_F(JobRunnerTest, AJobThatCrashedItsWorkerMaxAttemptsTimesFailsAtRecovery) {
   queue(30);
   for (int attempt = 1; attempt <= 3; ++attempt) {
-    auto claimed = jobs_->claimNext();  // a worker takes it ...
-    ASSERT_TRUE(claimed.ok() && claimed.value()) << attempt;
-    // ... and dies with it; the next start recovers it.
-    JobRunner runner(config_, *jobs_, *sessions_);
-    EXPECT_EQ(runner.recoverInterrupted(), attempt < 3 ? 1 : 0) << attempt;
+    {
+      // A worker process takes it and dies with it (its lease dies too) ...
+      EmbeddedJobQueue dying(*jobs_);
+      auto claimed = dying.claim("dying-worker", std::chrono::seconds(30));
+      ASSERT_TRUE(claimed.ok() && claimed.value()) << attempt;
+    }
+    // ... and the next start recovers it.
+    EmbeddedJobQueue restarted(*jobs_);
+    JobRunner runner(config_, restarted, *blobs_, *sessions_);
+    EXPECT_EQ(runner.recoverInterrupted(), 1) << attempt;
+    EXPECT_EQ(jobs_->get("job1")->state, attempt < 3 ? JobState::kQueued : JobState::kFailed)
+        << attempt;
   }
   auto job = jobs_->get("job1");
   EXPECT_EQ(job->state, JobState::kFailed);
   EXPECT_NE(job->detail.find("3 times"), std::string::npos) << job->detail;
   EXPECT_EQ(job->attempts, 3);
+}
+
+TEST_F(JobRunnerTest, CancelThroughTheQueueStopsTheRunningJob) {
+  auto runner = this->runner();
+  queue(300);
+  clock_.at(20, [&] { ASSERT_TRUE(queue_->cancel("job1", "cancelled by the operator").ok()); });
+  ASSERT_TRUE(runner->runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kCancelled);
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
+  EXPECT_EQ(runner->lostJobs(), 0) << "a cancel is not a lost claim";
+  EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir(kSession) / "train_state.pt"));
+}
+
+TEST_F(JobRunnerTest, AWorkerWhoseJobWasClaimedAgainStopsAndPublishesNothing) {
+  auto runner = this->runner();
+  queue(60);
+  // Another process takes the job over while this worker trains (as if its
+  // lease had run out): recovered by that process's sweep, then claimed.
+  EmbeddedJobQueue other(*jobs_);
+  std::optional<JobQueue::Claimed> taken;
+  clock_.at(20, [&] {
+    ASSERT_EQ(other.recoverExpired().value(), 1);
+    auto c = other.claim("worker-b", std::chrono::seconds(30));
+    ASSERT_TRUE(c.ok() && c.value());
+    taken = *c.value();
+  });
+  ASSERT_TRUE(runner->runNext({}));
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(runner->lostJobs(), 1);
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kClaimed) << "still the new owner's: " << job->detail;
+  EXPECT_EQ(job->fence, taken->claim.fence);
+  EXPECT_EQ(job->attempts, 2);
+  EXPECT_TRUE(job->clip_token.empty());
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
+  EXPECT_TRUE(blobExists(checkpointBlobKey(kSession))) << "left for the new owner to resume";
+}
+
+TEST_F(JobRunnerTest, AJobLostByItsWorkerResumesOnAnotherFromItsCheckpoint) {
+  queue(60);
+  std::int64_t steps_when_lost = 0;
+  double planned = 0;
+  {
+    auto first = this->runner();
+    // The first worker's lease is taken back while it trains (its process
+    // hung or died); its job goes back to the queue.
+    EmbeddedJobQueue sweeper(*jobs_);
+    clock_.at(30, [&] {
+      ASSERT_EQ(sweeper.recoverExpired().value(), 1);
+      auto lost = jobs_->get("job1");
+      steps_when_lost = lost->generator_steps;
+      planned = lost->train_budget_planned;
+    });
+    ASSERT_TRUE(first->runNext({}));
+    EXPECT_EQ(first->lostJobs(), 1);
+  }
+  auto queued = jobs_->get("job1");
+  ASSERT_EQ(queued->state, JobState::kQueued) << queued->detail;
+  EXPECT_EQ(queued->resume_phase, "training");
+  ASSERT_TRUE(blobExists(queued->checkpoint_path));
+  ASSERT_GT(steps_when_lost, 0);
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
+
+  JobRunnerConfig second = config_;
+  second.worker_id = "worker-b";
+  ASSERT_TRUE(runner(second)->runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_NE(job->detail.find("clip ready"), std::string::npos) << job->detail;
+  EXPECT_GT(job->generator_steps, steps_when_lost);      // continued, counting on
+  EXPECT_DOUBLE_EQ(job->train_budget_planned, planned);  // the same schedule
+  EXPECT_EQ(job->attempts, 2);
+  EXPECT_EQ(filesIn(clips_dir_), 1u) << "exactly one clip";
 }
 
 TEST(JobRunnerPreflight, NamesTheBadBaseCheckpoint) {

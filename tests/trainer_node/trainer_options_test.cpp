@@ -41,6 +41,49 @@ TEST(TrainerOptions, DatabaseRefusesOtherUrlsWithoutEchoingThePassword) {
   EXPECT_EQ(opt.error().find("secret"), std::string::npos) << opt.error();
 }
 
+TEST(TrainerOptions, RolesDefaultToAllThree) {
+  auto opt = parse({});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_TRUE(opt->roles.ingest && opt->roles.worker && opt->roles.http);
+  EXPECT_EQ(opt->runner.lease, std::chrono::seconds(30));
+}
+
+TEST(TrainerOptions, ASetOfRolesWithTheSharedDatabase) {
+  // A worker alone needs no capture-node keys (without --insecure too).
+  std::vector<const char*> args = {"trainer_node", "--roles", "worker",
+                                   "--database", "postgresql://booth:pw@db/booth",
+                                   "--lease", "12", "--worker-id", "gpu-3"};
+  auto opt = parseTrainerOptions(static_cast<int>(args.size()), args.data());
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_FALSE(opt->roles.ingest);
+  EXPECT_TRUE(opt->roles.worker);
+  EXPECT_FALSE(opt->roles.http);
+  EXPECT_EQ(opt->runner.lease, std::chrono::seconds(12));
+  EXPECT_EQ(opt->runner.worker_id, "gpu-3");
+  auto roles = parseTrainerRoles("http,ingest");
+  ASSERT_TRUE(roles.ok()) << roles.error();
+  EXPECT_TRUE(roles->http && roles->ingest && !roles->worker);
+}
+
+TEST(TrainerOptions, BadRolesAreRefusedNamingTheWord) {
+  for (const char* bad : {"worker,cook", "", "worker,,http", "http,http"}) {
+    auto roles = parseTrainerRoles(bad);
+    ASSERT_FALSE(roles.ok()) << bad;
+    EXPECT_NE(roles.error().find("--roles"), std::string::npos) << roles.error();
+  }
+  EXPECT_NE(parseTrainerRoles("worker,cook").error().find("'cook'"), std::string::npos);
+  // Without the shared database one process runs every role.
+  auto alone = parse({"--roles", "worker"});
+  ASSERT_FALSE(alone.ok());
+  EXPECT_NE(alone.error().find("needs --database"), std::string::npos) << alone.error();
+  auto bad_id = parse({"--worker-id", "../x"});
+  ASSERT_FALSE(bad_id.ok());
+  EXPECT_NE(bad_id.error().find("--worker-id"), std::string::npos) << bad_id.error();
+  auto bad_lease = parse({"--lease", "1"});
+  ASSERT_FALSE(bad_lease.ok());
+  EXPECT_NE(bad_lease.error().find("--lease"), std::string::npos) << bad_lease.error();
+}
+
 TEST(TrainerOptions, ReadsAConfigFile) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("booth_trainer_" + std::to_string(getpid()) + ".conf");

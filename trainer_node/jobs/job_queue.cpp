@@ -1,5 +1,7 @@
 #include "trainer_node/jobs/job_queue.h"
 
+#include <algorithm>
+
 namespace booth {
 
 const char* jobQueueErrorName(JobQueueError error) {
@@ -51,6 +53,14 @@ void applyClip(JobRecord& j, const JobClip& c) {
   j.budget_spent_seconds = c.budget_spent_seconds;
   j.progress = 1;
   j.eta_seconds = 0;
+}
+
+std::optional<double> queueWaitSeconds(int position, int live_workers, double job_seconds) {
+  if (live_workers <= 0 || position <= 0) return std::nullopt;
+  // Jobs ahead of it: position - 1. Each worker finishes its current job
+  // (half of one, on average) and then the ones ahead of it in turn.
+  const int rounds_ahead = (position - 1) / live_workers;
+  return std::max(0.0, job_seconds) * (0.5 + rounds_ahead);
 }
 
 }  // namespace booth

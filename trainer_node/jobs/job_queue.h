@@ -54,6 +54,7 @@
 
 #include "common/core/result.h"
 #include "trainer_node/jobs/job_record.h"
+#include "trainer_node/store/blob_store.h"
 
 namespace booth {
 
@@ -134,6 +135,12 @@ void applyProgress(JobRecord& job, const JobProgress& progress);
 void applyCheckpoint(JobRecord& job, const JobCheckpoint& checkpoint);
 void applyClip(JobRecord& job, const JobClip& clip);
 
+// About how long a queued job at `position` (1 = next) waits before a
+// worker takes it, when `live_workers` workers take jobs of about
+// `job_seconds` each: the jobs ahead of it share the workers, and a job
+// being trained now is on average half done. nullopt without a live worker.
+std::optional<double> queueWaitSeconds(int position, int live_workers, double job_seconds);
+
 class JobQueue {
  public:
   virtual ~JobQueue() = default;
@@ -160,7 +167,8 @@ class JobQueue {
   // Renews the lease for another `lease` from now.
   virtual QueueStatus heartbeat(Claim& claim, std::chrono::milliseconds lease) = 0;
   // claimed -> training, claimed/training -> rendering (JobEvent::kStartTraining,
-  // kStartRendering) with the detail line.
+  // kStartRendering) with the detail line; the job's resume_phase is cleared
+  // (the phase it resumed has started).
   virtual QueueStatus advance(const Claim& claim, JobEvent stage, const std::string& detail) = 0;
   virtual QueueStatus progress(const Claim& claim, const JobProgress& progress) = 0;
   virtual QueueStatus checkpoint(const Claim& claim, const JobCheckpoint& checkpoint) = 0;
@@ -188,6 +196,23 @@ class JobQueue {
   virtual std::vector<JobRecord> list(int limit) = 0;  // newest first
   // 1 for the next job to be claimed; nullopt when the job is not queued.
   virtual std::optional<int> queuePosition(const std::string& job_id) = 0;
+
+  // A BeforeCommit hook for a blob the claim's worker publishes (a
+  // checkpoint, the clip): the blob becomes visible only while `claim`
+  // still holds its job (the fence check of the worker writes above; in
+  // PostgreSQL inside the blob's publishing transaction). Refuses with
+  // "fenced" / "not running" like them. The claim is copied.
+  virtual BeforeCommit fenceCheck(const Claim& claim) = 0;
+
+  // --- live workers (queue positions and waiting-time estimates) ---
+  // The worker process `worker_id` is alive for another `ttl` (call it
+  // every ttl/3 or so). workerGone(): it stopped cleanly.
+  virtual QueueStatus workerHeartbeat(const std::string& worker_id,
+                                      std::chrono::milliseconds ttl) = 0;
+  virtual QueueStatus workerGone(const std::string& worker_id) = 0;
+  // Workers whose last heartbeat has not run out; nullopt when the queue
+  // cannot be read now.
+  virtual std::optional<int> liveWorkers() = 0;
 
   using Observer = std::function<void(const std::string& job_id)>;
   virtual std::uint64_t addObserver(Observer observer) = 0;

@@ -46,15 +46,15 @@ struct JobRecord {
   double train_seconds = 0, render_seconds = 0;
   // Result.
   std::string clip_token;  // unguessable, names the clip (store/clip_names.h)
-  std::string clip_path;
+  std::string clip_path;  // its file (local blob store) or its blob key (PostgreSQL)
   int clip_frames = 0, clip_width = 0, clip_height = 0;
   std::int64_t clip_bytes = 0;
   // Resume after a lost worker (the job runner's bookkeeping).
   double budget_spent_seconds = 0;   // job time charged so far, all runs together
   double train_budget_planned = 0;   // length of the training schedule, fixed at its start
   std::string resume_phase;          // "training" or "rendering" when re-queued after a loss
-  std::string checkpoint_path;       // training state, saved periodically while training
-  std::string model_path;            // the trained model the clip is rendered from
+  std::string checkpoint_path;       // blob key of the training state, published periodically
+  std::string model_path;            // blob key of the trained model the clip is rendered from
   // Claims that did not end in a clean release (JobStateMachine).
   int attempts = 0;
   // Bumped by every claim. A copy of the record carries the fence it was

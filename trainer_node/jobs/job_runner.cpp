@@ -1,11 +1,18 @@
 #include "trainer_node/jobs/job_runner.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 
 #include <spdlog/spdlog.h>
 
+#include "common/core/random_token.h"
 #include "common/os/list_directory.h"
+#include "trainer_node/jobs/job_lease.h"
+#include "trainer_node/store/blob_files.h"
 #include "trainer_node/store/clip_names.h"
 #include "trainer_node/store/disk_space.h"
 #include "trainer_node/train/cpu_runtime.h"
@@ -18,59 +25,55 @@ namespace {
 constexpr double kBudgetMarginSeconds = 1.0;
 // Below this the schedule cannot do anything useful: fail instead.
 constexpr double kMinTrainSeconds = 1.0;
-constexpr double kCancelPollSeconds = 0.2;
+// The loops renew the lease (and so notice a cancel) this often.
+constexpr double kRenewPollSeconds = 1.0;
 constexpr double kSaveEverySeconds = 0.5;
 // The render estimate measures this many frames and adds a share for the
 // encoder and the file.
 constexpr int kRenderProbeFrames = 3;
 constexpr double kRenderOverhead = 1.3;
+// Scratch folders of workers gone this long are removed at start.
+constexpr auto kStaleScratch = std::chrono::hours(24);
+// Jobs whose lease ran out are looked for this often (or every lease/3 when
+// that is shorter).
+constexpr auto kSweepPeriod = std::chrono::seconds(2);
+// A blob write idle this long was abandoned by a dead process.
+constexpr auto kAbandonedWrite = std::chrono::minutes(10);
 constexpr const char* kCancelled = "cancelled by the operator";
+constexpr const char* kLost = "the job is no longer this worker's";
 constexpr const char* kCheckpointFile = "train_state.pt";
 constexpr const char* kModelFile = "generator.pt";
-
-void removeCheckpoint(const JobRecord& job) {
-  if (job.checkpoint_path.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove(job.checkpoint_path, ec);
-}
 
 double steadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
-// Whether to stop the job now, and why: the trainer shuts down (the job is
-// resumed at the next start) or the operator cancelled it.
+// Whether to stop the job now: the worker stops, or the claim was lost
+// (cancelled, fenced, recovered; renewing the lease finds out).
 class StopWatch {
  public:
-  StopWatch(JobStore& jobs, std::string job_id, std::stop_token stop,
-            std::function<double()> now, const bool& lost)
-      : jobs_(jobs), id_(std::move(job_id)), stop_(stop), now_(std::move(now)), lost_(lost) {}
+  StopWatch(JobLease& lease, std::stop_token stop) : lease_(lease), stop_(stop) {}
   bool operator()() {
     if (stop_.stop_requested()) return true;
-    if (cancelled_ || lost_) return true;
-    const double t = now_();
-    if (t - last_poll_ >= kCancelPollSeconds) {
-      last_poll_ = t;
-      cancelled_ = jobs_.cancelRequested(id_);
-    }
-    return cancelled_;
-  }
-  bool cancelled() {
-    if (!cancelled_) cancelled_ = jobs_.cancelRequested(id_);
-    return cancelled_;
+    return !lease_.renewIfDue(kRenewPollSeconds);
   }
   bool shuttingDown() const { return stop_.stop_requested(); }
 
  private:
-  JobStore& jobs_;
-  std::string id_;
+  JobLease& lease_;
   std::stop_token stop_;
-  std::function<double()> now_;
-  const bool& lost_;
-  double last_poll_ = -1e300;
-  bool cancelled_ = false;
 };
+
+std::string safeName(std::string text) {
+  for (char& c : text) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  if (text.empty() || text.front() == '.') text.insert(0, "w");
+  return text.substr(0, 40);
+}
 
 }  // namespace
 
@@ -87,55 +90,62 @@ Status preflight(const JobRunnerConfig& config) {
   return okStatus();
 }
 
-JobRunner::JobRunner(JobRunnerConfig config, JobStore& jobs, SessionStore& sessions)
-    : config_(std::move(config)), jobs_(jobs), sessions_(sessions) {
+std::string checkpointBlobKey(const std::string& session_id) {
+  return "sessions/" + session_id + "/" + kCheckpointFile;
+}
+
+std::string modelBlobKey(const std::string& session_id) {
+  return "sessions/" + session_id + "/" + kModelFile;
+}
+
+std::string newWorkerId() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return safeName(std::string(host[0] ? host : "host")) + "-" + std::to_string(::getpid()) + "-" +
+         randomHexToken(6);
+}
+
+JobRunner::JobRunner(JobRunnerConfig config, JobQueue& queue, BlobStore& blobs,
+                     SessionStore& sessions)
+    : config_(std::move(config)), queue_(queue), blobs_(blobs), sessions_(sessions) {
   if (!config_.now_seconds) config_.now_seconds = steadySeconds;
+  if (config_.worker_id.empty()) config_.worker_id = newWorkerId();
+  if (config_.work_dir.empty()) config_.work_dir = std::filesystem::temp_directory_path() / "booth-work";
 }
 
 JobRunner::~JobRunner() { stop(); }
 
+std::filesystem::path JobRunner::scratchDir() const {
+  return config_.work_dir / safeName(config_.worker_id);
+}
+
 int JobRunner::recoverInterrupted() {
-  auto clips = listDirectory(config_.clips_dir, EntryKind::kFiles, /*missing_ok=*/true);
-  if (!clips.ok()) spdlog::warn("job runner: {}", clips.error());
-  for (const auto& file : clips.ok() ? clips.value() : std::vector<std::filesystem::path>{}) {
-    const std::string name = file.filename().string();
-    const std::string suffix = kPartialClipSuffix;
-    if (name.size() > suffix.size() && name.ends_with(suffix)) {
-      std::error_code rm;
-      std::filesystem::remove(file, rm);
-      spdlog::info("removed the partial clip {} of an interrupted render", name);
+  std::error_code ec;
+  std::filesystem::remove_all(scratchDir(), ec);
+  auto folders = listDirectory(config_.work_dir, EntryKind::kDirectories, /*missing_ok=*/true);
+  if (!folders.ok()) spdlog::warn("job runner: {}", folders.error());
+  const auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& dir : folders.ok() ? folders.value() : std::vector<std::filesystem::path>{}) {
+    const auto written = std::filesystem::last_write_time(dir, ec);
+    if (!ec && now - written > kStaleScratch) {
+      std::filesystem::remove_all(dir, ec);
+      spdlog::info("removed the scratch folder {} of a worker gone since", dir.string());
     }
   }
-  int resumed = 0;
-  for (JobState state : {JobState::kClaimed, JobState::kTraining, JobState::kRendering}) {
-    for (JobRecord job : jobs_.withState(state)) {
-      // What to resume: a rendering job re-renders from its model, a
-      // training one continues from its checkpoint (or starts over).
-      job.resume_phase = resumePhaseFrom(state, job.resume_phase);
-      const std::string used = std::to_string(static_cast<int>(job.budget_spent_seconds)) +
-                               " s of " +
-                               std::to_string(static_cast<int>(job.train_budget_seconds)) +
-                               " s used";
-      if (auto st = jobs_.transition(job, JobEvent::kRecover,
-                                     "resuming after a trainer restart (" +
-                                         std::string(jobStateName(state)) + ", " + used + ")");
-          !st.ok()) {
-        spdlog::error("job {}: {}", job.id, st.error());
-        continue;
-      }
-      if (job.state == JobState::kQueued) {
-        ++resumed;
-        spdlog::info("job {}: {}", job.id, job.detail);
-      } else {
-        spdlog::error("job {} failed: {}", job.id, job.detail);
-        removeCheckpoint(job);
-      }
-    }
+  // Blob writes a dead process left half-done (nothing partial is ever
+  // visible; this is only space).
+  if (auto removed = blobs_.removeAbandonedWrites(kAbandonedWrite); !removed.ok())
+    spdlog::warn("job runner: {}", removed.error());
+  auto recovered = queue_.recoverExpired();
+  if (!recovered.ok()) {
+    spdlog::error("job runner: cannot recover interrupted jobs: {}", recovered.error());
+    return 0;
   }
-  return resumed;
+  return recovered.value();
 }
 
 void JobRunner::start() {
+  sweeper_ = std::jthread([this](std::stop_token st) { sweep(st); });
   thread_ = std::jthread([this](std::stop_token st) { loop(st); });
 }
 
@@ -143,6 +153,51 @@ void JobRunner::stop() {
   if (thread_.joinable()) {
     thread_.request_stop();
     thread_.join();
+  }
+  if (sweeper_.joinable()) {
+    sweeper_.request_stop();
+    sweeper_.join();
+    if (auto st = queue_.workerGone(config_.worker_id); !st.ok())
+      spdlog::warn("worker {}: {}", config_.worker_id, st.message());
+  }
+}
+
+void JobRunner::sweep(std::stop_token stop) {
+  // Lost jobs are looked for often (a cheap indexed query), so a dead
+  // worker's job waits little beyond its lease; the worker's own "alive"
+  // row is renewed every lease/3.
+  const auto heartbeat_period = std::max<std::chrono::milliseconds>(config_.lease / 3,
+                                                                    std::chrono::milliseconds(10));
+  const auto period = std::min<std::chrono::milliseconds>(heartbeat_period, kSweepPeriod);
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  auto last_heartbeat = std::chrono::steady_clock::time_point{};
+  while (!stop.stop_requested()) {
+    // Last resort: a sweep that throws is tried again next period.
+    try {
+      if (std::chrono::steady_clock::now() - last_heartbeat >= heartbeat_period) {
+        if (auto st = queue_.workerHeartbeat(config_.worker_id, config_.lease); st.ok()) {
+          last_heartbeat = std::chrono::steady_clock::now();
+        } else {
+          spdlog::warn("worker {}: {}", config_.worker_id, st.message());
+        }
+      }
+      auto recovered = queue_.recoverExpired();
+      if (!recovered.ok()) {
+        spdlog::warn("worker {}: recovering jobs whose lease ran out: {}", config_.worker_id,
+                     recovered.error());
+      } else if (recovered.value() > 0) {
+        spdlog::warn("worker {}: {} job(s) whose worker was lost went back to the queue (or "
+                     "failed at --max-attempts)",
+                     config_.worker_id, recovered.value());
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("worker {}: sweep: {}", config_.worker_id, e.what());
+    } catch (...) {
+      spdlog::error("worker {}: sweep: unknown exception", config_.worker_id);
+    }
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, stop, period, [] { return false; });
   }
 }
 
@@ -152,7 +207,6 @@ void JobRunner::loop(std::stop_token stop) {
     // Last resort: whatever escapes a job (runJob catches what its stages
     // throw) must not end the thread; the next job still runs.
     try {
-      jobs_.retryPending();
       ran = runNext(stop);
     } catch (const std::exception& e) {
       spdlog::error("job runner: {}; going on with the next job", e.what());
@@ -164,7 +218,7 @@ void JobRunner::loop(std::stop_token stop) {
 }
 
 bool JobRunner::runNext(std::stop_token stop) {
-  auto claimed = jobs_.claimNext();
+  auto claimed = queue_.claim(config_.worker_id, config_.lease);
   if (!claimed.ok()) {
     spdlog::error("job runner: cannot claim a job: {}", claimed.error());
     return false;
@@ -174,35 +228,28 @@ bool JobRunner::runNext(std::stop_token stop) {
   return true;
 }
 
-bool JobRunner::save(JobRecord& job) {
-  if (lost_) return false;
-  auto st = jobs_.update(job);
-  if (st.ok()) return true;
-  spdlog::error("job {}: {}", job.id, st.error());
-  // No longer in the state this runner holds (cancelled, ended elsewhere)
-  // or claimed again by someone else (the fence moved on).
-  if (auto now = jobs_.get(job.id); !now || now->state != job.state || now->fence != job.fence)
-    lost_ = true;
-  return !lost_;
-}
-
 Status JobRunner::stage(const std::string& name) {
   if (!config_.stage_hook) return okStatus();
   return config_.stage_hook(name);
 }
 
-void JobRunner::runJob(JobRecord job, std::stop_token stop) {
-  lost_ = false;
+void JobRunner::runJob(JobQueue::Claimed claimed, std::stop_token stop) {
+  JobRecord job = std::move(claimed.job);
+  JobLease lease(queue_, claimed.claim, config_.lease, config_.now_seconds);
   // libtorch's thread count is per thread: this one trains and renders with
   // every CPU configured, not libtorch's default for a new thread.
   const int threads = useConfiguredThreads();
-  spdlog::info("job {}: starting (session {}, attempt {}{}), libtorch threads {}", job.id,
-               job.session_id, job.attempts,
+  spdlog::info("job {}: worker {} starting (session {}, attempt {}, fence {}{}), libtorch threads {}",
+               job.id, config_.worker_id, job.session_id, job.attempts, claimed.claim.fence,
                job.resume_phase.empty() ? "" : ", resuming " + job.resume_phase, threads);
   std::string error;
   try {
-    Status result = runStages(job, stop);
-    if (result.ok()) return;
+    Status result = runStages(job, lease, stop);
+    if (result.ok()) {
+      std::error_code ec;
+      std::filesystem::remove_all(scratchDir(), ec);
+      return;
+    }
     error = result.error();
   } catch (const std::bad_alloc&) {
     error = "out of memory (std::bad_alloc)";
@@ -211,45 +258,62 @@ void JobRunner::runJob(JobRecord job, std::stop_token stop) {
   } catch (...) {
     error = "unexpected error (an unknown exception)";
   }
-  endJob(job, error, stop);
+  endJob(job, lease, error, stop);
+  std::error_code ec;
+  std::filesystem::remove_all(scratchDir(), ec);
 }
 
-void JobRunner::endJob(JobRecord& job, const std::string& error, std::stop_token stop) {
-  const bool cancelled = jobs_.cancelRequested(job.id);
-  if (stop.stop_requested() && !cancelled && !lost_) {
-    // The trainer is stopping: the job goes back to the queue (the attempt
-    // given back) and resumes from what was saved.
-    job.resume_phase = resumePhaseFrom(job.state, job.resume_phase);
-    if (auto st = jobs_.transition(job, JobEvent::kRelease,
-                                   "interrupted by a trainer stop; resumes at the next start");
-        !st.ok()) {
-      spdlog::error("job {}: {}", job.id, st.error());
+void JobRunner::endJob(JobRecord& job, JobLease& lease, const std::string& error,
+                       std::stop_token stop) {
+  auto dropCheckpoint = [&] {
+    if (job.checkpoint_path.empty()) return;
+    if (auto removed = blobs_.remove(job.checkpoint_path); !removed.ok())
+      spdlog::warn("job {}: {}", job.id, removed.error());
+  };
+  if (!lease.lost() && stop.stop_requested()) {
+    // The worker is stopping: the job goes back to the queue (the attempt
+    // given back) and any worker resumes it from what was published.
+    auto st = lease.write(
+        [&](const Claim& c) {
+          return queue_.release(c, "interrupted by a worker stop; resumes from its last checkpoint");
+        },
+        /*retry=*/true);
+    if (st.ok()) {
+      spdlog::warn("job {}: released by worker {} (stopping); it resumes {}", job.id,
+                   config_.worker_id, resumePhaseFrom(job.state, job.resume_phase));
+      return;
     }
-    spdlog::warn("job {}: {}", job.id, job.detail);
+    spdlog::error("job {}: {}", job.id, st.message());
+  }
+  if (!lease.lost()) {
+    std::string reason = error;
+    if (looksLikeDiskFull(reason) && reason.rfind("disk full", 0) != 0) reason = "disk full: " + reason;
+    auto st = lease.write([&](const Claim& c) { return queue_.fail(c, reason); }, /*retry=*/true);
+    if (st.ok()) {
+      // A failed job resumes nothing: its training state is only space.
+      dropCheckpoint();
+      spdlog::error("job {} failed: {}", job.id, reason);
+      return;
+    }
+    if (!lease.lost()) {
+      spdlog::error("job {}: cannot record its failure ({}): {}", job.id, reason, st.message());
+      return;
+    }
+  }
+  // The claim is lost: the job is someone else's now (claimed again,
+  // recovered) or ended (cancelled). Nothing is published.
+  const auto now = queue_.get(job.id);
+  if (now && now->fence == lease.claim().fence && now->state == JobState::kCancelled) {
+    dropCheckpoint();
+    spdlog::info("job {} cancelled: {}", job.id, now->detail);
     return;
   }
-  job.resume_phase.clear();
-  std::string reason = error;
-  if (looksLikeDiskFull(reason) && reason.rfind("disk full", 0) != 0) reason = "disk full: " + reason;
-  JobRecord current = job;
-  const auto event = cancelled ? JobEvent::kCancel : JobEvent::kFail;
-  if (auto st = jobs_.transition(job, event, cancelled ? kCancelled : reason); !st.ok()) {
-    // Already ended elsewhere (cancelled by the operator while queued, say).
-    spdlog::warn("job {}: {}", job.id, st.error());
-    if (auto now = jobs_.get(job.id)) job = *now;
-  }
-  // A job that ended resumes nothing: its training state is only disk space;
-  // unless a later claim took the job from this runner (its new owner
-  // resumes from that state).
-  if (!lost_ && job.fence == current.fence) removeCheckpoint(current);
-  if (job.state == JobState::kCancelled) {
-    spdlog::info("job {} cancelled: {}", job.id, job.detail);
-  } else {
-    spdlog::error("job {} failed: {}", job.id, job.detail);
-  }
+  ++lost_jobs_;
+  spdlog::warn("job {}: worker {} lost it ({}); stopped without publishing anything", job.id,
+               config_.worker_id, lease.lostReason());
 }
 
-Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
+Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token stop) {
   const auto now = config_.now_seconds;
   const double t_start = now();
   const double spent_before = job.budget_spent_seconds;
@@ -257,15 +321,45 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
       job.train_budget_seconds > 0 ? job.train_budget_seconds : config_.train.budget_seconds;
   job.train_budget_seconds = budget;
   auto charge = [&] { job.budget_spent_seconds = spent_before + (now() - t_start); };
-  StopWatch should_stop(jobs_, job.id, stop, now, lost_);
+  StopWatch should_stop(lease, stop);
+  auto stopped = [&](const std::string& what) {
+    if (lease.lost()) return fail(kLost);
+    return fail(should_stop.shuttingDown() ? "interrupted" : what);
+  };
+  auto report = [&] {
+    JobProgress p;
+    p.detail = job.detail;
+    p.progress = job.progress;
+    p.loss_g = job.loss_g;
+    p.loss_d = job.loss_d;
+    p.loss_l1 = job.loss_l1;
+    p.eta_seconds = job.eta_seconds;
+    p.generator_steps = job.generator_steps;
+    p.face_steps = job.face_steps;
+    p.generator_steps_per_second = job.generator_steps_per_second;
+    p.face_steps_per_second = job.face_steps_per_second;
+    p.budget_spent_seconds = job.budget_spent_seconds;
+    // A progress report the database cannot take now is skipped; the next
+    // one carries the same fields.
+    return lease.write([&](const Claim& c) { return queue_.progress(c, p); }, false);
+  };
+  auto recordCheckpoint = [&] {
+    JobCheckpoint c;
+    c.checkpoint_path = job.checkpoint_path;
+    c.model_path = job.model_path;
+    c.budget_spent_seconds = job.budget_spent_seconds;
+    c.train_budget_planned = job.train_budget_planned;
+    c.train_seconds = job.train_seconds;
+    return lease.write([&](const Claim& claim) { return queue_.checkpoint(claim, c); }, true, stop);
+  };
   double last_save = now();
   auto saveThrottled = [&] {
     if (now() - last_save < kSaveEverySeconds) return;
     charge();
-    save(job);
+    (void)report();
     last_save = now();
   };
-  if (should_stop()) return fail(should_stop.shuttingDown() ? "interrupted" : kCancelled);
+  if (should_stop()) return stopped(kCancelled);
 
   // The primary camera: the first camera (by node id, then camera id) that
   // sent frames; a camera that sent none (unplugged at the start) is passed
@@ -274,27 +368,29 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
   if (!primary) return fail("the session has no received frames");
   const std::string node = primary->node;
   const std::string camera = primary->camera;
-  // resume_phase stays set while loading (a stop or crash now must resume
-  // the same phase); it is cleared when training or rendering starts.
   const std::string resume = job.resume_phase;
+  const auto scratch = scratchDir();
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  std::filesystem::create_directories(scratch, ec);
+  if (ec) return fail("cannot create the scratch folder " + scratch.string() + ": " + ec.message());
+  const auto model_file = scratch / kModelFile;
+  const auto checkpoint_file = scratch / kCheckpointFile;
   const bool rerender = resume == "rendering" && !job.model_path.empty() &&
-                        std::filesystem::exists(job.model_path);
+                        fetchBlobToFile(blobs_, job.model_path, model_file).ok();
   job.progress = 0;
   job.detail = "loading frames of " + node + "/" + camera;
   charge();
-  if (!save(job)) return fail("the job is no longer this runner's");
+  if (!report().ok() && lease.lost()) return fail(kLost);
 
   if (auto st = stage("load"); !st.ok()) return st;
   auto records = sessions_.load(job.session_id, node, camera);
   if (!records.ok()) return fail(records.error());
-  if (should_stop()) return fail("stopped");
+  if (should_stop()) return stopped(kCancelled);
 
   auto created = PoseToImageModel::create(config_.model, config_.device);
   if (!created.ok()) return fail(created.error());
   PoseToImageModel& model = *created.value();
-  const auto session_dir = sessions_.sessionDir(job.session_id);
-  std::error_code ec;
-  std::filesystem::create_directories(session_dir, ec);
 
   VisitorFrame visitor;
   if (rerender) {
@@ -302,7 +398,7 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     if (!geometry.ok()) return fail(geometry.error());
     visitor.floor = geometry->floor;
     visitor.face_side = geometry->face_side;
-    if (auto st = model.loadWeights(job.model_path); !st.ok())
+    if (auto st = model.loadWeights(model_file.string()); !st.ok())
       return fail("the trained model of the interrupted job: " + st.error());
   } else {
     TrainingSetOptions set_options;
@@ -315,11 +411,13 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     visitor.floor = set->floor;
     visitor.face_side = set->face_side;
 
-    const std::string checkpoint = (session_dir / kCheckpointFile).string();
     bool resumed = false;
-    if (resume == "training" && !job.checkpoint_path.empty() &&
-        std::filesystem::exists(job.checkpoint_path)) {
-      if (auto st = model.load(job.checkpoint_path); st.ok()) {
+    if (resume == "training" && !job.checkpoint_path.empty()) {
+      // The training state the last worker published (another machine's,
+      // perhaps): fetched, then loaded.
+      Status st = fetchBlobToFile(blobs_, job.checkpoint_path, checkpoint_file);
+      if (st.ok()) st = model.load(checkpoint_file.string());
+      if (st.ok()) {
         resumed = true;
       } else {
         spdlog::warn("job {}: cannot resume from {}: {}; starting over", job.id,
@@ -357,22 +455,45 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     }
     TrainConfig train = config_.train;
     train.budget_seconds = job.train_budget_planned;
-    job.checkpoint_path = checkpoint;
     if (auto st = stage("train"); !st.ok()) return st;
-    job.resume_phase.clear();
-    if (auto st = jobs_.transition(
-            job, JobEvent::kStartTraining,
-            "training on " + std::to_string(set->trainClip().frames.size()) + " frames, " +
-                std::to_string(set->heldOutCount()) + " held out (" +
-                (resumed ? "resumed from the last checkpoint"
-                         : config_.base_checkpoint.empty() ? "from scratch" : "from the base model") +
-                ", " + model.deviceName() + ")");
+    const std::string detail =
+        "training on " + std::to_string(set->trainClip().frames.size()) + " frames, " +
+        std::to_string(set->heldOutCount()) + " held out (" +
+        (resumed ? "resumed from the last checkpoint"
+                 : config_.base_checkpoint.empty() ? "from scratch" : "from the base model") +
+        ", " + model.deviceName() + ", worker " + config_.worker_id + ")";
+    if (auto st = lease.write(
+            [&](const Claim& c) { return queue_.advance(c, JobEvent::kStartTraining, detail); },
+            true, stop);
         !st.ok()) {
-      return st;
+      return fail(st.message());
     }
+    job.state = JobState::kTraining;
+    job.detail = detail;
+    job.resume_phase.clear();
+
+    // The training loop saves its state to the scratch file every
+    // checkpoint_seconds (atomically); each new one is published as the
+    // job's checkpoint blob, fenced, and recorded with the job.
+    std::filesystem::file_time_type published_at{};
+    auto publishCheckpoint = [&]() -> Status {
+      std::error_code tec;
+      const auto written = std::filesystem::last_write_time(checkpoint_file, tec);
+      if (tec || written == published_at) return okStatus();
+      const std::string key = checkpointBlobKey(job.session_id);
+      if (auto st = storeFileAsBlob(blobs_, checkpoint_file, key, lease.fenceCheck()); !st.ok())
+        return st;
+      published_at = written;
+      job.checkpoint_path = key;
+      charge();
+      auto st = recordCheckpoint();
+      return st.ok() ? okStatus() : fail(st.message());
+    };
+    // The state this worker loaded from is published already.
+    if (resumed) published_at = std::filesystem::last_write_time(checkpoint_file, ec);
 
     TrainHooks hooks;
-    hooks.checkpoint_path = checkpoint;
+    hooks.checkpoint_path = checkpoint_file.string();
     hooks.checkpoint_seconds = config_.checkpoint_seconds;
     hooks.now_seconds = now;
     hooks.should_stop = [&] { return should_stop(); };
@@ -386,7 +507,10 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
       job.loss_d = p.loss_d;
       job.loss_l1 = p.loss_l1;
       job.progress = p.fraction;
+      job.train_seconds = p.elapsed_seconds;
       job.eta_seconds = std::max(0.0, p.budget_seconds - p.elapsed_seconds) + render_estimate;
+      if (auto st = publishCheckpoint(); !st.ok() && !lease.lost())
+        spdlog::warn("job {}: could not publish the training state: {}", job.id, st.error());
       saveThrottled();
     };
     const TrainClip clip = set->trainClip();
@@ -396,10 +520,11 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
     if (!trained.ok()) return fail("training: " + trained.error());
     charge();
     if (!trained->finished) {
-      if (should_stop.cancelled()) return fail(kCancelled);
-      // Stopping: keep every step made so far for the resume.
-      if (auto st = model.save(checkpoint); !st.ok())
-        spdlog::warn("job {}: could not save the training state: {}", job.id, st.error());
+      if (lease.lost() || !should_stop.shuttingDown()) return stopped(kCancelled);
+      // Stopping: keep every step made so far for whoever resumes it.
+      Status st = model.save(checkpoint_file.string());
+      if (st.ok()) st = publishCheckpoint();
+      if (!st.ok()) spdlog::warn("job {}: could not save the training state: {}", job.id, st.error());
       return fail("interrupted");
     }
     job.train_seconds = trained->last.elapsed_seconds;
@@ -409,30 +534,39 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
                  job.id, trained->last.elapsed_seconds, job.generator_steps,
                  job.generator_steps_per_second, job.face_steps, job.face_steps_per_second,
                  trained->mean_threads, trained->last.best_heldout_l1);
-    const auto model_path = session_dir / kModelFile;
-    if (auto st = model.save(model_path.string()); !st.ok())
+    if (auto st = model.save(model_file.string()); !st.ok())
       return fail("cannot keep the trained model: " + st.error());
-    job.model_path = model_path.string();
-    std::filesystem::remove(checkpoint, ec);
+    const std::string model_key = modelBlobKey(job.session_id);
+    if (auto st = storeFileAsBlob(blobs_, model_file, model_key, lease.fenceCheck()); !st.ok()) {
+      if (lease.lost()) return fail(kLost);
+      return fail("cannot keep the trained model: " + st.error());
+    }
+    const std::string old_checkpoint = job.checkpoint_path;
+    job.model_path = model_key;
     job.checkpoint_path.clear();
+    charge();
+    if (auto st = recordCheckpoint(); !st.ok()) return fail(st.message());
+    if (!old_checkpoint.empty()) (void)blobs_.remove(old_checkpoint);
   }
 
   RenderConfig render = config_.render;
   if (!job.choreography.empty()) render.choreography = job.choreography;
-  job.choreography = render.choreography;
   job.progress = 0;
   charge();
   if (auto st = stage("render"); !st.ok()) return st;
-  job.resume_phase.clear();
-  if (auto st = jobs_.transition(job, JobEvent::kStartRendering,
-                                 "rendering '" + render.choreography + "' (" +
-                                     std::to_string(clipFrameCount(render)) + " frames)");
+  const std::string detail = "rendering '" + render.choreography + "' (" +
+                             std::to_string(clipFrameCount(render)) + " frames, worker " +
+                             config_.worker_id + ")";
+  if (auto st = lease.write(
+          [&](const Claim& c) { return queue_.advance(c, JobEvent::kStartRendering, detail); },
+          true, stop);
       !st.ok()) {
-    return st;
+    return fail(st.message());
   }
-  std::filesystem::create_directories(config_.clips_dir, ec);
+  job.state = JobState::kRendering;
+  job.detail = detail;
   const std::string token = newClipToken();
-  const auto path = clipFile(config_.clips_dir, token);
+  const auto path = clipFile(scratch, token);
   const double r0 = now();
   RenderHooks render_hooks;
   render_hooks.should_stop = [&] { return should_stop(); };
@@ -445,28 +579,38 @@ Status JobRunner::runStages(JobRecord& job, std::stop_token stop) {
   auto clip = renderClip(model, visitor, render, path.string(), render_hooks);
   charge();
   if (!clip.ok()) {
-    if (should_stop.cancelled()) return fail(kCancelled);
+    if (lease.lost() || should_stop()) return stopped(kCancelled);
     return fail("rendering: " + clip.error());
   }
-  job.render_seconds = now() - r0;
-  job.clip_token = token;
-  job.clip_path = path.string();
-  job.clip_frames = clip->frames;
-  job.clip_width = clip->width;
-  job.clip_height = clip->height;
-  job.clip_bytes = clip->bytes;
-  job.progress = 1;
-  if (auto st = jobs_.transition(job, JobEvent::kFinish, "clip ready"); !st.ok()) {
-    // Cancelled (or ended elsewhere) while the clip was written: nobody may
-    // see it.
-    std::filesystem::remove(path, ec);
-    job.clip_token.clear();
-    job.clip_path.clear();
-    return st;
+  // Published only while this worker still holds the job (the fence check
+  // in the blob's commit), then the job is done; a job lost in between
+  // takes its clip away again.
+  const std::string key = clipBlobKey(token);
+  if (auto st = storeFileAsBlob(blobs_, path, key, lease.fenceCheck()); !st.ok()) {
+    if (lease.lost()) return fail(kLost);
+    return fail("cannot store the clip: " + st.error());
   }
-  spdlog::info("job {}: done, clip {}x{} {} frames {} bytes in {:.1f} s ({:.1f} s of {:.0f} s budget): {}",
-               job.id, clip->width, clip->height, clip->frames, clip->bytes, job.render_seconds,
-               job.budget_spent_seconds, budget, clipUrl(config_.public_url, token));
+  JobClip done;
+  done.clip_token = token;
+  done.clip_path = blobLocation(blobs_, key);
+  done.frames = clip->frames;
+  done.width = clip->width;
+  done.height = clip->height;
+  done.bytes = clip->bytes;
+  done.render_seconds = now() - r0;
+  done.budget_spent_seconds = job.budget_spent_seconds;
+  if (auto st = lease.write([&](const Claim& c) { return queue_.finish(c, done); }, true, stop);
+      !st.ok()) {
+    // Cancelled (or taken) while the clip was stored: nobody may see it.
+    (void)blobs_.remove(key);
+    return fail(st.message());
+  }
+  applyClip(job, done);
+  spdlog::info("job {}: done by worker {}, clip {}x{} {} frames {} bytes in {:.1f} s ({:.1f} s of "
+               "{:.0f} s budget): {}",
+               job.id, config_.worker_id, clip->width, clip->height, clip->frames, clip->bytes,
+               done.render_seconds, job.budget_spent_seconds, budget,
+               clipUrl(config_.public_url, token));
   return okStatus();
 }
 

@@ -1,52 +1,78 @@
 #pragma once
-// JobRunner: runs queued jobs one at a time on its own thread: loads the
-// session's frames, builds the training set (the session's last frames
-// held out), creates the model from the booth's base checkpoint,
-// fine-tunes it, keeps the best weights, renders the clip and marks the job
-// done. Any failure marks the job failed with the reason; the runner goes
-// on with the next job. Every change of the job's state is an event to the
-// job store's state machine (trainer_node/jobs/job_state_machine.h):
-// claim (queued -> claimed, an attempt counted) before anything that can
-// fail, start_training once the frames are loaded and the model built,
-// start_rendering, finish; fail, cancel or release when it ends otherwise.
+// JobRunner: a worker. Takes queued jobs from the JobQueue one at a time
+// (claim with a lease) and runs each on its own thread: loads the session's
+// frames, builds the training set (the session's last frames held out),
+// creates the model from the booth's base checkpoint, fine-tunes it, keeps
+// the best weights, renders the clip and marks the job done. Any failure
+// fails the job with the reason; the runner goes on with the next job.
+// Every change of the job goes through the queue's worker writes (advance,
+// progress, checkpoint, finish, fail, release), each checked against the
+// claim's fence (trainer_node/jobs/job_queue.h).
+//
+// Any number of runners, in one process or many (on PostgreSQL), share one
+// queue: each claims with its own worker id.
+//
+// Lease: the claim holds the job for `lease` (30 s). A thread of the job
+// renews it every lease/3, and the training and render loops renew it too
+// (at most once a second, which is also how a cancel is noticed). A runner
+// whose process dies stops renewing: once the lease has run out, the
+// periodic recoverExpired() sweep of any worker process (every 2 s, or
+// lease/3 when shorter) queues the job again, and the next worker resumes it: from the last
+// published checkpoint when it was training (charged only the budget it
+// has left: the schedule keeps the length planned at its start), or
+// rendered again from the trained model.
+//
+// Lost jobs: when a write, a heartbeat or a fenced blob commit says the
+// claim is lost (kFenced: claimed again since; kNotRunning: cancelled,
+// failed or recovered), the runner stops the job at once and publishes
+// nothing: no checkpoint, no clip, no done. lostJobs() counts them.
+//
+// Blobs: the training state, the trained model and the clip are written to
+// the worker's own scratch folder (work_dir/<worker id>) by the libraries
+// that make them, then published to the BlobStore under
+//   sessions/<session>/train_state.pt   (checkpointBlobKey)
+//   sessions/<session>/generator.pt     (modelBlobKey)
+//   clips/<token>.mp4                   (clipBlobKey, store/clip_names.h)
+// each with the queue's fenceCheck(claim) as its BeforeCommit hook: a
+// worker that lost its lease can never publish. With a LocalBlobStore
+// rooted at the data folder these are the files the HTTP side and the
+// retention sweeper already know (the clip's clip_path is its file). The
+// job record's checkpoint_path and model_path hold blob keys.
 //
 // Budget: a job's budget (its budget_seconds, else TrainConfig's) is
 // wall-clock time for the whole job: loading, training and rendering. The
 // training schedule gets what is left after loading and a measured
 // estimate of the render.
 //
-// Faults: while training, the full training state is saved to the session
-// folder every checkpoint_seconds. When the trainer stops cleanly, the job
-// is released (back to queued, the attempt given back, resume_phase set);
-// when it dies, the job stays claimed/training/rendering and
-// recoverInterrupted() at the next start recovers it: queued again, or
-// failed once it has been claimed max_attempts times (a job that crashes
-// its worker every time does not crash the trainer for ever). A resumed
-// job continues from its last checkpoint, charged only the budget it has
-// left, or is rendered again from the saved model. Clips are written under
-// a temporary name and renamed when complete (see clip_renderer.h).
+// Stop: a runner stopped while running a job saves and publishes the
+// training state, then releases the job (back to queued, the attempt given
+// back, resume_phase set) for any worker to resume.
 //
 // Poison: anything a job's stages throw (a bad_alloc in a decode, a
 // filesystem_error, a c10::Error) fails that job with the reason, and the
-// runner goes on; the thread has a last-resort catch of its own. A full
-// disk fails the job "disk full: ..."; when the store cannot write even
-// that, it keeps the failure in memory and writes it once space allows.
+// runner goes on; the threads have last-resort catches of their own. A
+// full disk fails the job "disk full: ...". A job that crashes its worker
+// every time fails after max_attempts claims (the queue's recover).
 //
-// Cancel: an operator's JobStore::requestCancel() is seen within a second
-// while loading, training or rendering; the job fails with "cancelled by
-// the operator" and no clip is left.
+// Database unavailable: progress writes are skipped; the stage writes
+// (advance, checkpoint, finish, fail, release) are retried with back-off
+// (0.5 s doubling to 5 s) while the claim's lease lasts.
 //
-// Threading: one worker thread owned here; everything it shares goes
-// through JobStore (thread-safe). Every artefact of a job lives under the
-// session's folder (SessionStore::sessionDir) or is the clip.
+// Threading: start() runs the jobs on one thread and the sweeps (worker
+// heartbeat every lease/3, recoverExpired) on another; a running job adds its lease
+// thread. Everything shared goes through JobQueue and BlobStore
+// (thread-safe).
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <stop_token>
 #include <string>
 #include <thread>
 
+#include "trainer_node/jobs/job_queue.h"
 #include "trainer_node/render/clip_renderer.h"
-#include "trainer_node/store/job_store.h"
+#include "trainer_node/store/blob_store.h"
 #include "trainer_node/store/session_store.h"
 #include "trainer_node/train/pose_to_image_model.h"
 
@@ -59,9 +85,15 @@ struct JobRunnerConfig {
   std::string device = "cpu";
   std::string base_checkpoint;      // the booth's base; empty = from scratch
   double held_out_fraction = 0.1;   // of the session's frames, at its end
-  double checkpoint_seconds = 30;   // training state saved this often
-  std::filesystem::path clips_dir;  // where clips are written
+  double checkpoint_seconds = 30;   // training state saved (and published) this often
+  // Scratch files of the running job go in work_dir/<worker_id>; removed
+  // after each job, and folders of workers idle for a day at start.
+  std::filesystem::path work_dir;
   std::string public_url;           // base of clip URLs, e.g. http://127.0.0.1:8080
+  // This worker's name in the queue (claims, the live-worker count); empty:
+  // host-pid-random.
+  std::string worker_id;
+  std::chrono::milliseconds lease{30000};
   // The clock, in seconds (steady_clock when empty); tests inject one.
   std::function<double()> now_seconds;
   // Test seam: called at the start of each stage of a job ("load",
@@ -74,38 +106,53 @@ struct JobRunnerConfig {
 // is valid there, the base checkpoint loads into it. One line on failure.
 Status preflight(const JobRunnerConfig& config);
 
+// The blob keys of a session's training state and trained model.
+std::string checkpointBlobKey(const std::string& session_id);
+std::string modelBlobKey(const std::string& session_id);
+// host-pid-random, in blob-key-safe characters.
+std::string newWorkerId();
+
+class JobLease;
+
 class JobRunner {
  public:
-  JobRunner(JobRunnerConfig config, JobStore& jobs, SessionStore& sessions);
+  JobRunner(JobRunnerConfig config, JobQueue& queue, BlobStore& blobs, SessionStore& sessions);
   ~JobRunner();
-  // Call once before start(): recovers jobs a previous process left
-  // claimed, training or rendering (JobEvent::kRecover: queued again, or
-  // failed at max_attempts), and removes partial clips. Returns how many
-  // jobs will be resumed.
+  // Call once before start(): removes scratch folders left by dead workers
+  // and runs one recoverExpired() sweep (with the embedded queue after a
+  // restart: every job the last run left claimed, training or rendering).
+  // Returns how many jobs it recovered (queued again, or failed at
+  // max_attempts).
   int recoverInterrupted();
   void start();
   void stop();
   // Claims the oldest queued job and runs it on the calling thread (used by
-  // the thread and by tests). It ends done, failed or cancelled, or is
-  // released back to the queue when `stop` came first. false when no job
-  // was queued.
+  // the thread and by tests). It ends done, failed or cancelled, is
+  // released back to the queue when `stop` came first, or is dropped when
+  // the claim was lost. false when no job was queued.
   bool runNext(std::stop_token stop);
+
+  const std::string& workerId() const { return config_.worker_id; }
+  // Jobs this runner stopped because their claim was lost (fenced, or no
+  // longer running), publishing nothing.
+  int lostJobs() const { return lost_jobs_; }
 
  private:
   void loop(std::stop_token stop);
-  void runJob(JobRecord job, std::stop_token stop);
-  // Ends a job that did not finish: released, cancelled or failed.
-  void endJob(JobRecord& job, const std::string& error, std::stop_token stop);
-  Status runStages(JobRecord& job, std::stop_token stop);
+  void sweep(std::stop_token stop);
+  void runJob(JobQueue::Claimed claimed, std::stop_token stop);
+  // Ends a job that did not finish: released, cancelled, failed or dropped.
+  void endJob(JobRecord& job, JobLease& lease, const std::string& error, std::stop_token stop);
+  Status runStages(JobRecord& job, JobLease& lease, std::stop_token stop);
   Status stage(const std::string& name);
-  // Writes the job's progress; false when the job is no longer the
-  // runner's (cancelled, failed elsewhere): it must stop.
-  bool save(JobRecord& job);
+  std::filesystem::path scratchDir() const;
 
   JobRunnerConfig config_;
-  JobStore& jobs_;
+  JobQueue& queue_;
+  BlobStore& blobs_;
   SessionStore& sessions_;
-  bool lost_ = false;  // the running job is no longer this runner's (runner thread only)
+  std::atomic<int> lost_jobs_{0};
+  std::jthread sweeper_;
   std::jthread thread_;
 };
 

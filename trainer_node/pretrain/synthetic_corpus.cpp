@@ -173,4 +173,30 @@ std::vector<StoredFrame> syntheticSession(const PerformerLook& look, const Chore
   return out;
 }
 
+Status storeSyntheticSession(SessionStore& store, const std::string& session,
+                             const std::string& node, const std::string& camera,
+                             const std::vector<StoredFrame>& frames) {
+  for (const StoredFrame& f : frames) {
+    FrameToAppend frame;
+    frame.sequence = f.sequence;
+    frame.capture_time_us = f.capture_time_us;
+    frame.width = f.width;
+    frame.height = f.height;
+    frame.data = f.data;
+    if (auto st = store.writeFrame(session, node, camera, frame); !st.ok())
+      return fail("session " + session + ": " + st.error());
+    if (!f.pose) continue;
+    PoseRecord pose;
+    pose.camera_id = camera;
+    pose.sequence = f.sequence;
+    pose.origin = PoseOrigin::kGroundTruth;
+    pose.performer = *f.pose;
+    if (auto st = store.writePose(session, node, pose); !st.ok())
+      return fail("session " + session + ": " + st.error());
+  }
+  if (auto st = store.sync(); !st.ok()) return fail("session " + session + ": " + st.error());
+  store.close(session);
+  return okStatus();
+}
+
 }  // namespace booth

@@ -15,6 +15,7 @@
 #include "common/core/result.h"
 #include "common/synthetic/choreography.h"
 #include "common/synthetic/synthetic_performer.h"
+#include "trainer_node/store/session_store.h"
 #include "trainer_node/store/stored_frame.h"
 #include "trainer_node/train/training_set.h"
 
@@ -55,5 +56,13 @@ Result<std::vector<TrainingSet>> buildSyntheticCorpus(
 std::vector<StoredFrame> syntheticSession(const PerformerLook& look, const ChoreographySpec& dance,
                                           std::uint64_t seed, double seconds, double fps,
                                           cv::Size frame, int jpeg_quality);
+
+// Stores `frames` (with their poses as ground truth) as one camera of a
+// session, the way the ingest stores a received session: frames, pose
+// records, synced, the session closed. For tests, benches and demos that
+// need a session without capture nodes.
+Status storeSyntheticSession(SessionStore& store, const std::string& session,
+                             const std::string& node, const std::string& camera,
+                             const std::vector<StoredFrame>& frames);
 
 }  // namespace booth

@@ -6,6 +6,7 @@ namespace booth {
 namespace {
 constexpr std::size_t kTokenChars = 32;
 constexpr const char* kClipExtension = ".mp4";
+constexpr const char* kClipsFolder = "clips";
 }  // namespace
 
 std::string newClipToken() { return randomHexToken(kTokenChars); }
@@ -20,6 +21,10 @@ bool isClipToken(const std::string& token) {
 
 std::filesystem::path clipFile(const std::filesystem::path& clips_dir, const std::string& token) {
   return clips_dir / (token + kClipExtension);
+}
+
+std::string clipBlobKey(const std::string& token) {
+  return std::string(kClipsFolder) + "/" + token + kClipExtension;
 }
 
 std::optional<std::string> clipTokenOfFile(const std::filesystem::path& file) {

@@ -1,7 +1,7 @@
 #pragma once
 // The one place that names a clip: its unguessable token, its files in the
 // clips folder and its links. Everything else asks here.
-//   clips/<token>.mp4            the clip (written as <token>.mp4.partial, then renamed)
+//   clips/<token>.mp4            the clip (its blob key too: clipBlobKey)
 //   clips/<token>.jpg            its poster (http/clip_poster.h)
 //   PUBLIC/clips/<token>.mp4     the clip's link
 //   PUBLIC/c/<token>             the visitor page; /poster.jpg and /qr.svg below it
@@ -21,6 +21,9 @@ std::string newClipToken();
 bool isClipToken(const std::string& token);
 
 std::filesystem::path clipFile(const std::filesystem::path& clips_dir, const std::string& token);
+// The clip's blob key: "clips/<token>.mp4". A LocalBlobStore rooted at the
+// data folder keeps it at clipFile(DATA/clips, token).
+std::string clipBlobKey(const std::string& token);
 // The token a file in the clips folder is named after (the clip, its poster
 // and their temporaries: the name up to its first dot); nullopt when none.
 std::optional<std::string> clipTokenOfFile(const std::filesystem::path& file);

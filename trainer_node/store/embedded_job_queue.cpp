@@ -11,6 +11,10 @@ JobQueueFailure failure(JobQueueError error, std::string message) {
   return JobQueueFailure{error, std::move(message)};
 }
 
+// The detail of a job cancelled through the store's flag (the HTTP cancel
+// of a running job).
+constexpr const char* kCancelledByOperator = "cancelled by the operator";
+
 }  // namespace
 
 EmbeddedJobQueue::EmbeddedJobQueue(JobStore& store, std::function<std::int64_t()> now_ms)
@@ -83,6 +87,15 @@ Result<JobRecord> EmbeddedJobQueue::held(const Claim& claim, JobQueueFailure& wh
                       "): worker " + claim.worker_id + " lost it");
     return booth::fail(why.message);
   }
+  if (isRunning(job->state) && store_.cancelRequested(claim.job_id)) {
+    // The operator asked whoever runs it to stop: its worker learns it here.
+    if (auto cancelled = store_.transition(claim.job_id, JobEvent::kCancel, kCancelledByOperator);
+        cancelled.ok()) {
+      job = cancelled.value();
+      std::lock_guard lock(mutex_);
+      leases_.erase(claim.job_id);
+    }
+  }
   if (!isRunning(job->state)) {
     why = failure(JobQueueError::kNotRunning, "job '" + claim.job_id + "' is " +
                                                   jobStateName(job->state) + ", not running");
@@ -126,7 +139,7 @@ QueueStatus EmbeddedJobQueue::advance(const Claim& claim, JobEvent stage,
                    std::string("advance takes start_training or start_rendering, not ") +
                        jobEventName(stage));
   }
-  return write(claim, [](JobRecord&) {}, stage, detail);
+  return write(claim, [](JobRecord& j) { j.resume_phase.clear(); }, stage, detail);
 }
 
 QueueStatus EmbeddedJobQueue::progress(const Claim& claim, const JobProgress& p) {
@@ -161,6 +174,7 @@ QueueStatus EmbeddedJobQueue::cancel(const std::string& job_id, const std::strin
 }
 
 Result<int> EmbeddedJobQueue::recoverExpired() {
+  store_.retryPending();
   const std::int64_t now = now_ms_();
   int recovered = 0;
   for (JobState state : {JobState::kClaimed, JobState::kTraining, JobState::kRendering}) {
@@ -192,6 +206,39 @@ std::vector<JobRecord> EmbeddedJobQueue::list(int limit) { return store_.list(li
 std::optional<int> EmbeddedJobQueue::queuePosition(const std::string& job_id) {
   return store_.queuePosition(job_id);
 }
+BeforeCommit EmbeddedJobQueue::fenceCheck(const Claim& claim) {
+  // One process: the check runs just before the blob is published (see
+  // BlobStore's contract for the local folder).
+  return [self = this, claim](StoreTransaction&) -> Status {
+    JobQueueFailure why;
+    if (!self->held(claim, why).ok()) {
+      return booth::fail(std::string(jobQueueErrorName(why.error)) + ": " + why.message);
+    }
+    return okStatus();
+  };
+}
+
+QueueStatus EmbeddedJobQueue::workerHeartbeat(const std::string& worker_id,
+                                              std::chrono::milliseconds ttl) {
+  if (worker_id.empty()) return failure(JobQueueError::kRefused, "a worker heartbeat needs an id");
+  std::lock_guard lock(mutex_);
+  workers_[worker_id] = now_ms_() + ttl.count();
+  return {};
+}
+
+QueueStatus EmbeddedJobQueue::workerGone(const std::string& worker_id) {
+  std::lock_guard lock(mutex_);
+  workers_.erase(worker_id);
+  return {};
+}
+
+std::optional<int> EmbeddedJobQueue::liveWorkers() {
+  const std::int64_t now = now_ms_();
+  std::lock_guard lock(mutex_);
+  std::erase_if(workers_, [now](const auto& w) { return w.second < now; });
+  return static_cast<int>(workers_.size());
+}
+
 std::uint64_t EmbeddedJobQueue::addObserver(Observer observer) {
   return store_.addObserver(std::move(observer));
 }

@@ -4,6 +4,13 @@
 // counter are the store's (one locked step each); leases live in this
 // object, since only this process's workers can hold them: after a restart
 // every running job's lease is gone, and recoverExpired() recovers it.
+// Likewise the live workers: a map in this process.
+//
+// The store's cancel flag (JobStore::requestCancel, which the HTTP cancel
+// of a running job sets) is honoured here: the next write or heartbeat of
+// the job's worker cancels the job ("cancelled by the operator") and gets
+// kNotRunning. recoverExpired() also retries the store's writes that a
+// full disk held back (JobStore::retryPending).
 //
 // Threading: any thread (the store serialises; the lease map has its own
 // mutex).
@@ -44,6 +51,11 @@ class EmbeddedJobQueue final : public JobQueue {
   std::optional<JobRecord> get(const std::string& job_id) override;
   std::vector<JobRecord> list(int limit) override;
   std::optional<int> queuePosition(const std::string& job_id) override;
+  BeforeCommit fenceCheck(const Claim& claim) override;
+  QueueStatus workerHeartbeat(const std::string& worker_id,
+                              std::chrono::milliseconds ttl) override;
+  QueueStatus workerGone(const std::string& worker_id) override;
+  std::optional<int> liveWorkers() override;
   std::uint64_t addObserver(Observer observer) override;
   void removeObserver(std::uint64_t id) override;
 
@@ -58,8 +70,9 @@ class EmbeddedJobQueue final : public JobQueue {
 
   JobStore& store_;
   std::function<std::int64_t()> now_ms_;
-  std::mutex mutex_;  // guards leases_
+  std::mutex mutex_;  // guards leases_ and workers_
   std::map<std::string, std::int64_t> leases_;  // job id -> lease end (ms)
+  std::map<std::string, std::int64_t> workers_;  // worker id -> alive until (ms)
 };
 
 }  // namespace booth

@@ -525,8 +525,10 @@ QueueStatus PgJobQueue::advance(const Claim& claim, JobEvent stage, const std::s
                                                 "start_rendering, not " +
                                                 jobEventName(stage));
   }
-  return impl_->workerWrite(claim, "advancing job '" + claim.job_id + "'",
-                            [&](Row& row) { return impl_->apply(row, stage, detail); });
+  return impl_->workerWrite(claim, "advancing job '" + claim.job_id + "'", [&](Row& row) {
+    row.job.resume_phase.clear();
+    return impl_->apply(row, stage, detail);
+  });
 }
 
 QueueStatus PgJobQueue::progress(const Claim& claim, const JobProgress& p) {
@@ -647,7 +649,7 @@ std::uint64_t PgJobQueue::addObserver(Observer observer) {
 
 void PgJobQueue::removeObserver(std::uint64_t id) { impl_->removeObserver(id); }
 
-BeforeCommit PgJobQueue::fenceCheck(const Claim& claim) const {
+BeforeCommit PgJobQueue::fenceCheck(const Claim& claim) {
   return [claim](StoreTransaction& t) -> Status {
     pqxx::work* tx = pgWork(t);
     if (!tx) {
@@ -663,6 +665,40 @@ BeforeCommit PgJobQueue::fenceCheck(const Claim& claim) const {
     }
     return okStatus();
   };
+}
+
+QueueStatus PgJobQueue::workerHeartbeat(const std::string& worker_id,
+                                        std::chrono::milliseconds ttl) {
+  if (worker_id.empty()) return failure(JobQueueError::kRefused, "a worker heartbeat needs an id");
+  constexpr std::int64_t kForgetAfterMs = 3'600'000;
+  return impl_->write("recording that worker '" + worker_id + "' is alive",
+                      [&](pqxx::work& tx) -> Failure {
+                        const std::int64_t now = impl_->nowMs();
+                        tx.exec_params(
+                            "INSERT INTO workers (worker_id, started_ms, seen_ms, alive_until_ms) "
+                            "VALUES ($1, $2, $2, $3) ON CONFLICT (worker_id) DO UPDATE SET "
+                            "seen_ms = EXCLUDED.seen_ms, alive_until_ms = EXCLUDED.alive_until_ms",
+                            worker_id, now, now + ttl.count());
+                        tx.exec_params("DELETE FROM workers WHERE alive_until_ms < $1",
+                                       now - kForgetAfterMs);
+                        return std::nullopt;
+                      });
+}
+
+QueueStatus PgJobQueue::workerGone(const std::string& worker_id) {
+  return impl_->write("recording that worker '" + worker_id + "' stopped",
+                      [&](pqxx::work& tx) -> Failure {
+                        tx.exec_params("DELETE FROM workers WHERE worker_id = $1", worker_id);
+                        return std::nullopt;
+                      });
+}
+
+std::optional<int> PgJobQueue::liveWorkers() {
+  return impl_->query<int>("counting live workers", [&](pqxx::work& tx) -> Result<int> {
+    return tx.exec_params1("SELECT count(*) FROM workers WHERE alive_until_ms >= $1",
+                           impl_->nowMs())[0]
+        .as<int>();
+  });
 }
 
 bool PgJobQueue::listening() const { return impl_->listening_; }

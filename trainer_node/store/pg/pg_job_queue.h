@@ -87,12 +87,17 @@ class PgJobQueue final : public JobQueue {
   std::uint64_t addObserver(Observer observer) override;
   void removeObserver(std::uint64_t id) override;
 
-  // A BeforeCommit hook for a PgBlobStore write (a checkpoint, the clip)
-  // that lets the blob become visible only while `claim` still holds its
-  // job: the fence check of the worker writes above, in the blob's
-  // publishing transaction. Refuses with "fenced" / "not running" like
-  // them. The claim is copied.
-  BeforeCommit fenceCheck(const Claim& claim) const;
+  // The fence check of the worker writes above, run inside the publishing
+  // transaction of a PgBlobStore write of the same database (FOR SHARE).
+  BeforeCommit fenceCheck(const Claim& claim) override;
+
+  // Live workers: rows of the `workers` table (migration 3) whose
+  // alive_until_ms has not passed; rows dead for an hour are deleted by
+  // the next heartbeat.
+  QueueStatus workerHeartbeat(const std::string& worker_id,
+                              std::chrono::milliseconds ttl) override;
+  QueueStatus workerGone(const std::string& worker_id) override;
+  std::optional<int> liveWorkers() override;
 
   // Whether the listener is connected now (the operator page says the
   // database is unavailable when it is not).

@@ -91,6 +91,19 @@ CREATE INDEX jobs_running ON jobs (lease_until_ms)
 CREATE INDEX jobs_created ON jobs (created_ms DESC, id DESC);
 CREATE UNIQUE INDEX jobs_clip_token ON jobs (clip_token) WHERE clip_token <> '';
 )sql"},
+      {3, "workers",
+       R"sql(
+-- Worker processes that said they are alive (JobQueue::workerHeartbeat),
+-- for queue positions and waiting-time estimates: live while
+-- alive_until_ms has not passed.
+CREATE TABLE workers (
+  worker_id       text PRIMARY KEY,
+  started_ms      bigint NOT NULL,
+  seen_ms         bigint NOT NULL,
+  alive_until_ms  bigint NOT NULL
+);
+CREATE INDEX workers_alive ON workers (alive_until_ms);
+)sql"},
   };
   return kMigrations;
 }

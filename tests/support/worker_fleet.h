@@ -1,0 +1,67 @@
+#pragma once
+// Test and bench support: trainer workers as real processes (`trainer_node
+// --roles worker --database URL`) sharing one PostgreSQL queue and blob
+// store and one data folder for the sessions' frames; the jobs are queued
+// here the way the ingest queues them (a synthetic session stored in the
+// data folder, then add + enqueue). Tiny model, one libtorch thread per
+// worker, short clips: a job of a few seconds' budget runs on a CPU.
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/core/result.h"
+#include "support/child_process.h"
+#include "trainer_node/store/pg/pg_blob_store.h"
+#include "trainer_node/store/pg/pg_database.h"
+#include "trainer_node/store/pg/pg_job_queue.h"
+#include "trainer_node/store/session_store.h"
+
+namespace booth::testing {
+
+// Polls `done` every 100 ms until it holds or `timeout` passes.
+bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+class WorkerFleet {
+ public:
+  // `dir`: the fleet's folder (the data folder and the workers' logs go in
+  // it); `database_url`: the shared database.
+  WorkerFleet(std::string trainer_bin, std::filesystem::path dir, std::string database_url);
+  ~WorkerFleet();
+  WorkerFleet(const WorkerFleet&) = delete;
+  WorkerFleet& operator=(const WorkerFleet&) = delete;
+
+  // Connects to the database (applying the schema).
+  Status open();
+  // A 40-frame session of the synthetic performer in the data folder and
+  // its job with this budget, queued.
+  Status queueJob(const std::string& id, double budget_seconds);
+  // A worker named `name`, with `extra` options after the fleet's (e.g.
+  // {"--lease", "3", "--checkpoint-every", "1"}); its log is DIR/NAME.log.
+  ChildProcess& startWorker(const std::string& name, const std::vector<std::string>& extra);
+
+  PgJobQueue& queue() { return *queue_; }
+  PgBlobStore& blobs() { return *blobs_; }
+  std::optional<JobRecord> job(const std::string& id) { return queue_->get(id); }
+  // The clip blobs ("clips/…"), in key order.
+  Result<std::vector<BlobInfo>> clips();
+  // Every worker's output so far, one after the other (for failure messages).
+  std::string logs() const;
+  // Stops every worker (SIGKILL if still running).
+  void stopWorkers();
+
+ private:
+  std::string trainer_bin_;
+  std::filesystem::path dir_;
+  std::string url_;
+  std::unique_ptr<SessionStore> sessions_;
+  std::shared_ptr<PgDatabase> db_;
+  std::unique_ptr<PgJobQueue> queue_;
+  std::unique_ptr<PgBlobStore> blobs_;
+  std::vector<std::unique_ptr<ChildProcess>> workers_;
+};
+
+}  // namespace booth::testing
