@@ -281,9 +281,12 @@ void JobRunner::endJob(JobRecord& job, JobLease& lease, const std::string& error
     if (st.ok()) {
       spdlog::warn("job {}: released by worker {} (stopping); it resumes {}", job.id,
                    config_.worker_id, resumePhaseFrom(job.state, job.resume_phase));
-      return;
+    } else if (!lease.lost()) {
+      // Not failed for a stop: once its lease runs out a sweep queues it again.
+      spdlog::error("job {}: cannot release it ({}); it is recovered when its lease runs out",
+                    job.id, st.message());
     }
-    spdlog::error("job {}: {}", job.id, st.message());
+    if (!lease.lost()) return;
   }
   if (!lease.lost()) {
     std::string reason = error;
