@@ -133,8 +133,13 @@ void installJobsRoutes(HttpServer& s, HttpContext& ctx, OperatorGate& gate) {
 
   s.Get("/api/jobs", [&ctx, &gate](const httplib::Request& req, httplib::Response& res) {
     if (!gate.authorized(req, res)) return;
+    const std::vector<JobRecord> jobs = ctx.jobs.list(100);
+    // An empty list from a database that cannot be reached is not "no jobs".
+    if (jobs.empty()) {
+      if (auto why = ctx.jobs.unavailable()) return sendError(res, 503, *why);
+    }
     json out = json::array();
-    for (const JobRecord& j : ctx.jobs.list(100)) out.push_back(jobJson(j, ctx.publicUrl()));
+    for (const JobRecord& j : jobs) out.push_back(jobJson(j, ctx.publicUrl()));
     sendJson(res, out);
   });
 

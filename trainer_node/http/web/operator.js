@@ -124,7 +124,10 @@ function connect() {
   es.addEventListener('open', () => setLive(true, 'live'));
   es.addEventListener('snapshot', (e) => {
     const snap = JSON.parse(e.data);
-    state.jobs = new Map(snap.jobs.map((j) => [j.id, j]));
+    // With the database unreachable the snapshot lists no jobs: keep the
+    // last known ones on the page rather than showing an empty booth.
+    const down = snap.database && snap.database.available === false;
+    if (!down || snap.jobs.length > 0) state.jobs = new Map(snap.jobs.map((j) => [j.id, j]));
     state.nodes = snap.nodes;
     setDatabase(snap.database);
     render();
