@@ -61,6 +61,9 @@ trainer-speed
         CPU's peak), trainer.ms_per_rendered_frame; then a real job on JobRunner's thread:
         trainer.threads[job,...] and trainer.its[job,...]. --quick: 10 s windows instead of
         40 s, a 60 s job instead of 120 s.
+events  A job's change (a write through the JobQueue) until an /api/events stream over HTTP
+        shows it: scale.event_latency_ms[queue=embedded|postgres,p=50|99] (PostgreSQL: NOTIFY,
+        the queue's listener, the event hub; a private server, fsync off). --quick: 30 changes.
 store   The shared stores on a private PostgreSQL (tests/support/pg_server.sh; fsync off):
         scale.queue_claims_per_s[workers=1|16] (no-op jobs: claim, start rendering, finish),
         scale.claim_latency_ms[notify=on|off,p50|p99] (queued until an idle worker holds it;
@@ -223,6 +226,19 @@ bench_scale() {
     --trainer "${BUILD_DIR:-build/release}/trainer_node/trainer_node" --dir "$PG_STATE/fleet" "$@"
 }
 
+bench_events() {
+  deploy/build.sh event_bench >/dev/null
+  EVENTS_STATE=$(mktemp -d)
+  trap 'tests/support/pg_server.sh stop "$EVENTS_STATE" >/dev/null; rm -rf "$EVENTS_STATE"' EXIT
+  local state=$EVENTS_STATE
+  tests/support/pg_server.sh start "$state" >&2
+  if [ ! -f "$state/database_url" ]; then
+    echo "bench: error: no PostgreSQL server: $(cat "$state/skip_reason" 2>/dev/null)" >&2
+    exit 2
+  fi
+  "${BUILD_DIR:-build/release}/bench/event_bench" --database "$(cat "$state/database_url")" "$@"
+}
+
 bench_trainer_speed() {
   local seconds=40 job_seconds=120
   [ "${1:-}" = "--quick" ] && seconds=10 && job_seconds=60
@@ -246,5 +262,6 @@ case "${1:-}" in
   trainer-speed) shift; bench_trainer_speed "$@" ;;
   store) shift; bench_store "$@" ;;
   scale) shift; bench_scale "$@" ;;
+  events) shift; bench_events "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac

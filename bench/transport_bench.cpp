@@ -24,6 +24,7 @@
 #include "common/transport/curve_keys.h"
 #include "common/transport/wire.h"
 #include "trainer_node/ingest/ingest_server.h"
+#include "trainer_node/store/embedded_job_queue.h"
 
 namespace {
 
@@ -171,7 +172,8 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
       keys.push_back(generateCurveKeyPair().value());
       config.allow.add(keys.back().public_key, "node-" + std::to_string(i));
     }
-    IngestServer server(config, *jobs.value(), sessions);
+    EmbeddedJobQueue queue(*jobs.value());
+    IngestServer server(config, queue, sessions);
     if (auto st = server.start(); !st.ok()) {
       std::fprintf(stderr, "transport_bench: %s\n", st.error().c_str());
       std::exit(1);

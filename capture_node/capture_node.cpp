@@ -96,11 +96,13 @@ Status CaptureNode::run(std::stop_token stop) {
   }
   for (const auto& p : problems) spdlog::error("spool: {}", p);
 
-  if (auto st = link_.start([this](v2::Envelope&& env) {
-        Event e = std::move(env);
-        // The link thread may wait: ZeroMQ buffers meanwhile.
-        events_.push(std::move(e));
-      });
+  if (auto st = link_.start(
+          [this](v2::Envelope&& env) {
+            Event e = std::move(env);
+            // The link thread may wait: ZeroMQ buffers meanwhile.
+            events_.push(std::move(e));
+          },
+          [this](const std::string& endpoint) { post(LinkSwitched{endpoint}); });
       !st.ok()) {
     return st;
   }
@@ -130,6 +132,15 @@ Status CaptureNode::run(std::stop_token stop) {
                          pd->session_id, a->spool->notes().pose_seconds);
           }
         }
+      } else if (auto* ls = std::get_if<LinkSwitched>(&*event)) {
+        // Another trainer: introduce the node at once (its unfinished
+        // sessions with it); what the old one had not acked goes again.
+        spdlog::warn("now streaming to the trainer at {}", ls->endpoint);
+        for (auto& [id, a] : active_) {
+          if (a.streamer) a.streamer->resendAll();
+        }
+        link_.send(hello());
+        last_hello = clock_.steady();
       } else if (auto* sf = std::get_if<SpoolFailure>(&*event)) {
         if (Active* a = find(sf->session_id)) {
           (void)a->spool->noteIncomplete(sf->reason);
@@ -141,7 +152,7 @@ Status CaptureNode::run(std::stop_token stop) {
 
     const auto now = clock_.steady();
     if (!ever_heard && now - started > config_.connect_timeout) {
-      return fail("trainer at " + config_.link.endpoint + " did not answer within " +
+      return fail("trainer at " + link_.endpoint() + " did not answer within " +
                   std::to_string(config_.connect_timeout.count() / 1000.0).substr(0, 4) +
                   " s; start trainer_node first or fix --trainer");
     }

@@ -92,7 +92,11 @@ class CaptureNode {
     std::string session_id;
     std::string reason;
   };
-  using Event = std::variant<v2::Envelope, CameraEvent, PoseDone, SpoolFailure>;
+  // The link moved to another trainer endpoint (the current one went silent).
+  struct LinkSwitched {
+    std::string endpoint;
+  };
+  using Event = std::variant<v2::Envelope, CameraEvent, PoseDone, SpoolFailure, LinkSwitched>;
 
   // One session this node holds (capturing, draining or closing).
   struct Active {

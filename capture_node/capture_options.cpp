@@ -1,5 +1,6 @@
 #include "capture_node/capture_options.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -89,6 +90,8 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   int stall_ms = static_cast<int>(opt.node.camera.stall_after.count());
   int window = static_cast<int>(opt.node.default_credit_records);
   std::string secret_key_file, trainer_key_file, preview_dir;
+  std::vector<std::string> trainers;
+  int failover_ms = static_cast<int>(opt.node.link.failover_after.count());
 
   po::options_description desc(
       "capture_node: captures booth sessions from cameras and streams frames and keypoints to the "
@@ -97,7 +100,8 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   // clang-format off
   desc.add_options()
     ("node-id", po::value(&opt.node.node_id)->default_value(opt.node.node_id), "name of this node, unique per trainer")
-    ("trainer", po::value(&opt.node.link.endpoint)->default_value(opt.node.link.endpoint), "trainer ingest endpoint")
+    ("trainer", po::value(&trainers)->composing(), "trainer ingest endpoint (default tcp://127.0.0.1:5555); several, comma-separated or repeated: the node moves to the next when one goes silent")
+    ("trainer-failover-ms", po::value(&failover_ms)->default_value(failover_ms), "with several --trainer endpoints: silence from the current one for this long moves to the next")
     ("curve-secret-key", po::value(&secret_key_file), "this node's secret key file (make a pair with 'capture_node keygen --out BASE')")
     ("trainer-public-key", po::value(&trainer_key_file), "the trainer's public key file (its keygen's .pub)")
     ("insecure", po::bool_switch(&opt.node.link.insecure), "no keys: plain TCP, only to a loopback trainer (demos); the trainer must say --insecure too")
@@ -210,11 +214,30 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
     return fail("--node-id '" + opt.node.node_id +
                 "' is not valid: use 1-64 letters, digits, '.', '_' or '-' (e.g. booth-1)");
   }
-  if (opt.node.link.endpoint.rfind("tcp://", 0) != 0 &&
-      opt.node.link.endpoint.rfind("ipc://", 0) != 0) {
-    return fail("--trainer '" + opt.node.link.endpoint +
-                "' is not a ZeroMQ endpoint; use tcp://HOST:PORT");
+  if (!trainers.empty()) {
+    opt.node.link.endpoints.clear();
+    for (const std::string& value : trainers) {
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        const std::size_t comma = std::min(value.find(',', start), value.size());
+        std::string one = value.substr(start, comma - start);
+        one.erase(0, one.find_first_not_of(" \t"));
+        one.erase(one.find_last_not_of(" \t") + 1);
+        if (!one.empty()) opt.node.link.endpoints.push_back(one);
+        start = comma + 1;
+      }
+    }
+    if (opt.node.link.endpoints.empty()) return fail("--trainer names no endpoint");
   }
+  for (const std::string& endpoint : opt.node.link.endpoints) {
+    if (endpoint.rfind("tcp://", 0) != 0 && endpoint.rfind("ipc://", 0) != 0) {
+      return fail("--trainer '" + endpoint + "' is not a ZeroMQ endpoint; use tcp://HOST:PORT");
+    }
+  }
+  if (failover_ms < 100) {
+    return fail("--trainer-failover-ms " + std::to_string(failover_ms) + " too small; use >= 100");
+  }
+  opt.node.link.failover_after = std::chrono::milliseconds(failover_ms);
 
   opt.node.streamer.resend_after = std::chrono::milliseconds(resend_ms);
   opt.node.spool_dir = spool_dir;
@@ -238,9 +261,13 @@ Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   } else if (!opt.node.link.insecure) {
     return fail("no keys: give --curve-secret-key and --trainer-public-key, or --insecure for a "
                 "loopback-only demo");
-  } else if (!isLoopbackEndpoint(opt.node.link.endpoint)) {
-    return fail("--insecure only reaches a loopback trainer, not " + opt.node.link.endpoint +
-                "; use keys for a trainer on another machine");
+  } else {
+    for (const std::string& endpoint : opt.node.link.endpoints) {
+      if (!isLoopbackEndpoint(endpoint)) {
+        return fail("--insecure only reaches a loopback trainer, not " + endpoint +
+                    "; use keys for a trainer on another machine");
+      }
+    }
   }
   opt.node.connect_timeout =
       std::chrono::milliseconds(static_cast<long long>(connect_timeout_s * 1000));

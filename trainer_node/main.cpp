@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
   }
   SessionStore sessions(opt.data_dir, opt.fsync);
   opt.ingest.free_space = [dir = opt.data_dir] { return freeBytes(dir); };
-  IngestServer ingest(opt.ingest, *jobs.value(), sessions);
+  EmbeddedJobQueue queue(*jobs.value());
+  IngestServer ingest(opt.ingest, queue, sessions);
   if (auto st = ingest.start(); !st.ok()) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;
@@ -185,11 +186,11 @@ int main(int argc, char** argv) {
   IngestBoothControl booth(ingest);
   EventHubConfig hub_config;
   hub_config.max_subscribers = opt.http.max_event_streams;
-  EventHub hub(hub_config, *jobs.value(), [&booth] { return booth.nodes(); });
+  EventHub hub(hub_config, queue, [&booth] { return booth.nodes(); });
   hub.start();
   RetentionSweeper retention(opt.retention, *jobs.value(), sessions, opt.data_dir / "clips");
   retention.start();
-  HttpApi http(opt.http, *jobs.value(), booth, hub, retention);
+  HttpApi http(opt.http, queue, booth, hub, retention);
   if (auto st = http.start(); !st.ok()) {
     std::cerr << "trainer_node: error: " << st.error() << "\n";
     return 2;

@@ -91,6 +91,19 @@ TEST(CaptureOptions, RejectsNonZeroMqTrainerEndpoint) {
   EXPECT_NE(opt.error().find("tcp://"), std::string::npos) << opt.error();
 }
 
+TEST(CaptureOptions, SeveralTrainersCommaSeparatedOrRepeatedAreTriedInOrder) {
+  auto opt = parse({"--trainer", "tcp://127.0.0.1:5555, tcp://127.0.0.1:5556", "--trainer",
+                    "tcp://127.0.0.1:5557", "--trainer-failover-ms", "2500"});
+  ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->node.link.endpoints,
+            (std::vector<std::string>{"tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556",
+                                      "tcp://127.0.0.1:5557"}));
+  EXPECT_EQ(opt->node.link.failover_after, std::chrono::milliseconds(2500));
+  auto bad = parse({"--trainer", "tcp://127.0.0.1:5555,127.0.0.1:5556"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("127.0.0.1:5556"), std::string::npos) << bad.error();
+}
+
 TEST(CaptureOptions, MissingConfigFileNamesThePath) {
   auto opt = parse({"--config", "/nonexistent/booth.conf"});
   ASSERT_FALSE(opt.ok());

@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "trainer_node/http/http_api.h"
+#include "trainer_node/store/embedded_job_queue.h"
 
 namespace booth {
 namespace {
@@ -113,8 +114,9 @@ struct World {
     fs::create_directories(dir / "clips");
     jobs = std::move(JobStore::open((dir / "jobs.sqlite").string()).value());
     sessions = std::make_unique<SessionStore>(dir, false);
+    queue = std::make_unique<EmbeddedJobQueue>(*jobs);
     booth = std::make_unique<FakeBooth>(*jobs);
-    hub = std::make_unique<EventHub>(EventHubConfig{}, *jobs, [this] { return booth->nodes(); });
+    hub = std::make_unique<EventHub>(EventHubConfig{}, *queue, [this] { return booth->nodes(); });
     retention =
         std::make_unique<RetentionSweeper>(RetentionConfig{}, *jobs, *sessions, dir / "clips");
     HttpConfig config;
@@ -123,7 +125,7 @@ struct World {
     config.clip_bytes_per_second = 0;
     config.event_keepalive = std::chrono::milliseconds(0);
     config.limits.max_body_bytes = 4096;
-    api = std::make_unique<HttpApi>(config, *jobs, *booth, *hub, *retention);
+    api = std::make_unique<HttpApi>(config, *queue, *booth, *hub, *retention);
     JobRecord running;
     running.id = "job-running";
     running.session_id = "running";
@@ -160,6 +162,7 @@ struct World {
   fs::path dir;
   int done_jobs = 0;
   std::unique_ptr<JobStore> jobs;
+  std::unique_ptr<EmbeddedJobQueue> queue;  // over jobs
   std::unique_ptr<SessionStore> sessions;
   std::unique_ptr<FakeBooth> booth;
   std::unique_ptr<EventHub> hub;

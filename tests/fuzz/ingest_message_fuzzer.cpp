@@ -18,6 +18,7 @@
 
 #include "common/transport/wire.h"
 #include "trainer_node/ingest/ingest_server.h"
+#include "trainer_node/store/embedded_job_queue.h"
 
 namespace {
 
@@ -127,7 +128,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.insecure = true;
   config.max_frame_bytes = 2048;
   config.max_frames_per_session = 32;
-  IngestServer server(config, *jobs.value(), sessions);
+  EmbeddedJobQueue queue(*jobs.value());
+  IngestServer server(config, queue, sessions);
 
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::router);  // replies go nowhere

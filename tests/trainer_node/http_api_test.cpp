@@ -19,6 +19,7 @@
 
 #include "job_fixtures.h"
 #include "trainer_node/http/http_api.h"
+#include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/render/mp4_writer.h"
 
 namespace booth {
@@ -165,6 +166,7 @@ class HttpApiTest : public ::testing::Test {
     hub_.reset();
     retention_.reset();
     booth_.reset();
+    queue_.reset();
     store_.reset();
     fs::remove_all(dir_);
   }
@@ -173,11 +175,12 @@ class HttpApiTest : public ::testing::Test {
     EventHubConfig hub_config;
     hub_config.max_subscribers = config_.max_event_streams;
     hub_config.node_poll = 100ms;
-    hub_ = std::make_unique<EventHub>(hub_config, *store_, [this] { return booth_->nodes(); });
+    if (!queue_) queue_ = std::make_unique<EmbeddedJobQueue>(*store_);
+    hub_ = std::make_unique<EventHub>(hub_config, *queue_, [this] { return booth_->nodes(); });
     hub_->start();
     retention_ =
         std::make_unique<RetentionSweeper>(RetentionConfig{}, *store_, *sessions_, dir_ / "clips");
-    api_ = std::make_unique<HttpApi>(config_, *store_, *booth_, *hub_, *retention_);
+    api_ = std::make_unique<HttpApi>(config_, *queue_, *booth_, *hub_, *retention_);
     auto st = api_->start();
     ASSERT_TRUE(st.ok()) << st.error();
   }
@@ -220,6 +223,7 @@ class HttpApiTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<JobStore> store_;
+  std::unique_ptr<EmbeddedJobQueue> queue_;  // over store_, made by the first start()
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<FakeBooth> booth_;
   std::unique_ptr<EventHub> hub_;
@@ -582,14 +586,17 @@ TEST_F(HttpApiTest, CancellingAReceivingJobStopsItsSession) {
   EXPECT_EQ(store_->get("r")->state, JobState::kCancelled);
 }
 
-TEST_F(HttpApiTest, CancellingATrainingJobAsksItsRunner) {
+// JobQueue::cancel ends a running job at once; its worker's next write is
+// refused (kNotRunning), so it stops without publishing: 202, it stops soon.
+TEST_F(HttpApiTest, CancellingATrainingJobCancelsItAndItsWorkerStops) {
   addJob("t", JobState::kTraining);
   start();
   auto res = client().Delete("/api/jobs/t");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202) << res->body;
   EXPECT_TRUE(store_->cancelRequested("t"));
-  EXPECT_EQ(store_->get("t")->state, JobState::kTraining);  // the runner cancels it
+  EXPECT_EQ(store_->get("t")->state, JobState::kCancelled);
+  EXPECT_EQ(json::parse(res->body)["state"], "cancelled");
 }
 
 TEST_F(HttpApiTest, FinishedOrUnknownJobsCannotBeCancelled) {
@@ -768,6 +775,72 @@ TEST_F(HttpApiTest, EventsStartWithASnapshotThenFollowEveryJob) {
 
   booth_->setNodes({NodeInfo{"booth-2", {}, "synthetic", 0}});
   EXPECT_NE(events.readUntil("booth-2", 10s).find("event: nodes"), std::string::npos);
+}
+
+// The id of the last event in an SSE text ("id: ..." of the last block).
+std::string lastEventId(const std::string& text) {
+  const auto at = text.rfind("\nid: ");
+  if (at == std::string::npos) return {};
+  const auto start = at + 5;
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+TEST_F(HttpApiTest, AReconnectWithLastEventIdGetsWhatItMissedWithoutASnapshot) {
+  addJob("before", JobState::kQueued);
+  start();
+  std::string seen;
+  {
+    RawConnection events(api_->port());
+    events.send(std::string("GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
+                kToken + "\r\n\r\n");
+    const std::string text = events.readUntil("\"id\":\"before\"", 10s);
+    seen = lastEventId(text);
+    ASSERT_FALSE(seen.empty()) << "the snapshot carries an id: " << text;
+  }
+  // While the page is away: a job changes.
+  JobRecord missed = addJob("missed", JobState::kClaimed);
+  ASSERT_TRUE(store_->transition(missed, JobEvent::kStartTraining).ok());
+  for (int i = 0; i < 200 && hub_->published() < 2; ++i) std::this_thread::sleep_for(10ms);
+  RawConnection again(api_->port());
+  again.send(std::string("GET /api/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: ") + seen +
+             "\r\nAuthorization: Bearer " + kToken + "\r\n\r\n");
+  const std::string text = again.readUntil("\"state\":\"training\"", 10s);
+  EXPECT_NE(text.find("event: job"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"id\":\"missed\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("event: snapshot"), std::string::npos) << "resumed, not restarted: " << text;
+}
+
+TEST_F(HttpApiTest, AnUnknownLastEventIdStartsFromASnapshot) {
+  start();
+  RawConnection events(api_->port());
+  events.send(std::string("GET /api/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 0000-7\r\n") +
+              "Authorization: Bearer " + kToken + "\r\n\r\n");
+  const std::string text = events.readUntil("event: snapshot", 10s);
+  EXPECT_NE(text.find("event: snapshot"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"database\":{\"available\":true}"), std::string::npos) << text;
+}
+
+TEST_F(HttpApiTest, HealthAndTheEventsSayWhenTheJobDatabaseIsUnavailable) {
+  addJob("a", JobState::kQueued);
+  start();
+  RawConnection events(api_->port());
+  events.send(std::string("GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
+              kToken + "\r\n\r\n");
+  ASSERT_NE(events.readUntil("event: snapshot", 10s).find("event: snapshot"), std::string::npos);
+  store_->simulateFullDiskForTest(true);
+  JobRecord a = *store_->get("a");
+  ASSERT_TRUE(store_->transition(a, JobEvent::kCancel, "x").ok());  // held in memory
+  auto health = client(false).Get("/api/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(json::parse(health->body)["database"], "unavailable") << health->body;
+  const std::string text = events.readUntil("\"available\":false", 10s);
+  EXPECT_NE(text.find("event: database"), std::string::npos) << text;
+  store_->simulateFullDiskForTest(false);
+  store_->retryPending();
+  auto healthy = client(false).Get("/api/health");
+  ASSERT_TRUE(healthy);
+  EXPECT_EQ(healthy->status, 200) << healthy->body;
 }
 
 TEST_F(HttpApiTest, EventStreamsAreCapped) {

@@ -17,6 +17,7 @@
 #include "support/small_disk.h"
 #include "common/transport/wire.h"
 #include "trainer_node/ingest/ingest_server.h"
+#include "trainer_node/store/embedded_job_queue.h"
 
 namespace booth {
 namespace {
@@ -142,7 +143,8 @@ class IngestServerTest : public ::testing::Test {
     config.endpoint = "tcp://127.0.0.1:*";
     if (!config.server_keys) config.insecure = true;
     config.node_timeout = 60s;
-    server_ = std::make_unique<IngestServer>(config, *jobs_, *sessions_);
+    queue_ = std::make_unique<EmbeddedJobQueue>(*jobs_);
+    server_ = std::make_unique<IngestServer>(config, *queue_, *sessions_);
     ASSERT_TRUE(server_->start().ok());
   }
   // Waits until the trainer lists the node.
@@ -162,6 +164,7 @@ class IngestServerTest : public ::testing::Test {
   }
   fs::path dir_;
   std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<EmbeddedJobQueue> queue_;  // over jobs_, made by start()
   std::unique_ptr<SessionStore> sessions_;
   std::unique_ptr<IngestServer> server_;
 };

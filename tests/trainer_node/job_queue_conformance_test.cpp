@@ -211,6 +211,59 @@ TYPED_TEST(JobQueueTest, IntakeUpdatesOnlyWhileReceiving) {
   EXPECT_EQ(this->stateOf("j1"), JobState::kQueued);
 }
 
+TYPED_TEST(JobQueueTest, EnqueueWritesTheIntakesDetailLine) {
+  JobRecord j = this->job("j1", 1000);
+  ASSERT_TRUE(this->queue().add(j).ok());
+  j.frames_received = 42;
+  ASSERT_TRUE(this->queue().enqueue(j, "queued for training (capture incomplete: cam1)").ok());
+  auto got = this->queue().get("j1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->state, JobState::kQueued);
+  EXPECT_EQ(got->detail, "queued for training (capture incomplete: cam1)");
+  EXPECT_EQ(got->frames_received, 42);
+}
+
+TYPED_TEST(JobQueueTest, FailIntakeFailsAReceivingJobWithItsIntakeAndReason) {
+  JobRecord j = this->job("j1", 1000);
+  ASSERT_TRUE(this->queue().add(j).ok());
+  j.frames_received = 17;
+  ASSERT_TRUE(this->queue().failIntake(j, "disk full: no space left").ok());
+  auto got = this->queue().get("j1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->state, JobState::kFailed);
+  EXPECT_EQ(got->detail, "disk full: no space left");
+  EXPECT_EQ(got->frames_received, 17);
+}
+
+TYPED_TEST(JobQueueTest, FailIntakeRefusesAJobThatIsNoLongerReceiving) {
+  this->addQueued("j1", 1000);
+  auto st = this->queue().failIntake(this->job("j1", 1000), "too late");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kRefused) << st.message();
+  EXPECT_EQ(this->stateOf("j1"), JobState::kQueued);
+}
+
+TYPED_TEST(JobQueueTest, AClipTokenFindsItsJobAndStatesAreCounted) {
+  this->addDone("j1", 1000, 'a');
+  this->addQueued("j2", 2000);
+  this->addQueued("j3", 3000);
+  auto found = this->queue().byClipToken(std::string(32, 'a'));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, "j1");
+  EXPECT_FALSE(this->queue().byClipToken(std::string(32, 'z')).has_value());
+  EXPECT_FALSE(this->queue().byClipToken("").has_value());
+  const auto counts = this->queue().countByState();
+  EXPECT_EQ(counts.at(JobState::kDone), 1);
+  EXPECT_EQ(counts.at(JobState::kQueued), 2);
+  EXPECT_EQ(counts.count(JobState::kFailed), 0u);
+}
+
+TYPED_TEST(JobQueueTest, AWorkingStoreIsNotUnavailable) {
+  this->addQueued("j1", 1000);
+  auto why = this->queue().unavailable();
+  EXPECT_FALSE(why.has_value()) << *why;
+}
+
 TYPED_TEST(JobQueueTest, NothingToClaimUntilAJobIsQueued) {
   ASSERT_TRUE(this->queue().add(this->job("j1", 1000)).ok());
   auto none = this->queue().claim("w1", 30s);

@@ -65,6 +65,9 @@ TEST(PgOutageTest, CallsReturnErrorsWhileTheServerIsDownAndWorkAgainAfter) {
   EXPECT_FALSE(blobs.size("clips/before.mp4").ok());
   EXPECT_FALSE(queue.get("before").has_value());
   EXPECT_TRUE(waitFor([&] { return !queue.listening(); })) << "the listener did not notice";
+  auto why = queue.unavailable();
+  ASSERT_TRUE(why.has_value()) << "the queue should say the database is unavailable";
+  EXPECT_EQ(why->rfind("database unavailable: ", 0), 0u) << *why;
 
   server.restart();
 
@@ -76,6 +79,8 @@ TEST(PgOutageTest, CallsReturnErrorsWhileTheServerIsDownAndWorkAgainAfter) {
   EXPECT_EQ(clip.value(), "clip bytes");
   EXPECT_TRUE(waitFor([&] { return queue.listening(); })) << "the listener did not come back";
   EXPECT_TRUE(heard.waitFor("after"));
+  EXPECT_TRUE(queue.get("before").has_value());
+  EXPECT_FALSE(queue.unavailable().has_value()) << *queue.unavailable();
 }
 
 }  // namespace

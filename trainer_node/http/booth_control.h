@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "common/core/result.h"
-#include "trainer_node/ingest/ingest_server.h"
-#include "trainer_node/store/job_store.h"
+#include "trainer_node/ingest/ingest_stats.h"
+#include "trainer_node/ingest/node_registry.h"
+#include "trainer_node/ingest/session_intake.h"
+#include "trainer_node/jobs/job_record.h"
 
 namespace booth {
 

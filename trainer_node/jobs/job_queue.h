@@ -48,6 +48,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -152,8 +153,16 @@ class JobQueue {
   // What the intake learnt (cameras, frames, timings) while the job is
   // receiving; never changes the state.
   virtual QueueStatus updateIntake(const JobRecord& job) = 0;
-  // receiving -> queued (JobEvent::kReceived), with the intake fields of `job`.
-  virtual QueueStatus enqueue(const JobRecord& job) = 0;
+  // receiving -> queued (JobEvent::kReceived), with the intake fields of
+  // `job`; `detail` is the job's new detail line (the machine's "queued for
+  // training" when empty).
+  virtual QueueStatus enqueue(const JobRecord& job, const std::string& detail) = 0;
+  QueueStatus enqueue(const JobRecord& job) { return enqueue(job, {}); }
+  // receiving -> failed (JobEvent::kFail) with the reason and the intake
+  // fields of `job`: the session could not be completed (a member failed or
+  // stalled, its data did not verify, the disk is full). kRefused when the
+  // job is no longer receiving.
+  virtual QueueStatus failIntake(const JobRecord& job, const std::string& reason) = 0;
 
   // --- workers ---
   // The oldest queued job, now claimed by `worker_id` for `lease`; nullopt
@@ -194,6 +203,14 @@ class JobQueue {
 
   virtual std::optional<JobRecord> get(const std::string& job_id) = 0;
   virtual std::vector<JobRecord> list(int limit) = 0;  // newest first
+  // The job whose clip has this token (the visitor's link); nullopt when none.
+  virtual std::optional<JobRecord> byClipToken(const std::string& token) = 0;
+  // How many jobs are in each state (states with none are absent).
+  virtual std::map<JobState, int> countByState() = 0;
+  // Why the queue's store cannot be used now, judged by its latest calls
+  // (the database unreachable, its disk full); nullopt while it works. The
+  // operator page and /api/health show it.
+  virtual std::optional<std::string> unavailable() = 0;
   // 1 for the next job to be claimed; nullopt when the job is not queued.
   virtual std::optional<int> queuePosition(const std::string& job_id) = 0;
 

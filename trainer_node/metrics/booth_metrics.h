@@ -16,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "trainer_node/ingest/ingest_server.h"
+#include "trainer_node/ingest/ingest_stats.h"
+#include "trainer_node/ingest/node_registry.h"
 #include "trainer_node/store/job_store.h"
 
 namespace prometheus {

@@ -53,9 +53,23 @@ QueueStatus EmbeddedJobQueue::updateIntake(const JobRecord& job) {
   return {};
 }
 
-QueueStatus EmbeddedJobQueue::enqueue(const JobRecord& job) {
+QueueStatus EmbeddedJobQueue::enqueue(const JobRecord& job, const std::string& detail) {
   JobRecord copy = job;
-  if (auto st = store_.transition(copy, JobEvent::kReceived); !st.ok())
+  if (auto st = store_.transition(copy, JobEvent::kReceived, detail); !st.ok())
+    return classify(job.id, 0, st.error());
+  return {};
+}
+
+QueueStatus EmbeddedJobQueue::failIntake(const JobRecord& job, const std::string& reason) {
+  const auto now = store_.get(job.id);
+  if (!now) return failure(JobQueueError::kNotFound, "no job with id '" + job.id + "'");
+  if (now->state != JobState::kReceiving) {
+    return failure(JobQueueError::kRefused, "job '" + job.id + "' is " +
+                                                jobStateName(now->state) +
+                                                ": the intake fails a job only while receiving");
+  }
+  JobRecord copy = job;
+  if (auto st = store_.transition(copy, JobEvent::kFail, reason); !st.ok())
     return classify(job.id, 0, st.error());
   return {};
 }
@@ -239,6 +253,18 @@ std::optional<int> EmbeddedJobQueue::liveWorkers() {
   return static_cast<int>(workers_.size());
 }
 
+std::optional<JobRecord> EmbeddedJobQueue::byClipToken(const std::string& token) {
+  return store_.byClipToken(token);
+}
+std::map<JobState, int> EmbeddedJobQueue::countByState() { return store_.countByState(); }
+std::optional<std::string> EmbeddedJobQueue::unavailable() {
+  // The store keeps changes its disk refused (full) in memory until they
+  // can be written; while any wait, the database is not writable.
+  const int pending = store_.pendingWrites();
+  if (pending == 0) return std::nullopt;
+  return "the job database cannot be written (is the disk full?): " + std::to_string(pending) +
+         " change(s) held in memory until it can";
+}
 std::uint64_t EmbeddedJobQueue::addObserver(Observer observer) {
   return store_.addObserver(std::move(observer));
 }

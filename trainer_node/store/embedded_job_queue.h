@@ -35,7 +35,9 @@ class EmbeddedJobQueue final : public JobQueue {
 
   QueueStatus add(const JobRecord& job) override;
   QueueStatus updateIntake(const JobRecord& job) override;
-  QueueStatus enqueue(const JobRecord& job) override;
+  using JobQueue::enqueue;
+  QueueStatus enqueue(const JobRecord& job, const std::string& detail) override;
+  QueueStatus failIntake(const JobRecord& job, const std::string& reason) override;
   Result<std::optional<Claimed>> claim(const std::string& worker_id,
                                        std::chrono::milliseconds lease) override;
   QueueStatus heartbeat(Claim& claim, std::chrono::milliseconds lease) override;
@@ -56,6 +58,9 @@ class EmbeddedJobQueue final : public JobQueue {
                               std::chrono::milliseconds ttl) override;
   QueueStatus workerGone(const std::string& worker_id) override;
   std::optional<int> liveWorkers() override;
+  std::optional<JobRecord> byClipToken(const std::string& token) override;
+  std::map<JobState, int> countByState() override;
+  std::optional<std::string> unavailable() override;
   std::uint64_t addObserver(Observer observer) override;
   void removeObserver(std::uint64_t id) override;
 

@@ -107,6 +107,16 @@ function setLive(on, text) {
   $('live').textContent = text;
 }
 
+// The job database's state ({available, error}): while it cannot be
+// reached, a banner says so (the jobs shown are the last known).
+function setDatabase(db) {
+  const banner = $('database');
+  const down = db && db.available === false;
+  banner.hidden = !down;
+  banner.textContent = down ? `Database unavailable: ${db.error || 'no answer'}. ` +
+    'Jobs shown as last known; nothing is lost, the trainer reconnects.' : '';
+}
+
 function connect() {
   if (state.events) state.events.close();
   const es = new EventSource('/api/events');
@@ -114,10 +124,15 @@ function connect() {
   es.addEventListener('open', () => setLive(true, 'live'));
   es.addEventListener('snapshot', (e) => {
     const snap = JSON.parse(e.data);
-    state.jobs = new Map(snap.jobs.map((j) => [j.id, j]));
+    // With the database unreachable the snapshot lists no jobs: keep the
+    // last known ones on the page rather than showing an empty booth.
+    const down = snap.database && snap.database.available === false;
+    if (!down || snap.jobs.length > 0) state.jobs = new Map(snap.jobs.map((j) => [j.id, j]));
     state.nodes = snap.nodes;
+    setDatabase(snap.database);
     render();
   });
+  es.addEventListener('database', (e) => setDatabase(JSON.parse(e.data)));
   es.addEventListener('job', (e) => {
     const job = JSON.parse(e.data);
     state.jobs.set(job.id, job);

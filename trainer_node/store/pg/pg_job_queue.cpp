@@ -242,9 +242,23 @@ class PgJobQueue::Impl {
       if (failed) return booth::fail(failed->message);
       return okStatus();
     });
+    // A refusal (failed) was the database's answer too: it is reachable.
+    noteOutcome(done.ok() || failed ? std::string() : done.error());
     if (done.ok()) return {};
     if (failed) return *failed;
     return failure(JobQueueError::kUnavailable, done.error());
+  }
+
+  // The latest call's outcome: empty when it reached the database.
+  void noteOutcome(const std::string& error) {
+    std::lock_guard lock(health_mutex_);
+    last_error_ = error;
+  }
+
+  std::optional<std::string> unavailable() {
+    std::lock_guard lock(health_mutex_);
+    if (last_error_.empty()) return std::nullopt;
+    return "database unavailable: " + last_error_;
   }
 
   std::optional<Row> lockRow(pqxx::work& tx, const std::string& id) {
@@ -312,6 +326,7 @@ class PgJobQueue::Impl {
   template <class T, class F>
   std::optional<T> query(std::string_view what, F&& fn) {
     auto r = db_->pool().transact<T>(what, std::forward<F>(fn));
+    noteOutcome(r.ok() ? std::string() : r.error());
     if (!r.ok()) return std::nullopt;
     return std::move(r.value());
   }
@@ -373,6 +388,7 @@ class PgJobQueue::Impl {
     while (!stop.stop_requested()) {
       try {
         auto conn = db_->pool().connect();
+        if (!conn.ok()) noteOutcome(conn.error());
         if (conn.ok()) {
           std::string channel;
           {
@@ -414,6 +430,9 @@ class PgJobQueue::Impl {
   const Clock& clock_;
   JobStateMachine machine_;
   std::atomic<bool> listening_{false};
+
+  std::mutex health_mutex_;  // guards last_error_
+  std::string last_error_;   // the latest call's failure to reach the database; empty: it did
 
   std::mutex observers_mutex_;  // guards observers_, held while they run
   std::map<std::uint64_t, Observer> observers_;
@@ -473,10 +492,22 @@ QueueStatus PgJobQueue::updateIntake(const JobRecord& job) {
   });
 }
 
-QueueStatus PgJobQueue::enqueue(const JobRecord& job) {
+QueueStatus PgJobQueue::enqueue(const JobRecord& job, const std::string& detail) {
   return impl_->jobWrite(job.id, "queueing job '" + job.id + "'", [&](Row& row) -> Failure {
     if (row.job.state == JobState::kReceiving) copyIntake(row.job, job);
-    return impl_->apply(row, JobEvent::kReceived, {});
+    return impl_->apply(row, JobEvent::kReceived, detail);
+  });
+}
+
+QueueStatus PgJobQueue::failIntake(const JobRecord& job, const std::string& reason) {
+  return impl_->jobWrite(job.id, "failing job '" + job.id + "'", [&](Row& row) -> Failure {
+    if (row.job.state != JobState::kReceiving) {
+      return failure(JobQueueError::kRefused, "job '" + job.id + "' is " +
+                                                  jobStateName(row.job.state) +
+                                                  ": the intake fails a job only while receiving");
+    }
+    copyIntake(row.job, job);
+    return impl_->apply(row, JobEvent::kFail, reason);
   });
 }
 
@@ -642,6 +673,32 @@ std::optional<int> PgJobQueue::queuePosition(const std::string& job_id) {
   if (!position || *position == 0) return std::nullopt;
   return position;
 }
+
+std::optional<JobRecord> PgJobQueue::byClipToken(const std::string& token) {
+  if (token.empty()) return std::nullopt;
+  auto job = impl_->query<std::optional<JobRecord>>(
+      "reading the job of a clip", [&](pqxx::work& tx) -> Result<std::optional<JobRecord>> {
+        const auto rows =
+            tx.exec_params("SELECT " + selectList() + " FROM jobs WHERE clip_token = $1", token);
+        if (rows.empty()) return std::optional<JobRecord>();
+        return std::optional<JobRecord>(readRow(rows[0]).job);
+      });
+  return job ? *job : std::nullopt;
+}
+
+std::map<JobState, int> PgJobQueue::countByState() {
+  auto counts = impl_->query<std::map<JobState, int>>(
+      "counting jobs by state", [&](pqxx::work& tx) -> Result<std::map<JobState, int>> {
+        std::map<JobState, int> out;
+        for (const auto& r : tx.exec("SELECT state, count(*) FROM jobs GROUP BY state")) {
+          if (auto state = jobStateFromName(r[0].as<std::string>())) out[*state] = r[1].as<int>();
+        }
+        return out;
+      });
+  return counts ? std::move(*counts) : std::map<JobState, int>();
+}
+
+std::optional<std::string> PgJobQueue::unavailable() { return impl_->unavailable(); }
 
 std::uint64_t PgJobQueue::addObserver(Observer observer) {
   return impl_->addObserver(std::move(observer));

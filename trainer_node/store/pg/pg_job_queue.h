@@ -64,7 +64,9 @@ class PgJobQueue final : public JobQueue {
 
   QueueStatus add(const JobRecord& job) override;
   QueueStatus updateIntake(const JobRecord& job) override;
-  QueueStatus enqueue(const JobRecord& job) override;
+  using JobQueue::enqueue;
+  QueueStatus enqueue(const JobRecord& job, const std::string& detail) override;
+  QueueStatus failIntake(const JobRecord& job, const std::string& reason) override;
 
   Result<std::optional<Claimed>> claim(const std::string& worker_id,
                                        std::chrono::milliseconds lease) override;
@@ -83,6 +85,11 @@ class PgJobQueue final : public JobQueue {
   std::optional<JobRecord> get(const std::string& job_id) override;
   std::vector<JobRecord> list(int limit) override;
   std::optional<int> queuePosition(const std::string& job_id) override;
+  std::optional<JobRecord> byClipToken(const std::string& token) override;
+  std::map<JobState, int> countByState() override;
+  // "database unavailable: …" while its latest call (or the listener's
+  // reconnection) could not reach the server.
+  std::optional<std::string> unavailable() override;
 
   std::uint64_t addObserver(Observer observer) override;
   void removeObserver(std::uint64_t id) override;

@@ -1,0 +1,203 @@
+// NodeRegistry and SessionIntake on their own, without sockets: a manual
+// clock, an embedded job queue in a temporary folder and a recording
+// messenger stand in for the transport.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <vector>
+
+#include "trainer_node/ingest/node_registry.h"
+#include "trainer_node/ingest/session_intake.h"
+#include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/job_store.h"
+
+namespace booth {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+v2::Hello hello(const std::string& node_id, const std::vector<std::string>& cameras = {"cam0"}) {
+  v2::Hello h;
+  h.set_node_id(node_id);
+  for (const auto& c : cameras) h.add_cameras()->set_camera_id(c);
+  return h;
+}
+
+TEST(NodeRegistry, AHelloRegistersTheNodeWithItsCameras) {
+  ManualClock clock;
+  NodeRegistry registry(clock);
+  EXPECT_FALSE(registry.hello("r1", "", false, hello("booth-1", {"cam0", "cam1"})));
+  ASSERT_NE(registry.find("r1"), nullptr);
+  EXPECT_EQ(registry.find("r1")->node_id, "booth-1");
+  ASSERT_EQ(registry.snapshot().size(), 1u);
+  EXPECT_EQ(registry.snapshot()[0].cameras.size(), 2u);
+  EXPECT_TRUE(registry.connected("booth-1"));
+}
+
+TEST(NodeRegistry, BadHellosAreRefusedWithTheReasonAndCounted) {
+  ManualClock clock;
+  NodeRegistry registry(clock);
+  auto bad_id = registry.hello("r1", "", false, hello("booth 1"));
+  ASSERT_TRUE(bad_id);
+  EXPECT_NE(bad_id->answer.find("'booth 1'"), std::string::npos) << bad_id->answer;
+  auto bad_camera = registry.hello("r1", "", false, hello("booth-1", {"../cam"}));
+  ASSERT_TRUE(bad_camera);
+  EXPECT_NE(bad_camera->answer.find("camera id"), std::string::npos) << bad_camera->answer;
+  auto other_key = registry.hello("r1", "booth-2", true, hello("booth-1"));
+  ASSERT_TRUE(other_key);
+  EXPECT_NE(other_key->answer.find("--node-id booth-2"), std::string::npos) << other_key->answer;
+  EXPECT_EQ(registry.refusedHellos(), 3u);
+  EXPECT_TRUE(registry.empty()) << "a refused Hello registers nothing";
+}
+
+TEST(NodeRegistry, ARestartedNodeReplacesItsOldConnection) {
+  ManualClock clock;
+  NodeRegistry registry(clock);
+  ASSERT_FALSE(registry.hello("old", "", false, hello("booth-1")));
+  ASSERT_FALSE(registry.hello("new", "", false, hello("booth-1")));
+  EXPECT_EQ(registry.find("old"), nullptr);
+  EXPECT_EQ(registry.routesOf("booth-1"), std::vector<std::string>{"new"});
+}
+
+TEST(NodeRegistry, SilentNodesAreDropped) {
+  ManualClock clock;
+  NodeRegistry registry(clock);
+  ASSERT_FALSE(registry.hello("r1", "", false, hello("quiet")));
+  ASSERT_FALSE(registry.hello("r2", "", false, hello("chatty")));
+  clock.advance(4s);
+  registry.touch(*registry.find("r2"));
+  clock.advance(2s);
+  registry.dropSilent(5s);
+  EXPECT_FALSE(registry.connected("quiet"));
+  EXPECT_TRUE(registry.connected("chatty"));
+}
+
+// What the intake sent to nodes.
+class RecordingMessenger : public NodeMessenger {
+ public:
+  void toNode(const std::string& node_id, const v2::Envelope& env) override {
+    sent[node_id].push_back(env);
+  }
+  std::map<std::string, std::vector<v2::Envelope>> sent;
+};
+
+class SessionIntakeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("booth_intake_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    store_ = std::move(JobStore::open((dir_ / "jobs.sqlite").string()).value());
+    queue_ = std::make_unique<EmbeddedJobQueue>(*store_);
+    sessions_ = std::make_unique<SessionStore>(dir_, /*fsync=*/false);
+    config_.session_stall_timeout = 10s;
+    intake_ = std::make_unique<SessionIntake>(config_, *queue_, *sessions_, clock_);
+  }
+  void TearDown() override {
+    intake_.reset();
+    fs::remove_all(dir_);
+  }
+  static std::vector<NodeInfo> oneNode() {
+    NodeInfo n;
+    n.node_id = "booth-1";
+    CameraStatus cam;
+    cam.camera_id = "cam0";
+    n.cameras.push_back(cam);
+    return {n};
+  }
+  static v2::Frame rawFrame(const std::string& session, std::uint64_t sequence) {
+    v2::Frame f;
+    f.set_session_id(session);
+    f.set_camera_id("cam0");
+    f.set_sequence(sequence);
+    f.set_encoding(v2::ENCODING_RAW_BGR);
+    f.set_width(4);
+    f.set_height(2);
+    f.set_data(std::string(4 * 2 * 3, static_cast<char>(sequence)));
+    return f;
+  }
+  // The manifest of what the session store holds for booth-1's cam0.
+  v2::SessionManifest manifestOf(const std::string& session) {
+    const CameraTotals totals = sessions_->totals(session, "booth-1", "cam0");
+    v2::SessionManifest m;
+    m.set_session_id(session);
+    auto* cam = m.add_cameras();
+    cam->set_camera_id("cam0");
+    cam->set_frame_count(totals.frames);
+    cam->set_checksum(totals.checksum);
+    cam->set_pose_count(totals.poses);
+    return m;
+  }
+
+  fs::path dir_;
+  ManualClock clock_;
+  IngestConfig config_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<EmbeddedJobQueue> queue_;
+  std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<SessionIntake> intake_;
+  RecordingMessenger out_;
+};
+
+TEST_F(SessionIntakeTest, AVerifiedSessionIsQueuedThroughTheJobQueue) {
+  auto job = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_TRUE(job.ok()) << job.error();
+  ASSERT_EQ(out_.sent["booth-1"].size(), 1u);
+  EXPECT_TRUE(out_.sent["booth-1"][0].has_session_start());
+  EXPECT_EQ(queue_->get(job->id)->state, JobState::kReceiving);
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    const RecordAnswer a = intake_->frame("booth-1", rawFrame(job->session_id, s));
+    EXPECT_TRUE(a.ok) << a.error;
+  }
+  ASSERT_TRUE(intake_->sync().ok());
+  v2::Envelope reply;
+  intake_->manifest("booth-1", manifestOf(job->session_id),
+                    [&](const v2::Envelope& env) { reply = env; }, out_);
+  ASSERT_TRUE(reply.has_manifest_ack());
+  EXPECT_TRUE(reply.manifest_ack().ok()) << reply.manifest_ack().error();
+  const auto queued = queue_->get(job->id);
+  EXPECT_EQ(queued->state, JobState::kQueued);
+  EXPECT_EQ(queued->frames_received, 3);
+  EXPECT_EQ(intake_->framesReceived(), 3u);
+}
+
+TEST_F(SessionIntakeTest, AStalledMemberFailsTheJobThroughTheQueueAndIsToldToStop) {
+  auto job = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_TRUE(job.ok()) << job.error();
+  clock_.advance(11s);
+  intake_->checkStalls(out_, [](const std::string&) { return false; });
+  const auto failed = queue_->get(job->id);
+  EXPECT_EQ(failed->state, JobState::kFailed);
+  EXPECT_NE(failed->detail.find("went away"), std::string::npos) << failed->detail;
+  ASSERT_EQ(out_.sent["booth-1"].size(), 2u);
+  EXPECT_TRUE(out_.sent["booth-1"][1].has_session_stop());
+  const RecordAnswer late = intake_->frame("booth-1", rawFrame(job->session_id, 0));
+  EXPECT_FALSE(late.ok) << "records of an ended session are refused";
+}
+
+TEST_F(SessionIntakeTest, OnlyOneSessionIsOpenAtATime) {
+  ASSERT_TRUE(intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_).ok());
+  auto second = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().find("still being captured"), std::string::npos) << second.error();
+}
+
+TEST_F(SessionIntakeTest, ARestartedTrainerReopensTheSessionsTheQueueSaysAreReceiving) {
+  auto job = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_TRUE(job.ok()) << job.error();
+  ASSERT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 0)).ok);
+  ASSERT_TRUE(intake_->sync().ok());
+  intake_ = std::make_unique<SessionIntake>(config_, *queue_, *sessions_, clock_);  // restart
+  intake_->reopenReceiving();
+  v2::UnfinishedSession unfinished;
+  unfinished.set_session_id(job->session_id);
+  EXPECT_TRUE(intake_->resume("booth-1", unfinished).has_session_resume());
+  EXPECT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 1)).ok);
+}
+
+}  // namespace
+}  // namespace booth

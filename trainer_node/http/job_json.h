@@ -1,0 +1,23 @@
+#pragma once
+// The JSON the operator API and the event stream show for jobs and capture
+// nodes (one shape for both, so the page renders either the same way).
+// Pure functions; any thread.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trainer_node/ingest/node_registry.h"
+#include "trainer_node/jobs/job_record.h"
+
+namespace booth {
+
+// A job as the page shows it; links (clip, visitor page, poster) under
+// `public_url` when it is done and not expired; `queue_position` when queued
+// and known.
+nlohmann::json jobJson(const JobRecord& job, const std::string& public_url,
+                       std::optional<int> queue_position = std::nullopt);
+nlohmann::json nodesJson(const std::vector<NodeInfo>& nodes);
+
+}  // namespace booth

@@ -1,0 +1,228 @@
+#include "trainer_node/http/visitor_routes.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/core/random_token.h"
+#include "common/os/unique_fd.h"
+#include "trainer_node/http/byte_ranges.h"
+#include "trainer_node/http/http_replies.h"
+#include "trainer_node/http/qr_svg.h"
+#include "trainer_node/http/web_assets.h"
+#include "trainer_node/store/clip_names.h"
+
+namespace booth {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr std::size_t kChunk = 64 * 1024;
+
+std::string htmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+void replaceAll(std::string& s, const std::string& from, const std::string& to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+}
+
+// The done, unexpired job of a clip token, or nullopt.
+std::optional<JobRecord> clipJob(HttpContext& ctx, const std::string& token) {
+  auto job = ctx.jobs.byClipToken(token);
+  if (!job || job->state != JobState::kDone || job->purged_ms != 0) return std::nullopt;
+  return job;
+}
+
+// One clip download in flight: the open file, the answer's segments, and
+// the admission slot it holds until the response is destroyed.
+struct ClipDownload {
+  ClipDownload(HttpContext& context, UniqueFd fd_in) : ctx(context), fd(std::move(fd_in)) {}
+  ~ClipDownload() { ctx.downloads.fetch_sub(1); }
+  ClipDownload(const ClipDownload&) = delete;
+  ClipDownload& operator=(const ClipDownload&) = delete;
+
+  // Writes the next piece of the body at `offset` (at most one chunk).
+  bool writeAt(std::size_t offset, httplib::DataSink& sink) {
+    std::uint64_t start = 0;
+    for (const BodySegment& seg : segments) {
+      const std::uint64_t len = seg.length();
+      if (offset < start + len) {
+        const std::uint64_t within = offset - start;
+        if (seg.file_length == 0) {
+          return sink.write(seg.text.data() + within, seg.text.size() - within);
+        }
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, len - within));
+        buffer.resize(n);
+        const ssize_t got =
+            ::pread(fd.get(), buffer.data(), n, static_cast<off_t>(seg.file_offset + within));
+        if (got <= 0) return false;  // the file shrank or vanished (retention)
+        if (!throttle(static_cast<std::size_t>(got))) return false;
+        if (!sink.write(buffer.data(), static_cast<std::size_t>(got))) return false;
+        ctx.metrics.addClipBytes(static_cast<std::uint64_t>(got));
+        return true;
+      }
+      start += len;
+    }
+    return false;
+  }
+  // Waits for the shared clip budget, in slices so that stop() is quick.
+  bool throttle(std::size_t bytes) {
+    auto wait = ctx.clip_budget.reserve(bytes);
+    const auto until = SteadyClock::now() + wait;
+    while (SteadyClock::now() < until) {
+      if (ctx.stopping) return false;
+      std::this_thread::sleep_for(std::min<SteadyClock::duration>(until - SteadyClock::now(),
+                                                                  std::chrono::milliseconds(50)));
+    }
+    return !ctx.stopping;
+  }
+
+  HttpContext& ctx;
+  UniqueFd fd;
+  std::vector<BodySegment> segments;
+  std::vector<char> buffer;
+};
+
+void serveClip(HttpContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto job = clipJob(ctx, req.matches[1]);
+  if (!job) return sendError(res, 404, "no such clip (the link is wrong or the clip has expired)");
+  UniqueFd fd(::open(job->clip_path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    return sendError(res, 410, "the clip file is gone from the trainer's data directory");
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (ctx.downloads.fetch_add(1) >= ctx.config.max_downloads) {
+    ctx.downloads.fetch_sub(1);
+    res.set_header("Retry-After", "2");
+    return sendError(res, 503,
+                     "too many clip downloads at once (" +
+                         std::to_string(ctx.config.max_downloads) + "); try again in a moment");
+  }
+  auto download = std::make_shared<ClipDownload>(ctx, std::move(fd));
+
+  RangeAnswer ranges;
+  if (req.has_header("Range")) {
+    ranges = parseRangeHeader(req.get_header_value("Range"), size, ctx.config.max_ranges);
+  }
+  res.set_header("Accept-Ranges", "bytes");
+  res.set_header("Cache-Control", "private, max-age=3600");
+  const bool attachment = req.has_param("download");
+  res.set_header("Content-Disposition", std::string(attachment ? "attachment" : "inline") +
+                                            "; filename=\"" + clipDownloadName(job->session_id) +
+                                            "\"");
+  if (ranges.kind == RangeAnswer::Kind::kTooMany ||
+      ranges.kind == RangeAnswer::Kind::kUnsatisfiable) {
+    res.set_header("Content-Range", "bytes */" + std::to_string(size));
+    return sendError(res, 416, ranges.error);
+  }
+  std::string content_type = "video/mp4";
+  if (ranges.kind == RangeAnswer::Kind::kPartial) {
+    const std::string boundary = randomHexToken();
+    download->segments = partialBody(ranges.ranges, size, "video/mp4", boundary);
+    if (ranges.ranges.size() == 1) {
+      res.set_header("Content-Range", contentRange(ranges.ranges[0], size));
+    } else {
+      content_type = "multipart/byteranges; boundary=" + boundary;
+    }
+    res.status = 206;
+  } else {
+    download->segments = {BodySegment{"", 0, size}};
+    res.status = 200;
+  }
+  const std::uint64_t length = bodyLength(download->segments);
+  if (length == 0) {
+    res.set_content("", content_type);
+    return;
+  }
+  res.set_content_provider(static_cast<std::size_t>(length), content_type,
+                           [download](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                             return download->writeAt(offset, sink);
+                           });
+}
+
+}  // namespace
+
+void installVisitorRoutes(HttpServer& s, HttpContext& ctx) {
+  const std::string tok = kClipTokenPattern;
+
+  s.Get("/c/" + tok, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto job = clipJob(ctx, req.matches[1]);
+    auto tmpl = findWebAsset("visitor.html");
+    if (!job || !tmpl) return sendNotFoundPage(res);
+    const std::string base = ctx.publicUrl();
+    std::string html(tmpl->content);
+    replaceAll(html, "{{PAGE_URL}}", htmlEscape(visitorPageUrl(base, job->clip_token)));
+    replaceAll(html, "{{CLIP_URL}}", htmlEscape(clipUrlPath(job->clip_token)));
+    replaceAll(html, "{{ABS_CLIP_URL}}", htmlEscape(clipUrl(base, job->clip_token)));
+    replaceAll(html, "{{POSTER_URL}}", htmlEscape(posterUrlPath(job->clip_token)));
+    replaceAll(html, "{{ABS_POSTER_URL}}", htmlEscape(base + posterUrlPath(job->clip_token)));
+    replaceAll(html, "{{QR_URL}}", htmlEscape(qrUrlPath(job->clip_token)));
+    replaceAll(html, "{{WIDTH}}", std::to_string(job->clip_width));
+    replaceAll(html, "{{HEIGHT}}", std::to_string(job->clip_height));
+    replaceAll(html, "{{CHOREOGRAPHY}}", htmlEscape(job->choreography));
+    sendPage(res, 200, std::move(html));
+  });
+
+  s.Get("/c/" + tok + "/qr.svg", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto job = clipJob(ctx, req.matches[1]);
+    if (!job) return sendError(res, 404, "no such clip");
+    res.set_header("Cache-Control", "private, max-age=3600");
+    res.set_content(qrSvg(visitorPageUrl(ctx.publicUrl(), job->clip_token)), "image/svg+xml");
+  });
+
+  s.Get("/c/" + tok + "/poster.jpg", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto job = clipJob(ctx, req.matches[1]);
+    if (!job) return sendError(res, 404, "no such clip");
+    auto poster = ctx.posters.ensure(job->clip_path);
+    if (!poster.ok()) {
+      spdlog::warn("poster of job {}: {}", job->id, poster.error());
+      return sendError(res, 404, "no poster for this clip");
+    }
+    std::ifstream in(poster.value(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.empty()) return sendError(res, 404, "no poster for this clip");
+    res.set_header("Cache-Control", "private, max-age=3600");
+    res.set_content(std::move(bytes), "image/jpeg");
+  });
+
+  s.Get("/c/.*", [](const httplib::Request&, httplib::Response& res) { sendNotFoundPage(res); });
+
+  s.Get("/clips/" + tok + R"(\.mp4)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    serveClip(ctx, req, res);
+  });
+}
+
+}  // namespace booth
