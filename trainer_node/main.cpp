@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
   }
   SessionStore sessions(opt.data_dir, opt.fsync);
   opt.ingest.free_space = [dir = opt.data_dir] { return freeBytes(dir); };
+  // One process, every role: the embedded queue over the job store.
   EmbeddedJobQueue queue(*jobs.value());
   IngestServer ingest(opt.ingest, queue, sessions);
   if (auto st = ingest.start(); !st.ok()) {
@@ -196,9 +197,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   opt.runner.public_url = http.publicUrl();
-  // One process, every role: the embedded queue over the job store, and
-  // blobs in the data folder (clips where the HTTP side serves them).
-  EmbeddedJobQueue queue(*jobs.value());
+  // Blobs in the data folder (clips where the HTTP side serves them).
   LocalBlobStore blobs(opt.data_dir, opt.fsync);
   JobRunner runner(opt.runner, queue, blobs, sessions);
   // Jobs a previous run left claimed, training or rendering resume

@@ -11,20 +11,20 @@ using Kind = RangeAnswer::Kind;
 TEST(ByteRanges, OneRangeIsKept) {
   auto a = parseRangeHeader("bytes=0-99", 1000, 16);
   ASSERT_EQ(a.kind, Kind::kPartial);
-  EXPECT_EQ(a.ranges, (std::vector<ByteRange>{{0, 99}}));
+  EXPECT_EQ(a.ranges, (std::vector<HttpRange>{{0, 99}}));
 }
 
 TEST(ByteRanges, OpenAndSuffixRangesAreResolvedAgainstTheSize) {
-  EXPECT_EQ(parseRangeHeader("bytes=900-", 1000, 16).ranges, (std::vector<ByteRange>{{900, 999}}));
-  EXPECT_EQ(parseRangeHeader("bytes=-100", 1000, 16).ranges, (std::vector<ByteRange>{{900, 999}}));
+  EXPECT_EQ(parseRangeHeader("bytes=900-", 1000, 16).ranges, (std::vector<HttpRange>{{900, 999}}));
+  EXPECT_EQ(parseRangeHeader("bytes=-100", 1000, 16).ranges, (std::vector<HttpRange>{{900, 999}}));
   EXPECT_EQ(parseRangeHeader("bytes=500-5000", 1000, 16).ranges,
-            (std::vector<ByteRange>{{500, 999}}));
+            (std::vector<HttpRange>{{500, 999}}));
 }
 
 TEST(ByteRanges, OverlappingAndAdjacentRangesAreMerged) {
   auto a = parseRangeHeader("bytes=50-150, 0-99,151-200,500-599,-10", 1000, 16);
   ASSERT_EQ(a.kind, Kind::kPartial);
-  EXPECT_EQ(a.ranges, (std::vector<ByteRange>{{0, 200}, {500, 599}, {990, 999}}));
+  EXPECT_EQ(a.ranges, (std::vector<HttpRange>{{0, 200}, {500, 599}, {990, 999}}));
 }
 
 TEST(ByteRanges, ManyRangesOverTheWholeFileAreTheWholeFile) {

@@ -38,7 +38,7 @@ RangeAnswer parseRangeHeader(std::string_view header, std::uint64_t size, std::s
   if (eq == std::string_view::npos || !iequals(trim(header.substr(0, eq)), "bytes")) return whole;
   std::string_view specs = header.substr(eq + 1);
 
-  std::vector<ByteRange> ranges;
+  std::vector<HttpRange> ranges;
   std::size_t count = 0;
   while (true) {
     const auto comma = specs.find(',');
@@ -81,10 +81,10 @@ RangeAnswer parseRangeHeader(std::string_view header, std::uint64_t size, std::s
     return out;
   }
   std::sort(ranges.begin(), ranges.end(),
-            [](const ByteRange& x, const ByteRange& y) { return x.first < y.first; });
+            [](const HttpRange& x, const HttpRange& y) { return x.first < y.first; });
   RangeAnswer out;
   out.kind = RangeAnswer::Kind::kPartial;
-  for (const ByteRange& r : ranges) {
+  for (const HttpRange& r : ranges) {
     if (!out.ranges.empty() && r.first <= out.ranges.back().last + 1) {
       out.ranges.back().last = std::max(out.ranges.back().last, r.last);
     } else {
@@ -97,19 +97,19 @@ RangeAnswer parseRangeHeader(std::string_view header, std::uint64_t size, std::s
   return out;
 }
 
-std::string contentRange(const ByteRange& range, std::uint64_t size) {
+std::string contentRange(const HttpRange& range, std::uint64_t size) {
   return "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
          std::to_string(size);
 }
 
-std::vector<BodySegment> partialBody(const std::vector<ByteRange>& ranges, std::uint64_t size,
+std::vector<BodySegment> partialBody(const std::vector<HttpRange>& ranges, std::uint64_t size,
                                      const std::string& content_type, const std::string& boundary) {
   std::vector<BodySegment> out;
   if (ranges.size() == 1) {
     out.push_back({"", ranges[0].first, ranges[0].last - ranges[0].first + 1});
     return out;
   }
-  for (const ByteRange& r : ranges) {
+  for (const HttpRange& r : ranges) {
     out.push_back({"\r\n--" + boundary + "\r\nContent-Type: " + content_type +
                        "\r\nContent-Range: " + contentRange(r, size) + "\r\n\r\n",
                    0, 0});

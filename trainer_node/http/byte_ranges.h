@@ -12,10 +12,12 @@
 
 namespace booth {
 
-struct ByteRange {
+// A range of a Range header, inclusive at both ends (store/blob_store.h has
+// the store's [offset, offset + length)).
+struct HttpRange {
   std::uint64_t first = 0;  // inclusive
   std::uint64_t last = 0;   // inclusive
-  bool operator==(const ByteRange&) const = default;
+  bool operator==(const HttpRange&) const = default;
 };
 
 struct RangeAnswer {
@@ -26,7 +28,7 @@ struct RangeAnswer {
     kTooMany,        // 416: more ranges than allowed
   };
   Kind kind = Kind::kWhole;
-  std::vector<ByteRange> ranges;
+  std::vector<HttpRange> ranges;
   std::string error;  // for the 416 answers
 };
 
@@ -45,9 +47,9 @@ struct BodySegment {
 
 // The body of a 206 answer: for one range the file span; for several a
 // multipart/byteranges body with `boundary` and `content_type` parts.
-std::vector<BodySegment> partialBody(const std::vector<ByteRange>& ranges, std::uint64_t size,
+std::vector<BodySegment> partialBody(const std::vector<HttpRange>& ranges, std::uint64_t size,
                                      const std::string& content_type, const std::string& boundary);
 std::uint64_t bodyLength(const std::vector<BodySegment>& segments);
-std::string contentRange(const ByteRange& range, std::uint64_t size);  // "bytes 0-99/1000"
+std::string contentRange(const HttpRange& range, std::uint64_t size);  // "bytes 0-99/1000"
 
 }  // namespace booth
