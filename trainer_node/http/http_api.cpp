@@ -16,6 +16,7 @@
 #include "common/os/unique_fd.h"
 #include "trainer_node/http/byte_ranges.h"
 #include "trainer_node/http/operator_auth.h"
+#include "trainer_node/http/performer_json.h"
 #include "trainer_node/http/qr_svg.h"
 #include "trainer_node/http/web_assets.h"
 #include "trainer_node/store/clip_names.h"
@@ -137,6 +138,7 @@ json nodesJson(const std::vector<NodeInfo>& nodes) {
                       {"frames", c.frames},
                       {"dropped", c.dropped},
                       {"error_frames", c.error_frames}});
+      if (c.performer) cams.back()["performer"] = performerJson(*c.performer);
     }
     out.push_back({{"node_id", n.node_id},
                    {"pose_source", n.pose_source},

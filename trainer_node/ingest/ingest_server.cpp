@@ -8,6 +8,7 @@
 #include "common/core/safe_id.h"
 #include "common/image/frame_image.h"
 #include "common/transport/wire.h"
+#include "trainer_node/ingest/performer_status_intake.h"
 #include "trainer_node/ingest/zap_handler.h"
 #include "trainer_node/store/disk_space.h"
 
@@ -454,6 +455,11 @@ void IngestServer::handle(zmq::socket_t& socket, const std::string& routing_id,
     case v2::Envelope::kManifest:
       onManifest(socket, routing_id, node, env.manifest());
       break;
+    case v2::Envelope::kPerformerStatus:
+      if (auto st = applyPerformerStatus(env.performer_status(), node.info.cameras); !st.ok()) {
+        protocolError(socket, routing_id, "performer status refused: " + st.error());
+      }
+      break;
     case v2::Envelope::kProtocolError:
       spdlog::error("capture node {} refused a message: {}", node.node_id,
                     quoted(env.protocol_error().error()));
@@ -519,6 +525,7 @@ void IngestServer::onHello(zmq::socket_t& socket, const std::string& routing_id,
   node->last_seen = clock_.steady();
   node->info.node_id = hello.node_id();
   node->info.pose_source = hello.pose_source().substr(0, 200);
+  const std::vector<CameraStatus> before = std::move(node->info.cameras);
   node->info.cameras.clear();
   for (const auto& c : hello.cameras()) {
     CameraStatus cam;
@@ -535,6 +542,7 @@ void IngestServer::onHello(zmq::socket_t& socket, const std::string& routing_id,
     cam.error_frames = c.error_frames();
     node->info.cameras.push_back(std::move(cam));
   }
+  keepPerformers(before, node->info.cameras);
   v2::Envelope ack;
   ack.mutable_hello_ack()->set_trainer_id(config_.trainer_id);
   ack.mutable_hello_ack()->set_credit_frames(config_.credit_records);

@@ -42,6 +42,7 @@
 
 #include "booth.pb.h"
 #include "common/core/clock.h"
+#include "common/core/performer_status.h"
 #include "common/core/repeat_limiter.h"
 #include "common/core/result.h"
 #include "common/transport/curve_keys.h"
@@ -94,6 +95,9 @@ struct CameraStatus {
   std::uint64_t frames = 0;        // delivered since the node started
   std::uint64_t dropped = 0;       // frames the driver or the node dropped
   std::uint64_t error_frames = 0;  // corrupt buffers skipped
+  // Where the performer is (PerformerStatus, performer_status_intake.h);
+  // nullopt: not reported since the node's last session started.
+  std::optional<CameraPerformer> performer;
 };
 
 struct NodeInfo {
