@@ -63,7 +63,7 @@ Result<TrackedFrame> TopDownPose::update(const CapturedFrame& frame, const cv::M
                                          PoseEstimator& finder, MoveNetEstimator& crop) {
   last_ = {};
   tracked_this_frame_ = false;
-  // Tracks unseen for two finder periods are not trusted to be where their
+  // Tracks unseen for three finder periods are not trusted to be where their
   // motion puts them.
   occlusion_ = assessOcclusion(tracker_.predictTracks(1), finder_every_, 3 * finder_every_,
                                config_.occlusion, occlusion_.occluder);

@@ -32,7 +32,8 @@
 // box, the frame is an occluded frame: the finder runs, the tracker holds
 // the performer's track (no detection is given to it), MoveNet does not
 // run, and the record has no performer (TrackedFrame::performer_occluded);
-// the crop is placed again from the finder's box once they are clear. A
+// the crop is placed again from the performer's last keypoints once they
+// are clear (and from the finder's box if those no longer continue them). A
 // crop whose pose continues another person near the performer better than
 // the performer's predicted pose counts as occluded too.
 //
