@@ -438,7 +438,7 @@ void writeContactSheet(const fs::path& path, const Composite& c, const TrackRun&
   std::vector<cv::Mat> tiles;
   const int n = static_cast<int>(c.frames.size());
   for (int k = 0; k < 6; ++k) {
-    const int t = std::min(n - 1, 30 + k * 10);
+    const int t = std::min(n - 1, 36 + k * 5);  // before, during and after the crossing
     cv::Mat tile = c.frames[t].clone();
     const cv::Rect2f z(c.zone.x * tile.cols, c.zone.y * tile.rows, c.zone.width * tile.cols, c.zone.height * tile.rows);
     cv::rectangle(tile, z, cv::Scalar(0, 200, 0), 2);
@@ -466,12 +466,14 @@ Status benchComposite(const Options& options, const AssetVideo& video) {
     const TrackRun run = runTopDown(options, **finder, **crop, c.frames, video.fps, c.zone);
     if (std::getenv("POSE_BENCH_DEBUG")) {
       for (std::size_t t = 0; t < run.tracked.size(); ++t) {
-        std::printf("# %s t=%zu performer=%d finder=%d crop=(%.0f,%.0f %.0f) people:", c.name.c_str(), t,
-                    run.tracked[t].performer_track, run.info[t].finder_ran ? 1 : 0, run.info[t].crop.x,
+        std::printf("# %s t=%zu performer=%d finder=%d near=%d occluded=%d crop=(%.0f,%.0f %.0f) people:",
+                    c.name.c_str(), t, run.tracked[t].performer_track, run.info[t].finder_ran ? 1 : 0,
+                    run.info[t].near ? 1 : 0, run.info[t].occluded ? 1 : 0, run.info[t].crop.x,
                     run.info[t].crop.y, run.info[t].crop.width);
         for (const auto& p : run.tracked[t].people) {
-          std::printf(" [id %d x %.0f joints %d score %.2f]", p.track_id, p.pose[Coco17::kLeftHip].x,
-                      p.pose.validCount(), p.score);
+          const cv::Rect2f b = PerformerTracker::boxOf(p.pose);
+          std::printf(" [id %d box %.0f,%.0f %.0fx%.0f joints %d score %.2f]", p.track_id, b.x, b.y,
+                      b.width, b.height, p.pose.validCount(), p.score);
         }
         std::printf("\n");
       }

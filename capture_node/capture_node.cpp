@@ -7,6 +7,7 @@
 #include "capture_node/pose/pose_worker_pool.h"
 #include "capture_node/spool/spool.h"
 #include "common/core/safe_id.h"
+#include "common/transport/performer_status_wire.h"
 #include "common/transport/wire.h"
 
 namespace booth {
@@ -30,6 +31,7 @@ CaptureNode::CaptureNode(CaptureNodeConfig config,
     cameras_.push_back(std::make_unique<CameraWorker>(std::move(s), clock_, config_.camera));
   }
   PoseFinalizerConfig pose = config_.pose;
+  pose.board = &performer_board_;
   if (!config_.preview_dir.empty()) {
     pose.live = &live_;
     preview_ = std::make_unique<LivePreview>(
@@ -109,6 +111,7 @@ Status CaptureNode::run(std::stop_token stop) {
   link_.send(hello());
   const auto started = clock_.steady();
   auto last_hello = started;
+  auto last_performer_status = started;
   bool ever_heard = false;
 
   while (!stop.stop_requested()) {
@@ -160,6 +163,12 @@ Status CaptureNode::run(std::stop_token stop) {
     if (now - last_hello >= config_.heartbeat) {
       link_.send(hello());
       last_hello = now;
+    }
+    if (config_.performer_status_interval.count() > 0 &&
+        now - last_performer_status >= config_.performer_status_interval &&
+        performer_board_.version() != performer_status_sent_) {
+      sendPerformerStatus();
+      last_performer_status = now;
     }
     if (controller_.trainerPresent()) stream();
     checkDrained();
@@ -291,6 +300,7 @@ void CaptureNode::startCapture(const std::string& id, double seconds) {
                                                  " cannot spool the session: " + spool.error()));
     return;
   }
+  performer_board_.clear();  // the last session's boxes are not this one's
   Active a;
   a.spool = std::move(spool.value());
   a.streamer = std::make_unique<Streamer>(*a.spool, clock_, config_.streamer);
@@ -406,6 +416,14 @@ void CaptureNode::checkDrained() {
     if (controller_.phase(id) != SessionPhase::kDraining) continue;
     if (a->streamer->allAcked()) carryOut(controller_.onDrained(id));
   }
+}
+
+void CaptureNode::sendPerformerStatus() {
+  const std::uint64_t version = performer_board_.version();
+  v2::Envelope env;
+  performerStatusToProto(performer_board_.snapshot(), env.mutable_performer_status());
+  // Not sent (the link's queue is full): tried again next interval.
+  if (link_.send(std::move(env))) performer_status_sent_ = version;
 }
 
 v2::Envelope CaptureNode::hello() const {

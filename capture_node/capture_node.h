@@ -61,6 +61,9 @@ struct CaptureNodeConfig {
   PoseFinalizerConfig pose;
   TopDownConfig top_down;  // used when crop networks are given
   std::chrono::milliseconds heartbeat{1000};
+  // The performer's box per camera (PerformerStatus, for the operator
+  // page's countdown) is sent at most this often, when it changed; 0: never.
+  std::chrono::milliseconds performer_status_interval{250};
   std::chrono::milliseconds connect_timeout{10000};
   // Used until the trainer grants credit in HelloAck.
   std::uint64_t default_credit_records = 64;
@@ -121,12 +124,14 @@ class CaptureNode {
   void stream();
   void checkDrained();
   v2::Envelope hello() const;
+  void sendPerformerStatus();
   Active* find(const std::string& id);
 
   CaptureNodeConfig config_;
   const Clock& clock_;
   std::vector<std::unique_ptr<CameraWorker>> cameras_;
   LiveTap<LiveFrame> live_{1};
+  PerformerBoard performer_board_;  // before pose_: its finalizers post here
   std::unique_ptr<LivePreview> preview_;
   std::unique_ptr<PoseWorkerPool> pose_;
   std::unique_ptr<Spool> spool_;
@@ -135,6 +140,7 @@ class CaptureNode {
   BoundedQueue<Event> events_;
   Credit credit_;
   std::string capturing_;  // id of the session the cameras run for, if any
+  std::uint64_t performer_status_sent_ = 0;  // the board's version last sent
   std::map<std::string, Active> active_;
 };
 

@@ -84,7 +84,7 @@ Result<std::unique_ptr<MoveNetEstimator>> MoveNetEstimator::create(const MoveNet
   const int grid = side / m.output_stride;
   const int channels[4] = {1, m.keypoints, 2 * m.keypoints, 2 * m.keypoints};
   for (int i = 0; i < 4; ++i) {
-    const cv::Mat& o = (*out)[i];
+    const cv::Mat& o = (**out)[i];
     if (o.dims != 4 || o.size[0] != 1 || o.size[1] != channels[i] || o.size[2] != grid ||
         o.size[3] != grid) {
       return fail("pose model " + m.weights.string() + " does not match its manifest " +
@@ -109,17 +109,46 @@ std::string MoveNetEstimator::describe() const {
          std::to_string(inputSide());
 }
 
-Result<std::vector<cv::Mat>> MoveNetEstimator::forward(const cv::Mat& crop) {
+void MoveNetEstimator::fillBlob(const cv::Mat& patch, const std::array<double, 3>& mean,
+                                double scale, bool rgb, cv::Mat& blob) {
+  const int h = patch.rows;
+  const int w = patch.cols;
+  const int shape[4] = {1, 3, h, w};
+  if (blob.dims != 4 || blob.type() != CV_32F || blob.size[1] != 3 || blob.size[2] != h ||
+      blob.size[3] != w) {
+    blob.create(4, shape, CV_32F);
+  }
+  // blobFromImage subtracts the mean after the swap: plane c gets source
+  // channel from[c] minus mean[c].
+  const int from[3] = {rgb ? 2 : 0, 1, rgb ? 0 : 2};
+  float* planes[3] = {blob.ptr<float>(0, 0), blob.ptr<float>(0, 1), blob.ptr<float>(0, 2)};
+  const float m[3] = {static_cast<float>(mean[0]), static_cast<float>(mean[1]),
+                      static_cast<float>(mean[2])};
+  const float k = static_cast<float>(scale);
+  for (int y = 0; y < h; ++y) {
+    const std::uint8_t* row = patch.ptr<std::uint8_t>(y);
+    for (int c = 0; c < 3; ++c) {
+      float* out = planes[c] + static_cast<std::ptrdiff_t>(y) * w;
+      const int ch = from[c];
+      for (int x = 0; x < w; ++x) out[x] = (static_cast<float>(row[3 * x + ch]) - m[c]) * k;
+    }
+  }
+}
+
+Result<const std::vector<cv::Mat>*> MoveNetEstimator::forward(const cv::Mat& patch) {
   try {
-    const cv::Mat blob = cv::dnn::blobFromImage(
-        crop, manifest_.scale, cv::Size(inputSide(), inputSide()),
-        cv::Scalar(manifest_.mean[0], manifest_.mean[1], manifest_.mean[2]),
-        /*swapRB=*/manifest_.channel_order == "RGB", /*crop=*/false);
-    net_.setInput(blob, manifest_.input_node);
-    std::vector<cv::Mat> outs;
-    net_.forward(outs, heads_);
-    if (outs.size() != heads_.size()) return fail("the network gave " + std::to_string(outs.size()) + " outputs, expected 4");
-    return outs;
+    const int side = inputSide();
+    const cv::Mat* input = &patch;
+    cv::Mat resized;
+    if (patch.cols != side || patch.rows != side) {
+      cv::resize(patch, resized, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
+      input = &resized;
+    }
+    fillBlob(*input, manifest_.mean, manifest_.scale, manifest_.channel_order == "RGB", blob_);
+    net_.setInput(blob_, manifest_.input_node);
+    net_.forward(outs_, heads_);
+    if (outs_.size() != heads_.size()) return fail("the network gave " + std::to_string(outs_.size()) + " outputs, expected 4");
+    return &outs_;
   } catch (const cv::Exception& e) {
     return fail(std::string("forward pass failed: ") + e.what());
   }
@@ -158,23 +187,23 @@ Result<Pose> MoveNetEstimator::estimate(const cv::Mat& image, const cv::Rect2f& 
   const double s = side / static_cast<double>(crop.width);
   // Output pixel u samples the frame at crop.x + u / s; outside: zeros.
   const cv::Matx23d to_crop(s, 0, -crop.x * s, 0, s, -crop.y * s);
-  cv::Mat patch;
   try {
-    cv::warpAffine(*bgr, patch, to_crop, cv::Size(side, side), cv::INTER_LINEAR,
+    cv::warpAffine(*bgr, patch_, to_crop, cv::Size(side, side), cv::INTER_LINEAR,
                    cv::BORDER_CONSTANT, cv::Scalar::all(0));
   } catch (const cv::Exception& e) {
     return fail(std::string("crop failed: ") + e.what());
   }
-  auto out = forward(patch);
-  if (!out) return fail(out.error());
-  const int grid = (*out)[0].size[2];
+  auto forwarded = forward(patch_);
+  if (!forwarded) return fail(forwarded.error());
+  const std::vector<cv::Mat>& out = **forwarded;
+  const int grid = out[0].size[2];
   const auto planes = [&](const cv::Mat& blob) {
     std::vector<cv::Mat> v;
     for (int c = 0; c < blob.size[1]; ++c) v.emplace_back(grid, grid, CV_32F, const_cast<float*>(blob.ptr<float>(0, c)));
     return v;
   };
-  const std::vector<cv::Mat> center = planes((*out)[0]);
-  const auto joints = decode(center[0], planes((*out)[1]), planes((*out)[2]), planes((*out)[3]),
+  const std::vector<cv::Mat> center = planes(out[0]);
+  const auto joints = decode(center[0], planes(out[1]), planes(out[2]), planes(out[3]),
                              static_cast<float>(manifest_.center_bias));
   Pose pose;
   for (int k = 0; k < kCoco17Count; ++k) {

@@ -67,6 +67,14 @@ class MoveNetEstimator {
                                                        const std::vector<cv::Mat>& regression,
                                                        float center_bias);
 
+  // `patch` (8-bit BGR, the network's input size) as the network's input
+  // blob, 1x3xHxW float, pixel' = (pixel - mean) x scale, red and blue
+  // swapped when `rgb`: what cv::dnn::blobFromImage gives, in one pass into
+  // `blob` (reused when it already has the shape, so no allocation per
+  // frame).
+  static void fillBlob(const cv::Mat& patch, const std::array<double, 3>& mean, double scale,
+                       bool rgb, cv::Mat& blob);
+
   // MoveNet's crop rule (the published demos' determine_crop_region): when
   // the torso is seen (a hip and a shoulder scoring >= min_score), a square
   // centred on the hips' midpoint, half-side the largest of 1.9 x the
@@ -84,11 +92,16 @@ class MoveNetEstimator {
   MoveNetEstimator(Key, ModelManifest manifest, const cv::dnn::Net& net);
 
  private:
-  Result<std::vector<cv::Mat>> forward(const cv::Mat& crop);  // center, heatmaps, offsets, regression
+  // center, heatmaps, offsets, regression (valid until the next call)
+  Result<const std::vector<cv::Mat>*> forward(const cv::Mat& patch);
 
   ModelManifest manifest_;
   cv::dnn::Net net_;
   std::vector<cv::String> heads_;
+  // Reused from frame to frame: the crop, the input blob, the outputs.
+  cv::Mat patch_;
+  cv::Mat blob_;
+  std::vector<cv::Mat> outs_;
 };
 
 }  // namespace booth

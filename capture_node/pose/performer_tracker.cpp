@@ -17,6 +17,26 @@ cv::Point2f centreOf(const cv::Rect2f& box) {
   return {box.x + box.width / 2, box.y + box.height / 2};
 }
 
+float median(std::vector<float>& v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
+// The joints' typical displacement from `a` to `b`: the median over the
+// joints usable in both, per axis (a waving arm does not move the person);
+// nullopt with fewer than 3 such joints.
+std::optional<cv::Point2f> displacement(const Pose& a, const Pose& b) {
+  std::vector<float> dx, dy;
+  for (int j = 0; j < kCoco17Count; ++j) {
+    if (!isUsable(a.points[j]) || !isUsable(b.points[j])) continue;
+    dx.push_back(b.points[j].x - a.points[j].x);
+    dy.push_back(b.points[j].y - a.points[j].y);
+  }
+  if (dx.size() < 3) return std::nullopt;
+  return cv::Point2f(median(dx), median(dy));
+}
+
 }  // namespace
 
 // Bounding box of the usable joints; empty when there are none.
@@ -43,6 +63,7 @@ TrackerConfig TrackerConfig::forFrameRate(double fps) {
   if (!(fps > 0)) return c;
   c.max_lost_frames = std::max(1, static_cast<int>(std::lround(fps * c.max_lost_frames / 30.0)));
   c.sigma_growth = c.sigma_growth * 30.f / static_cast<float>(fps);
+  c.max_speed = c.max_speed * 30.f / static_cast<float>(fps);
   return c;
 }
 
@@ -65,14 +86,18 @@ void PerformerTracker::reset() {
   performer_last_box_ = {};
 }
 
-float PerformerTracker::similarity(const Track& track, const Pose& pose) const {
+float PerformerTracker::similarity(const Track& track, const Pose& pose, int ahead) const {
   const float sigma = config_.sigma * sizeOf(track.box) *
                       (1.f + config_.sigma_growth * static_cast<float>(track.lost));
   const float two_sigma2 = 2 * sigma * sigma;
+  // Where the motion model puts the track in the pose's frame.
+  const cv::Point2f shift = track.velocity * static_cast<float>(std::max(0, ahead));
   float sum = 0;
   int common = 0;
   for (int j = 0; j < kCoco17Count; ++j) {
-    const Keypoint& a = track.pose.points[j];
+    Keypoint a = track.pose.points[j];
+    a.x += shift.x;
+    a.y += shift.y;
     const Keypoint& b = pose.points[j];
     if (!isUsable(a) || !isUsable(b)) continue;
     const float dx = a.x - b.x;
@@ -85,13 +110,65 @@ float PerformerTracker::similarity(const Track& track, const Pose& pose) const {
   // The boxes' overlap carries a person through frames where a few joints
   // jump (a fast arm, a left/right mix-up) and the keypoint term drops.
   const cv::Rect2f box = boxOf(pose);
-  const float inter = (track.box & box).area();
-  const float uni = track.box.area() + box.area() - inter;
+  const cv::Rect2f predicted = track.box + shift;
+  const float inter = (predicted & box).area();
+  const float uni = predicted.area() + box.area() - inter;
   const float overlap = uni > 0 ? inter / uni : 0.f;
   return std::max(keypoints, overlap);
 }
 
-TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
+void PerformerTracker::observe(Track& track, const Pose& pose, int elapsed) const {
+  track.previous_pose = track.pose;
+  track.previous_velocity = track.velocity;
+  track.previous_elapsed = elapsed;
+  if (track.sightings > 0 && elapsed > 0) {
+    if (const auto d = displacement(track.pose, pose)) {
+      cv::Point2f v = *d / static_cast<float>(elapsed);
+      const float cap = config_.max_speed * sizeOf(boxOf(pose));
+      const float speed = std::hypot(v.x, v.y);
+      if (speed > cap) v *= cap / speed;
+      // Averaged over the last sightings: one jittery frame does not send
+      // the prediction off.
+      track.velocity = track.sightings >= 2 ? 0.5f * track.velocity + 0.5f * v : v;
+    }
+  }
+  ++track.sightings;
+  track.pose = pose;
+  track.box = boxOf(pose);
+  track.lost = 0;
+  track.extent = cv::Size2f(std::max(track.box.width, 0.9f * track.extent.width),
+                            std::max(track.box.height, 0.9f * track.extent.height));
+}
+
+std::vector<TrackPrediction> PerformerTracker::predictTracks(int ahead) const {
+  std::vector<TrackPrediction> out;
+  for (const Track& t : tracks_) {
+    const cv::Point2f shift = t.velocity * static_cast<float>(t.lost + ahead);
+    TrackPrediction p;
+    p.id = t.id;
+    p.performer = t.id == performer_;
+    p.box = t.box + shift;
+    p.velocity = t.velocity;
+    p.lost = t.lost;
+    if (const auto feet = feetOf(t.pose)) p.feet = *feet + shift;
+    const cv::Point2f centre = centreOf(p.box);
+    p.extent = cv::Rect2f(centre.x - t.extent.width / 2, centre.y - t.extent.height / 2,
+                          t.extent.width, t.extent.height);
+    p.sightings = t.sightings;
+    p.arrived = t.arrived;
+    out.push_back(p);
+  }
+  return out;
+}
+
+float PerformerTracker::similarityToTrack(int id, const Pose& pose) const {
+  for (const Track& t : tracks_) {
+    if (t.id == id) return similarity(t, pose, t.lost + 1);
+  }
+  return 0.f;
+}
+
+TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people, bool performer_hidden) {
   std::erase_if(people, [&](const PersonDetection& p) {
     return p.pose.validCount() < config_.min_joints || p.score < config_.min_score;
   });
@@ -106,7 +183,7 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
   std::vector<Pair> pairs;
   for (std::size_t t = 0; t < tracks_.size(); ++t) {
     for (std::size_t p = 0; p < people.size(); ++p) {
-      const float s = similarity(tracks_[t], people[p].pose);
+      const float s = similarity(tracks_[t], people[p].pose, tracks_[t].lost + 1);
       if (s >= config_.min_similarity) pairs.push_back({s, t, p});
     }
   }
@@ -124,26 +201,39 @@ TrackedFrame PerformerTracker::update(std::vector<PersonDetection> people) {
     track_matched[pair.track] = true;
     track_of_person[pair.person] = static_cast<int>(pair.track);
   }
+  if (performer_hidden) {
+    // What matches the hidden performer is a glimpse of them (or the two
+    // merged): nobody else's, and not good enough to be theirs. It goes,
+    // and the performer's track ages unseen.
+    for (std::size_t p = people.size(); p-- > 0;) {
+      if (track_of_person[p] < 0 || tracks_[track_of_person[p]].id != performer_) continue;
+      track_matched[track_of_person[p]] = false;
+      people.erase(people.begin() + static_cast<std::ptrdiff_t>(p));
+      track_of_person.erase(track_of_person.begin() + static_cast<std::ptrdiff_t>(p));
+    }
+  }
+  for (std::size_t p = 0; p < people.size(); ++p) {
+    if (track_of_person[p] >= 0) {
+      Track& track = tracks_[track_of_person[p]];
+      observe(track, people[p].pose, track.lost + 1);
+    }
+  }
   for (std::size_t t = 0; t < tracks_.size(); ++t) {
     if (!track_matched[t]) ++tracks_[t].lost;
   }
   for (std::size_t p = 0; p < people.size(); ++p) {
-    Track* track = nullptr;
-    if (track_of_person[p] >= 0) {
-      track = &tracks_[track_of_person[p]];
-    } else {
-      tracks_.push_back(Track{next_id_++, {}, {}, 0, false});
-      track = &tracks_.back();
-      track_of_person[p] = static_cast<int>(tracks_.size() - 1);
-    }
-    track->pose = people[p].pose;
-    track->box = boxOf(people[p].pose);
-    track->lost = 0;
+    if (track_of_person[p] >= 0) continue;
+    Track track;
+    track.id = next_id_++;
+    observe(track, people[p].pose, 0);
+    track.arrived = performer_ < 0 || (performer_last_box_ & track.box).area() <= 0;
+    tracks_.push_back(std::move(track));
+    track_of_person[p] = static_cast<int>(tracks_.size() - 1);
   }
   std::vector<int> id_of_person(people.size());
   for (std::size_t p = 0; p < people.size(); ++p) id_of_person[p] = tracks_[track_of_person[p]].id;
 
-  mergeSplitTracks(id_of_person);
+  if (!performer_hidden) mergeSplitTracks(id_of_person);
 
   endLostTracks();
 
@@ -194,14 +284,12 @@ TrackedFrame PerformerTracker::followPerformer(const PersonDetection& person) {
   const bool continues = performer != tracks_.end() &&
                          person.pose.validCount() >= config_.min_joints &&
                          person.score >= config_.min_score &&
-                         similarity(*performer, person.pose) >= config_.min_similarity;
+                         similarity(*performer, person.pose, performer->lost + 1) >= config_.min_similarity;
+  if (continues) observe(*performer, person.pose, performer->lost + 1);
   for (Track& t : tracks_) {
     if (!(continues && t.id == performer_)) ++t.lost;
   }
   if (continues) {
-    performer->pose = person.pose;
-    performer->box = boxOf(person.pose);
-    performer->lost = 0;
     performer_last_box_ = performer->box;
     out.performer_track = performer_;
     out.people.push_back({performer_, person.pose, person.score});
@@ -213,8 +301,11 @@ TrackedFrame PerformerTracker::followPerformer(const PersonDetection& person) {
 void PerformerTracker::refinePerformer(const Pose& pose) {
   for (Track& t : tracks_) {
     if (t.id != performer_ || t.lost != 0) continue;
-    t.pose = pose;
-    t.box = boxOf(pose);
+    // Redo this frame's sighting with the better pose.
+    t.pose = t.previous_pose;
+    t.velocity = t.previous_velocity;
+    --t.sightings;
+    observe(t, pose, t.previous_elapsed);
     performer_last_box_ = t.box;
   }
 }
@@ -250,17 +341,18 @@ void PerformerTracker::mergeSplitTracks(std::vector<int>& id_of_person) {
   for (Track& lost : tracks_) {
     if (lost.lost == 0 || lost.lost > config_.max_lost_frames) continue;
     for (Track& seen : tracks_) {
-      if (seen.lost != 0 || similarity(lost, seen.pose) < config_.same_person) continue;
+      if (seen.lost != 0 || similarity(lost, seen.pose, lost.lost) < config_.same_person) continue;
       if (lost.id == performer_) {
         if (seen.beside_performer) break;  // a bystander in the performer's place
         for (int& id : id_of_person) {
           if (id == seen.id) id = lost.id;
         }
-        lost.pose = seen.pose;
-        lost.box = seen.box;
-        lost.lost = 0;
+        observe(lost, seen.pose, lost.lost);
         seen.lost = config_.max_lost_frames + 1;  // removed with the ended tracks
-      } else {
+      } else if (!(lost.arrived && lost.sightings >= 2)) {
+        // A fragment goes; someone who came from elsewhere and was seen
+        // more than once is passing the other (e.g. in front), not part
+        // of them, and keeps their track until it ends unseen.
         lost.lost = config_.max_lost_frames + 1;
       }
       break;

@@ -33,6 +33,14 @@
 // known bystander) and that appears near where the performer was last seen
 // (its centre within `reacquire_radius` of the performer's size).
 //
+// Motion: every track, bystanders included, has a constant-velocity model
+// (its joints' mean displacement per frame, averaged over its last
+// sightings, at most `max_speed` track sizes per frame). A track is matched
+// where it is predicted to be now, not where it was last seen, so a person
+// walking across keeps their id through the frames the finder does not
+// run or does not see them; predictTracks() gives every live track's
+// predicted box for the occlusion rules of the top-down stage.
+//
 // Top-down pose (top_down_pose.h) looks at the performer alone on most
 // frames: followPerformer() takes that one pose, which continues the
 // performer's track when it agrees with it; everyone else ages unseen.
@@ -61,6 +69,7 @@ struct TrackerConfig {
   float min_performer_size = 0.15f;  // box diagonal / frame diagonal to be chosen performer
   int min_performer_joints = 8;
   float reacquire_radius = 1.0f;  // in performer sizes, see above
+  float max_speed = 0.25f;        // track sizes per frame (at 30 fps): the velocity's cap
   // The performance zone (the floor mark), normalised to the frame (x, y,
   // width, height in 0..1): the first performer must have their feet in it
   // (the ankles' midpoint, or the lowest joint when no ankle is seen).
@@ -79,9 +88,32 @@ struct TrackedPerson {
   float score = 0;
 };
 
+// A live track as the motion model sees it, for the frame after the last
+// one tracked.
+struct TrackPrediction {
+  int id = -1;
+  bool performer = false;
+  cv::Rect2f box;            // predicted box of the usable joints
+  cv::Point2f velocity;      // px per frame
+  int lost = 0;              // frames since last seen (0: seen in the last frame)
+  std::optional<cv::Point2f> feet;  // predicted feet (PerformerTracker::feetOf), if any
+  // The person's whole extent: the largest box size of the recent
+  // sightings (decaying), around the predicted box's centre. A network
+  // that sees only part of someone (a leg and the trunk of a person
+  // passing in front) still gives their size.
+  cv::Rect2f extent;
+  int sightings = 0;
+  // First seen clear of the performer's box: someone who came from
+  // elsewhere, not a fragment of the performer.
+  bool arrived = false;
+};
+
 struct TrackedFrame {
   std::vector<TrackedPerson> people;
   int performer_track = -1;  // -1: no performer this frame
+  // The performer was hidden behind someone (top-down pose): not seen
+  // (performer_track -1), their track held, not lost.
+  bool performer_occluded = false;
   // The performer's entry in `people`, nullptr if none (valid while the
   // TrackedFrame lives and `people` is unchanged).
   const TrackedPerson* performer() const;
@@ -91,7 +123,11 @@ class PerformerTracker {
  public:
   PerformerTracker(TrackerConfig config, cv::Size frame_size);
   // Call once per frame, in frame order; {} for frames without pose.
-  TrackedFrame update(std::vector<PersonDetection> people);
+  // `performer_hidden`: the performer is known to be occluded this frame:
+  // the detection that matches their track is dropped (a glimpse of them,
+  // or the two merged: given to nobody), their track ages unseen, and
+  // nobody is marked a bystander for standing beside them.
+  TrackedFrame update(std::vector<PersonDetection> people, bool performer_hidden = false);
   // A frame in which only the performer was looked at (top-down pose: a
   // crop around them). The pose continues the performer's track when it is
   // at least min_similarity like it and has min_joints joints: the frame's
@@ -112,6 +148,11 @@ class PerformerTracker {
   static cv::Rect2f boxOf(const Pose& pose);
 
   int performerTrack() const { return performer_; }  // -1 before one is chosen or after it ended
+  // Every live track predicted `ahead` frames after the last frame tracked.
+  std::vector<TrackPrediction> predictTracks(int ahead = 1) const;
+  // How well `pose` continues track `id` where its motion model puts it in
+  // the next frame (the matching similarity, 0..1); 0 for no such track.
+  float similarityToTrack(int id, const Pose& pose) const;
 
  private:
   struct Track {
@@ -120,9 +161,20 @@ class PerformerTracker {
     cv::Rect2f box;         // of the last seen pose
     int lost = 0;           // frames since last seen
     bool beside_performer = false;  // ever seen in a frame with the performer
+    cv::Point2f velocity;   // px per frame
+    int sightings = 0;
+    cv::Size2f extent;      // decaying maximum of the box size
+    bool arrived = false;   // first seen clear of the performer's box
+    // Before the last sighting, so that refinePerformer() can redo it.
+    Pose previous_pose;
+    cv::Point2f previous_velocity;
+    int previous_elapsed = 0;
   };
 
-  float similarity(const Track& track, const Pose& pose) const;
+  // `ahead`: frames from the track's last sighting to the pose's frame.
+  float similarity(const Track& track, const Pose& pose, int ahead) const;
+  // `track` seen with `pose`, `elapsed` frames after its last sighting.
+  void observe(Track& track, const Pose& pose, int elapsed) const;
   void mergeSplitTracks(std::vector<int>& id_of_person);
   void choosePerformer(const std::vector<int>& seen_tracks);
   void endLostTracks();

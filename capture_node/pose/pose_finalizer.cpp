@@ -14,6 +14,7 @@ PoseFinalizer::PoseFinalizer(CameraSpool& spool, PoseFinalizerConfig config,
     : spool_(spool),
       config_(config),
       next_index_(first_index),
+      frame_size_(frame_size),
       tracker_(config.tracker, frame_size),
       smoother_(config.smoother),
       finalized_(first_index) {}
@@ -59,6 +60,10 @@ Status PoseFinalizer::process(std::size_t /*index*/, FrameEstimate estimate) {
   for (const TrackedPerson& p : tracked.people) {
     record.people.push_back({p.track_id, p.pose});
     if (p.track_id == tracked.performer_track) performer_raw = p.pose;
+  }
+  if (config_.board) {
+    config_.board->post(spool_.cameraId(), estimate.sequence, frame_size_, performer_raw,
+                        config_.tracker.zone);
   }
   if (config_.live) {
     config_.live->offer(LiveFrame{spool_.cameraId(), estimate.sequence, estimate.capture_time_us,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "capture_node/live/live_preview.h"
+#include "capture_node/pose/performer_board.h"
 #include "capture_node/pose/performer_tracker.h"
 #include "capture_node/spool/camera_spool.h"
 #include "common/core/pose_record.h"
@@ -56,6 +57,9 @@ struct PoseFinalizerConfig {
   // Where each posed frame is offered for live use (drop, never block);
   // null: nowhere.
   LiveTap<LiveFrame>* live = nullptr;
+  // Where each tracked frame's performer box is posted (the operator
+  // page's countdown); null: nowhere.
+  PerformerBoard* board = nullptr;
   // The network runs on at most this many frames per second of a camera
   // (PoseSampler); the frames in between are interpolated. 0: every frame.
   double max_pose_fps = 0;
@@ -90,6 +94,7 @@ class PoseFinalizer {
   mutable std::mutex mutex_;  // guards everything below
   std::size_t next_index_;    // the next frame to process in order
   std::map<std::size_t, FrameEstimate> waiting_;  // finished out of order
+  cv::Size frame_size_;
   PerformerTracker tracker_;
   FixedLagSmoother smoother_;
   // Tracked but not yet final, in order: the record minus the performer's

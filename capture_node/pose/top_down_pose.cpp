@@ -63,9 +63,20 @@ Result<TrackedFrame> TopDownPose::update(const CapturedFrame& frame, const cv::M
                                          PoseEstimator& finder, MoveNetEstimator& crop) {
   last_ = {};
   tracked_this_frame_ = false;
+  // Tracks unseen for three finder periods are not trusted to be where their
+  // motion puts them.
+  occlusion_ = assessOcclusion(tracker_.predictTracks(1), finder_every_, 3 * finder_every_,
+                               config_.occlusion, occlusion_.occluder);
+  last_.near = occlusion_.near;
+  if (occlusion_.occluder >= 0) {
+    Result<TrackedFrame> out = occludedFrame(frame, image, finder);
+    if (!out) lose();
+    return out;
+  }
   cv::Rect2f from_keypoints;
   if (previous_) from_keypoints = MoveNetEstimator::cropFromKeypoints(*previous_, image.size(), config_.min_crop_score);
-  const bool finder_due = !previous_ || from_keypoints.empty() || since_finder_ + 1 >= finder_every_;
+  const bool finder_due = !previous_ || from_keypoints.empty() || occlusion_.near ||
+                          since_finder_ + 1 >= finder_every_;
   Result<TrackedFrame> out = finder_due ? finderFrame(frame, image, finder, crop)
                                         : cropFrame(image, from_keypoints, crop);
   if (!out) lose();  // the caller records the frame with noPose()
@@ -89,6 +100,32 @@ Result<TrackedFrame> TopDownPose::cropFrame(const cv::Mat& image, const cv::Rect
   return tracked;
 }
 
+bool TopDownPose::takenByOther(const Pose& pose) const {
+  if (!occlusion_.near) return false;
+  const int performer = tracker_.performerTrack();
+  const float mine = tracker_.similarityToTrack(performer, pose);
+  for (const TrackPrediction& t : tracker_.predictTracks(1)) {
+    if (t.performer || !t.arrived || t.lost > 3 * finder_every_) continue;
+    if (tracker_.similarityToTrack(t.id, pose) > mine) return true;
+  }
+  return false;
+}
+
+Result<TrackedFrame> TopDownPose::occludedFrame(const CapturedFrame& frame, const cv::Mat& image,
+                                                PoseEstimator& finder) {
+  since_finder_ = 0;
+  last_.finder_ran = true;
+  last_.occluded = true;
+  auto found = finder.estimate(frame, image);
+  if (!found) return fail(found.error());
+  TrackedFrame tracked = tracker_.update(std::move(found.value()), /*performer_hidden=*/true);
+  tracked_this_frame_ = true;
+  tracked.performer_occluded = true;
+  // previous_ stays: the crop is placed again from the performer's last
+  // keypoints once they are clear.
+  return tracked;
+}
+
 Result<TrackedFrame> TopDownPose::finderFrame(const CapturedFrame& frame, const cv::Mat& image,
                                               PoseEstimator& finder, MoveNetEstimator& net) {
   since_finder_ = 0;
@@ -108,6 +145,15 @@ Result<TrackedFrame> TopDownPose::finderFrame(const CapturedFrame& frame, const 
       ++last_.crops;
       auto pose = net.estimate(image, crop);
       if (!pose) return fail(pose.error());
+      if (takenByOther(*pose)) {
+        // MoveNet followed the one in front: the performer is hidden.
+        last_.occluded = true;
+        TrackedFrame tracked = tracker_.update(std::move(people), /*performer_hidden=*/true);
+        tracked_this_frame_ = true;
+        tracked.performer_occluded = true;
+        lose();
+        return tracked;
+      }
       from_crop = std::move(pose.value());
       const cv::Rect2f box = PerformerTracker::boxOf(*from_crop);
       float best = config_.min_match_iou;

@@ -25,6 +25,18 @@
 // seen (a hip and a shoulder >= min_crop_score): the next frame is a
 // finder frame.
 //
+// Crossings (occlusion.h): before each frame the tracker's motion model
+// predicts everyone's box. While someone is near the performer or heading
+// into them, the finder runs on every frame (everyone's track and velocity
+// stay current). While someone in front covers the performer's predicted
+// box, the frame is an occluded frame: the finder runs, the tracker holds
+// the performer's track (no detection is given to it), MoveNet does not
+// run, and the record has no performer (TrackedFrame::performer_occluded);
+// the crop is placed again from the performer's last keypoints once they
+// are clear (and from the finder's box if those no longer continue them). A
+// crop whose pose continues another person near the performer better than
+// the performer's predicted pose counts as occluded too.
+//
 // Threading: one per camera, frames in order from one thread at a time;
 // the networks belong to the calling worker.
 #include <optional>
@@ -32,6 +44,7 @@
 #include <opencv2/core.hpp>
 
 #include "capture_node/pose/movenet_estimator.h"
+#include "capture_node/pose/occlusion.h"
 #include "capture_node/pose/performer_tracker.h"
 #include "capture_node/pose/pose_estimator.h"
 
@@ -42,6 +55,7 @@ struct TopDownConfig {
   float min_crop_score = 0.2f;    // MoveNet's crop rule: torso joints scoring at least this
   float crop_box_scale = 1.25f;   // a crop from a finder box: this x the box's longer side
   float min_match_iou = 0.3f;     // MoveNet's pose is the finder detection it overlaps this much
+  OcclusionConfig occlusion;
   // The finder's period in frames for a `fps` camera: round(fps / finder_hz), >= 1.
   int finderEvery(double fps) const;
 };
@@ -51,6 +65,8 @@ struct TopDownFrameInfo {
   bool finder_ran = false;
   int crops = 0;           // MoveNet runs (0..2)
   cv::Rect2f crop;         // the last crop (empty: none)
+  bool near = false;       // someone near the performer (the finder ran for that)
+  bool occluded = false;   // the performer was hidden (no performer this frame)
 };
 
 class TopDownPose {
@@ -75,6 +91,11 @@ class TopDownPose {
                                  MoveNetEstimator& net);
   Result<TrackedFrame> finderFrame(const CapturedFrame& frame, const cv::Mat& image,
                                    PoseEstimator& finder, MoveNetEstimator& net);
+  Result<TrackedFrame> occludedFrame(const CapturedFrame& frame, const cv::Mat& image,
+                                     PoseEstimator& finder);
+  // The crop's pose continues someone near the performer better than the
+  // performer (MoveNet followed the one in front).
+  bool takenByOther(const Pose& pose) const;
   bool torsoSeen(const Pose& pose) const;
   void lose();
 
@@ -83,6 +104,7 @@ class TopDownPose {
   int finder_every_ = 1;
   int since_finder_ = 0;           // frames since the finder last ran
   std::optional<Pose> previous_;   // the performer's crop-network pose in the last frame
+  OcclusionAssessment occlusion_;  // this frame's, before it was posed
   bool tracked_this_frame_ = false;  // update() reached the tracker (noPose() must not again)
   TopDownFrameInfo last_;
 };

@@ -172,7 +172,14 @@ async function main() {
     await page.locator('#countdown').waitFor({ state: 'visible' });
     const count = Number(await page.locator('#countdown-number').innerText());
     check(count >= 1 && count <= 3, `the countdown shows ${count} seconds left`);
-    await shot(page, '03-countdown.png', 'full-screen countdown for the visitor while the cameras capture');
+    // The performer the node's tracker picked, drawn on the countdown as it
+    // arrives (the node sends it a few times a second, the page gets it
+    // with the live node events), so that a wrong pick is seen in time.
+    const diagram = page.locator('#countdown-cameras .camera-performer[data-node="booth-browser"][data-camera="cam0"]');
+    await diagram.and(page.locator('[data-seen="1"]')).waitFor({ timeout: 2800 });
+    check(await diagram.locator('rect.performer').count() === 1 && await diagram.locator('rect.zone').count() === 1,
+      `the countdown shows cam0's frame with the zone and the performer's box: "${await diagram.innerText()}"`);
+    await shot(page, '03-countdown.png', 'full-screen countdown for the visitor while the cameras capture, with the performer each camera picked');
     await page.locator('#countdown').waitFor({ state: 'hidden', timeout: 15000 });
 
     // 4. Progress arrives live: receiving, then training with a moving bar.

@@ -58,6 +58,21 @@ Pose torsoPose(float cx, float hip_y, float shoulder_y, float half_width, float 
   return p;
 }
 
+TEST(MoveNetInput, TheOnePassBlobIsWhatBlobFromImageGives) {
+  cv::Mat patch(24, 32, CV_8UC3);
+  cv::randu(patch, cv::Scalar::all(0), cv::Scalar::all(256));
+  cv::Mat blob;
+  for (const bool rgb : {true, false}) {
+    const std::array<double, 3> mean{127.5, 100, 3};
+    const cv::Mat expected = cv::dnn::blobFromImage(patch, 0.5, patch.size(), cv::Scalar(mean[0], mean[1], mean[2]),
+                                                    /*swapRB=*/rgb, /*crop=*/false);
+    MoveNetEstimator::fillBlob(patch, mean, 0.5, rgb, blob);
+    ASSERT_EQ(blob.dims, 4);
+    ASSERT_EQ(blob.total(), expected.total());
+    EXPECT_EQ(cv::norm(blob.reshape(1, 1), expected.reshape(1, 1), cv::NORM_INF), 0.0) << "rgb " << rgb;
+  }
+}
+
 TEST(MoveNetCrop, FromKeypointsIsASquareOnTheHipsSizedByTheTorso) {
   // Hips at y 300, shoulders 100 above: half-side = 1.9 x 100.
   const Pose p = torsoPose(320, 300, 200, 30);

@@ -100,6 +100,20 @@ TEST_F(EventHubTest, NodesArePublishedWhenTheyChangeOnly) {
   EXPECT_EQ(hub.nodes().at(0).cameras.at(0).measured_fps, 29.5);
 }
 
+TEST_F(EventHubTest, AMovedPerformerBoxIsNews) {
+  std::vector<NodeInfo> nodes = {node("n1", 30)};
+  nodes[0].cameras[0].performer = CameraPerformer{"cam0", 5, true, {0.4f, 0.2f, 0.2f, 0.7f}, {}};
+  EventHub hub({}, *store_, [&] { return nodes; });
+  auto sub = hub.subscribe();
+  hub.runOnce(true);
+  ASSERT_TRUE(sub->wait(0ms));
+  nodes[0].cameras[0].performer->box.x = 0.5f;  // the tracker moved the box
+  hub.runOnce(true);
+  auto changed = sub->wait(0ms);
+  ASSERT_TRUE(changed && changed->size() == 1);
+  EXPECT_FLOAT_EQ((*changed)[0].nodes.at(0).cameras.at(0).performer->box.x, 0.5f);
+}
+
 TEST_F(EventHubTest, TheHubThreadPublishesWithoutBeingAsked) {
   EventHub hub({}, *queue_, nullptr);
   auto sub = hub.subscribe();

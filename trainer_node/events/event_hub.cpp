@@ -21,7 +21,7 @@ bool sameNodes(const std::vector<NodeInfo>& a, const std::vector<NodeInfo>& b) {
       if (p.camera_id != q.camera_id || p.kind != q.kind || p.pixel_format != q.pixel_format ||
           p.state != q.state || p.width != q.width || p.height != q.height || p.fps != q.fps ||
           p.measured_fps != q.measured_fps || p.frames != q.frames || p.dropped != q.dropped ||
-          p.error_frames != q.error_frames) {
+          p.error_frames != q.error_frames || p.performer != q.performer) {
         return false;
       }
     }

@@ -1,4 +1,5 @@
 #include "trainer_node/http/job_json.h"
+#include "trainer_node/http/performer_json.h"
 
 #include "trainer_node/store/clip_names.h"
 
@@ -80,6 +81,7 @@ json nodesJson(const std::vector<NodeInfo>& nodes) {
                       {"frames", c.frames},
                       {"dropped", c.dropped},
                       {"error_frames", c.error_frames}});
+      if (c.performer) cams.back()["performer"] = performerJson(*c.performer);
     }
     out.push_back({{"node_id", n.node_id},
                    {"pose_source", n.pose_source},

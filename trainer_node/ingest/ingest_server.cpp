@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "trainer_node/ingest/performer_status_intake.h"
+
 namespace booth {
 
 IngestServer::IngestServer(IngestConfig config, JobQueue& jobs, SessionStore& sessions,
@@ -116,6 +118,11 @@ void IngestServer::onMessage(const std::string& routing_id, const std::string& u
       intake_.manifest(
           node_id, env.manifest(),
           [&](const v2::Envelope& reply) { transport_.send(routing_id, reply); }, *this);
+      break;
+    case v2::Envelope::kPerformerStatus:
+      if (auto st = applyPerformerStatus(env.performer_status(), node->info.cameras); !st.ok()) {
+        transport_.protocolError(routing_id, "performer status refused: " + st.error());
+      }
       break;
     case v2::Envelope::kProtocolError:
       spdlog::error("capture node {} refused a message: {}", node_id,

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/core/safe_id.h"
+#include "trainer_node/ingest/performer_status_intake.h"
 
 namespace booth {
 
@@ -61,6 +62,7 @@ std::optional<HelloRefusal> NodeRegistry::hello(const std::string& routing_id,
   node.last_seen = clock_.steady();
   node.info.node_id = hello.node_id();
   node.info.pose_source = hello.pose_source().substr(0, 200);
+  const std::vector<CameraStatus> before = std::move(node.info.cameras);
   node.info.cameras.clear();
   for (const auto& c : hello.cameras()) {
     CameraStatus cam;
@@ -77,6 +79,7 @@ std::optional<HelloRefusal> NodeRegistry::hello(const std::string& routing_id,
     cam.error_frames = c.error_frames();
     node.info.cameras.push_back(std::move(cam));
   }
+  keepPerformers(before, node.info.cameras);
   return std::nullopt;
 }
 

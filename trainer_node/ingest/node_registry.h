@@ -22,6 +22,7 @@
 
 #include "booth.pb.h"
 #include "common/core/clock.h"
+#include "common/core/performer_status.h"
 
 namespace booth {
 
@@ -38,6 +39,9 @@ struct CameraStatus {
   std::uint64_t frames = 0;        // delivered since the node started
   std::uint64_t dropped = 0;       // frames the driver or the node dropped
   std::uint64_t error_frames = 0;  // corrupt buffers skipped
+  // Where the performer is (PerformerStatus, performer_status_intake.h);
+  // nullopt: not reported since the node's last session started.
+  std::optional<CameraPerformer> performer;
 };
 
 struct NodeInfo {

@@ -188,6 +188,7 @@ function countdown(seconds) {
     $('countdown-sub').textContent = left === 1 ? 'second left' : 'seconds left';
   };
   box.hidden = false;
+  renderPerformers($('countdown-cameras'), state.nodes);
   tick();
   state.countdownTimer = setInterval(tick, 200);
 }
@@ -221,6 +222,7 @@ async function deleteData(id, button) {
 function render() { renderNodes(); renderJobs(); }
 
 function renderNodes() {
+  if (!$('countdown').hidden) renderPerformers($('countdown-cameras'), state.nodes);
   const box = $('nodes');
   $('start').disabled = state.nodes.length === 0;
   if (state.nodes.length === 0) {
