@@ -14,6 +14,7 @@
 #include "common/synthetic/synthetic_performer.h"
 #include "job_fixtures.h"
 #include "model_test_support.h"
+#include "session_fixtures.h"
 
 namespace booth {
 namespace {
@@ -27,32 +28,7 @@ constexpr const char* kCamera = "cam0";
 
 // A session of the synthetic performer as the ingest would have stored it.
 void storeSession(SessionStore& store, int frames) {
-  const PerformerLook& look = *findPerformer("ada");
-  const cv::Size size(160, 120);
-  PerformerLook small = look;
-  small.body.height_px = look.body.height_px * size.height / 480.f;
-  Choreography dance(*findChoreography("warmup"), small.body, Stage{size}, 3);
-  for (int i = 0; i < frames; ++i) {
-    const Pose pose = dance.poseAt(i / 15.0);
-    std::vector<uchar> jpeg;
-    cv::imencode(".jpg", renderPerformer(small, pose, size), jpeg);
-    const std::string bytes(jpeg.begin(), jpeg.end());
-    FrameToAppend frame;
-    frame.sequence = static_cast<std::uint64_t>(i);
-    frame.capture_time_us = i * 66667;
-    frame.width = size.width;
-    frame.height = size.height;
-    frame.data = bytes;
-    ASSERT_TRUE(store.writeFrame(kSession, kNode, kCamera, frame).ok());
-    PoseRecord record;
-    record.camera_id = kCamera;
-    record.sequence = frame.sequence;
-    record.origin = PoseOrigin::kGroundTruth;
-    record.performer = pose;
-    ASSERT_TRUE(store.writePose(kSession, kNode, record).ok());
-  }
-  ASSERT_TRUE(store.sync().ok());
-  store.close(kSession);
+  test::storeSyntheticSession(store, kSession, frames, kNode, kCamera);
 }
 
 // A clock that advances `step` seconds per reading and runs `at` once the

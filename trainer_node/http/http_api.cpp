@@ -15,6 +15,7 @@
 
 #include "common/os/unique_fd.h"
 #include "trainer_node/http/byte_ranges.h"
+#include "trainer_node/http/http_replies.h"
 #include "trainer_node/http/operator_auth.h"
 #include "trainer_node/http/qr_svg.h"
 #include "trainer_node/http/web_assets.h"
@@ -27,10 +28,6 @@ using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kCancelReason = "cancelled by the operator";
-constexpr const char* kPageSecurity =
-    "default-src 'self'; img-src 'self'; media-src 'self'; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'";
 constexpr std::size_t kChunk = 64 * 1024;
 
 std::string htmlEscape(const std::string& s) {
@@ -104,6 +101,9 @@ json jobJson(const JobRecord& j, const std::string& public_url,
       {"created_ms", j.created_ms},
       {"updated_ms", j.updated_ms},
       {"expired", j.purged_ms != 0},
+      {"may_improve_booth", consentHolds(j)},
+      {"consent_withdrawn", j.consent_withdrawn_ms != 0},
+      {"frames_kept", j.state == JobState::kExpired && j.frames_purged_ms == 0},
   };
   if (j.state == JobState::kFailed || j.state == JobState::kCancelled) out["error"] = j.detail;
   if (j.state == JobState::kQueued) {
@@ -144,77 +144,6 @@ json nodesJson(const std::vector<NodeInfo>& nodes) {
                    {"seconds_since_seen", n.seconds_since_seen}});
   }
   return out;
-}
-
-void sendError(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(json{{"error", message}}.dump(), "application/json");
-}
-
-void sendJson(httplib::Response& res, const json& body, int status = 200) {
-  res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  // dump() throws on invalid UTF-8 (a node id, a detail from elsewhere);
-  // replace such bytes rather than fail the request.
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
-void sendPage(httplib::Response& res, int status, std::string html) {
-  res.status = status;
-  res.set_header("Content-Security-Policy", kPageSecurity);
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(std::move(html), "text/html; charset=utf-8");
-}
-
-void sendNotFoundPage(httplib::Response& res) {
-  auto page = findWebAsset("not_found.html");
-  sendPage(res, 404, page ? std::string(page->content) : "<h1>Not found</h1>");
-}
-
-// The body of a POST as a JSON object: only application/json is accepted
-// (a cross-site HTML form cannot send it without the page's consent), at
-// most max_bytes. On failure the answer is set and nullopt returned.
-std::optional<json> readJsonBody(const httplib::Request& req, httplib::Response& res,
-                                 const httplib::ContentReader& reader, std::size_t max_bytes) {
-  std::string type = req.get_header_value("Content-Type");
-  type = type.substr(0, type.find(';'));
-  type.erase(
-      std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }),
-      type.end());
-  std::transform(type.begin(), type.end(), type.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (type != "application/json") {
-    sendError(res, 415,
-              "send JSON: Content-Type must be application/json, got '" +
-                  req.get_header_value("Content-Type").substr(0, 80) + "'");
-    return std::nullopt;
-  }
-  std::string body;
-  bool too_large = false;
-  const bool read = reader([&](const char* data, std::size_t n) {
-    if (body.size() + n > max_bytes) {
-      too_large = true;
-      return false;
-    }
-    body.append(data, n);
-    return true;
-  });
-  if (too_large || res.status == 413) {
-    sendError(res, 413, "request body too large (at most " + std::to_string(max_bytes) + " bytes)");
-    return std::nullopt;
-  }
-  if (!read) {
-    sendError(res, 400, "could not read the request body");
-    return std::nullopt;
-  }
-  if (body.empty()) return json::object();
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    sendError(res, 400, "body must be a JSON object, e.g. {\"seconds\": 15}");
-    return std::nullopt;
-  }
-  return parsed;
 }
 
 // A number field of a JSON body, or `fallback` when absent. Anything but a
@@ -313,7 +242,8 @@ HttpApi::HttpApi(HttpConfig config, JobStore& jobs, BoothControl& booth, EventHu
       clip_budget_(config_.clip_bytes_per_second, 2.0 * kChunk),
       operator_sessions_(config_.operator_session_lifetime),
       login_throttle_(config_.login_throttle),
-      server_(std::make_unique<HttpServer>(config_.limits)) {
+      server_(std::make_unique<HttpServer>(config_.limits)),
+      consent_(jobs, retention, config_.limits.max_body_bytes) {
   routes();
 }
 
@@ -453,10 +383,12 @@ void HttpApi::routes() {
 void HttpApi::visitorRoutes() {
   auto& s = *server_;
   const std::string tok = kClipTokenPattern;
+  consent_.install(s);
 
   s.Get("/c/" + tok, [this](const httplib::Request& req, httplib::Response& res) {
     auto job = jobs_.byClipToken(req.matches[1]);
     auto tmpl = findWebAsset("visitor.html");
+    if (job && consent_.serveKeptFramesPage(*job, res)) return;
     if (!job || job->state != JobState::kDone || job->purged_ms != 0 || !tmpl) {
       return sendNotFoundPage(res);
     }
@@ -656,6 +588,10 @@ void HttpApi::operatorRoutes() {
     if (auto it = body->find("choreography"); it != body->end() && !it->is_null()) {
       if (!it->is_string()) return sendError(res, 400, "choreography must be a string");
       request.choreography = it->get<std::string>();
+    }
+    if (auto it = body->find("may_improve_booth"); it != body->end() && !it->is_null()) {
+      if (!it->is_boolean()) return sendError(res, 400, "may_improve_booth must be true or false");
+      request.may_improve_booth = it->get<bool>();
     }
     if (!(request.capture_seconds > 0 && request.capture_seconds <= 120)) {
       return sendError(

@@ -5,6 +5,8 @@
 //   GET  /c/{token}                 the visitor page: video, download, poster, QR of itself
 //   GET  /c/{token}/poster.jpg      a frame of the clip
 //   GET  /c/{token}/qr.svg          QR code of the visitor page
+//   GET, POST /c/{token}/consent    the visitor's consent to improve the booth; withdraw it
+//                                   (consent_routes.h)
 //   GET  /clips/{token}.mp4         the clip; Range (bounded, merged); ?download=1 attachment
 //   unknown or expired tokens get a friendly 404 page
 // Operator (token: `Authorization: Bearer T`, or the cookie POST /api/login sets):
@@ -13,7 +15,8 @@
 //                                   (429 + Retry-After after repeated failures from an address);
 //                                   POST /api/logout ends it
 //   GET  /api/config                choreographies, default and maximum budget and capture seconds
-//   POST /api/sessions              start a session: {"seconds", "budget_seconds", "choreography"}
+//   POST /api/sessions              start a session: {"seconds", "budget_seconds", "choreography",
+//                                   "may_improve_booth"}
 //   GET  /api/nodes                 capture nodes and their cameras
 //   GET  /api/jobs, /api/jobs/{id}  jobs (newest first) with progress, links
 //   GET  /api/jobs/{id}/qr.svg      QR code of the job's visitor page
@@ -41,6 +44,7 @@
 #include "trainer_node/http/bandwidth_limiter.h"
 #include "trainer_node/http/booth_control.h"
 #include "trainer_node/http/clip_poster.h"
+#include "trainer_node/http/consent_routes.h"
 #include "trainer_node/http/http_server.h"
 #include "trainer_node/http/login_throttle.h"
 #include "trainer_node/http/operator_sessions.h"
@@ -111,6 +115,7 @@ class HttpApi {
   OperatorSessions operator_sessions_;
   LoginThrottle login_throttle_;
   std::unique_ptr<HttpServer> server_;
+  ConsentRoutes consent_;  // the visitor's consent (consent_routes.h)
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> downloads_{0};
   std::atomic<std::size_t> streams_{0};

@@ -203,6 +203,7 @@ Result<JobRecord> IngestServer::openSession(zmq::socket_t& socket, const Session
   job.capture_seconds_requested = request.capture_seconds;
   job.train_budget_seconds = request.train_budget_seconds;
   job.choreography = request.choreography;
+  job.may_improve_booth = request.may_improve_booth;
   int cameras = 0;
   for (const auto& [rid, node] : nodes_) {
     if (session->members.count(node->node_id)) continue;

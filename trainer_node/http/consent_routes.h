@@ -1,0 +1,44 @@
+#pragma once
+// ConsentRoutes: the visitor's "may improve the booth" choice on the web
+// side. The operator ticks it when starting the session (POST
+// /api/sessions {"may_improve_booth": true}, off by default); the visitor
+// sees it on their page and may withdraw it there. The clip's token in the
+// link is the visitor's only key, as for the clip itself.
+//
+//   GET  /c/{token}/consent   {"may_improve_booth", "withdrawn", "kept_until_ms",
+//                             "frames_kept"}: what the visitor page shows
+//   POST /c/{token}/consent   {"may_improve_booth": false} (JSON only):
+//                             withdraws it; frames consent kept past the
+//                             clip are deleted at once (RetentionSweeper)
+//
+// A visitor whose clip has expired but whose frames consent still keeps
+// gets a page saying so, with the same way to withdraw (kept.html), at the
+// clip's own link: HttpApi asks serveKeptFramesPage() first.
+//
+// Threading: HttpServer's workers call the handlers; JobStore and
+// RetentionSweeper are safe from any thread.
+#include <cstddef>
+
+#include "trainer_node/http/http_server.h"
+#include "trainer_node/retention/retention_sweeper.h"
+#include "trainer_node/store/job_store.h"
+
+namespace booth {
+
+class ConsentRoutes {
+ public:
+  ConsentRoutes(JobStore& jobs, RetentionSweeper& retention, std::size_t max_body_bytes);
+
+  // Installs the routes; call before any catch-all route of /c/ or POST.
+  void install(HttpServer& server);
+  // The page for a visitor whose clip is gone but whose frames and poses
+  // consent keeps; false (nothing answered) for any other job.
+  bool serveKeptFramesPage(const JobRecord& job, httplib::Response& res) const;
+
+ private:
+  JobStore& jobs_;
+  RetentionSweeper& retention_;
+  std::size_t max_body_bytes_;
+};
+
+}  // namespace booth
