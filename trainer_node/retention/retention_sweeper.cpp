@@ -108,8 +108,13 @@ std::optional<std::int64_t> RetentionSweeper::framesKeptUntil(const JobRecord& j
   return job.created_ms + config_.keep_consented.count() * 1000;
 }
 
-Status RetentionSweeper::withdrawConsent(const JobRecord& job) {
+Status RetentionSweeper::withdrawConsent(const JobRecord& copy) {
   std::lock_guard lock(mutex_);
+  // Read again under the lock: a sweep may have expired the job since the
+  // caller's copy was read, and its kept frames must go now too.
+  const std::optional<JobRecord> stored = jobs_.get(copy.id);
+  if (!stored) return fail("no job with id '" + copy.id + "'");
+  const JobRecord& job = *stored;
   if (!job.may_improve_booth) {
     return fail(job.consent_withdrawn_ms != 0
                     ? "the consent of job " + job.id + " was already withdrawn"
