@@ -71,11 +71,6 @@ Result<std::pair<std::string, cv::Rect2f>> parsePerformanceZone(const std::strin
   return std::pair{camera, zone};
 }
 
-std::string defaultCropModel(const std::string& pose_model) {
-  return (std::filesystem::path(pose_model).parent_path() / "movenet_singlepose_lightning.json")
-      .string();
-}
-
 Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv) {
   CaptureOptions opt;
   // Defaults: the performer stands in the middle of the frame.

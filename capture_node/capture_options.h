@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "capture_node/capture_node.h"
+#include "capture_node/pose/model_manifest.h"  // defaultCropModel
 #include "common/core/result.h"
 
 namespace booth {
@@ -53,10 +54,6 @@ Result<CameraSpec> parseCameraSpec(const std::string& text, int index);
 // normalised to the frame (0..1, inside it, width and height > 0); no
 // CAMERA: every camera's default. Returns (camera id or "", rectangle).
 Result<std::pair<std::string, cv::Rect2f>> parsePerformanceZone(const std::string& text);
-
-// --pose-crop-model auto: movenet_singlepose_lightning.json in the folder of
-// the --pose-model manifest.
-std::string defaultCropModel(const std::string& pose_model);
 
 Result<CaptureOptions> parseCaptureOptions(int argc, const char* const* argv);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "capture_node/pose/model_manifest.h"
 #include "common/app/command_line.h"
 #include "common/core/safe_id.h"
 #include "common/transport/curve_keys.h"
@@ -126,6 +127,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   double max_frame_mb = static_cast<double>(opt.ingest.max_frame_bytes) / (1 << 20);
   std::string token_file;
   double http_timeout_s = 10, retention_hours = 72, failed_retention_minutes = 60;
+  double consented_retention_days = 90;
   double operator_session_hours = 12;
   double clip_mb_per_s = 16;
   double min_free_disk_mb = static_cast<double>(opt.ingest.min_free_bytes >> 20);
@@ -174,6 +176,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("http-nice", po::value(&h.limits.worker_nice)->default_value(h.limits.worker_nice), "nice value of HTTP worker threads (training keeps priority)")
     ("clip-bandwidth", po::value(&clip_mb_per_s)->default_value(clip_mb_per_s), "MB/s for all clip downloads together (0 = unlimited)")
     ("retention-hours", po::value(&retention_hours)->default_value(retention_hours), "hours a finished visitor's frames, model and clip are kept (0 = until deleted by hand)")
+    ("consented-retention-days", po::value(&consented_retention_days)->default_value(consented_retention_days), "days after the session a visitor who agreed to improve the booth keeps their frames and poses for 'pretrain --sessions' (until withdrawn or deleted; 0 = deleted with the clip)")
     ("failed-retention-minutes", po::value(&failed_retention_minutes)->default_value(failed_retention_minutes), "minutes a failed session's frames (and orphaned files) are kept")
     ("base-checkpoint", po::value(&opt.runner.base_checkpoint), "the booth's base model (from 'trainer_node pretrain'); every job fine-tunes from it (default: from scratch)")
     ("warm-start", po::value(&warm_start), "same as --base-checkpoint (older name)")
@@ -331,6 +334,12 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   opt.retention.keep_done = std::chrono::seconds(static_cast<long long>(retention_hours * 3600));
   opt.retention.keep_failed =
       std::chrono::seconds(static_cast<long long>(failed_retention_minutes * 60));
+  if (!(consented_retention_days >= 0 && consented_retention_days <= 3650)) {
+    return fail("--consented-retention-days must be in [0, 3650], got " +
+                std::to_string(consented_retention_days));
+  }
+  opt.retention.keep_consented =
+      std::chrono::seconds(static_cast<long long>(consented_retention_days * 86400));
   if (!(operator_session_hours >= 0.01 && operator_session_hours <= 24 * 30)) {
     return fail("--operator-session-hours must be in [0.01, 720], got " +
                 std::to_string(operator_session_hours));
@@ -374,6 +383,9 @@ Result<PretrainOptions> parsePretrainOptions(int argc, const char* const* argv) 
   t.budget_seconds = 1e9;
   std::string out = c.out.string();
   std::string sessions;
+  std::string videos;
+  std::string pose_mode = "top-down";
+  std::string crop_model = "auto";
   std::string performers = "ada,ben,cleo,dev";
   std::string choreographies = "warmup,disco,robot,wave";
   std::string hold_out_performers;
@@ -402,7 +414,12 @@ Result<PretrainOptions> parsePretrainOptions(int argc, const char* const* argv) 
     ("clips-per-pair", po::value(&c.corpus.clips_per_pair)->default_value(2), "clips per (performer, choreography), each with varied energy and tempo")
     ("clip-seconds", po::value(&c.corpus.clip_seconds)->default_value(c.corpus.clip_seconds), "seconds per synthetic clip (30 fps)")
     ("corpus-seed", po::value(&c.corpus.seed)->default_value(c.corpus.seed), "seed of the synthetic corpus")
-    ("sessions", po::value(&sessions), "also every session stored under this trainer --data-dir")
+    ("vary-scenes", po::value(&c.corpus.vary_scenes)->default_value(c.corpus.vary_scenes), "film every synthetic clip of a pair but the first in a random scene (camera distance and height, light, backdrop); false: all in the booth's own scene")
+    ("sessions", po::value(&sessions), "also the sessions stored under this trainer --data-dir whose visitors agreed to improve the booth (any other session is refused)")
+    ("videos", po::value(&videos), "also every dance video in this folder, posed as 'capture_node import-choreography' does")
+    ("pose-model", po::value(&c.video.pose.model_path), "--videos: pose model manifest (e.g. capture_node/pose/models/tfpose_mobilenet_v2_small.json)")
+    ("pose-mode", po::value(&pose_mode)->default_value(pose_mode), "--videos: top-down (finder + crop network) | single (the --pose-model network alone)")
+    ("pose-crop-model", po::value(&crop_model)->default_value(crop_model), "--videos, top-down: the crop network's manifest (auto: movenet_singlepose_lightning.json beside --pose-model)")
     ("progress", po::value(&progress)->default_value(progress), "bar | lines | auto (a bar on a terminal)");
   // clang-format on
   addModelOptions(desc, c.model, t, c.device, opt.threads, ModelConfig{}, t, text);
@@ -423,6 +440,18 @@ Result<PretrainOptions> parsePretrainOptions(int argc, const char* const* argv) 
   if (max_seconds > 0) t.budget_seconds = max_seconds;
   c.out = out;
   c.sessions_dir = sessions;
+  c.videos_dir = videos;
+  if (pose_mode != "top-down" && pose_mode != "single") {
+    return fail("--pose-mode '" + pose_mode + "' is not top-down or single");
+  }
+  if (!videos.empty() && c.video.pose.model_path.empty()) {
+    return fail("--videos needs --pose-model: a pose model manifest, e.g. "
+                "capture_node/pose/models/tfpose_mobilenet_v2_small.json");
+  }
+  if (pose_mode == "top-down" && !c.video.pose.model_path.empty()) {
+    c.video.crop_model =
+        crop_model == "auto" ? defaultCropModel(c.video.pose.model_path) : crop_model;
+  }
   opt.progress = progress;
   c.progress_bar = progress == "bar";
   if (progress != "bar" && progress != "lines" && progress != "auto")

@@ -14,7 +14,7 @@ namespace booth {
 ChoreographyImporter::ChoreographyImporter(ImportConfig config) : config_(std::move(config)) {}
 
 Result<ChoreographyFile> ChoreographyImporter::run(
-    const std::function<void(std::size_t, std::size_t)>& progress) {
+    const std::function<void(std::size_t, std::size_t)>& progress, const FrameObserver& on_frame) {
   summary_ = {};
   const std::string video = config_.video.string();
   if (!ChoreographyFile::isValidName(config_.name)) {
@@ -84,6 +84,7 @@ Result<ChoreographyFile> ChoreographyImporter::run(
     info.width = image.cols;
     info.height = image.rows;
     file.frames.emplace_back();
+    if (on_frame) on_frame(index, image);
     std::optional<Pose> performer;
     Result<TrackedFrame> tracked = fail("no pose");
     if (crop) {

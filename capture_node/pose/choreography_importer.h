@@ -51,8 +51,13 @@ class ChoreographyImporter {
  public:
   explicit ChoreographyImporter(ImportConfig config);
   // `progress(frames_done, frames_total)` after each frame (total 0 when the
-  // container does not say).
-  Result<ChoreographyFile> run(const std::function<void(std::size_t, std::size_t)>& progress = {});
+  // container does not say). `on_frame(index, image)` sees each decoded
+  // frame (BGR, the video's size) before it is posed, for callers that keep
+  // the pictures beside the poses (`trainer_node pretrain --videos`); the
+  // pose of frame `index` is the returned file's frames[index].
+  using FrameObserver = std::function<void(std::size_t index, const cv::Mat& image)>;
+  Result<ChoreographyFile> run(const std::function<void(std::size_t, std::size_t)>& progress = {},
+                               const FrameObserver& on_frame = {});
   const ImportSummary& summary() const { return summary_; }
 
  private:

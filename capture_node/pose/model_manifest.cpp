@@ -265,4 +265,9 @@ Result<std::string> readModelWeights(const ModelManifest& m) {
   return bytes;
 }
 
+std::string defaultCropModel(const std::string& pose_model) {
+  return (std::filesystem::path(pose_model).parent_path() / "movenet_singlepose_lightning.json")
+      .string();
+}
+
 }  // namespace booth

@@ -110,4 +110,9 @@ struct ModelManifest {
 // manifest.
 Result<std::string> readModelWeights(const ModelManifest& manifest);
 
+// --pose-crop-model auto (capture_node, import-choreography, trainer_node
+// pretrain --videos): movenet_singlepose_lightning.json in the folder of
+// the --pose-model manifest.
+std::string defaultCropModel(const std::string& pose_model);
+
 }  // namespace booth

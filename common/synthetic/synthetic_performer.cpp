@@ -271,6 +271,48 @@ class Painter {
   double outline_;
 };
 
+// The shirt's pattern over the pixels of `mask` (the shirt piece just
+// drawn), in image coordinates so that it lines up across pieces. `period`
+// is the pattern's repeat in pixels.
+void overlayPattern(cv::Mat& image, const cv::Mat& mask, const Outfit& outfit, double period) {
+  if (outfit.pattern == Pattern::kPlain) return;
+  const cv::Rect box = cv::boundingRect(mask);
+  if (box.empty()) return;
+  cv::Mat roi = image(box);
+  cv::Mat layer = roi.clone();
+  const int step = std::max(3, static_cast<int>(std::lround(period)));
+  const int thick = std::max(1, step / 3);
+  const cv::Scalar ink = outfit.pattern_colour;
+  const auto first = [&](int origin) { return (step - origin % step) % step; };
+  switch (outfit.pattern) {
+    case Pattern::kStripes:
+      for (int y = first(box.y); y < box.height; y += step)
+        cv::line(layer, {0, y}, {box.width - 1, y}, ink, thick, cv::LINE_8);
+      break;
+    case Pattern::kChecks:  // thinner lines both ways: the shirt shows between them
+      for (int y = first(box.y); y < box.height; y += step)
+        cv::line(layer, {0, y}, {box.width - 1, y}, ink, std::max(1, step / 5), cv::LINE_8);
+      for (int x = first(box.x); x < box.width; x += step)
+        cv::line(layer, {x, 0}, {x, box.height - 1}, ink, std::max(1, step / 5), cv::LINE_8);
+      break;
+    case Pattern::kDots:
+      for (int y = first(box.y); y < box.height; y += step)
+        for (int x = first(box.x) + ((y + box.y) / step % 2) * step / 2; x < box.width; x += step)
+          cv::circle(layer, {x, y}, thick, ink, cv::FILLED, cv::LINE_AA);
+      break;
+    case Pattern::kPlain:
+      break;
+  }
+  layer.copyTo(roi, mask(box));
+}
+
+// A mask of one limb-shaped shirt piece (a sleeve), as Painter::limbFill draws it.
+cv::Mat limbMask(cv::Size size, cv::Point2d a, cv::Point2d b, double width) {
+  cv::Mat mask = cv::Mat::zeros(size, CV_8U);
+  cv::line(mask, fixed(a), fixed(b), cv::Scalar(255), pixels(width), cv::LINE_8, kShift);
+  return mask;
+}
+
 void drawLegs(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
   using C = Coco17;
   const std::array<std::array<C, 3>, 2> legs = {
@@ -281,10 +323,18 @@ void drawLegs(Painter& paint, const PerformerLook& look, const Pose& pose, doubl
     const Keypoint& ankle = pose[leg[2]];
     const bool has_thigh = isUsable(hip) && isUsable(knee);
     const bool has_shin = isUsable(knee) && isUsable(ankle);
-    if (has_thigh) paint.limbOutline(at(hip), at(knee), 1.15 * width, look.trousers);
-    if (has_shin) paint.limbOutline(at(knee), at(ankle), width, look.trousers);
-    if (has_thigh) paint.limbFill(at(hip), at(knee), 1.15 * width, look.trousers);
-    if (has_shin) paint.limbFill(at(knee), at(ankle), width, look.trousers);
+    // Trousers cover the leg; shorts and a skirt (drawTorso) show its skin.
+    const bool covered = look.outfit.legs == LegWear::kTrousers;
+    const cv::Scalar& cloth = covered ? look.trousers : look.skin;
+    const double thigh_width = (covered ? 1.15 : 1.0) * width;
+    const double shin_width = (covered ? 1.0 : 0.85) * width;
+    if (has_thigh) paint.limbOutline(at(hip), at(knee), thigh_width, cloth);
+    if (has_shin) paint.limbOutline(at(knee), at(ankle), shin_width, cloth);
+    if (has_thigh) paint.limbFill(at(hip), at(knee), thigh_width, cloth);
+    if (has_shin) paint.limbFill(at(knee), at(ankle), shin_width, cloth);
+    if (has_thigh && look.outfit.legs == LegWear::kShorts) {
+      paint.limb(at(hip), at(hip) + (at(knee) - at(hip)) * 0.55, 1.2 * width, look.trousers);
+    }
   }
   // Shoes: seen from the front, an oval just under and outside each ankle.
   for (const auto& [ankle_joint, side] :
@@ -296,7 +346,8 @@ void drawLegs(Painter& paint, const PerformerLook& look, const Pose& pose, doubl
   }
 }
 
-void drawTorso(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
+void drawTorso(Painter& paint, cv::Mat& image, const PerformerLook& look, const Pose& pose,
+               double width, double pattern_period) {
   using C = Coco17;
   const Keypoint& ls = pose[C::kLeftShoulder];
   const Keypoint& rs = pose[C::kRightShoulder];
@@ -319,9 +370,30 @@ void drawTorso(Painter& paint, const PerformerLook& look, const Pose& pose, doub
   paint.polygon(
       {r_waist - hip_out * 0.5, r_hip - hip_out, l_hip + hip_out, l_waist + hip_out * 0.5},
       look.trousers);
-  paint.polygon(
-      {r_shoulder - out, l_shoulder + out, l_waist + hip_out * 0.3, r_waist - hip_out * 0.3},
-      look.shirt);
+  if (look.outfit.legs == LegWear::kSkirt) {
+    // From the waist, flaring out, to a hem above the knees (or where they
+    // would be).
+    const Keypoint& lk = pose[C::kLeftKnee];
+    const Keypoint& rk = pose[C::kRightKnee];
+    const cv::Point2d down = 0.5 * ((l_hip - l_shoulder) + (r_hip - r_shoulder));
+    const cv::Point2d l_knee = isUsable(lk) ? at(lk) : l_hip + down * 0.8;
+    const cv::Point2d r_knee = isUsable(rk) ? at(rk) : r_hip + down * 0.8;
+    paint.polygon({r_waist - hip_out * 0.5, l_waist + hip_out * 0.5,
+                   l_hip + (l_knee - l_hip) * 0.8 + hip_out * 1.6,
+                   r_hip + (r_knee - r_hip) * 0.8 - hip_out * 1.6},
+                  look.trousers);
+  }
+  const std::vector<cv::Point2d> shirt = {r_shoulder - out, l_shoulder + out,
+                                          l_waist + hip_out * 0.3, r_waist - hip_out * 0.3};
+  paint.polygon(shirt, look.shirt);
+  if (look.outfit.pattern != Pattern::kPlain) {
+    cv::Mat mask = cv::Mat::zeros(image.size(), CV_8U);
+    std::vector<cv::Point> points;
+    for (const auto& p : shirt) points.push_back(fixed(p));
+    cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{points}, cv::Scalar(255), cv::LINE_8,
+                 kShift);
+    overlayPattern(image, mask, look.outfit, pattern_period);
+  }
 }
 
 struct HeadFrame {
@@ -376,10 +448,22 @@ void drawHead(Painter& paint, const PerformerLook& look, const Pose& pose, const
   for (C ear : {C::kLeftEar, C::kRightEar}) {
     if (isUsable(pose[ear])) paint.disc(at(pose[ear]), 0.22 * r, look.skin);
   }
-  // Hair behind and above the face, the face, then a fringe on top.
-  paint.disc(head.centre + head.up * (0.12 * r), 1.05 * r, look.hair);
+  // Hair behind and above the face, the face, then a fringe on top. Long
+  // hair falls behind the head to the shoulders; a bun sits on the crown;
+  // shaved hair is a shadow over the scalp.
+  const HairStyle style = look.outfit.hair;
+  if (style == HairStyle::kLong) {
+    paint.oval(head.centre - head.up * (0.45 * r), {1.12 * r, 1.5 * r}, roll, look.hair);
+  }
+  if (style == HairStyle::kBun) paint.disc(head.centre + head.up * (1.1 * r), 0.42 * r, look.hair);
+  if (style != HairStyle::kShaved) paint.disc(head.centre + head.up * (0.12 * r), 1.05 * r, look.hair);
   paint.oval(head.centre - head.up * (0.04 * r), {0.9 * r, 0.98 * r}, roll, look.skin);
-  paint.oval(head.centre + head.up * (0.66 * r), {0.78 * r, 0.34 * r}, roll, look.hair, false);
+  if (style == HairStyle::kShaved) {
+    paint.oval(head.centre + head.up * (0.55 * r), {0.8 * r, 0.38 * r}, roll,
+               mix(look.skin, look.hair, 0.35), false);
+  } else {
+    paint.oval(head.centre + head.up * (0.66 * r), {0.78 * r, 0.34 * r}, roll, look.hair, false);
+  }
 
   const cv::Scalar eye_white{240, 240, 245};
   const cv::Scalar pupil{40, 30, 25};
@@ -405,7 +489,8 @@ void drawHead(Painter& paint, const PerformerLook& look, const Pose& pose, const
             std::max(1.0, 0.08 * r));
 }
 
-void drawArms(Painter& paint, const PerformerLook& look, const Pose& pose, double width) {
+void drawArms(Painter& paint, cv::Mat& image, const PerformerLook& look, const Pose& pose,
+              double width, double pattern_period) {
   using C = Coco17;
   const std::array<std::array<C, 3>, 2> arms = {
       {{C::kLeftShoulder, C::kLeftElbow, C::kLeftWrist},
@@ -427,16 +512,88 @@ void drawArms(Painter& paint, const PerformerLook& look, const Pose& pose, doubl
     }
     if (has_upper) paint.limbOutline(at(shoulder), at(elbow), 0.8 * arm_width, look.skin);
     if (has_forearm) paint.limbFill(at(elbow), at(wrist), 0.8 * arm_width, look.skin);
-    if (has_upper) {
-      paint.limbFill(at(shoulder), at(elbow), 0.8 * arm_width, look.skin);
-      // A short sleeve over the upper arm.
-      const cv::Point2d sleeve_end = at(shoulder) + (at(elbow) - at(shoulder)) * 0.75;
-      paint.limb(at(shoulder), sleeve_end, arm_width, look.shirt);
+    if (has_upper) paint.limbFill(at(shoulder), at(elbow), 0.8 * arm_width, look.skin);
+    // Sleeves: a short one over most of the upper arm, a long one down to
+    // the wrist, none on a sleeveless top.
+    std::vector<std::pair<cv::Point2d, cv::Point2d>> sleeves;
+    if (has_upper && look.outfit.sleeves == Sleeves::kShort) {
+      sleeves.push_back({at(shoulder), at(shoulder) + (at(elbow) - at(shoulder)) * 0.75});
+    } else if (has_upper && look.outfit.sleeves == Sleeves::kLong) {
+      sleeves.push_back({at(shoulder), at(elbow)});
+      if (has_forearm) sleeves.push_back({at(elbow), at(elbow) + (at(wrist) - at(elbow)) * 0.92});
+    }
+    for (const auto& [from, to] : sleeves) paint.limbOutline(from, to, arm_width, look.shirt);
+    for (const auto& [from, to] : sleeves) {
+      paint.limbFill(from, to, arm_width, look.shirt);
+      overlayPattern(image, limbMask(image.size(), from, to, arm_width), look.outfit,
+                     pattern_period);
+    }
+  }
+}
+
+// The frame's light (Backdrop::light_*): a gain per channel, times a ramp
+// from one side to the other.
+void applyLight(cv::Mat& image, const Backdrop& backdrop) {
+  const cv::Scalar& tint = backdrop.light_tint;
+  if (backdrop.light_gain == 1.0 && tint == cv::Scalar(1, 1, 1) && backdrop.light_side == 0.0) {
+    return;
+  }
+  const int w = image.cols;
+  std::vector<std::array<float, 3>> column(static_cast<std::size_t>(w));
+  for (int x = 0; x < w; ++x) {
+    const double across = w > 1 ? 2.0 * x / (w - 1) - 1.0 : 0.0;  // -1 left .. 1 right
+    const double f = backdrop.light_gain * (1.0 + backdrop.light_side * across);
+    for (int c = 0; c < 3; ++c) column[static_cast<std::size_t>(x)][c] = static_cast<float>(f * tint[c]);
+  }
+  for (int y = 0; y < image.rows; ++y) {
+    auto* row = image.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < w; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        row[x][c] = cv::saturate_cast<uchar>(row[x][c] * column[static_cast<std::size_t>(x)][c]);
+      }
     }
   }
 }
 
 }  // namespace
+
+const char* sleevesName(Sleeves s) {
+  switch (s) {
+    case Sleeves::kShort: return "short";
+    case Sleeves::kLong: return "long";
+    case Sleeves::kNone: return "none";
+  }
+  return "?";
+}
+
+const char* patternName(Pattern p) {
+  switch (p) {
+    case Pattern::kPlain: return "plain";
+    case Pattern::kStripes: return "stripes";
+    case Pattern::kChecks: return "checks";
+    case Pattern::kDots: return "dots";
+  }
+  return "?";
+}
+
+const char* legWearName(LegWear l) {
+  switch (l) {
+    case LegWear::kTrousers: return "trousers";
+    case LegWear::kShorts: return "shorts";
+    case LegWear::kSkirt: return "skirt";
+  }
+  return "?";
+}
+
+const char* hairStyleName(HairStyle h) {
+  switch (h) {
+    case HairStyle::kShort: return "short";
+    case HairStyle::kLong: return "long";
+    case HairStyle::kShaved: return "shaved";
+    case HairStyle::kBun: return "bun";
+  }
+  return "?";
+}
 
 std::span<const PerformerLook> builtinPerformers() {
   static const std::vector<PerformerLook> kLooks = makeBuiltinPerformers();
@@ -474,9 +631,11 @@ cv::Mat renderPerformer(const PerformerLook& look, const Pose& pose, cv::Size si
   drawLegs(paint, look, pose, width);
   const auto head = findHead(pose, look.body.head_radius * height);
   drawNeck(paint, look, pose, head);
-  drawTorso(paint, look, pose, width);
+  const double pattern_period = 0.03 * height;
+  drawTorso(paint, image, look, pose, width, pattern_period);
   if (head) drawHead(paint, look, pose, *head);
-  drawArms(paint, look, pose, width);
+  drawArms(paint, image, look, pose, width, pattern_period);
+  applyLight(image, backdrop);
   return image;
 }
 

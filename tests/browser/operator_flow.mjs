@@ -167,9 +167,12 @@ async function main() {
     await page.selectOption('#choreo', choreos[1]);
     await page.fill('#seconds', '3');
     await page.fill('#budget', '10');
+    check(!(await page.isChecked('#improve')), 'the visitor\'s "may improve the booth" box starts unticked');
+    await page.check('#improve');
     const startClicked = Date.now();
     await page.click('#start');
     await page.locator('#countdown').waitFor({ state: 'visible' });
+    check(!(await page.isChecked('#improve')), 'the consent box is unticked again for the next visitor');
     const count = Number(await page.locator('#countdown-number').innerText());
     check(count >= 1 && count <= 3, `the countdown shows ${count} seconds left`);
     // The performer the node's tracker picked, drawn on the countdown as it
@@ -214,6 +217,8 @@ async function main() {
     }, jobId);
     const link = await card.locator('a.page-link').getAttribute('href');
     check(/\/c\/[0-9a-f]{32}$/.test(link), `the finished job links its visitor page ${link}`);
+    check(await card.locator('.consent', { hasText: 'may improve the booth' }).isVisible(),
+      'the finished job shows the visitor\'s consent');
     check(navigations === 1, `no reload: the page navigated once (${navigations})`);
     const polled = requests.filter((r) => r.at > startClicked && r.method === 'GET' &&
       /\/api\/(jobs|nodes|config)/.test(r.url) && !/qr\.svg$/.test(r.url));
@@ -256,9 +261,22 @@ async function main() {
     check(/^attachment/.test(disposition), `downloads come as attachments (${disposition})`);
     const selfQr = await decodeQr(visitor, 'img#qr');
     check(selfQr === qrUrl, 'the visitor page\'s QR code is the page itself');
-    check(visitorErrors.length === 0, `no script errors on the visitor page${visitorErrors.map((e) => ' ' + e).join(';')}`);
     await visitor.evaluate(() => window.scrollTo(0, 0));
     await shot(visitor, '06-visitor-page.png', 'the visitor page on a phone: video playing, download and share buttons, QR code');
+
+    // 7b. The visitor sees their consent and withdraws it.
+    const consentText = visitor.locator('#consent-text');
+    await consentText.waitFor({ timeout: 10000 });
+    check(/You agreed/.test(await consentText.innerText()), `the visitor page shows the consent: "${await consentText.innerText()}"`);
+    await visitor.locator('#withdraw').scrollIntoViewIfNeeded();
+    await shot(visitor, '06b-consent.png', 'the visitor page: the consent to improve the booth and the button to withdraw it');
+    visitor.once('dialog', (d) => d.accept());
+    await visitor.click('#withdraw');
+    await visitor.locator('#consent-msg', { hasText: 'withdrawn' }).waitFor({ timeout: 10000 });
+    check(await visitor.locator('#withdraw').isHidden(), 'after withdrawing, the button is gone');
+    await card.locator('.consent', { hasText: 'consent withdrawn' }).waitFor({ timeout: 10000 });
+    check(true, 'the operator page shows the withdrawal live');
+    check(visitorErrors.length === 0, `no script errors on the visitor page${visitorErrors.map((e) => ' ' + e).join(';')}`);
 
     // 8. Unknown or expired links get a friendly page.
     const missing = await visitor.goto(`${url}/c/${'f'.repeat(32)}`);

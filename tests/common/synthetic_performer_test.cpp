@@ -345,5 +345,117 @@ TEST(SyntheticPerformerTest, RenderingIsDeterministic) {
   EXPECT_EQ(cv::norm(first, second, cv::NORM_INF), 0.0);
 }
 
+// --- what a look wears, and the light ---
+
+cv::Point2f along(const Pose& pose, Coco17 a, Coco17 b, float t) {
+  return point(pose[a]) + (point(pose[b]) - point(pose[a])) * t;
+}
+
+TEST(SyntheticPerformerTest, SleevesAreShortLongOrNone) {
+  PerformerLook look = *findPerformer("ada");
+  const Pose pose = tPoseOf(look);
+  const cv::Point2f upper = along(pose, Coco17::kLeftShoulder, Coco17::kLeftElbow, 0.45f);
+  const cv::Point2f fore = along(pose, Coco17::kLeftElbow, Coco17::kLeftWrist, 0.5f);
+  cv::Mat image = renderPerformer(look, pose, kFrame);
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(upper), bgr(look.shirt)), 2) << "short: upper arm";
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(fore), bgr(look.skin)), 2) << "short: forearm";
+  look.outfit.sleeves = Sleeves::kLong;
+  image = renderPerformer(look, pose, kFrame);
+  maybeWrite("sleeves_long", image);
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(fore), bgr(look.shirt)), 2) << "long: forearm";
+  look.outfit.sleeves = Sleeves::kNone;
+  image = renderPerformer(look, pose, kFrame);
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(upper), bgr(look.skin)), 2) << "none: upper arm";
+}
+
+TEST(SyntheticPerformerTest, ShortsAndSkirtsShowTheLegsSkin) {
+  PerformerLook look = *findPerformer("ben");
+  const Pose pose = tPoseOf(look);
+  const cv::Point2f shin = along(pose, Coco17::kLeftKnee, Coco17::kLeftAnkle, 0.5f);
+  // Between the thighs, half-way down: the wall behind trousers, the skirt's cloth.
+  const cv::Point2f between =
+      (along(pose, Coco17::kLeftHip, Coco17::kLeftKnee, 0.5f) +
+       along(pose, Coco17::kRightHip, Coco17::kRightKnee, 0.5f)) / 2;
+  cv::Mat image = renderPerformer(look, pose, kFrame);
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(shin), bgr(look.trousers)), 2);
+  EXPECT_GT(colourDistance(image.at<cv::Vec3b>(between), bgr(look.trousers)), 30);
+  look.outfit.legs = LegWear::kShorts;
+  image = renderPerformer(look, pose, kFrame);
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(shin), bgr(look.skin)), 2) << "shorts";
+  look.outfit.legs = LegWear::kSkirt;
+  image = renderPerformer(look, pose, kFrame);
+  maybeWrite("skirt", image);
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(shin), bgr(look.skin)), 2) << "skirt: shin";
+  EXPECT_LE(colourDistance(image.at<cv::Vec3b>(between), bgr(look.trousers)), 2) << "skirt";
+}
+
+TEST(SyntheticPerformerTest, PatternedShirtsShowTheirPattern) {
+  PerformerLook look = *findPerformer("ada");
+  const Pose pose = tPoseOf(look);
+  const cv::Rect torso(cv::Point(cvRound(pose[Coco17::kRightShoulder].x) + 8,
+                                 cvRound(pose[Coco17::kRightShoulder].y) + 8),
+                       cv::Point(cvRound(pose[Coco17::kLeftHip].x) - 8,
+                                 cvRound(pose[Coco17::kLeftHip].y) - 20));
+  auto inked = [&](const cv::Mat& image) {
+    int n = 0;
+    for (int y = torso.y; y < torso.br().y; ++y)
+      for (int x = torso.x; x < torso.br().x; ++x)
+        n += colourDistance(image.at<cv::Vec3b>(y, x), bgr(look.outfit.pattern_colour)) < 30;
+    return n;
+  };
+  EXPECT_EQ(inked(renderPerformer(look, pose, kFrame)), 0) << "plain";
+  for (Pattern p : {Pattern::kStripes, Pattern::kChecks, Pattern::kDots}) {
+    look.outfit.pattern = p;
+    const cv::Mat image = renderPerformer(look, pose, kFrame);
+    maybeWrite(std::string("pattern_") + patternName(p), image);
+    EXPECT_GT(inked(image), torso.area() / 20) << patternName(p);
+    EXPECT_LT(inked(image), torso.area() * 3 / 4) << patternName(p) << ": the shirt still shows";
+  }
+}
+
+TEST(SyntheticPerformerTest, HairStylesDiffer) {
+  PerformerLook look = *findPerformer("cleo");
+  look.hair = {20, 200, 240};  // a colour nothing else has
+  const Pose pose = tPoseOf(look);
+  const float r = look.body.head_radius * look.body.height_px;
+  const cv::Point2f centre = (point(pose[Coco17::kLeftEar]) + point(pose[Coco17::kRightEar])) / 2;
+  const cv::Point2f beside_neck = centre + cv::Point2f(0.9f * r, 1.1f * r);
+  const cv::Point2f crown = centre - cv::Point2f(0, 0.95f * r);
+  const cv::Point2f above_crown = crown - cv::Point2f(0, 0.4f * r);
+  auto hairAt = [&](const cv::Mat& image, cv::Point2f p) {
+    return colourDistance(image.at<cv::Vec3b>(p), bgr(look.hair)) <= 20;
+  };
+  const cv::Mat short_hair = renderPerformer(look, pose, kFrame);
+  EXPECT_TRUE(hairAt(short_hair, crown));
+  EXPECT_FALSE(hairAt(short_hair, beside_neck));
+  EXPECT_FALSE(hairAt(short_hair, above_crown));
+  look.outfit.hair = HairStyle::kLong;
+  EXPECT_TRUE(hairAt(renderPerformer(look, pose, kFrame), beside_neck)) << "long";
+  look.outfit.hair = HairStyle::kBun;
+  EXPECT_TRUE(hairAt(renderPerformer(look, pose, kFrame), above_crown)) << "bun";
+  look.outfit.hair = HairStyle::kShaved;
+  EXPECT_FALSE(hairAt(renderPerformer(look, pose, kFrame), crown)) << "shaved";
+}
+
+TEST(SyntheticPerformerTest, TheLightChangesTheWholeFrame) {
+  const PerformerLook& look = *findPerformer("ada");
+  const cv::Mat even = renderPerformer(look, Pose{}, kFrame);
+  Backdrop dim;
+  dim.light_gain = 0.5;
+  const cv::Mat dark = renderPerformer(look, Pose{}, kFrame, dim);
+  const cv::Vec3b a = even.at<cv::Vec3b>(40, 40), b = dark.at<cv::Vec3b>(40, 40);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(b[c], a[c] * 0.5, 1.0);
+  Backdrop side;
+  side.light_side = 0.3;  // brighter to the right
+  const cv::Mat lit = renderPerformer(look, Pose{}, kFrame, side);
+  EXPECT_LT(lit.at<cv::Vec3b>(40, 5)[1], even.at<cv::Vec3b>(40, 5)[1]);
+  EXPECT_GT(lit.at<cv::Vec3b>(40, kFrame.width - 5)[1], even.at<cv::Vec3b>(40, kFrame.width - 5)[1]);
+  Backdrop warm;
+  warm.light_tint = {0.8, 1.0, 1.2};
+  const cv::Mat tinted = renderPerformer(look, Pose{}, kFrame, warm);
+  EXPECT_LT(tinted.at<cv::Vec3b>(40, 40)[0], even.at<cv::Vec3b>(40, 40)[0]);
+  EXPECT_GE(tinted.at<cv::Vec3b>(40, 40)[2], even.at<cv::Vec3b>(40, 40)[2]);
+}
+
 }  // namespace
 }  // namespace booth

@@ -45,6 +45,7 @@ class FakeBooth : public BoothControl {
     j.capture_seconds_requested = r.capture_seconds;
     j.train_budget_seconds = r.train_budget_seconds;
     j.choreography = r.choreography;
+    j.may_improve_booth = r.may_improve_booth;
     if (auto st = jobs_.insert(j); !st.ok()) return fail(st.error());
     return j;
   }
@@ -191,18 +192,19 @@ class HttpApiTest : public ::testing::Test {
     return c;
   }
   JobRecord addJob(const std::string& id, JobState state,
-                   const std::string& clip_token = std::string(32, 'c')) {
+                   const std::string& clip_token = std::string(32, 'c'), bool consent = false) {
     JobRecord j;
     j.id = id;
     j.session_id = "s-" + id;
     j.state = state;
+    j.may_improve_booth = consent;
     if (state == JobState::kDone) j.clip_token = clip_token;
     EXPECT_TRUE(test::insertInState(*store_, j).ok());
     return *store_->get(id);
   }
   // A done job whose clip is a real 20-frame MP4.
-  JobRecord addDoneJob(const std::string& id, const std::string& token) {
-    JobRecord j = addJob(id, JobState::kDone, token);
+  JobRecord addDoneJob(const std::string& id, const std::string& token, bool consent = false) {
+    JobRecord j = addJob(id, JobState::kDone, token, consent);
     j.clip_path = (dir_ / "clips" / (token + ".mp4")).string();
     j.clip_width = 96;
     j.clip_height = 64;
@@ -635,6 +637,106 @@ TEST_F(HttpApiTest, DeletingAVisitorsDataRemovesItAndTheLinkExpires) {
   auto busy = client().Delete("/api/jobs/busy/data");
   ASSERT_TRUE(busy);
   EXPECT_EQ(busy->status, 409);
+}
+
+// --- the visitor's consent to improve the booth ---
+
+TEST_F(HttpApiTest, StartingASessionCarriesTheVisitorsConsentWhichIsOffByDefault) {
+  booth_->setNodes({NodeInfo{}});
+  start();
+  auto plain = client().Post("/api/sessions", R"({"seconds": 3})", "application/json");
+  ASSERT_TRUE(plain);
+  ASSERT_EQ(plain->status, 201) << plain->body;
+  EXPECT_FALSE(booth_->lastRequest().may_improve_booth);
+  EXPECT_EQ(json::parse(plain->body)["may_improve_booth"], false);
+
+  auto agreed = client().Post("/api/sessions", R"({"seconds": 3, "may_improve_booth": true})",
+                              "application/json");
+  ASSERT_TRUE(agreed);
+  ASSERT_EQ(agreed->status, 201) << agreed->body;
+  EXPECT_TRUE(booth_->lastRequest().may_improve_booth);
+  EXPECT_EQ(json::parse(agreed->body)["may_improve_booth"], true);
+
+  auto bad = client().Post("/api/sessions", R"({"may_improve_booth": "yes"})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("may_improve_booth"), std::string::npos) << bad->body;
+}
+
+TEST_F(HttpApiTest, TheVisitorWithdrawsTheirConsentWithTheClipsToken) {
+  const JobRecord job = addDoneJob("w", kClipToken, /*consent=*/true);
+  start();
+  auto c = client(false);
+  const std::string path = "/c/" + kClipToken + "/consent";
+  auto shown = c.Get(path);
+  ASSERT_TRUE(shown);
+  ASSERT_EQ(shown->status, 200) << shown->body;
+  EXPECT_EQ(json::parse(shown->body)["may_improve_booth"], true);
+  EXPECT_TRUE(json::parse(shown->body).contains("kept_until_ms"));
+  auto page = c.Get("/c/" + kClipToken);
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("id=\"withdraw\""), std::string::npos);
+
+  auto form = c.Post(path, "may_improve_booth=false", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 415) << "a cross-site form cannot withdraw it";
+  auto grant = c.Post(path, R"({"may_improve_booth": true})", "application/json");
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->status, 400) << "consent is given at the booth only";
+  auto wrong = c.Post("/c/" + std::string(32, 'e') + "/consent", R"({"may_improve_booth": false})",
+                      "application/json");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 404);
+  EXPECT_TRUE(store_->get("w")->may_improve_booth);
+
+  auto withdrawn = c.Post(path, R"({"may_improve_booth": false})", "application/json");
+  ASSERT_TRUE(withdrawn);
+  ASSERT_EQ(withdrawn->status, 200) << withdrawn->body;
+  EXPECT_EQ(json::parse(withdrawn->body)["may_improve_booth"], false);
+  EXPECT_EQ(json::parse(withdrawn->body)["withdrawn"], true);
+  const JobRecord after = *store_->get("w");
+  EXPECT_FALSE(after.may_improve_booth);
+  EXPECT_NE(after.consent_withdrawn_ms, 0);
+  EXPECT_TRUE(fs::exists(job.clip_path)) << "the clip stays until its own time";
+  auto operator_view = client().Get("/api/jobs/w");
+  ASSERT_TRUE(operator_view);
+  EXPECT_EQ(json::parse(operator_view->body)["consent_withdrawn"], true);
+}
+
+TEST_F(HttpApiTest, FramesKeptByConsentHaveAPageToWithdrawAndTheOperatorDeletesThem) {
+  const JobRecord job = addDoneJob("k", kClipToken, /*consent=*/true);
+  fs::create_directories(sessions_->sessionDir(job.session_id) / "node" / "cam0");
+  std::ofstream(sessions_->sessionDir(job.session_id) / "node" / "cam0" / "frames.dat") << "x";
+  fs::remove(job.clip_path);
+  ASSERT_TRUE(store_->expire("k", nowMillis(), /*frames_kept=*/true).ok());
+  start();
+  auto c = client(false);
+  auto page = c.Get("/c/" + kClipToken);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("Your clip has expired"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("id=\"withdraw\""), std::string::npos);
+  auto clip = c.Get("/clips/" + kClipToken + ".mp4");
+  ASSERT_TRUE(clip);
+  EXPECT_EQ(clip->status, 404);
+  auto shown = c.Get("/c/" + kClipToken + "/consent");
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(json::parse(shown->body)["frames_kept"], true);
+
+  auto listed = client().Get("/api/jobs/k");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(json::parse(listed->body)["frames_kept"], true);
+  auto del = client().Delete("/api/jobs/k/data");
+  ASSERT_TRUE(del);
+  ASSERT_EQ(del->status, 200) << del->body;
+  EXPECT_EQ(json::parse(del->body)["frames_kept"], false);
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(job.session_id)));
+  auto gone = c.Get("/c/" + kClipToken);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+  auto again = client().Delete("/api/jobs/k/data");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409);
 }
 
 // --- the visitor's page and clip ---

@@ -596,7 +596,23 @@ TYPED_TEST(JobQueueTest, ExpireMarksAFinishedJobPurged) {
     ASSERT_TRUE(j.has_value());
     EXPECT_EQ(j->state, JobState::kExpired) << id;
     EXPECT_GT(j->purged_ms, 0) << id;
+    EXPECT_EQ(j->frames_purged_ms, j->purged_ms) << id << ": the frames went with the clip";
   }
+}
+
+TYPED_TEST(JobQueueTest, TheVisitorsConsentTravelsWithTheJob) {
+  JobRecord agreed = this->job("agreed", 1000);
+  agreed.may_improve_booth = true;
+  agreed.consent_withdrawn_ms = 77;  // not the adder's to set
+  agreed.frames_purged_ms = 88;
+  ASSERT_TRUE(this->queue().add(agreed).ok());
+  ASSERT_TRUE(this->queue().add(this->job("plain", 2000)).ok());
+  auto a = this->queue().get("agreed");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(a->may_improve_booth);
+  EXPECT_EQ(a->consent_withdrawn_ms, 0);
+  EXPECT_EQ(a->frames_purged_ms, 0);
+  EXPECT_FALSE(this->queue().get("plain")->may_improve_booth) << "off unless given";
 }
 
 TYPED_TEST(JobQueueTest, RunningJobCannotExpire) {

@@ -15,7 +15,7 @@
 #include "common/synthetic/synthetic_performer.h"
 #include "job_fixtures.h"
 #include "model_test_support.h"
-#include "trainer_node/pretrain/synthetic_corpus.h"
+#include "session_fixtures.h"
 #include "trainer_node/store/clip_names.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/local_blob_store.h"
@@ -32,12 +32,7 @@ constexpr const char* kCamera = "cam0";
 
 // A session of the synthetic performer as the ingest would have stored it.
 void storeSession(SessionStore& store, int frames) {
-  PerformerLook small = *findPerformer("ada");
-  const cv::Size size(160, 120);
-  small.body.height_px = small.body.height_px * size.height / 480.f;
-  const auto session =
-      syntheticSession(small, *findChoreography("warmup"), 3, frames / 15.0, 15, size, 95);
-  ASSERT_TRUE(storeSyntheticSession(store, kSession, kNode, kCamera, session).ok());
+  test::storeSyntheticSession(store, kSession, frames, kNode, kCamera);
 }
 
 // A clock that advances `step` seconds per reading and runs `at` once the

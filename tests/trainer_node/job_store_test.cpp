@@ -194,6 +194,77 @@ TEST_F(JobStoreTest, CancelSurvivesARunnerSavingProgress) {
   EXPECT_FALSE(store_->requestCancel("nope").ok());
 }
 
+// --- the visitor's consent to improve the booth ---
+
+TEST_F(JobStoreTest, ConsentIsOffUnlessGiven) {
+  ASSERT_TRUE(add(job("plain", JobState::kReceiving, 1000)).ok());
+  EXPECT_FALSE(store_->get("plain")->may_improve_booth);
+  EXPECT_FALSE(consentHolds(*store_->get("plain")));
+  JobRecord agreed = job("agreed", JobState::kReceiving, 1000);
+  agreed.may_improve_booth = true;
+  ASSERT_TRUE(add(agreed).ok());
+  EXPECT_TRUE(consentHolds(*store_->get("agreed")));
+}
+
+TEST_F(JobStoreTest, AWriterHoldingAnOldCopyCannotChangeTheConsent) {
+  JobRecord j = job("a", JobState::kTraining, 1000);
+  j.may_improve_booth = true;
+  ASSERT_TRUE(add(j).ok());
+  JobRecord copy = *store_->get("a");
+  ASSERT_TRUE(store_->withdrawConsent("a", 5000).ok());
+  copy.progress = 0.5;
+  ASSERT_TRUE(store_->update(copy).ok());  // the runner's save from its old copy
+  ASSERT_TRUE(store_->transition(copy, JobEvent::kStartRendering).ok());
+  const JobRecord now = *store_->get("a");
+  EXPECT_FALSE(now.may_improve_booth);
+  EXPECT_EQ(now.consent_withdrawn_ms, 5000);
+  EXPECT_DOUBLE_EQ(now.progress, 0.5);
+  EXPECT_FALSE(store_->withdrawConsent("missing", 1).ok());
+}
+
+TEST_F(JobStoreTest, ExpiringKeepsTheFramesOnlyWhenAsked) {
+  ASSERT_TRUE(add(job("all", JobState::kDone, 1000)).ok());
+  ASSERT_TRUE(add(job("kept", JobState::kDone, 2000)).ok());
+  ASSERT_TRUE(store_->expire("all", 7000).ok());
+  ASSERT_TRUE(store_->expire("kept", 7000, /*frames_kept=*/true).ok());
+  EXPECT_EQ(store_->get("all")->frames_purged_ms, 7000);
+  EXPECT_EQ(store_->get("kept")->frames_purged_ms, 0);
+  EXPECT_EQ(store_->get("kept")->purged_ms, 7000);
+  auto kept = store_->framesKept();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].id, "kept");
+  ASSERT_TRUE(store_->markFramesPurged("kept", 9000).ok());
+  EXPECT_EQ(store_->get("kept")->frames_purged_ms, 9000);
+  EXPECT_TRUE(store_->framesKept().empty());
+}
+
+TEST(JobStore, JobsPurgedBeforeConsentExistedLostTheirFrames) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("booth_jobs_consent_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "jobs.sqlite").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE jobs (id TEXT PRIMARY KEY, session_id TEXT, state TEXT, "
+                           "purged_ms INTEGER);"
+                           "INSERT INTO jobs VALUES ('gone', 's-gone', 'expired', 500);"
+                           "INSERT INTO jobs VALUES ('live', 's-live', 'done', 0);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = JobStore::open(path);
+  ASSERT_TRUE(store.ok()) << store.error();
+  EXPECT_EQ(store.value()->get("gone")->frames_purged_ms, 500);
+  EXPECT_EQ(store.value()->get("live")->frames_purged_ms, 0);
+  EXPECT_FALSE(store.value()->get("live")->may_improve_booth);
+  EXPECT_TRUE(store.value()->framesKept().empty());
+  store.value().reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(JobStore, OlderDatabaseGainsNewColumns) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("booth_jobs_old_" + std::to_string(getpid()));

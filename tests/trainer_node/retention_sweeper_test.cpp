@@ -41,11 +41,16 @@ class RetentionTest : public ::testing::Test {
   }
   // A job whose session folder and (when done) clip and poster exist, all
   // written `age_ms` before now_.
-  JobRecord addJob(const std::string& id, JobState state, std::int64_t age_ms) {
+  // `consent`: the visitor agreed to improve the booth. The session
+  // started `age_ms` before now_ too.
+  JobRecord addJob(const std::string& id, JobState state, std::int64_t age_ms,
+                   bool consent = false) {
     JobRecord j;
     j.id = id;
     j.session_id = "s-" + id;
     j.state = state;
+    j.may_improve_booth = consent;
+    j.created_ms = now_ - age_ms;
     const fs::path session = sessions_->sessionDir(j.session_id);
     fs::create_directories(session / "node" / "cam0");
     touch(session / "node" / "cam0" / "1.rec", age_ms);
@@ -73,6 +78,9 @@ class RetentionTest : public ::testing::Test {
     sqlite3Exec("UPDATE jobs SET updated_ms = " + std::to_string(ms) + " WHERE id = '" + id + "'");
   }
   void sqlite3Exec(const std::string& sql);
+  fs::path framesOf(const JobRecord& j) const {
+    return sessions_->sessionDir(j.session_id) / "node" / "cam0" / "1.rec";
+  }
   RetentionSweeper sweeper() {
     return RetentionSweeper(config_, *store_, *sessions_, dir_ / "clips", [this] { return now_; });
   }
@@ -169,6 +177,101 @@ TEST_F(RetentionTest, OrphanedSessionFoldersAndClipFilesAreCleanedUp) {
   EXPECT_TRUE(fs::exists(dir_ / "clips" / "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee.mp4"));
   EXPECT_TRUE(fs::exists(kept.clip_path));
   EXPECT_TRUE(fs::exists(posterPath(kept.clip_path)));
+}
+
+}  // namespace
+}  // namespace booth
+
+namespace booth {
+namespace {
+
+constexpr std::int64_t kDay = 24 * kHour;
+
+TEST_F(RetentionTest, ConsentKeepsFramesAndPosesPastTheClipUntilItsTimeIsUp) {
+  config_.keep_consented = std::chrono::hours(24 * 30);
+  const JobRecord j = addJob("agree", JobState::kDone, 73 * kHour, /*consent=*/true);
+  auto r = sweeper().sweepOnce();
+  EXPECT_EQ(r.consent_kept, 1);
+  EXPECT_EQ(r.done_purged, 0);
+  EXPECT_EQ(r.orphan_sessions, 0);
+  EXPECT_FALSE(fs::exists(j.clip_path));
+  EXPECT_FALSE(fs::exists(posterPath(j.clip_path)));
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id) / "generator.pt"));
+  EXPECT_TRUE(fs::exists(framesOf(j)));
+  JobRecord kept = *store_->get("agree");
+  EXPECT_EQ(kept.state, JobState::kExpired);
+  EXPECT_EQ(kept.purged_ms, now_);
+  EXPECT_EQ(kept.frames_purged_ms, 0);
+  EXPECT_EQ(sweeper().framesKeptUntil(kept), j.created_ms + 30 * kDay);
+
+  now_ = j.created_ms + 30 * kDay - 1;
+  EXPECT_EQ(sweeper().sweepOnce().consented_purged, 0);
+  EXPECT_TRUE(fs::exists(framesOf(j)));
+  now_ += 1;
+  EXPECT_EQ(sweeper().sweepOnce().consented_purged, 1);
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id)));
+  EXPECT_EQ(store_->get("agree")->frames_purged_ms, now_);
+  EXPECT_EQ(sweeper().sweepOnce().consented_purged, 0) << "deleted once";
+}
+
+TEST_F(RetentionTest, WithoutConsentFramesGoWithTheClip) {
+  config_.keep_consented = std::chrono::hours(24 * 30);
+  const JobRecord j = addJob("plain", JobState::kDone, 73 * kHour);
+  EXPECT_EQ(sweeper().sweepOnce().done_purged, 1);
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id)));
+  EXPECT_EQ(store_->get("plain")->frames_purged_ms, now_);
+  EXPECT_FALSE(sweeper().framesKeptUntil(*store_->get("plain")));
+}
+
+TEST_F(RetentionTest, ZeroConsentedRetentionKeepsNothingPastTheClip) {
+  config_.keep_consented = std::chrono::seconds(0);
+  const JobRecord j = addJob("agree0", JobState::kDone, 73 * kHour, true);
+  EXPECT_EQ(sweeper().sweepOnce().done_purged, 1);
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id)));
+}
+
+TEST_F(RetentionTest, ConsentKeepsNothingOfAFailedSession) {
+  const JobRecord j = addJob("failagree", JobState::kFailed, 2 * kHour, true);
+  EXPECT_EQ(sweeper().sweepOnce().failed_purged, 1);
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id)));
+  EXPECT_NE(store_->get("failagree")->frames_purged_ms, 0);
+}
+
+TEST_F(RetentionTest, WithdrawingDeletesTheFramesConsentKeptAtOnce) {
+  const JobRecord j = addJob("change", JobState::kDone, 73 * kHour, true);
+  ASSERT_EQ(sweeper().sweepOnce().consent_kept, 1);
+  ASSERT_TRUE(fs::exists(framesOf(j)));
+  now_ += kHour;
+  ASSERT_TRUE(sweeper().withdrawConsent(*store_->get("change")).ok());
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id)));
+  const JobRecord after = *store_->get("change");
+  EXPECT_FALSE(after.may_improve_booth);
+  EXPECT_EQ(after.consent_withdrawn_ms, now_);
+  EXPECT_EQ(after.frames_purged_ms, now_);
+  EXPECT_FALSE(sweeper().withdrawConsent(after).ok()) << "nothing left to withdraw";
+}
+
+TEST_F(RetentionTest, WithdrawingBeforeTheClipExpiresLetsTheFramesGoWithIt) {
+  const JobRecord j = addJob("early", JobState::kDone, kHour, true);
+  ASSERT_TRUE(sweeper().withdrawConsent(j).ok());
+  EXPECT_TRUE(fs::exists(j.clip_path)) << "the clip stays until its time";
+  EXPECT_TRUE(fs::exists(framesOf(j)));
+  now_ += 72 * kHour;
+  auto r = sweeper().sweepOnce();
+  EXPECT_EQ(r.done_purged, 1);
+  EXPECT_EQ(r.consent_kept, 0);
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id)));
+}
+
+TEST_F(RetentionTest, DeletingByHandRemovesTheFramesConsentKept) {
+  const JobRecord j = addJob("erase", JobState::kDone, 73 * kHour, true);
+  ASSERT_EQ(sweeper().sweepOnce().consent_kept, 1);
+  ASSERT_TRUE(sweeper().purge(*store_->get("erase")).ok());
+  EXPECT_FALSE(fs::exists(sessions_->sessionDir(j.session_id)));
+  EXPECT_EQ(store_->get("erase")->frames_purged_ms, now_);
+  auto again = sweeper().purge(*store_->get("erase"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().find("already deleted"), std::string::npos) << again.error();
 }
 
 }  // namespace

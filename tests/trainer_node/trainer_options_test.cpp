@@ -133,6 +133,7 @@ TEST(TrainerOptions, HttpAndRetentionDefaultsAreSafe) {
   EXPECT_GT(opt->http.limits.max_body_bytes, 0u);
   EXPECT_GT(opt->http.clip_bytes_per_second, 0);
   EXPECT_EQ(opt->retention.keep_done, std::chrono::hours(72));
+  EXPECT_EQ(opt->retention.keep_consented, std::chrono::hours(24 * 90));
 }
 
 TEST(TrainerOptions, ReadsHttpAndRetentionOptions) {
@@ -140,7 +141,7 @@ TEST(TrainerOptions, ReadsHttpAndRetentionOptions) {
                     "600", "--http-threads", "64", "--http-max-downloads", "32", "--http-timeout", "20",
                     "--http-max-body", "4096",
                     "--clip-bandwidth", "0", "--retention-hours", "0",
-                    "--failed-retention-minutes", "5"});
+                    "--failed-retention-minutes", "5", "--consented-retention-days", "30"});
   ASSERT_TRUE(opt.ok()) << opt.error();
   EXPECT_EQ(opt->http.operator_token_file, "/etc/booth/operator.token");
   EXPECT_FALSE(opt->http.create_operator_token);
@@ -151,6 +152,7 @@ TEST(TrainerOptions, ReadsHttpAndRetentionOptions) {
   EXPECT_DOUBLE_EQ(opt->http.clip_bytes_per_second, 0);
   EXPECT_EQ(opt->retention.keep_done, std::chrono::seconds(0));
   EXPECT_EQ(opt->retention.keep_failed, std::chrono::minutes(5));
+  EXPECT_EQ(opt->retention.keep_consented, std::chrono::hours(24 * 30));
 }
 
 TEST(TrainerOptions, ReadsConnectionLimitsAndTheOperatorSessionLifetime) {
@@ -177,6 +179,7 @@ TEST(TrainerOptions, RejectsBadHttpAndRetentionValues) {
            {"--clip-bandwidth", "-1"},
            {"--retention-hours", "-1"},
            {"--failed-retention-minutes", "0"},
+           {"--consented-retention-days", "-1"},
            {"--http-max-connections", "8"},
            {"--http-max-connections", "100", "--http-max-connections-per-address", "200"},
            {"--operator-session-hours", "0"}}) {

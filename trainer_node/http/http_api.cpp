@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "trainer_node/http/consent_routes.h"
 #include "trainer_node/http/event_routes.h"
 #include "trainer_node/http/health_routes.h"
 #include "trainer_node/http/http_context.h"
@@ -42,6 +43,7 @@ HttpApi::HttpApi(HttpConfig config, JobQueue& jobs, BoothControl& booth, EventHu
       gate_(std::make_unique<OperatorGate>(*context_)) {
   serverWideHandlers();
   auto& s = *server_;
+  installConsentRoutes(s, *context_);  // before the visitor page's /c/ routes
   installVisitorRoutes(s, *context_);
   gate_->install(s);
   installJobsRoutes(s, *context_, *gate_);

@@ -7,6 +7,8 @@
 //                        cancel, delete data)
 //   - event_routes.h     GET /api/events: Server-Sent Events with Last-Event-ID resume
 //   - visitor_routes.h   visitor pages, posters, QR codes and clip downloads
+//   - consent_routes.h   GET, POST /c/{token}/consent: the visitor's consent to improve
+//                        the booth, and its withdrawal; the kept-frames page
 //   - health_routes.h    /metrics, /api/health, /static, /favicon.ico
 // Jobs are read and written through the JobQueue (the embedded one or the
 // shared PostgreSQL one).

@@ -48,6 +48,9 @@ json jobJson(const JobRecord& j, const std::string& public_url, std::optional<in
       {"created_ms", j.created_ms},
       {"updated_ms", j.updated_ms},
       {"expired", j.purged_ms != 0},
+      {"may_improve_booth", consentHolds(j)},
+      {"consent_withdrawn", j.consent_withdrawn_ms != 0},
+      {"frames_kept", j.state == JobState::kExpired && j.frames_purged_ms == 0},
   };
   if (j.state == JobState::kFailed || j.state == JobState::kCancelled) out["error"] = j.detail;
   if (j.state == JobState::kQueued) {

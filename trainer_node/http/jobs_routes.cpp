@@ -47,6 +47,10 @@ void startSession(HttpContext& ctx, const httplib::Request& req, httplib::Respon
     if (!it->is_string()) return sendError(res, 400, "choreography must be a string");
     request.choreography = it->get<std::string>();
   }
+  if (auto it = body->find("may_improve_booth"); it != body->end() && !it->is_null()) {
+    if (!it->is_boolean()) return sendError(res, 400, "may_improve_booth must be true or false");
+    request.may_improve_booth = it->get<bool>();
+  }
   if (!(request.capture_seconds > 0 && request.capture_seconds <= 120)) {
     return sendError(res, 400,
                      "seconds must be in (0, 120], got " + formatSeconds(request.capture_seconds));

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/core/random_token.h"
+#include "trainer_node/http/consent_routes.h"
 #include "common/os/unique_fd.h"
 #include "trainer_node/http/byte_ranges.h"
 #include "trainer_node/http/http_replies.h"
@@ -179,6 +180,9 @@ void installVisitorRoutes(HttpServer& s, HttpContext& ctx) {
   const std::string tok = kClipTokenPattern;
 
   s.Get("/c/" + tok, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (auto kept = ctx.jobs.byClipToken(req.matches[1]); kept && serveKeptFramesPage(*kept, res)) {
+      return;
+    }
     auto job = clipJob(ctx, req.matches[1]);
     auto tmpl = findWebAsset("visitor.html");
     if (!job || !tmpl) return sendNotFoundPage(res);

@@ -124,6 +124,7 @@ Result<JobRecord> SessionIntake::open(const SessionRequest& request,
   job.capture_seconds_requested = request.capture_seconds;
   job.train_budget_seconds = request.train_budget_seconds;
   job.choreography = request.choreography;
+  job.may_improve_booth = request.may_improve_booth;
   int cameras = 0;
   for (const NodeInfo& node : members) {
     if (session->members.count(node.node_id)) continue;

@@ -48,6 +48,7 @@ struct SessionRequest {
   double capture_seconds = 15;
   double train_budget_seconds = 0;
   std::string choreography;
+  bool may_improve_booth = false;  // the visitor's consent (JobRecord::may_improve_booth)
 };
 
 // Delivers a message to every connection of a node (the transport's).

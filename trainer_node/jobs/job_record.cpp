@@ -15,6 +15,10 @@ const CameraFrames* primaryCamera(const JobRecord& job) {
   return best;
 }
 
+bool consentHolds(const JobRecord& job) {
+  return job.may_improve_booth && job.consent_withdrawn_ms == 0;
+}
+
 std::string nodesToJson(const std::vector<std::string>& nodes) {
   return nlohmann::json(nodes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -66,7 +66,21 @@ struct JobRecord {
   // When retention (or the operator) deleted the visitor's frames, model and
   // clip; 0 while they exist. A purged job's clip link answers 404.
   std::int64_t purged_ms = 0;
+  // The visitor's choice at the booth (off unless the operator ticked it):
+  // their frames and poses may be kept after the clip is gone, for
+  // `trainer_node pretrain --sessions`, until --consented-retention-days
+  // after the session or until withdrawn. Like the state, these change only
+  // through the store's own calls (withdrawConsent, expire, markFramesPurged),
+  // never through update().
+  bool may_improve_booth = false;
+  std::int64_t consent_withdrawn_ms = 0;  // when the visitor withdrew it; 0: never
+  // When the frames and poses were deleted; 0 while they are stored. Equal
+  // to purged_ms unless consent kept them longer than the clip.
+  std::int64_t frames_purged_ms = 0;
 };
+
+// Whether the visitor agreed to improve the booth and has not withdrawn it.
+bool consentHolds(const JobRecord& job);
 
 // The camera a job trains on: the first (by node id, then camera id) that
 // sent frames; nullptr when none did.

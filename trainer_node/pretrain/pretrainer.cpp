@@ -9,7 +9,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "trainer_node/store/session_store.h"
+#include "trainer_node/pretrain/stored_sessions.h"
 #include "trainer_node/train/face_box.h"
 #include "trainer_node/train/pose_to_image_model.h"
 #include "trainer_node/train/training_set.h"
@@ -55,8 +55,12 @@ Status validate(const PretrainConfig& c) {
   if (c.out.empty()) return fail("pretrain: --out is required");
   if (!(c.checkpoint_seconds > 0))
     return fail("pretrain: --checkpoint-every must be > 0, got " + std::to_string(c.checkpoint_seconds));
-  if (!c.synthetic && c.sessions_dir.empty())
-    return fail("pretrain: the corpus is empty: give --sessions DIR and/or keep --synthetic on");
+  if (!c.synthetic && c.sessions_dir.empty() && c.videos_dir.empty())
+    return fail("pretrain: the corpus is empty: give --sessions DIR, --videos DIR and/or keep "
+                "--synthetic on");
+  if (!c.videos_dir.empty() && c.video.pose.model_path.empty())
+    return fail("pretrain: --videos needs --pose-model (a pose model manifest, e.g. "
+                "capture_node/pose/models/tfpose_mobilenet_v2_small.json)");
   if (c.synthetic) {
     if (auto s = validate(c.corpus); !s) return fail("pretrain: " + s.error());
   }
@@ -122,30 +126,26 @@ Result<PretrainSummary> Pretrainer::run(std::stop_token stop) {
     if (!corpus.ok()) return fail("pretrain: " + corpus.error());
     for (auto& c : corpus.value()) clips.push_back(std::move(c));
   }
+  TrainingSetOptions options;
+  options.resolution = res;
+  options.held_out_fraction = 0;
+  options.should_stop = [&] { return stop.stop_requested(); };
   if (!config_.sessions_dir.empty()) {
-    SessionStore store(config_.sessions_dir, /*fsync=*/false);
-    TrainingSetOptions options;
-    options.resolution = res;
-    options.held_out_fraction = 0;
-    std::size_t used = 0;
-    for (const auto& cam : store.listCameras()) {
-      if (stop.stop_requested()) return fail("pretrain: stopped while loading sessions");
-      auto frames = store.load(cam.session_id, cam.node_id, cam.camera_id);
-      const std::string name = cam.session_id + "/" + cam.node_id + "/" + cam.camera_id;
-      if (!frames.ok()) {
-        log_ << "pretrain: skipping " << name << ": " << frames.error() << std::endl;
-        continue;
-      }
-      auto set = buildTrainingSet(frames.value(), options);
-      if (!set.ok()) {
-        log_ << "pretrain: skipping " << name << ": " << set.error() << std::endl;
-        continue;
-      }
-      clips.push_back(std::move(set).value());
-      ++used;
-    }
-    log_ << "pretrain: " << used << " stored camera session(s) from " << config_.sessions_dir.string()
-         << std::endl;
+    auto stored = loadConsentedSessions(config_.sessions_dir, options, log_);
+    if (!stored.ok()) return fail("pretrain: " + stored.error());
+    log_ << "pretrain: " << stored->clips.size() << " camera clip(s) of "
+         << stored->sessions_used << " stored session(s) from " << config_.sessions_dir.string()
+         << ", " << stored->refused.size() << " session(s) refused (no consent)" << std::endl;
+    for (auto& c : stored->clips) clips.push_back(std::move(c));
+  }
+  if (!config_.videos_dir.empty()) {
+    VideoCorpusOptions video = config_.video;
+    video.training = options;
+    auto videos = loadVideoClips(config_.videos_dir, video, log_);
+    if (!videos.ok()) return fail("pretrain: " + videos.error());
+    log_ << "pretrain: " << videos->clips.size() << " of " << videos->videos_seen
+         << " video(s) from " << config_.videos_dir.string() << std::endl;
+    for (auto& c : videos->clips) clips.push_back(std::move(c));
   }
   if (clips.empty()) return fail("pretrain: the corpus has no usable clip");
   unifyFaceBoxes(clips);

@@ -1,8 +1,9 @@
 #pragma once
 // Pretrainer: `trainer_node pretrain`, which trains the booth's base
 // checkpoint that every visitor's fine-tuning starts from. The corpus is
-// the built-in synthetic performers x choreographies (synthetic_corpus.h)
-// and/or every session stored under a trainer's data directory; training
+// the built-in synthetic performers x choreographies (synthetic_corpus.h),
+// the stored sessions of a trainer's data directory whose visitors agreed
+// (stored_sessions.h) and dance videos (video_clips.h); training
 // follows the model's schedule by iteration count (reproducible on any
 // machine), optionally capped in wall-clock seconds.
 //
@@ -25,6 +26,7 @@
 
 #include "common/core/result.h"
 #include "trainer_node/pretrain/synthetic_corpus.h"
+#include "trainer_node/pretrain/video_clips.h"
 #include "trainer_node/train/model_config.h"
 
 namespace booth {
@@ -38,7 +40,12 @@ struct PretrainConfig {
   double checkpoint_seconds = 60;
   bool synthetic = true;
   SyntheticCorpusOptions corpus;
-  std::filesystem::path sessions_dir;  // a trainer's --data-dir; empty: none
+  // A trainer's --data-dir: its sessions whose visitors agreed to improve
+  // the booth (stored_sessions.h); empty: none.
+  std::filesystem::path sessions_dir;
+  // Dance videos, posed as import-choreography does (video_clips.h); empty: none.
+  std::filesystem::path videos_dir;
+  VideoCorpusOptions video;  // its pose path (training options are set by the run)
   // Progress: a bar redrawn in place (a terminal) or a line every
   // progress_seconds (a log).
   bool progress_bar = false;

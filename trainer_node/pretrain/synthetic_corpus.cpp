@@ -34,10 +34,11 @@ cv::Mat jpegRoundTrip(const cv::Mat& image, int quality) {
 std::vector<PerformerLook> randomPerformers(int count, std::uint64_t seed) {
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 17);
   auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
-  // Skin from the lightest to the darkest built-in tone; hair from a few
-  // natural shades.
-  const cv::Scalar light_skin{160, 190, 235}, dark_skin{55, 85, 130};
+  // Skin from very light to very dark (beyond the built-in tones at both
+  // ends); hair from a few natural shades.
+  const cv::Scalar light_skin{175, 200, 240}, dark_skin{35, 55, 85};
   const cv::Scalar hairs[] = {{20, 20, 25}, {30, 45, 75}, {40, 70, 150}, {90, 150, 200}, {120, 120, 125}};
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
   std::vector<PerformerLook> looks;
   for (int i = 0; i < count; ++i) {
     PerformerLook look;
@@ -48,20 +49,47 @@ std::vector<PerformerLook> randomPerformers(int count, std::uint64_t seed) {
     b.neck = static_cast<float>(uniform(0.09, 0.1));
     b.shoulder_width = static_cast<float>(uniform(0.21, 0.29));
     b.torso = static_cast<float>(uniform(0.28, 0.31));
-    b.hip_width = static_cast<float>(uniform(0.16, 0.2));
+    b.hip_width = static_cast<float>(uniform(0.15, 0.22));
     b.upper_arm = static_cast<float>(uniform(0.16, 0.18));
     b.forearm = static_cast<float>(uniform(0.145, 0.155));
     b.thigh = static_cast<float>(uniform(0.225, 0.265));
     b.shin = static_cast<float>(uniform(0.22, 0.26));
-    b.limb_width = static_cast<float>(uniform(0.046, 0.066));
+    b.limb_width = static_cast<float>(uniform(0.042, 0.075));  // slight to heavy
     look.skin = mix(light_skin, dark_skin, uniform(0, 1));
     look.hair = hairs[std::uniform_int_distribution<int>(0, 4)(rng)];
     look.shirt = randomColour(rng, 0.35, 1.0, 0.3, 0.95);
     look.trousers = randomColour(rng, 0.1, 0.9, 0.15, 0.8);
     look.shoes = randomColour(rng, 0.0, 0.8, 0.1, 0.95);
+    Outfit& o = look.outfit;
+    o.sleeves = static_cast<Sleeves>(pick(3));
+    o.pattern = static_cast<Pattern>(pick(4));
+    o.pattern_colour = randomColour(rng, 0.0, 1.0, 0.2, 1.0);
+    o.legs = static_cast<LegWear>(pick(3));
+    o.hair = static_cast<HairStyle>(pick(4));
     looks.push_back(look);
   }
   return looks;
+}
+
+SceneLook randomScene(std::uint64_t seed, cv::Size frame) {
+  std::mt19937_64 rng(seed * 0xD1B54A32D192ED03ull + 29);
+  auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  SceneLook scene;
+  // Nearer (1.05: the tallest look's head still clears the top edge) or
+  // farther (0.7) than the booth's camera.
+  scene.distance_scale = uniform(0.7, 1.05);
+  scene.stage.frame = frame;
+  // A higher camera sees the feet lower and more floor.
+  scene.stage.floor_y = static_cast<float>(uniform(0.9, 0.95));
+  scene.stage.centre_x = static_cast<float>(uniform(0.4, 0.6));
+  Backdrop& b = scene.backdrop;
+  b.horizon = static_cast<float>(uniform(0.6, 0.82));
+  b.wall = randomColour(rng, 0.0, 0.45, 0.45, 0.95);
+  b.floor = randomColour(rng, 0.0, 0.5, 0.2, 0.6);
+  b.light_gain = uniform(0.7, 1.2);
+  b.light_tint = cv::Scalar(uniform(0.85, 1.15), uniform(0.9, 1.1), uniform(0.85, 1.15));
+  b.light_side = uniform(-0.35, 0.35);
+  return scene;
 }
 
 Status validate(const SyntheticCorpusOptions& o) {
@@ -101,6 +129,7 @@ Result<std::vector<TrainingSet>> buildSyntheticCorpus(
     const PerformerLook* look;
     ChoreographySpec dance;
     std::uint64_t seed;
+    SceneLook scene;
   };
   std::vector<ClipPlan> plans;
   std::mt19937_64 rng(o.seed);
@@ -117,7 +146,11 @@ Result<std::vector<TrainingSet>> buildSyntheticCorpus(
           spec.leg_energy = static_cast<float>(spec.leg_energy * vary(rng));
           spec.sway = static_cast<float>(spec.sway * vary(rng));
         }
-        plans.push_back({&look, spec, rng()});
+        SceneLook scene;
+        scene.stage.frame = o.frame;
+        const std::uint64_t clip_seed = rng();
+        if (k > 0 && o.vary_scenes) scene = randomScene(clip_seed, o.frame);
+        plans.push_back({&look, spec, clip_seed, scene});
       }
     }
   }
@@ -130,13 +163,16 @@ Result<std::vector<TrainingSet>> buildSyntheticCorpus(
   set_options.held_out_fraction = 0;
   for (const auto& plan : plans) {
     if (should_stop && should_stop()) return fail("synthetic corpus: stopped");
-    const Choreography dance(plan.dance, plan.look->body, Stage{o.frame}, plan.seed);
+    PerformerLook look = *plan.look;
+    look.body.height_px = static_cast<float>(look.body.height_px * plan.scene.distance_scale);
+    const Choreography dance(plan.dance, look.body, plan.scene.stage, plan.seed);
     std::vector<cv::Mat> images;
     std::vector<Pose> poses;
     images.reserve(static_cast<std::size_t>(frames));
     for (int i = 0; i < frames; ++i) {
       const Pose pose = dance.poseAt(i / o.fps);
-      images.push_back(jpegRoundTrip(renderPerformer(*plan.look, pose, o.frame), o.jpeg_quality));
+      images.push_back(jpegRoundTrip(renderPerformer(look, pose, o.frame, plan.scene.backdrop),
+                                     o.jpeg_quality));
       poses.push_back(pose);
     }
     auto set = buildTrainingSet(images, poses, set_options);

@@ -21,10 +21,23 @@
 
 namespace booth {
 
-// `count` looks with random clothing colours, skin, hair and proportions
-// (within the built-in performers' range, so every choreography keeps them
-// in the frame), named "random-<seed>-<i>".
+// `count` looks with random clothing colours and cuts (sleeve length,
+// plain or patterned shirt, trousers, shorts or a skirt), skin from very
+// light to very dark, hair colour and style, and body shapes from slight
+// to heavy (within a range that keeps every choreography in the frame),
+// named "random-<seed>-<i>". Deterministic per seed.
 std::vector<PerformerLook> randomPerformers(int count, std::uint64_t seed);
+
+// How a clip is filmed: the camera's distance (the performer drawn
+// smaller or larger), its height (where the floor line and the feet fall in
+// the frame), the light and the backdrop's colours.
+struct SceneLook {
+  double distance_scale = 1.0;  // drawn height / the look's own
+  Stage stage;                  // frame size, feet position
+  Backdrop backdrop;
+};
+// A random scene for a `frame`-sized camera; deterministic per seed.
+SceneLook randomScene(std::uint64_t seed, cv::Size frame);
 
 struct SyntheticCorpusOptions {
   std::vector<std::string> performers;      // built-in performer names
@@ -38,6 +51,9 @@ struct SyntheticCorpusOptions {
   cv::Size frame{640, 480};
   int jpeg_quality = 90;  // as the capture node's synthetic camera; 0 = no JPEG round trip
   std::uint64_t seed = 1;
+  // Every clip of a pair but the first is filmed in a random scene
+  // (randomScene); false: all in the booth's own scene, as before.
+  bool vary_scenes = true;
 };
 
 // Checks names and ranges; the message names the offending value.

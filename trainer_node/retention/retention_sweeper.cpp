@@ -75,11 +75,16 @@ void RetentionSweeper::loop(std::stop_token stop) {
     } catch (...) {
       spdlog::error("retention: the sweep failed (unknown exception); trying again later");
     }
-    if (r.done_purged + r.failed_purged + r.orphan_sessions + r.orphan_clips > 0) {
+    if (r.done_purged + r.failed_purged + r.orphan_sessions + r.orphan_clips + r.consent_kept +
+            r.consented_purged >
+        0) {
       spdlog::info(
           "retention: deleted the data of {} done and {} failed job(s), {} orphaned "
-          "session folder(s), {} orphaned clip file(s)",
-          r.done_purged, r.failed_purged, r.orphan_sessions, r.orphan_clips);
+          "session folder(s), {} orphaned clip file(s); {} done job(s) lost their clip and "
+          "model but keep their frames by the visitor's consent, {} such job(s) lost their "
+          "frames (consented time up or withdrawn)",
+          r.done_purged, r.failed_purged, r.orphan_sessions, r.orphan_clips, r.consent_kept,
+          r.consented_purged);
     }
     std::unique_lock lock(m);
     cv.wait_for(lock, stop, config_.interval, [] { return false; });
@@ -91,8 +96,47 @@ Status RetentionSweeper::purge(const JobRecord& job) {
   return purgeLocked(job);
 }
 
+bool RetentionSweeper::consentKeeps(const JobRecord& job, std::int64_t now) const {
+  const auto until = framesKeptUntil(job);
+  return until && now < *until;
+}
+
+std::optional<std::int64_t> RetentionSweeper::framesKeptUntil(const JobRecord& job) const {
+  const bool stored = job.state == JobState::kDone ||
+                      (job.state == JobState::kExpired && job.frames_purged_ms == 0);
+  if (!stored || !consentHolds(job) || config_.keep_consented.count() <= 0) return std::nullopt;
+  return job.created_ms + config_.keep_consented.count() * 1000;
+}
+
+Status RetentionSweeper::withdrawConsent(const JobRecord& copy) {
+  std::lock_guard lock(mutex_);
+  // Read again under the lock: a sweep may have expired the job since the
+  // caller's copy was read, and its kept frames must go now too.
+  const std::optional<JobRecord> stored = jobs_.get(copy.id);
+  if (!stored) return fail("no job with id '" + copy.id + "'");
+  const JobRecord& job = *stored;
+  if (!job.may_improve_booth) {
+    return fail(job.consent_withdrawn_ms != 0
+                    ? "the consent of job " + job.id + " was already withdrawn"
+                    : "the visitor of job " + job.id + " did not agree to improve the booth");
+  }
+  if (auto st = jobs_.withdrawConsent(job.id, now_()); !st.ok()) return st;
+  if (job.state == JobState::kExpired && job.frames_purged_ms == 0) {
+    return purgeKeptFramesLocked(job);
+  }
+  return okStatus();
+}
+
+Status RetentionSweeper::purgeKeptFramesLocked(const JobRecord& job) {
+  if (!job.session_id.empty() && isSafeId(job.session_id)) {
+    if (auto st = removeTree(sessions_.sessionDir(job.session_id)); !st.ok()) return st;
+  }
+  return jobs_.markFramesPurged(job.id, now_());
+}
+
 Status RetentionSweeper::purgeLocked(const JobRecord& job) {
   if (job.state == JobState::kExpired) {
+    if (job.frames_purged_ms == 0) return purgeKeptFramesLocked(job);
     return fail("the data of job " + job.id + " was already deleted");
   }
   if (!isFinished(job.state)) {
@@ -102,13 +146,36 @@ Status RetentionSweeper::purgeLocked(const JobRecord& job) {
   if (!job.session_id.empty() && isSafeId(job.session_id)) {
     if (auto st = removeTree(sessions_.sessionDir(job.session_id)); !st.ok()) return st;
   }
-  if (!job.clip_path.empty()) {
-    const fs::path clip = job.clip_path;
-    for (const fs::path& p : {clip, posterPath(clip)}) {
-      if (auto st = removeTree(p); !st.ok()) return st;
+  if (auto st = removeClip(job); !st.ok()) return st;
+  return jobs_.expire(job.id, now_());
+}
+
+Status RetentionSweeper::removeClip(const JobRecord& job) {
+  if (job.clip_path.empty()) return okStatus();
+  const fs::path clip = job.clip_path;
+  for (const fs::path& p : {clip, posterPath(clip)}) {
+    if (auto st = removeTree(p); !st.ok()) return st;
+  }
+  return okStatus();
+}
+
+Status RetentionSweeper::purgeAllButFramesLocked(const JobRecord& job) {
+  // The session folder holds a folder per node (frames and poses) and the
+  // job's own files (its model, its training state): those go.
+  if (!job.session_id.empty() && isSafeId(job.session_id)) {
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(sessions_.sessionDir(job.session_id), ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) continue;
+      if (auto st = removeTree(it->path()); !st.ok()) return st;
+    }
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return fail("cannot list " + sessions_.sessionDir(job.session_id).string() + ": " +
+                  ec.message());
     }
   }
-  return jobs_.expire(job.id, now_());
+  if (auto st = removeClip(job); !st.ok()) return st;
+  return jobs_.expire(job.id, now_(), /*frames_kept=*/true);
 }
 
 RetentionSweeper::Report RetentionSweeper::sweepOnce() {
@@ -120,11 +187,21 @@ RetentionSweeper::Report RetentionSweeper::sweepOnce() {
   if (config_.keep_done.count() > 0) {
     for (const JobRecord& job :
          jobs_.finishedBefore(JobState::kDone, now - config_.keep_done.count() * 1000)) {
-      if (auto st = purgeLocked(job); st.ok()) {
-        ++report.done_purged;
+      const bool keep_frames = consentKeeps(job, now);
+      if (auto st = keep_frames ? purgeAllButFramesLocked(job) : purgeLocked(job); st.ok()) {
+        ++(keep_frames ? report.consent_kept : report.done_purged);
       } else {
         spdlog::warn("retention: {}", st.error());
       }
+    }
+  }
+  // Frames consent kept: gone when its time is up or it was withdrawn.
+  for (const JobRecord& job : jobs_.framesKept(1 << 20)) {
+    if (consentKeeps(job, now)) continue;
+    if (auto st = purgeKeptFramesLocked(job); st.ok()) {
+      ++report.consented_purged;
+    } else {
+      spdlog::warn("retention: {}", st.error());
     }
   }
   for (JobState state : {JobState::kFailed, JobState::kCancelled}) {

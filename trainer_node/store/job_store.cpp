@@ -47,10 +47,13 @@ std::string readText(sqlite3_stmt* s, int i) {
          [](sqlite3_stmt* s, int i, JobRecord& j) { j.f = static_cast<decltype(j.f)>(sqlite3_column_int64(s, i)); } \
   }
 
-// The state, the attempts, the fence and purged_ms are written by
-// transitions only; update() writes the other columns.
+// The state, the attempts, the fence, purged_ms and the consent columns
+// are written by transitions and their own calls only; update() writes the
+// other columns.
 bool stateColumn(const std::string& name) {
-  return name == "state" || name == "attempts" || name == "fence" || name == "purged_ms";
+  return name == "state" || name == "attempts" || name == "fence" || name == "purged_ms" ||
+         name == "may_improve_booth" || name == "consent_withdrawn_ms" ||
+         name == "frames_purged_ms";
 }
 
 const std::vector<Column>& columns() {
@@ -105,6 +108,9 @@ const std::vector<Column>& columns() {
       REAL_COL(face_steps_per_second),
       INT_COL(attempts),
       INT_COL(fence),
+      INT_COL(may_improve_booth),
+      INT_COL(consent_withdrawn_ms),
+      INT_COL(frames_purged_ms),
   };
   return cols;
 }
@@ -200,6 +206,7 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path,
     return std::find(existing.begin(), existing.end(), name) != existing.end();
   };
   std::string migrate;
+  const bool had_frames_purged = has("frames_purged_ms");
   for (const auto& c : columns()) {
     if (has(c.name)) continue;
     const std::string type = c.type;
@@ -207,6 +214,8 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path,
     migrate += "ALTER TABLE jobs ADD COLUMN " + std::string(c.name) + " " + type +
                " NOT NULL DEFAULT " + fallback + ";";
   }
+  // Jobs purged before consent existed lost their frames with their clip.
+  if (!had_frames_purged) migrate += "UPDATE jobs SET frames_purged_ms = purged_ms;";
   if (!has("cancel_requested")) {
     migrate += "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;";
   }
@@ -253,6 +262,8 @@ Status JobStore::insert(const JobRecord& job) {
     row.attempts = 0;
     row.fence = 0;
     row.purged_ms = 0;
+    row.consent_withdrawn_ms = 0;
+    row.frames_purged_ms = 0;
     row.created_ms = row.created_ms ? row.created_ms : nowMs();
     row.updated_ms = nowMs();
     for (int i = 0; i < static_cast<int>(columns().size()); ++i)
@@ -341,6 +352,9 @@ Status JobStore::transitionLocked(JobRecord& job, JobEvent event, const std::str
   next.attempts = change->attempts;
   next.fence = stored->fence + (event == JobEvent::kClaim ? 1 : 0);
   next.purged_ms = stored->purged_ms;
+  next.may_improve_booth = stored->may_improve_booth;
+  next.consent_withdrawn_ms = stored->consent_withdrawn_ms;
+  next.frames_purged_ms = stored->frames_purged_ms;
   if (!change->detail.empty()) next.detail = change->detail;
   next.updated_ms = change->at_ms;
   if (isFinished(next.state)) next.eta_seconds = 0;
@@ -348,7 +362,7 @@ Status JobStore::transitionLocked(JobRecord& job, JobEvent event, const std::str
     next.eta_seconds = 0;
     next.progress = 0;
   }
-  if (event == JobEvent::kExpire) next.purged_ms = change->at_ms;
+  if (event == JobEvent::kExpire) next.purged_ms = next.frames_purged_ms = change->at_ms;
   if (simulate_full_) {
     pending_[job.id] = next;
   } else if (auto st = writeRowLocked(next, ""); !st.ok()) {
@@ -407,7 +421,7 @@ Result<std::optional<JobRecord>> JobStore::claimNext() {
   return claimed;
 }
 
-Status JobStore::expire(const std::string& id, std::int64_t now_ms) {
+Status JobStore::expire(const std::string& id, std::int64_t now_ms, bool frames_kept) {
   {
     std::lock_guard lock(mutex_);
     JobRecord job;
@@ -415,8 +429,10 @@ Status JobStore::expire(const std::string& id, std::int64_t now_ms) {
     if (auto st = transitionLocked(job, JobEvent::kExpire, {}, false); !st.ok()) return st;
     // The caller's clock (retention's) names when the data went.
     job.purged_ms = now_ms;
+    job.frames_purged_ms = frames_kept ? 0 : now_ms;
     if (auto it = pending_.find(id); it != pending_.end()) {
       it->second.purged_ms = now_ms;
+      it->second.frames_purged_ms = job.frames_purged_ms;
     } else if (auto st = writeRowLocked(job, ""); !st.ok()) {
       return fail("job '" + id + "': " + st.error());
     }
@@ -533,6 +549,50 @@ Status JobStore::requestCancel(const std::string& id) {
   }
   notify(id);
   return okStatus();
+}
+
+Status JobStore::setConsentColumns(const std::string& id, const std::string& sql_set,
+                                   std::int64_t now_ms, const std::string& what,
+                                   const std::function<void(JobRecord&)>& apply) {
+  {
+    std::lock_guard lock(mutex_);
+    // A state change waiting in memory (a full disk) carries these columns
+    // too: change it as well, or its later write would undo this one.
+    if (auto it = pending_.find(id); it != pending_.end()) apply(it->second);
+    // updated_ms stays: retention counts a finished job's time from it, and
+    // a withdrawal must not put off the clip's deletion.
+    Statement st(db_, "UPDATE jobs SET " + sql_set + " WHERE id = ?2");
+    if (!st.error().empty()) return fail(st.error());
+    sqlite3_bind_int64(st.get(), 1, now_ms);
+    bindText(st.get(), 2, id);
+    if (sqlite3_step(st.get()) != SQLITE_DONE)
+      return fail(what + " of job '" + id + "': " + sqlite3_errmsg(db_));
+    if (sqlite3_changes(db_) != 1) return fail(what + ": no job with id '" + id + "'");
+  }
+  notify(id);
+  return okStatus();
+}
+
+Status JobStore::withdrawConsent(const std::string& id, std::int64_t now_ms) {
+  return setConsentColumns(id, "may_improve_booth = 0, consent_withdrawn_ms = ?1", now_ms,
+                           "withdraw consent", [now_ms](JobRecord& j) {
+                             j.may_improve_booth = false;
+                             j.consent_withdrawn_ms = now_ms;
+                           });
+}
+
+Status JobStore::markFramesPurged(const std::string& id, std::int64_t now_ms) {
+  return setConsentColumns(id, "frames_purged_ms = ?1", now_ms, "mark frames deleted",
+                           [now_ms](JobRecord& j) { j.frames_purged_ms = now_ms; });
+}
+
+std::vector<JobRecord> JobStore::framesKept(int limit) {
+  auto rows = query("WHERE state = 'expired' AND frames_purged_ms = 0 ORDER BY created_ms ASC", "",
+                    limit);
+  std::erase_if(rows, [](const JobRecord& j) {
+    return j.state != JobState::kExpired || j.frames_purged_ms != 0;
+  });
+  return rows;
 }
 
 bool JobStore::cancelRequested(const std::string& id) {

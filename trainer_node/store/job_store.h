@@ -63,8 +63,19 @@ class JobStore {
   // The oldest queued job, claimed (JobEvent::kClaim, an attempt counted,
   // the fence bumped) in one step; nullopt when none is queued.
   Result<std::optional<JobRecord>> claimNext();
-  // done/failed/cancelled -> expired with purged_ms = now_ms.
-  Status expire(const std::string& id, std::int64_t now_ms);
+  // done/failed/cancelled -> expired with purged_ms = now_ms. The frames
+  // and poses went too (frames_purged_ms = now_ms) unless `frames_kept`
+  // (the visitor's consent keeps them; markFramesPurged() when they go).
+  Status expire(const std::string& id, std::int64_t now_ms, bool frames_kept = false);
+
+  // --- the visitor's consent to improve the booth (JobRecord::may_improve_booth) ---
+  // The visitor withdrew it: may_improve_booth false, consent_withdrawn_ms =
+  // now_ms. Deleting what it kept is retention's (RetentionSweeper).
+  Status withdrawConsent(const std::string& id, std::int64_t now_ms);
+  // The frames and poses that consent kept are deleted: frames_purged_ms = now_ms.
+  Status markFramesPurged(const std::string& id, std::int64_t now_ms);
+  // Expired jobs whose frames and poses are still stored, oldest first.
+  std::vector<JobRecord> framesKept(int limit = 100);
 
   std::optional<JobRecord> get(const std::string& id);
   std::optional<JobRecord> bySession(const std::string& session_id);
@@ -120,6 +131,10 @@ class JobStore {
   Status transitionLocked(JobRecord& job, JobEvent event, const std::string& reason, bool whole);
   Status writeRowLocked(const JobRecord& job, const std::string& where_state);
   void retryPendingLocked();
+  // Sets consent columns (`sql_set`, ?1 = now_ms) by id, and `apply` on a
+  // pending copy of the job.
+  Status setConsentColumns(const std::string& id, const std::string& sql_set, std::int64_t now_ms,
+                           const std::string& what, const std::function<void(JobRecord&)>& apply);
   JobRecord overlay(JobRecord row) const;
   std::int64_t nowMs() const;
   void notify(const std::string& id);

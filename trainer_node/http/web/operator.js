@@ -158,6 +158,7 @@ async function startSession(event) {
   $('start-msg').textContent = '';
   const body = { seconds: Number($('seconds').value), choreography: $('choreo').value };
   if ($('budget').value !== '') body.budget_seconds = Number($('budget').value);
+  body.may_improve_booth = $('improve').checked;
   $('start').disabled = true;
   const r = await api('POST', '/api/sessions', body);
   $('start').disabled = false;
@@ -166,6 +167,7 @@ async function startSession(event) {
     return;
   }
   state.jobs.set(r.data.id, r.data);
+  $('improve').checked = false;  // asked again for every visitor
   renderJobs();
   countdown(body.seconds);
 }
@@ -205,7 +207,7 @@ async function cancelJob(id, button) {
 }
 
 async function deleteData(id, button) {
-  if (!confirm('Delete this visitor\'s frames, model and clip now? The link stops working.')) return;
+  if (!confirm('Delete this visitor\'s frames, poses, model and clip now? The link stops working.')) return;
   button.disabled = true;
   const r = await api('DELETE', `/api/jobs/${encodeURIComponent(id)}/data`);
   if (!r.ok) {
@@ -294,7 +296,7 @@ function renderFinished(finished) {
   const box = $('finished');
   $('finished-empty').hidden = finished.length > 0;
   const cards = finished.slice(0, 60).map((j) => {
-    const key = `${j.id}:${j.state}:${j.expired}`;
+    const key = `${j.id}:${j.state}:${j.expired}:${j.may_improve_booth}:${j.frames_kept}`;
     let card = box.querySelector(`div.clip[data-job="${CSS.escape(j.id)}"]`);
     if (card && card.dataset.key === key) return card;
     card = el('div', { class: 'clip', 'data-job': j.id, 'data-state': j.state, 'data-key': key, id: `clip-${j.id}` },
@@ -306,10 +308,15 @@ function renderFinished(finished) {
         el('div', { class: 'detail', text: `${j.clip.width}×${j.clip.height}, ${j.clip.frames} frames, ${(j.clip.bytes / 1e6).toFixed(1)} MB · trained ${fmtDuration(j.timings.train_seconds)}: ${j.generator_steps} generator steps, ${j.face_steps} face-GAN steps` }));
     } else if (j.state === 'failed' || j.state === 'cancelled') {
       card.append(el('div', { class: 'why', text: j.error || j.detail }));
+    } else if (j.frames_kept) {
+      card.append(el('div', { class: 'detail', text: 'The clip was deleted; the visitor agreed that the booth keeps their frames and poses to improve it.' }));
     } else if (j.expired) {
       card.append(el('div', { class: 'detail', text: 'The visitor\'s data was deleted; the link no longer works.' }));
     }
-    if (!j.expired) {
+    if (j.may_improve_booth || j.consent_withdrawn) {
+      card.append(el('div', { class: 'detail consent', text: j.may_improve_booth ? 'may improve the booth' : 'consent withdrawn' }));
+    }
+    if (!j.expired || j.frames_kept) {
       const del = el('button', { class: 'danger', type: 'button', text: 'Delete visitor data' });
       del.addEventListener('click', () => deleteData(j.id, del));
       card.append(del);

@@ -59,7 +59,10 @@ const std::vector<std::string>& columns() {
                                                     "purged_ms",
                                                     "fence",
                                                     "worker_id",
-                                                    "lease_until_ms"};
+                                                    "lease_until_ms",
+                                                    "may_improve_booth",
+                                                    "consent_withdrawn_ms",
+                                                    "frames_purged_ms"};
   return kColumns;
 }
 
@@ -162,6 +165,9 @@ Row readRow(const pqxx::row& r) {
   j.fence = row.holder.fence;
   row.holder.worker_id = r[i++].as<std::string>();
   row.holder.lease_until_ms = r[i++].as<std::int64_t>();
+  j.may_improve_booth = r[i++].as<bool>();
+  j.consent_withdrawn_ms = r[i++].as<std::int64_t>();
+  j.frames_purged_ms = r[i++].as<std::int64_t>();
   return row;
 }
 
@@ -176,7 +182,8 @@ pqxx::result writeRow(pqxx::work& tx, const std::string& sql, const Row& row) {
       j.clip_path, j.clip_frames, j.clip_width, j.clip_height, j.clip_bytes, j.budget_spent_seconds,
       j.train_budget_planned, j.resume_phase, j.checkpoint_path, j.model_path, j.attempts,
       j.created_ms, j.updated_ms, j.purged_ms, static_cast<std::int64_t>(row.holder.fence),
-      row.holder.worker_id, row.holder.lease_until_ms);
+      row.holder.worker_id, row.holder.lease_until_ms, j.may_improve_booth,
+      j.consent_withdrawn_ms, j.frames_purged_ms);
 }
 
 JobQueueFailure failure(JobQueueError error, std::string message) {
@@ -459,6 +466,8 @@ QueueStatus PgJobQueue::add(const JobRecord& job) {
     const std::int64_t now = impl_->nowMs();
     if (row.job.created_ms == 0) row.job.created_ms = now;
     row.job.updated_ms = now;
+    row.job.consent_withdrawn_ms = 0;  // only the consent itself comes with a new job
+    row.job.frames_purged_ms = 0;
     static const std::string kInsert = insertSql();
     if (writeRow(tx, kInsert, row).affected_rows() != 1) {
       return failure(JobQueueError::kRefused, "job '" + job.id + "' exists already");
@@ -630,6 +639,7 @@ QueueStatus PgJobQueue::expire(const std::string& job_id) {
   return impl_->jobWrite(job_id, "expiring job '" + job_id + "'", [&](Row& row) -> Failure {
     if (auto f = impl_->apply(row, JobEvent::kExpire, {})) return f;
     row.job.purged_ms = row.job.updated_ms;
+    row.job.frames_purged_ms = row.job.purged_ms;
     return std::nullopt;
   });
 }

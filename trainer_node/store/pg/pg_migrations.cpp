@@ -104,6 +104,20 @@ CREATE TABLE workers (
 );
 CREATE INDEX workers_alive ON workers (alive_until_ms);
 )sql"},
+      {4, "consent",
+       R"sql(
+-- The visitor's consent to improve the booth: their frames and poses may be
+-- kept after the clip is gone (for pretraining) until withdrawn or the
+-- consented retention ends. frames_purged_ms: when the frames went (0 while
+-- stored); jobs purged before this version lost them with the clip.
+ALTER TABLE jobs
+  ADD COLUMN may_improve_booth    boolean NOT NULL DEFAULT false,
+  ADD COLUMN consent_withdrawn_ms bigint NOT NULL DEFAULT 0,
+  ADD COLUMN frames_purged_ms     bigint NOT NULL DEFAULT 0;
+UPDATE jobs SET frames_purged_ms = purged_ms WHERE purged_ms <> 0;
+CREATE INDEX jobs_frames_kept ON jobs (created_ms)
+  WHERE state = 'expired' AND frames_purged_ms = 0;
+)sql"},
   };
   return kMigrations;
 }
