@@ -23,8 +23,8 @@
 # same schedule, which is compressed to fit).
 #
 # The cache (BASE_CACHE, default build/base-models) is keyed by the recipe
-# and the git tree of trainer_node/train, so a change to the model makes a
-# new base. An interrupted pretrain resumes from '<file>.resume' next time.
+# and the git trees of trainer_node/train, trainer_node/pretrain and
+# common/synthetic, so a change to the model or the corpus makes a new base. An interrupted pretrain resumes from '<file>.resume' next time.
 # Progress goes to stderr; the path is the only line on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +46,7 @@ if [ "${1:-}" = "--recipe" ]; then recipe "${2:-}"; exit 0; fi
 name=$1
 args=$(recipe "$name")
 cache=${BASE_CACHE:-build/base-models}
-tree=$(git rev-parse HEAD:trainer_node/train 2>/dev/null || echo untracked)
+tree=$(git rev-parse HEAD:trainer_node/train HEAD:trainer_node/pretrain HEAD:common/synthetic 2>/dev/null | tr '\n' ' ' || echo untracked)
 key=$(echo "$args $tree" | sha1sum | cut -c1-12)
 base="$cache/base-$name-$key.pt"
 if [ ! -f "$base" ]; then
