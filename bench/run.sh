@@ -191,31 +191,29 @@ bench_trainer_quality() {
   fi
 }
 
-bench_store() {
-  deploy/build.sh store_bench >/dev/null
-  STORE_STATE=$(mktemp -d)
-  trap 'tests/support/pg_server.sh stop "$STORE_STATE" >/dev/null; rm -rf "$STORE_STATE"' EXIT
-  local state=$STORE_STATE
-  tests/support/pg_server.sh start "$state" >&2
-  if [ ! -f "$state/database_url" ]; then
-    echo "bench: error: no PostgreSQL server: $(cat "$state/skip_reason" 2>/dev/null)" >&2
+# Starts a private PostgreSQL (tests/support/pg_server.sh) in PG_STATE,
+# stopped and removed when the script exits.
+start_private_pg() {
+  PG_STATE=$(mktemp -d)
+  trap 'tests/support/pg_server.sh stop "$PG_STATE" >/dev/null; rm -rf "$PG_STATE"' EXIT
+  tests/support/pg_server.sh start "$PG_STATE" >&2
+  if [ ! -f "$PG_STATE/database_url" ]; then
+    echo "bench: error: no PostgreSQL server: $(cat "$PG_STATE/skip_reason" 2>/dev/null)" >&2
     exit 2
   fi
-  "${BUILD_DIR:-build/release}/bench/store_bench" --database "$(cat "$state/database_url")" \
-    --local-dir "$state/blobs" "$@"
+}
+
+bench_store() {
+  deploy/build.sh store_bench >/dev/null
+  start_private_pg
+  "${BUILD_DIR:-build/release}/bench/store_bench" --database "$(cat "$PG_STATE/database_url")" \
+    --local-dir "$PG_STATE/blobs" "$@"
 }
 
 bench_events() {
   deploy/build.sh event_bench >/dev/null
-  EVENTS_STATE=$(mktemp -d)
-  trap 'tests/support/pg_server.sh stop "$EVENTS_STATE" >/dev/null; rm -rf "$EVENTS_STATE"' EXIT
-  local state=$EVENTS_STATE
-  tests/support/pg_server.sh start "$state" >&2
-  if [ ! -f "$state/database_url" ]; then
-    echo "bench: error: no PostgreSQL server: $(cat "$state/skip_reason" 2>/dev/null)" >&2
-    exit 2
-  fi
-  "${BUILD_DIR:-build/release}/bench/event_bench" --database "$(cat "$state/database_url")" "$@"
+  start_private_pg
+  "${BUILD_DIR:-build/release}/bench/event_bench" --database "$(cat "$PG_STATE/database_url")" "$@"
 }
 
 bench_trainer_speed() {
