@@ -228,15 +228,8 @@ bench_scale() {
 
 bench_events() {
   deploy/build.sh event_bench >/dev/null
-  EVENTS_STATE=$(mktemp -d)
-  trap 'tests/support/pg_server.sh stop "$EVENTS_STATE" >/dev/null; rm -rf "$EVENTS_STATE"' EXIT
-  local state=$EVENTS_STATE
-  tests/support/pg_server.sh start "$state" >&2
-  if [ ! -f "$state/database_url" ]; then
-    echo "bench: error: no PostgreSQL server: $(cat "$state/skip_reason" 2>/dev/null)" >&2
-    exit 2
-  fi
-  "${BUILD_DIR:-build/release}/bench/event_bench" --database "$(cat "$state/database_url")" "$@"
+  private_pg
+  "${BUILD_DIR:-build/release}/bench/event_bench" --database "$(cat "$PG_STATE/database_url")" "$@"
 }
 
 bench_trainer_speed() {
