@@ -213,15 +213,29 @@ void JobRunner::loop(std::stop_token stop) {
     } catch (...) {
       spdlog::error("job runner: unknown exception; going on with the next job");
     }
-    if (!ran) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!ran) {
+      // Idle: poll again soon; while claims fail (the database is away),
+      // back off up to 5 s.
+      const int failures = std::min(claim_failures_, 5);
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds(200) * (1 << failures), std::chrono::seconds(5)));
+    }
   }
 }
 
 bool JobRunner::runNext(std::stop_token stop) {
   auto claimed = queue_.claim(config_.worker_id, config_.lease);
   if (!claimed.ok()) {
-    spdlog::error("job runner: cannot claim a job: {}", claimed.error());
+    // Said once, then every 20th failure: a database that is away for a
+    // while does not flood the log.
+    if (claim_failures_++ % 20 == 0)
+      spdlog::error("job runner: cannot claim a job ({} tries): {}", claim_failures_,
+                    claimed.error());
     return false;
+  }
+  if (claim_failures_ > 0) {
+    spdlog::info("job runner: claims work again after {} failed tries", claim_failures_);
+    claim_failures_ = 0;
   }
   if (!claimed.value()) return false;
   runJob(std::move(*claimed.value()), stop);

@@ -152,6 +152,7 @@ class JobRunner {
   BlobStore& blobs_;
   SessionStore& sessions_;
   std::atomic<int> lost_jobs_{0};
+  int claim_failures_ = 0;  // claims failed in a row (the thread of runNext only)
   std::jthread sweeper_;
   std::jthread thread_;
 };
