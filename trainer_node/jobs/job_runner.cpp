@@ -34,6 +34,8 @@ constexpr int kRenderProbeFrames = 3;
 constexpr double kRenderOverhead = 1.3;
 // Scratch folders of workers gone this long are removed at start.
 constexpr auto kStaleScratch = std::chrono::hours(24);
+// An idle worker looks for queued jobs this often when no change wakes it.
+constexpr auto kIdlePoll = std::chrono::seconds(2);
 // Jobs whose lease ran out are looked for this often (or every lease/3 when
 // that is shorter).
 constexpr auto kSweepPeriod = std::chrono::seconds(2);
@@ -145,6 +147,11 @@ int JobRunner::recoverInterrupted() {
 }
 
 void JobRunner::start() {
+  observer_ = queue_.addObserver([this](const std::string&) {
+    std::lock_guard lock(wake_mutex_);
+    woken_ = true;
+    wake_.notify_all();
+  });
   sweeper_ = std::jthread([this](std::stop_token st) { sweep(st); });
   thread_ = std::jthread([this](std::stop_token st) { loop(st); });
 }
@@ -159,6 +166,10 @@ void JobRunner::stop() {
     sweeper_.join();
     if (auto st = queue_.workerGone(config_.worker_id); !st.ok())
       spdlog::warn("worker {}: {}", config_.worker_id, st.message());
+  }
+  if (observer_) {
+    queue_.removeObserver(observer_);
+    observer_ = 0;
   }
 }
 
@@ -213,15 +224,36 @@ void JobRunner::loop(std::stop_token stop) {
     } catch (...) {
       spdlog::error("job runner: unknown exception; going on with the next job");
     }
-    if (!ran) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!ran) {
+      // Idle: a change in the queue (NOTIFY in PostgreSQL, the writer's
+      // call in the embedded queue) wakes the worker at once; otherwise it
+      // polls every 2 s. While claims fail (the database is away) it backs
+      // off from 0.4 s to 5 s.
+      const int failures = std::min(claim_failures_, 5);
+      const auto wait = failures > 0
+                            ? std::min<std::chrono::milliseconds>(
+                                  std::chrono::milliseconds(200) * (1 << failures), kIdlePoll)
+                            : kIdlePoll;
+      std::unique_lock lock(wake_mutex_);
+      wake_.wait_for(lock, stop, wait, [this] { return woken_ && claim_failures_ == 0; });
+      woken_ = false;
+    }
   }
 }
 
 bool JobRunner::runNext(std::stop_token stop) {
   auto claimed = queue_.claim(config_.worker_id, config_.lease);
   if (!claimed.ok()) {
-    spdlog::error("job runner: cannot claim a job: {}", claimed.error());
+    // Said once, then every 20th failure: a database that is away for a
+    // while does not flood the log.
+    if (claim_failures_++ % 20 == 0)
+      spdlog::error("job runner: cannot claim a job ({} tries): {}", claim_failures_,
+                    claimed.error());
     return false;
+  }
+  if (claim_failures_ > 0) {
+    spdlog::info("job runner: claims work again after {} failed tries", claim_failures_);
+    claim_failures_ = 0;
   }
   if (!claimed.value()) return false;
   runJob(std::move(*claimed.value()), stop);

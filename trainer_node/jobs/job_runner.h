@@ -58,14 +58,21 @@
 // (advance, checkpoint, finish, fail, release) are retried with back-off
 // (0.5 s doubling to 5 s) while the claim's lease lasts.
 //
+// Idle: a worker with nothing to do sleeps until the queue announces a
+// change (its observer: PostgreSQL's NOTIFY, or the embedded store's write),
+// polling every 2 s besides.
+//
 // Threading: start() runs the jobs on one thread and the sweeps (worker
 // heartbeat every lease/3, recoverExpired) on another; a running job adds its lease
 // thread. Everything shared goes through JobQueue and BlobStore
 // (thread-safe).
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -152,6 +159,12 @@ class JobRunner {
   BlobStore& blobs_;
   SessionStore& sessions_;
   std::atomic<int> lost_jobs_{0};
+  int claim_failures_ = 0;  // claims failed in a row (the thread of runNext only)
+  // An idle loop sleeps until a change in the queue (its observer) wakes it.
+  std::uint64_t observer_ = 0;
+  std::mutex wake_mutex_;
+  std::condition_variable_any wake_;
+  bool woken_ = false;  // guarded by wake_mutex_
   std::jthread sweeper_;
   std::jthread thread_;
 };
