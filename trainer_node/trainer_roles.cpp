@@ -130,8 +130,9 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
       retention->start();
     } else {
       spdlog::warn("retention is off with --database in this build: visitors' frames, models "
-                   "and clips are not deleted after --retention-hours, and DELETE "
-                   "/api/jobs/{{id}}/data and consent withdrawal answer 503");
+                   "and clips are not deleted after --retention-hours, and {} and consent "
+                   "withdrawal answer 503",
+                   "DELETE /api/jobs/{id}/data");
     }
     http = std::make_unique<HttpApi>(opt.http, queue, *booth, *hub, *stores.blobs,
                                      retention.get());
