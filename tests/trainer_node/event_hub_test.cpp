@@ -103,7 +103,7 @@ TEST_F(EventHubTest, NodesArePublishedWhenTheyChangeOnly) {
 TEST_F(EventHubTest, AMovedPerformerBoxIsNews) {
   std::vector<NodeInfo> nodes = {node("n1", 30)};
   nodes[0].cameras[0].performer = CameraPerformer{"cam0", 5, true, {0.4f, 0.2f, 0.2f, 0.7f}, {}};
-  EventHub hub({}, *store_, [&] { return nodes; });
+  EventHub hub({}, *queue_, [&] { return nodes; });
   auto sub = hub.subscribe();
   hub.runOnce(true);
   ASSERT_TRUE(sub->wait(0ms));
