@@ -26,6 +26,7 @@
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/retention/retention_sweeper.h"
 #include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/store/job_store.h"
 #include "trainer_node/store/pg/pg_database.h"
 #include "trainer_node/store/pg/pg_job_queue.h"
@@ -104,7 +105,8 @@ void measure(JobQueue& queue, const std::string& name, int rounds, const fs::pat
   config.port = 0;
   config.operator_token = kToken;
   config.event_keepalive = 1s;
-  HttpApi api(config, queue, booth, hub, retention);
+  LocalBlobStore blobs(dir, false);
+  HttpApi api(config, queue, booth, hub, blobs, &retention);
   if (auto st = api.start(); !st.ok()) die(st.error());
 
   JobRecord job;

@@ -142,7 +142,8 @@ fi
 # --scale-out: a private PostgreSQL holds the queue, the job state and the
 # events; two booths, each with its own gateway (ingest + HTTP front-end),
 # and two workers that claim jobs from the shared queue. All processes share
-# the data folder for the frames and the clips (one machine).
+# the data folder for the frames (one machine); checkpoints and clips go to
+# the database's blob store, so either gateway serves either clip.
 PG_STATE="$RUN_DIR/postgres"
 mkdir -p "$PG_STATE"
 say "starting a private PostgreSQL (tests/support/pg_server.sh)…"
@@ -189,6 +190,22 @@ say "both sessions done in $(( $(date +%s) - t_session )) s from Start"
 for i in 1 2; do
   job=$(cat "$RUN_DIR/job-$i.json")
   say "booth-$i: visitor page $(echo "$job" | jq -r .page_url)"
+done
+# Every front-end serves every clip from the shared blob store: each clip
+# is fetched whole from the other booth's gateway and compared with the
+# size its worker recorded, and its last bytes by a Range request.
+for i in 1 2; do
+  job=$(cat "$RUN_DIR/job-$i.json")
+  other=${URLS[$((2 - i))]}
+  path=$(echo "$job" | jq -r '.clip_url | sub("^https?://[^/]*"; "")')
+  want=$(echo "$job" | jq -r .clip.bytes)
+  got=$(curl -sf -o /dev/null -w '%{size_download}' "$other$path" || echo failed)
+  tail_code=$(curl -sf -o /dev/null -w '%{http_code} %{size_download}' -H 'Range: bytes=-1000' "$other$path" || echo failed)
+  if [ "$got" != "$want" ] || [ "$tail_code" != "206 1000" ]; then
+    echo "demo: error: booth-$i's clip from the other gateway ($other$path): $got bytes (want $want), last 1000 bytes: $tail_code" >&2
+    exit 1
+  fi
+  say "booth-$i: clip served by the other gateway too ($got bytes; a Range request answered 206)"
 done
 for i in 1 2; do jq -r .clip_url "$RUN_DIR/job-$i.json"; done
 if [ "$HEADLESS" = 1 ]; then stop_nodes; exit 0; fi

@@ -372,6 +372,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
                 "; use keys for capture nodes on other machines");
   }
   opt.runner.work_dir = opt.data_dir / "work";
+  opt.http.scratch_dir = opt.runner.work_dir / "http";
   return opt;
 }
 

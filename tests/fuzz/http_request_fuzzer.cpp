@@ -22,6 +22,7 @@
 
 #include "trainer_node/http/http_api.h"
 #include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/local_blob_store.h"
 
 namespace booth {
 namespace {
@@ -125,7 +126,8 @@ struct World {
     config.clip_bytes_per_second = 0;
     config.event_keepalive = std::chrono::milliseconds(0);
     config.limits.max_body_bytes = 4096;
-    api = std::make_unique<HttpApi>(config, *queue, *booth, *hub, *retention);
+    blobs = std::make_unique<LocalBlobStore>(dir, false);
+    api = std::make_unique<HttpApi>(config, *queue, *booth, *hub, *blobs, retention.get());
     JobRecord running;
     running.id = "job-running";
     running.session_id = "running";
@@ -167,6 +169,7 @@ struct World {
   std::unique_ptr<FakeBooth> booth;
   std::unique_ptr<EventHub> hub;
   std::unique_ptr<RetentionSweeper> retention;
+  std::unique_ptr<LocalBlobStore> blobs;
   std::unique_ptr<HttpApi> api;
   JobRecord clip;
 };

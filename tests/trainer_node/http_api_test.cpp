@@ -19,6 +19,7 @@
 
 #include "job_fixtures.h"
 #include "trainer_node/http/http_api.h"
+#include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/render/mp4_writer.h"
 
@@ -181,7 +182,8 @@ class HttpApiTest : public ::testing::Test {
     hub_->start();
     retention_ =
         std::make_unique<RetentionSweeper>(RetentionConfig{}, *store_, *sessions_, dir_ / "clips");
-    api_ = std::make_unique<HttpApi>(config_, *queue_, *booth_, *hub_, *retention_);
+    api_ = std::make_unique<HttpApi>(config_, *queue_, *booth_, *hub_, blobs(),
+                                     without_retention_ ? nullptr : retention_.get());
     auto st = api_->start();
     ASSERT_TRUE(st.ok()) << st.error();
   }
@@ -232,6 +234,13 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<HttpApi> api_;
   HttpConfig config_;
+  bool without_retention_ = false;  // as a process on the shared stores
+  // The clips' store: the data folder, where addDoneJob writes them.
+  LocalBlobStore& blobs() {
+    if (!blobs_) blobs_ = std::make_unique<LocalBlobStore>(dir_, false);
+    return *blobs_;
+  }
+  std::unique_ptr<LocalBlobStore> blobs_;
 };
 
 const std::string kClipToken = "0123456789abcdef0123456789abcdef";

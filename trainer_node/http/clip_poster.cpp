@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <vector>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -11,6 +12,9 @@ extern "C" {
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 }
+
+#include "trainer_node/store/blob_files.h"
+#include "trainer_node/store/clip_names.h"
 
 namespace booth {
 namespace fs = std::filesystem;
@@ -148,6 +152,42 @@ Status makePoster(const fs::path& clip, const fs::path& out, double fraction, in
   fs::rename(tmp, out, ec);
   if (ec) return fail("cannot write poster " + out.string() + ": " + ec.message());
   return okStatus();
+}
+
+ClipPosters::ClipPosters(fs::path scratch) : scratch_(std::move(scratch)) {}
+
+Result<std::string> ClipPosters::ensureBlob(BlobStore& blobs, const std::string& token) {
+  constexpr std::size_t kMaxPosterBytes = 8u << 20;
+  const std::string poster_key = posterBlobKey(token);
+  const std::string clip_key = clipBlobKey(token);
+  std::lock_guard lock(mutex_);
+  auto stored = blobs.size(poster_key);
+  if (!stored.ok()) return fail(stored.error());
+  if (stored.value()) return blobs.read(poster_key, {}, kMaxPosterBytes);
+
+  std::error_code ec;
+  const fs::path dir = scratch_.empty() ? fs::temp_directory_path(ec) : scratch_;
+  fs::create_directories(dir, ec);
+  if (ec) return fail("cannot create the poster scratch folder " + dir.string() + ": " + ec.message());
+  const fs::path fetched = dir / (token + ".mp4");
+  const fs::path made = dir / (token + ".jpg");
+  struct Cleanup {
+    std::vector<fs::path> files;
+    ~Cleanup() {
+      std::error_code ignored;
+      for (const auto& f : files) fs::remove(f, ignored);
+    }
+  } cleanup{{made}};
+  // A clip in a local folder is read where it is; any other is fetched.
+  fs::path clip = blobLocation(blobs, clip_key);
+  if (clip.string() == clip_key) {
+    cleanup.files.push_back(fetched);
+    if (auto st = fetchBlobToFile(blobs, clip_key, fetched); !st.ok()) return fail(st.error());
+    clip = fetched;
+  }
+  if (auto st = makePoster(clip, made); !st.ok()) return fail(st.error());
+  if (auto st = storeFileAsBlob(blobs, made, poster_key); !st.ok()) return fail(st.error());
+  return blobs.read(poster_key, {}, kMaxPosterBytes);
 }
 
 Result<fs::path> ClipPosters::ensure(const fs::path& clip) {

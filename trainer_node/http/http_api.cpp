@@ -19,14 +19,16 @@ constexpr std::size_t kChunk = 64 * 1024;  // clip downloads' piece; the budget'
 }  // namespace
 
 HttpContext::HttpContext(const HttpConfig& config_in, JobQueue& jobs_in, BoothControl& booth_in,
-                         EventHub& events_in, RetentionSweeper& retention_in,
-                         HttpServer& server_in)
+                         EventHub& events_in, BlobStore& blobs_in,
+                         RetentionSweeper* retention_in, HttpServer& server_in)
     : config(config_in),
       jobs(jobs_in),
       booth(booth_in),
       events(events_in),
+      blobs(blobs_in),
       retention(retention_in),
       server(server_in),
+      posters(config_in.scratch_dir),
       clip_budget(config_in.clip_bytes_per_second, 2.0 * kChunk) {}
 
 std::string HttpContext::publicUrl() const {
@@ -35,11 +37,12 @@ std::string HttpContext::publicUrl() const {
 }
 
 HttpApi::HttpApi(HttpConfig config, JobQueue& jobs, BoothControl& booth, EventHub& events,
-                 RetentionSweeper& retention)
+                 BlobStore& blobs, RetentionSweeper* retention)
     : config_(std::move(config)),
       events_(events),
       server_(std::make_unique<HttpServer>(config_.limits)),
-      context_(std::make_unique<HttpContext>(config_, jobs, booth, events, retention, *server_)),
+      context_(std::make_unique<HttpContext>(config_, jobs, booth, events, blobs, retention,
+                                                *server_)),
       gate_(std::make_unique<OperatorGate>(*context_)) {
   serverWideHandlers();
   auto& s = *server_;

@@ -21,8 +21,14 @@
 // JSON {"error": "..."}.
 //
 // Threading: HttpServer's worker threads call the handlers. They use the
-// JobQueue, BoothControl, EventHub and RetentionSweeper, all safe from any
-// thread, and HttpContext's atomics.
+// JobQueue, BoothControl, EventHub, BlobStore and RetentionSweeper, all
+// safe from any thread, and HttpContext's atomics.
+//
+// Clips and posters are read from the BlobStore (clips/<token>.mp4 and
+// clips/<token>.jpg, store/clip_names.h), so a front-end serves the clips
+// of every worker that shares its database. `retention` may be null (a
+// process on the shared stores runs none): deleting a job's data and
+// withdrawing consent then answer 503 saying so (kNoRetention).
 #include <memory>
 #include <string>
 #include <thread>
@@ -34,6 +40,7 @@
 #include "trainer_node/http/http_server.h"
 #include "trainer_node/jobs/job_queue.h"
 #include "trainer_node/retention/retention_sweeper.h"
+#include "trainer_node/store/blob_store.h"
 
 namespace booth {
 
@@ -43,7 +50,7 @@ class OperatorGate;
 class HttpApi {
  public:
   HttpApi(HttpConfig config, JobQueue& jobs, BoothControl& booth, EventHub& events,
-          RetentionSweeper& retention);
+          BlobStore& blobs, RetentionSweeper* retention);
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;

@@ -35,6 +35,9 @@ struct HttpConfig {
   // An idle event stream sends a comment this often (keeps proxies and the
   // browser from timing it out; notices a gone client).
   std::chrono::milliseconds event_keepalive{15000};
+  // Where posters are made (and clips from a database fetched for that):
+  // DATA/work/http; empty = the system's temporary folder.
+  std::filesystem::path scratch_dir;
 };
 
 }  // namespace booth

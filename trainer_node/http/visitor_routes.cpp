@@ -1,11 +1,6 @@
 #include "trainer_node/http/visitor_routes.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -13,7 +8,6 @@
 
 #include "common/core/random_token.h"
 #include "trainer_node/http/consent_routes.h"
-#include "common/os/unique_fd.h"
 #include "trainer_node/http/byte_ranges.h"
 #include "trainer_node/http/http_replies.h"
 #include "trainer_node/http/qr_svg.h"
@@ -65,10 +59,12 @@ std::optional<JobRecord> clipJob(HttpContext& ctx, const std::string& token) {
   return job;
 }
 
-// One clip download in flight: the open file, the answer's segments, and
-// the admission slot it holds until the response is destroyed.
+// One clip download in flight: a reader of the clip's blob, the answer's
+// segments, and the admission slot it holds until the response is
+// destroyed. The body is read in order, so one reader serves a segment; it
+// is reopened where a new segment (or an out-of-order request) starts.
 struct ClipDownload {
-  ClipDownload(HttpContext& context, UniqueFd fd_in) : ctx(context), fd(std::move(fd_in)) {}
+  ClipDownload(HttpContext& context, std::string key_in) : ctx(context), key(std::move(key_in)) {}
   ~ClipDownload() { ctx.downloads.fetch_sub(1); }
   ClipDownload(const ClipDownload&) = delete;
   ClipDownload& operator=(const ClipDownload&) = delete;
@@ -83,15 +79,28 @@ struct ClipDownload {
         if (seg.file_length == 0) {
           return sink.write(seg.text.data() + within, seg.text.size() - within);
         }
+        const std::uint64_t at = seg.file_offset + within;
+        if (!reader || reader_at != at) {
+          auto opened = ctx.blobs.openReader(key, ByteRange{at, len - within});
+          if (!opened.ok()) {
+            spdlog::warn("clip {}: {}", key, opened.error());
+            return false;
+          }
+          reader = std::move(opened.value());
+          reader_at = at;
+        }
         const std::size_t n =
             static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, len - within));
-        buffer.resize(n);
-        const ssize_t got =
-            ::pread(fd.get(), buffer.data(), n, static_cast<off_t>(seg.file_offset + within));
-        if (got <= 0) return false;  // the file shrank or vanished (retention)
-        if (!throttle(static_cast<std::size_t>(got))) return false;
-        if (!sink.write(buffer.data(), static_cast<std::size_t>(got))) return false;
-        ctx.metrics.addClipBytes(static_cast<std::uint64_t>(got));
+        auto piece = reader->read(n);
+        // Gone, shrunk or replaced meanwhile (retention, a database error).
+        if (!piece.ok() || piece->empty()) {
+          if (!piece.ok()) spdlog::warn("clip {}: {}", key, piece.error());
+          return false;
+        }
+        reader_at += piece->size();
+        if (!throttle(piece->size())) return false;
+        if (!sink.write(piece->data(), piece->size())) return false;
+        ctx.metrics.addClipBytes(piece->size());
         return true;
       }
       start += len;
@@ -111,20 +120,24 @@ struct ClipDownload {
   }
 
   HttpContext& ctx;
-  UniqueFd fd;
+  std::string key;
+  std::unique_ptr<BlobReader> reader;
+  std::uint64_t reader_at = 0;  // the blob offset reader reads next
   std::vector<BodySegment> segments;
-  std::vector<char> buffer;
 };
 
 void serveClip(HttpContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto job = clipJob(ctx, req.matches[1]);
   if (!job) return sendError(res, 404, "no such clip (the link is wrong or the clip has expired)");
-  UniqueFd fd(::open(job->clip_path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0) {
-    return sendError(res, 410, "the clip file is gone from the trainer's data directory");
+  const std::string key = clipBlobKey(job->clip_token);
+  auto stored = ctx.blobs.size(key);
+  if (!stored.ok()) {
+    spdlog::warn("clip of job {}: {}", job->id, stored.error());
+    res.set_header("Retry-After", "5");
+    return sendError(res, 503, "the clip store cannot be read just now; try again in a moment");
   }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (!stored.value()) return sendError(res, 410, "the clip is gone from the trainer's store");
+  const std::uint64_t size = *stored.value();
   if (ctx.downloads.fetch_add(1) >= ctx.config.max_downloads) {
     ctx.downloads.fetch_sub(1);
     res.set_header("Retry-After", "2");
@@ -132,7 +145,7 @@ void serveClip(HttpContext& ctx, const httplib::Request& req, httplib::Response&
                      "too many clip downloads at once (" +
                          std::to_string(ctx.config.max_downloads) + "); try again in a moment");
   }
-  auto download = std::make_shared<ClipDownload>(ctx, std::move(fd));
+  auto download = std::make_shared<ClipDownload>(ctx, key);
 
   RangeAnswer ranges;
   if (req.has_header("Range")) {
@@ -210,13 +223,12 @@ void installVisitorRoutes(HttpServer& s, HttpContext& ctx) {
   s.Get("/c/" + tok + "/poster.jpg", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto job = clipJob(ctx, req.matches[1]);
     if (!job) return sendError(res, 404, "no such clip");
-    auto poster = ctx.posters.ensure(job->clip_path);
+    auto poster = ctx.posters.ensureBlob(ctx.blobs, job->clip_token);
     if (!poster.ok()) {
       spdlog::warn("poster of job {}: {}", job->id, poster.error());
       return sendError(res, 404, "no poster for this clip");
     }
-    std::ifstream in(poster.value(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string bytes = std::move(poster.value());
     if (bytes.empty()) return sendError(res, 404, "no poster for this clip");
     res.set_header("Cache-Control", "private, max-age=3600");
     res.set_content(std::move(bytes), "image/jpeg");

@@ -27,6 +27,10 @@ std::string clipBlobKey(const std::string& token) {
   return std::string(kClipsFolder) + "/" + token + kClipExtension;
 }
 
+std::string posterBlobKey(const std::string& token) {
+  return std::string(kClipsFolder) + "/" + token + ".jpg";
+}
+
 std::optional<std::string> clipTokenOfFile(const std::filesystem::path& file) {
   const std::string name = file.filename().string();
   const std::string token = name.substr(0, name.find('.'));

@@ -2,7 +2,7 @@
 // The one place that names a clip: its unguessable token, its files in the
 // clips folder and its links. Everything else asks here.
 //   clips/<token>.mp4            the clip (its blob key too: clipBlobKey)
-//   clips/<token>.jpg            its poster (http/clip_poster.h)
+//   clips/<token>.jpg            its poster (http/clip_poster.h; blob key posterBlobKey)
 //   PUBLIC/clips/<token>.mp4     the clip's link
 //   PUBLIC/c/<token>             the visitor page; /poster.jpg and /qr.svg below it
 // A token is 32 lowercase hex digits (128 random bits): the only key to a
@@ -24,6 +24,9 @@ std::filesystem::path clipFile(const std::filesystem::path& clips_dir, const std
 // The clip's blob key: "clips/<token>.mp4". A LocalBlobStore rooted at the
 // data folder keeps it at clipFile(DATA/clips, token).
 std::string clipBlobKey(const std::string& token);
+// Its poster's blob key: "clips/<token>.jpg" (beside the clip in a
+// LocalBlobStore, as http/clip_poster.h's posterPath).
+std::string posterBlobKey(const std::string& token);
 // The token a file in the clips folder is named after (the clip, its poster
 // and their temporaries: the name up to its first dot); nullopt when none.
 std::optional<std::string> clipTokenOfFile(const std::filesystem::path& file);

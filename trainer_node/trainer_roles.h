@@ -1,0 +1,27 @@
+#pragma once
+// The composition of one trainer process: opens its stores and runs the
+// roles it was given (--roles) until SIGINT/SIGTERM.
+//   stores   embedded (no --database): SQLite (DATA/jobs.sqlite) through
+//            EmbeddedJobQueue, blobs as files under --data-dir
+//            (LocalBlobStore); shared (--database): PgJobQueue and
+//            PgBlobStore on one PostgreSQL (store/pg/shared_stores.h)
+//   ingest   IngestServer over the queue, session frames in --data-dir
+//   worker   JobRunner over the queue and the blob store
+//   http     the operator token, EventHub over the queue, HttpApi over the
+//            queue and the blob store; a BoothControl over the ingest when
+//            this process runs it, else FrontEndBoothControl (sessions are
+//            refused, saying where they start)
+// Retention runs with the embedded stores only (it keeps its jobs in the
+// SQLite JobStore): with --database it is off, said once at start, and the
+// HTTP routes that need it answer 503 (http/http_context.h, kNoRetention).
+#include "common/app/command_line.h"
+#include "trainer_node/train/cpu_runtime.h"
+#include "trainer_node/trainer_options.h"
+
+namespace booth {
+
+// 0 after a clean stop, 2 when a store or a role could not start (said on
+// stderr).
+int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRuntime& rt);
+
+}  // namespace booth
