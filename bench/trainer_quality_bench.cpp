@@ -97,6 +97,10 @@ Result<std::unique_ptr<PoseToImageModel>> trainedModel(const Options& o, const T
   auto result = model->train(std::span<const TrainClip>(&clip, 1),
                              set.heldOutCount() > 0 ? &held : nullptr, o.train, hooks);
   if (!result.ok()) return fail(result.error());
+  // As the job runner: the warp generator renders from the whole session.
+  if (o.model.generator == GeneratorKind::kWarp) {
+    if (auto s = model->setReferences(set.frames, set.poses); !s) return fail(s.error());
+  }
   std::cout << "# trained " << fmt(result->seconds, 1) << " s: " << result->generator_steps
             << " generator steps (" << fmt(result->last.generator_steps_per_second, 2) << "/s), "
             << result->face_steps << " face-GAN steps ("
@@ -152,6 +156,14 @@ struct PoseClass {
   int frames = 0;
   Mean body, person, arms;
 };
+
+std::string generatorParam(const Options& o) {
+  std::string out;
+  if (o.model.generator != GeneratorKind::kPose)
+    out += std::string(",generator=") + generatorKindName(o.model.generator);
+  if (o.train.lambda_l2sp > 0) out += ",l2sp=" + fmt(o.train.lambda_l2sp, 4);
+  return out;
+}
 
 void saveStrip(const std::string& path, const std::vector<std::array<cv::Mat, 3>>& rows) {
   std::vector<cv::Mat> lines;
@@ -223,7 +235,7 @@ int runSynthetic(const Options& o) {
     const Pose& pose = poses->mapped[i];
     const cv::Mat stick = renderStickFigure(pose, cv::Size(res, res));
     const auto box = faceBox(pose, set->face_side, cv::Size(res, res));
-    auto out = (*model)->nextFrame(stick, o.render.face_gan ? box : std::nullopt);
+    auto out = (*model)->nextFrame(stick, pose, o.render.face_gan ? box : std::nullopt);
     if (!out.ok()) {
       std::cerr << "trainer_quality_bench: error: " << out.error() << "\n";
       return 1;
@@ -253,7 +265,7 @@ int runSynthetic(const Options& o) {
     const Pose& pose = poses->mapped[0];
     const auto box = faceBox(pose, set->face_side, cv::Size(res, res));
     (*model)->startSequence(/*prime_first_frame=*/false);
-    auto out = (*model)->nextFrame(renderStickFigure(pose, cv::Size(res, res)),
+    auto out = (*model)->nextFrame(renderStickFigure(pose, cv::Size(res, res)), pose,
                                    o.render.face_gan ? box : std::nullopt);
     if (!out.ok()) {
       std::cerr << "trainer_quality_bench: error: " << out.error() << "\n";
@@ -265,8 +277,9 @@ int runSynthetic(const Options& o) {
 
   const bool warm = !o.base.empty();
   const int budget = static_cast<int>(std::lround(o.train.budget_seconds));
+  // The old generator's figures keep their names; others say which they are.
   const std::string p = "res=" + std::to_string(res) + ",budget=" + std::to_string(budget) +
-                        ",warm=" + (warm ? "1" : "0");
+                        ",warm=" + (warm ? "1" : "0") + generatorParam(o);
   const bool headline = res == 128 && warm && budget == 300;
   const bool quick = res == 128 && warm && budget == 60;
   const std::string none = "no target";
@@ -383,7 +396,7 @@ int runReal(const Options& o) {
     const Pose pose = set->crop.toModel((*poses)[k]);
     const cv::Mat stick = renderStickFigure(pose, cv::Size(res, res));
     const auto box = faceBox(pose, set->face_side, cv::Size(res, res));
-    auto out = (*model)->nextFrame(stick, o.render.face_gan ? box : std::nullopt);
+    auto out = (*model)->nextFrame(stick, pose, o.render.face_gan ? box : std::nullopt);
     if (!out.ok()) {
       std::cerr << "trainer_quality_bench: error: " << out.error() << "\n";
       return 1;
@@ -406,7 +419,7 @@ int runReal(const Options& o) {
       strip.push_back({stick, out.value(), truth});
   }
   if (!o.save_png.empty()) saveStrip(o.save_png, strip);
-  figure("trainer.ssim_body_real", "res=" + std::to_string(res), sum / o.real_test_frames, 3, "",
+  figure("trainer.ssim_body_real", "res=" + std::to_string(res) + generatorParam(o), sum / o.real_test_frames, 3, "",
          "no target; fine-tuned " + std::to_string(static_cast<int>(o.train.budget_seconds)) + " s " +
              (o.base.empty() ? "cold" : "warm") + " on frames 0-" +
              std::to_string(o.real_train_frames - 1) + ", scored on the next " +
@@ -419,6 +432,7 @@ int runReal(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   std::string precision = "fp32";
+  std::string generator = "pose";
   po::options_description desc("trainer_quality_bench (see bench/README.md)");
   // clang-format off
   desc.add_options()
@@ -426,6 +440,7 @@ int main(int argc, char** argv) {
     ("base", po::value(&o.base), "base checkpoint to fine-tune from (warm start); cold without")
     ("budget", po::value(&o.train.budget_seconds)->default_value(60), "fine-tuning seconds")
     ("threads", po::value(&o.threads)->default_value(0), "libtorch threads (0 = every CPU)")
+    ("generator", po::value(&generator)->default_value(generator), "pose | warp (the base must hold the same kind)")
     ("resolution", po::value(&o.model.resolution)->default_value(o.model.resolution), "")
     ("ngf", po::value(&o.model.ngf)->default_value(o.model.ngf), "")
     ("blocks", po::value(&o.model.blocks)->default_value(o.model.blocks), "")
@@ -476,6 +491,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.train.precision = precision == "bf16" ? Precision::kBfloat16 : Precision::kFloat32;
+  auto kind = parseGeneratorKind(generator);
+  if (!kind.ok()) {
+    std::cerr << "trainer_quality_bench: error: --" << kind.error() << "\n";
+    return 2;
+  }
+  o.model.generator = kind.value();
   o.render.face_gan = o.train.face_gan;
   const CpuRuntime rt = configureCpuRuntime(o.threads);
   o.train.adapt_threads = o.threads == 0;

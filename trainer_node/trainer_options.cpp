@@ -18,6 +18,7 @@ namespace {
 // that need parsing are read into `text` and converted in finishModelOptions.
 struct ModelOptionText {
   std::string precision = "fp32";
+  std::string generator = "pose";
 };
 
 void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig& t,
@@ -27,6 +28,7 @@ void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig&
   desc.add_options()
     ("device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N (cuda needs a libtorch built with CUDA)")
     ("threads", po::value(&threads)->default_value(threads), "libtorch CPU threads (0 = every CPU this process may use)")
+    ("generator", po::value(&text.generator)->default_value(text.generator), "pose: the stick figure and the previous frame (Everybody Dance Now) | warp: also the visitor's nearest own frame warped part by part to the pose (a checkpoint holds one kind)")
     ("resolution", po::value(&m.resolution)->default_value(defaults_m.resolution), "model resolution (square)")
     ("ngf", po::value(&m.ngf)->default_value(defaults_m.ngf), "generator width")
     ("downsamples", po::value(&m.downsamples)->default_value(defaults_m.downsamples), "generator down/up-sampling steps")
@@ -53,8 +55,11 @@ void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig&
   // clang-format on
 }
 
-Status finishModelOptions(const ModelConfig& m, TrainConfig& t, const std::string& device,
+Status finishModelOptions(ModelConfig& m, TrainConfig& t, const std::string& device,
                           int threads, const ModelOptionText& text) {
+  auto kind = parseGeneratorKind(text.generator);
+  if (!kind.ok()) return fail("--" + kind.error());
+  m.generator = kind.value();
   if (text.precision == "fp32") {
     t.precision = Precision::kFloat32;
   } else if (text.precision == "bf16") {

@@ -96,6 +96,37 @@ TEST(Checkpoint, LoadRejectsAnotherConfigNamingBoth) {
   }
 }
 
+// A checkpoint holds one kind of generator; loading it into the other kind
+// is refused with one line that names both and what to do.
+TEST(Checkpoint, AGeneratorOfTheOtherKindIsRefusedWithAClearLine) {
+  TempDir dir;
+  ModelConfig warp_config = tinyModelConfig();
+  warp_config.generator = GeneratorKind::kWarp;
+  auto pose_model = makeModel();
+  auto warp_model = makeModel(warp_config);
+  ASSERT_TRUE(pose_model && warp_model);
+  ASSERT_TRUE(pose_model->save(dir.file("pose.pt")).ok());
+  ASSERT_TRUE(warp_model->save(dir.file("warp.pt")).ok());
+  for (auto loaded : {warp_model->load(dir.file("pose.pt")), warp_model->loadWeights(dir.file("pose.pt"))}) {
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().find("cannot load checkpoint '" + dir.file("pose.pt") +
+                                  "': it holds a 'pose' generator, but this trainer is configured "
+                                  "for the 'warp' generator (--generator warp)"),
+              std::string::npos)
+        << loaded.error();
+    EXPECT_NE(loaded.error().find("run with --generator pose"), std::string::npos) << loaded.error();
+  }
+  auto loaded = pose_model->loadWeights(dir.file("warp.pt"));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find("it holds a 'warp' generator"), std::string::npos) << loaded.error();
+  EXPECT_NE(loaded.error().find("'trainer_node pretrain --generator pose'"), std::string::npos)
+      << loaded.error();
+  auto stored = PoseToImageModel::checkpointConfig(dir.file("warp.pt"));
+  ASSERT_TRUE(stored.ok()) << stored.error();
+  EXPECT_EQ(stored->generator, GeneratorKind::kWarp);
+  EXPECT_TRUE(warp_model->loadWeights(dir.file("warp.pt")).ok());
+}
+
 TEST(Checkpoint, LoadOfMissingFileNamesThePath) {
   TempDir dir;
   auto model = makeModel();

@@ -67,12 +67,22 @@ Status stageModule(torch::nn::Module& module, torch::serialize::InputArchive& ar
   return okStatus();
 }
 
+constexpr std::int64_t kFormatWithoutGeneratorKind = 2;
+
 Result<ModelConfig> configFrom(torch::serialize::InputArchive& archive) {
   ModelConfig c;
   for (const auto& f : kConfigFields) {
     const auto v = readScalar(archive, std::string("config.") + f.name);
     if (!v) return fail(std::string("it has no config field '") + f.name + "'");
     c.*f.member = static_cast<int>(*v);
+  }
+  // Format 2 had one kind of generator, the pose generator.
+  c.generator = GeneratorKind::kPose;
+  if (const auto kind = readScalar(archive, "config.generator")) {
+    if (*kind != 0 && *kind != 1)
+      return fail("its generator kind " + std::to_string(static_cast<std::int64_t>(*kind)) +
+                  " is unknown (0 pose, 1 warp)");
+    c.generator = *kind == 1 ? GeneratorKind::kWarp : GeneratorKind::kPose;
   }
   return c;
 }
@@ -88,9 +98,11 @@ Status checkFormat(torch::serialize::InputArchive& archive) {
           "'trainer_node pretrain'");
     return fail("it has no format_version record (not a booth checkpoint?)");
   }
-  if (static_cast<std::int64_t>(*version) != kCheckpointFormat)
-    return fail("it has checkpoint format " + std::to_string(static_cast<std::int64_t>(*version)) +
-                ", this trainer reads format " + std::to_string(kCheckpointFormat));
+  const auto v = static_cast<std::int64_t>(*version);
+  if (v != kCheckpointFormat && v != kFormatWithoutGeneratorKind)
+    return fail("it has checkpoint format " + std::to_string(v) + ", this trainer reads formats " +
+                std::to_string(kFormatWithoutGeneratorKind) + " and " +
+                std::to_string(kCheckpointFormat));
   return okStatus();
 }
 
@@ -116,6 +128,7 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
     archive.write("format_version", integer(kCheckpointFormat));
     for (const auto& f : kConfigFields)
       archive.write(std::string("config.") + f.name, integer(parts.config.*f.member));
+    archive.write("config.generator", integer(static_cast<int>(parts.config.generator)));
     const std::pair<const char*, const torch::nn::Module*> networks[] = {
         {"generator", parts.generator.get()},
         {"discriminator", parts.discriminator.get()},
@@ -163,6 +176,14 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
     if (auto s = checkFormat(archive); !s) return bad(s.error());
     auto theirs = configFrom(archive);
     if (!theirs.ok()) return bad(theirs.error());
+    if (theirs->generator != parts.config.generator) {
+      const std::string held = generatorKindName(theirs->generator);
+      const std::string wanted = generatorKindName(parts.config.generator);
+      return bad("it holds a '" + held + "' generator, but this trainer is configured for the '" +
+                 wanted + "' generator (--generator " + wanted +
+                 "), whose inputs differ; run with --generator " + held +
+                 ", or make a base for it with 'trainer_node pretrain --generator " + wanted + "'");
+    }
     if (!(theirs.value() == parts.config))
       return bad("it was made with model config " + describe(theirs.value()) +
                  " but this model has config " + describe(parts.config));

@@ -3,8 +3,9 @@
 // (includes libtorch).
 //
 // One torch archive (format version kCheckpointFormat) holding:
-//   format_version                      int64
+//   format_version                      int64 (3; 2 is read as a pose generator)
 //   config.<field>                      int64 per ModelConfig field, by name
+//                                       (config.generator: 0 pose, 1 warp)
 //   generator, discriminator,           each network's parameters by
 //   face_generator, face_discriminator  submodule name ("res2.conv1.weight")
 //   optim.<network>.{exp_avg,exp_avg_sq,steps}
@@ -18,7 +19,10 @@
 
 namespace booth {
 
-inline constexpr std::int64_t kCheckpointFormat = 2;
+// 3: config.generator (the generator's kind and so its input channels).
+// A format-2 file has no such record: it is a pose generator, and loads
+// as one.
+inline constexpr std::int64_t kCheckpointFormat = 3;
 
 Status saveCheckpoint(const ModelParts& parts, const std::string& path);
 

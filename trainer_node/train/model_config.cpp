@@ -28,9 +28,19 @@ std::string number(double v) {
 
 }  // namespace
 
+const char* generatorKindName(GeneratorKind kind) {
+  return kind == GeneratorKind::kWarp ? "warp" : "pose";
+}
+
+Result<GeneratorKind> parseGeneratorKind(const std::string& name) {
+  if (name == "pose") return GeneratorKind::kPose;
+  if (name == "warp") return GeneratorKind::kWarp;
+  return fail("generator must be 'pose' or 'warp', got '" + name + "'");
+}
+
 std::string describe(const ModelConfig& c) {
   std::ostringstream out;
-  out << "{resolution=" << c.resolution << ", ngf=" << c.ngf << ", downsamples=" << c.downsamples
+  out << "{generator=" << generatorKindName(c.generator) << ", resolution=" << c.resolution << ", ngf=" << c.ngf << ", downsamples=" << c.downsamples
       << ", blocks=" << c.blocks << ", ndf=" << c.ndf << ", d_scales=" << c.d_scales
       << ", d_layers=" << c.d_layers << ", face_ngf=" << c.face_ngf
       << ", face_blocks=" << c.face_blocks << ", face_ndf=" << c.face_ndf

@@ -9,10 +9,23 @@
 
 namespace booth {
 
+// What the generator sees beside the stick figure of frame t and its own
+// frame t-1:
+// - kPose: nothing more (Everybody Dance Now): the visitor's look is in the
+//   weights only, learnt from the poses they made;
+// - kWarp: one of the visitor's own frames, the nearest by limb orientation,
+//   carried part by part to the target pose, and its coverage mask
+//   (part_warp.h, warp_references.h): the look travels to poses the visitor
+//   never made.
+enum class GeneratorKind { kPose = 0, kWarp = 1 };
+const char* generatorKindName(GeneratorKind kind);  // "pose", "warp"
+Result<GeneratorKind> parseGeneratorKind(const std::string& name);
+
 // Architecture. Every field is stored by name in a checkpoint; a checkpoint
 // loads only into a model whose ModelConfig is equal.
 struct ModelConfig {
   int resolution = 128;  // square side of stick figures and frames
+  GeneratorKind generator = GeneratorKind::kPose;
   // Generator (pix2pixHD global generator). ngf 16: on 2 CPU cores the
   // cheapest width that still draws hands and faces once warm-started;
   // 32 costs 3x per step.

@@ -51,9 +51,11 @@ class EpochSampler {
   std::mt19937_64 rng_;
 };
 
-// The four float inputs of a generator step, on the device.
+// The float inputs of a generator step, on the device (the warps only for
+// the warp generator).
 struct MainBatch {
   torch::Tensor stick_prev, stick_cur, frame_prev, frame_cur;
+  torch::Tensor warp_prev, warp_cur;
 };
 
 // Loss values of the last step: 0-dim device tensors, read only when
@@ -91,9 +93,11 @@ void generatorStep(ModelParts& p, const MainBatch& b, const TrainConfig& c, Step
     // Two unrolled steps as in EDN: frame t-1 from zeros, frame t from the
     // generated t-1. The fed-back frame is detached: cheaper, and the L1 on
     // prev_fake still trains the first step.
-    prev_fake = p.generator->forward(torch::cat({b.stick_prev, torch::zeros_like(b.frame_prev)}, 1))
+    prev_fake = p.generator
+                    ->forward(generatorInput(p, b.stick_prev, torch::zeros_like(b.frame_prev),
+                                             b.warp_prev))
                     .to(torch::kFloat32);
-    fake = p.generator->forward(torch::cat({b.stick_cur, prev_fake.detach()}, 1))
+    fake = p.generator->forward(generatorInput(p, b.stick_cur, prev_fake.detach(), b.warp_cur))
                .to(torch::kFloat32);
     loss_l1 = torch::l1_loss(fake, b.frame_cur) + torch::l1_loss(prev_fake, b.frame_prev);
   }
@@ -189,7 +193,7 @@ FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips) {
   if (clips.face_side == 0) return crops;
   std::vector<torch::Tensor> sticks, raw, real;
   for (const auto& [begin, end] : clips.ranges) {
-    const auto drawn = toBytes(renderSequence(p, clips.sticks, begin, end));
+    const auto drawn = toBytes(renderSequence(p, clips, begin, end));
     for (std::int64_t i = begin; i < end; ++i) {
       const auto& box = clips.face_boxes[static_cast<std::size_t>(i)];
       if (!box) continue;
@@ -215,7 +219,7 @@ double generatorError(ModelParts& p, const DeviceClips& held_out) {
   double total = 0;
   std::int64_t frames = 0;
   for (const auto& [begin, end] : held_out.ranges) {
-    const auto drawn = renderSequence(p, held_out.sticks, begin, end);
+    const auto drawn = renderSequence(p, held_out, begin, end);
     const auto real = toUnit(held_out.frames.narrow(0, begin, end - begin));
     total += (drawn - real).abs().mean().item<double>() * static_cast<double>(end - begin);
     frames += end - begin;
@@ -246,29 +250,90 @@ const char* phaseName(TrainPhase phase) {
 
 }  // namespace
 
-torch::Tensor primeFirstFrame(ModelParts& p, const torch::Tensor& stick) {
+torch::Tensor primeFirstFrame(ModelParts& p, const torch::Tensor& stick, const torch::Tensor& warp) {
   torch::NoGradGuard no_grad;
-  return p.generator->forward(torch::cat({stick, torch::zeros_like(stick)}, 1));
+  return p.generator->forward(generatorInput(p, stick, torch::zeros_like(stick), warp));
 }
 
-torch::Tensor renderSequence(ModelParts& p, const torch::Tensor& sticks, std::int64_t begin,
+torch::Tensor warpInput(const DeviceClips& clips, std::int64_t i, torch::Device device,
+                        std::mt19937_64* rng) {
+  const auto frame = static_cast<std::size_t>(i);
+  const ReferencePool& pool = clips.pools.at(clips.pool_of.at(frame));
+  const std::size_t k = rng ? kTrainingReferenceCandidates : 1;
+  const auto& place = clips.place_in_pool.at(frame);
+  auto candidates = place ? pool.trainingCandidates(*place, k) : pool.nearest(clips.poses[frame], k);
+  if (candidates.empty()) candidates.push_back(0);  // no pose compares: any frame, warped as it can be
+  std::size_t pick = 0;
+  if (rng) pick = std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(*rng);
+  const WarpedReference w = pool.warp(candidates[pick], clips.poses[frame]);
+  return toUnit(warpBytes(w.image, w.mask).unsqueeze(0).to(device));
+}
+
+torch::Tensor renderSequence(ModelParts& p, const DeviceClips& clips, std::int64_t begin,
                              std::int64_t end) {
   torch::NoGradGuard no_grad;
+  const torch::Tensor& sticks = clips.sticks;
+  const bool warp = p.config.generator == GeneratorKind::kWarp;
   std::vector<torch::Tensor> out;
   out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, end - begin)));
   torch::Tensor previous;
   for (std::int64_t i = begin; i < end; ++i) {
     const auto stick = toUnit(sticks.narrow(0, i, 1));
-    if (!previous.defined()) previous = primeFirstFrame(p, stick);
-    previous = p.generator->forward(torch::cat({stick, previous}, 1));
+    const torch::Tensor w = warp ? warpInput(clips, i, p.device, nullptr) : torch::Tensor();
+    if (!previous.defined()) previous = primeFirstFrame(p, stick, w);
+    previous = p.generator->forward(generatorInput(p, stick, previous, w));
     out.push_back(previous);
   }
   if (out.empty()) return torch::empty({0, 3, sticks.size(2), sticks.size(3)}, sticks.options().dtype(torch::kFloat32));
   return torch::cat(out, 0);
 }
 
-Result<DeviceClips> uploadClips(std::span<const TrainClip> clips, int resolution,
-                                torch::Device device, const std::string& what) {
+namespace {
+
+// The warp generator's reference pools of `clips` (see uploadClips).
+Status attachReferences(DeviceClips& out, std::span<const TrainClip> clips,
+                        std::span<const TrainClip> reference_clips, const std::string& what) {
+  for (std::size_t c = 0; c < clips.size(); ++c) {
+    if (clips[c].poses.size() != clips[c].frames.size())
+      return fail(what + " clip " + std::to_string(c) + ": the warp generator needs a pose per frame, got " +
+                  std::to_string(clips[c].poses.size()) + " poses for " +
+                  std::to_string(clips[c].frames.size()) + " frames");
+    out.poses.insert(out.poses.end(), clips[c].poses.begin(), clips[c].poses.end());
+  }
+  if (reference_clips.empty()) {
+    for (std::size_t c = 0; c < clips.size(); ++c) {
+      auto pool = ReferencePool::create(clips[c].frames, clips[c].poses);
+      if (!pool.ok()) return fail(what + " clip " + std::to_string(c) + ": " + pool.error());
+      out.pools.push_back(std::move(pool).value());
+      for (std::size_t i = 0; i < clips[c].frames.size(); ++i) {
+        out.pool_of.push_back(c);
+        out.place_in_pool.emplace_back(i);
+      }
+    }
+    return okStatus();
+  }
+  std::vector<cv::Mat> frames;
+  std::vector<Pose> poses;
+  for (const TrainClip& r : reference_clips) {
+    if (r.poses.size() != r.frames.size())
+      return fail(what + ": the warp generator's reference clips need a pose per frame");
+    frames.insert(frames.end(), r.frames.begin(), r.frames.end());
+    poses.insert(poses.end(), r.poses.begin(), r.poses.end());
+  }
+  auto pool = ReferencePool::create(frames, poses);
+  if (!pool.ok()) return fail(what + ": " + pool.error());
+  out.pools.push_back(std::move(pool).value());
+  out.pool_of.assign(out.poses.size(), 0);
+  out.place_in_pool.assign(out.poses.size(), std::nullopt);
+  return okStatus();
+}
+
+}  // namespace
+
+Result<DeviceClips> uploadClips(std::span<const TrainClip> clips, const ModelConfig& config,
+                                torch::Device device, const std::string& what,
+                                std::span<const TrainClip> reference_clips) {
+  const int resolution = config.resolution;
   DeviceClips out;
   std::vector<cv::Mat> sticks;
   std::vector<cv::Mat> frames;
@@ -314,6 +379,9 @@ Result<DeviceClips> uploadClips(std::span<const TrainClip> clips, int resolution
     if (end > begin) out.ranges.emplace_back(begin, end);
   }
   if (!any_box) out.face_boxes.clear();
+  if (config.generator == GeneratorKind::kWarp) {
+    if (auto s = attachReferences(out, clips, reference_clips, what); !s) return fail(s.error());
+  }
   try {
     out.sticks = stackImages(sticks, resolution).to(device);
     out.frames = stackImages(frames, resolution).to(device);
@@ -382,6 +450,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   const auto float_options = torch::TensorOptions().dtype(torch::kFloat32).device(p.device);
   for (torch::Tensor* t : {&batch.stick_prev, &batch.stick_cur, &batch.frame_prev, &batch.frame_cur})
     *t = torch::zeros({config.batch_size, 3, res, res}, float_options);
+  const bool warp = p.config.generator == GeneratorKind::kWarp;
+  if (warp) {
+    for (torch::Tensor* t : {&batch.warp_prev, &batch.warp_cur})
+      *t = torch::zeros({config.batch_size, kWarpChannels, res, res}, float_options);
+  }
+  // Which reference a training frame is warped from (resumed runs draw anew).
+  std::mt19937_64 reference_rng(config.seed + 2 + static_cast<std::uint64_t>(st.iterations));
   std::unique_ptr<CudaGraphStep> graph;
   if (config.cuda_graph) {
     auto created = CudaGraphStep::create([&] { generatorStep(p, batch, config, losses, true); });
@@ -508,6 +583,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
           batch.stick_cur.copy_(toUnit(train.sticks.index_select(0, cur)));
           batch.frame_prev.copy_(toUnit(train.frames.index_select(0, prev)));
           batch.frame_cur.copy_(toUnit(train.frames.index_select(0, cur)));
+          if (warp) {
+            for (std::size_t b = 0; b < batch_index.size(); ++b) {
+              const auto row = static_cast<std::int64_t>(b);
+              batch.warp_prev[row].copy_(warpInput(train, batch_index[b] - 1, p.device, &reference_rng)[0]);
+              batch.warp_cur[row].copy_(warpInput(train, batch_index[b], p.device, &reference_rng)[0]);
+            }
+          }
         }
         const double t0 = now();
         p.generator_opt->prepare(learning_rate);
