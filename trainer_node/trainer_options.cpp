@@ -46,6 +46,8 @@ void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig&
     ("lambda-feat", po::value(&t.lambda_feat)->default_value(defaults_t.lambda_feat), "weight of discriminator feature matching")
     ("lambda-gan", po::value(&t.lambda_gan)->default_value(defaults_t.lambda_gan), "weight of the LSGAN loss")
     ("lambda-l2sp", po::value(&t.lambda_l2sp)->default_value(defaults_t.lambda_l2sp), "L2-SP: pull of the generator's weights towards those training started from (the base), against forgetting; 0 = off")
+    ("d-lr-scale", po::value(&t.d_learning_rate_scale)->default_value(defaults_t.d_learning_rate_scale), "the discriminator's learning rate as a multiple of the generator's (two time-scale updates; 1 = the same)")
+    ("instance-noise", po::value(&t.instance_noise)->default_value(defaults_t.instance_noise), "std of Gaussian noise on every frame the discriminator sees, fading to 0 over the generator phase (0 = off)")
     ("face-gan", po::value(&t.face_gan)->default_value(defaults_t.face_gan), "train and use the face GAN (true/false)")
     ("face-fraction", po::value(&t.face_fraction)->default_value(defaults_t.face_fraction), "share of the training budget for the face GAN")
     ("eval-seconds", po::value(&t.eval_seconds)->default_value(defaults_t.eval_seconds), "held-out evaluation period (0 = only at phase ends)")

@@ -127,6 +127,38 @@ TEST(Checkpoint, AGeneratorOfTheOtherKindIsRefusedWithAClearLine) {
   EXPECT_TRUE(warp_model->loadWeights(dir.file("warp.pt")).ok());
 }
 
+// A pose base into a warp model, asked for explicitly: the warp channels
+// start at zero, so it draws what the base draws.
+TEST(Checkpoint, AWarpModelCanStartFromAPoseBase) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(4, 32);
+  auto pose_model = makeModel();
+  ASSERT_TRUE(pose_model);
+  ASSERT_TRUE(train(*pose_model, clip, iterationSchedule(4)).ok());
+  ASSERT_TRUE(pose_model->save(dir.file("pose.pt")).ok());
+  ModelConfig warp_config = tinyModelConfig();
+  warp_config.generator = GeneratorKind::kWarp;
+  auto warp_model = makeModel(warp_config);
+  ASSERT_TRUE(warp_model);
+  ASSERT_TRUE(warp_model->setReferences(clip.frames, clip.poses).ok());
+  warp_model->startSequence();
+  auto untrained = warp_model->nextFrame(clip.sticks[1], clip.poses[1]);
+  auto loaded = warp_model->loadWeightsFromPoseBase(dir.file("pose.pt"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  pose_model->startSequence();
+  auto expected = pose_model->nextFrame(clip.sticks[1]);
+  warp_model->startSequence();
+  auto actual = warp_model->nextFrame(clip.sticks[1], clip.poses[1]);
+  ASSERT_TRUE(untrained.ok() && expected.ok() && actual.ok());
+  ASSERT_GT(cv::norm(*untrained, *expected, cv::NORM_INF), 2) << "loading must change something";
+  EXPECT_LE(cv::norm(*actual, *expected, cv::NORM_INF), 1);
+  // Only that way round.
+  ASSERT_TRUE(warp_model->save(dir.file("warp.pt")).ok());
+  auto wrong = warp_model->loadWeightsFromPoseBase(dir.file("warp.pt"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().find("it holds a 'warp' generator"), std::string::npos) << wrong.error();
+}
+
 TEST(Checkpoint, LoadOfMissingFileNamesThePath) {
   TempDir dir;
   auto model = makeModel();

@@ -29,6 +29,11 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path);
 enum class LoadMode {
   kWeights,  // the four networks only; optimizers and training state reset
   kResume,   // everything: continue an interrupted run
+  // As kWeights, a pose generator's checkpoint into a warp generator: the
+  // head's extra input channels (the warped reference and its mask) start
+  // at zero, so the model first draws exactly what the pose base draws and
+  // fine-tuning learns to use the reference. Refused for anything else.
+  kWeightsFromPoseBase,
 };
 // Fails naming the path and the reason; on a config mismatch the message
 // holds both configs. On failure `parts` is unchanged.

@@ -92,6 +92,11 @@ Status validate(const TrainConfig& t) {
     return fail("train config: loss weights must be >= 0, got l1=" + number(t.lambda_l1) +
                 " feat=" + number(t.lambda_feat) + " gan=" + number(t.lambda_gan) +
                 " face_l1=" + number(t.face_lambda_l1) + " l2sp=" + number(t.lambda_l2sp));
+  if (!(t.d_learning_rate_scale > 0 && t.d_learning_rate_scale <= 10))
+    return fail("train config: d_learning_rate_scale must be in (0, 10], got " +
+                number(t.d_learning_rate_scale));
+  if (!(t.instance_noise >= 0 && t.instance_noise <= 2))
+    return fail("train config: instance_noise must be in [0, 2], got " + number(t.instance_noise));
   if (!(t.face_fraction >= 0 && t.face_fraction <= 0.9))
     return fail("train config: face_fraction must be in [0, 0.9], got " + number(t.face_fraction));
   if (!(t.eval_seconds >= 0))

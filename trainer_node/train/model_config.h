@@ -85,6 +85,16 @@ struct TrainConfig {
   // weights, w_base being the weights the schedule started from (the base
   // model, kept with the training state so a resumed job keeps it). 0: off.
   float lambda_l2sp = 0.f;
+  // Against a discriminator that wins outright (pretraining's LSGAN loss
+  // sat at 0.003-0.02, where 0.25 means it cannot tell): the
+  // discriminator's learning rate is d_learning_rate_scale times the
+  // generator's (two time-scale update rule, Heusel et al. 2017), and
+  // every frame it sees, real or generated, gets Gaussian noise of
+  // standard deviation instance_noise (pixels in [-1, 1]), fading linearly
+  // to zero over the generator phase (instance noise, Sonderby et al.
+  // 2016). 1 and 0: off.
+  float d_learning_rate_scale = 1.f;
+  float instance_noise = 0.f;
   // Face GAN: trained after the generator, on this last fraction of the
   // budget (the generator is frozen then).
   bool face_gan = true;

@@ -72,6 +72,10 @@ Status PoseToImageModel::loadWeights(const std::string& path) {
   return loadCheckpoint(impl_->parts, path, LoadMode::kWeights);
 }
 
+Status PoseToImageModel::loadWeightsFromPoseBase(const std::string& path) {
+  return loadCheckpoint(impl_->parts, path, LoadMode::kWeightsFromPoseBase);
+}
+
 Result<ModelConfig> PoseToImageModel::checkpointConfig(const std::string& path) {
   return readCheckpointConfig(path);
 }

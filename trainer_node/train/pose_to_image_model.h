@@ -136,6 +136,11 @@ class PoseToImageModel {
   Status save(const std::string& path) const;
   Status load(const std::string& path);
   Status loadWeights(const std::string& path);
+  // A warp model from a pose generator's base (checkpoint.h,
+  // LoadMode::kWeightsFromPoseBase): the warped reference's input channels
+  // start at zero, so it first draws what the base draws. For using an
+  // existing pose base with --generator warp until a warp base is made.
+  Status loadWeightsFromPoseBase(const std::string& path);
   // The ModelConfig stored in a checkpoint, without loading it.
   static Result<ModelConfig> checkpointConfig(const std::string& path);
 

@@ -8,6 +8,7 @@
 
 #include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/train/cuda_graph_step.h"
+#include "trainer_node/train/face_box.h"
 #include "trainer_node/train/face_gan.h"
 #include "trainer_node/train/losses.h"
 #include "trainer_node/train/precision.h"
@@ -56,6 +57,7 @@ class EpochSampler {
 struct MainBatch {
   torch::Tensor stick_prev, stick_cur, frame_prev, frame_cur;
   torch::Tensor warp_prev, warp_cur;
+  torch::Tensor noise_std;  // 0-dim: this step's instance noise
 };
 
 // Loss values of the last step: 0-dim device tensors, read only when
@@ -68,6 +70,16 @@ struct StepLosses {
 struct FaceCrops {
   torch::Tensor sticks, raw, real;
   std::int64_t count() const { return sticks.defined() ? sticks.size(0) : 0; }
+  void append(const FaceCrops& more) {
+    if (more.count() == 0) return;
+    if (count() == 0) {
+      *this = more;
+      return;
+    }
+    sticks = torch::cat({sticks, more.sticks});
+    raw = torch::cat({raw, more.raw});
+    real = torch::cat({real, more.real});
+  }
 };
 
 void store(torch::Tensor& slot, const torch::Tensor& value, bool in_place) {
@@ -104,8 +116,13 @@ void generatorStep(ModelParts& p, const MainBatch& b, const TrainConfig& c, Step
   torch::Tensor loss_g = c.lambda_l1 * loss_l1;
   torch::Tensor loss_d;
   if (gan) {
-    real_pair = torch::cat({b.stick_prev, b.stick_cur, b.frame_prev, b.frame_cur}, 1);
-    fake_pair = torch::cat({b.stick_prev, b.stick_cur, prev_fake, fake}, 1);
+    // Instance noise on every frame the discriminator sees (the stick
+    // figures stay exact).
+    auto noisy = [&](const torch::Tensor& frame) {
+      return c.instance_noise > 0 ? frame + torch::randn_like(frame) * b.noise_std : frame;
+    };
+    real_pair = torch::cat({b.stick_prev, b.stick_cur, noisy(b.frame_prev), noisy(b.frame_cur)}, 1);
+    fake_pair = torch::cat({b.stick_prev, b.stick_cur, noisy(prev_fake), noisy(fake)}, 1);
     setRequiresGrad(*p.discriminator, true);
     {
       AutocastScope autocast(bf16, type, !graph);
@@ -186,24 +203,23 @@ void faceStep(ModelParts& p, const torch::Tensor& stick, const torch::Tensor& ra
   out.l1 = loss_l1.detach();
 }
 
-// The face crops of every frame with a box, the generator's part drawn as
-// a clip would draw it (frames in order, each fed the previous output).
-FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips) {
+// The face crops of frames [begin, end) of one clip that have a box, the
+// generator's part drawn as a clip draws it (frames in order, each fed the
+// previous output, `begin` primed as a clip's first frame).
+FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips, std::int64_t begin, std::int64_t end) {
   FaceCrops crops;
   if (clips.face_side == 0) return crops;
   std::vector<torch::Tensor> sticks, raw, real;
-  for (const auto& [begin, end] : clips.ranges) {
-    const auto drawn = toBytes(renderSequence(p, clips, begin, end));
-    for (std::int64_t i = begin; i < end; ++i) {
-      const auto& box = clips.face_boxes[static_cast<std::size_t>(i)];
-      if (!box) continue;
-      auto crop = [&](const torch::Tensor& image) {
-        return image.narrow(1, box->y, box->height).narrow(2, box->x, box->width);
-      };
-      sticks.push_back(crop(clips.sticks[i]));
-      raw.push_back(crop(drawn[i - begin]));
-      real.push_back(crop(clips.frames[i]));
-    }
+  const auto drawn = toBytes(renderSequence(p, clips, begin, end));
+  for (std::int64_t i = begin; i < end; ++i) {
+    const auto& box = clips.face_boxes[static_cast<std::size_t>(i)];
+    if (!box) continue;
+    auto crop = [&](const torch::Tensor& image) {
+      return image.narrow(1, box->y, box->height).narrow(2, box->x, box->width);
+    };
+    sticks.push_back(crop(clips.sticks[i]));
+    raw.push_back(crop(drawn[i - begin]));
+    real.push_back(crop(clips.frames[i]));
   }
   if (sticks.empty()) return crops;
   crops.sticks = torch::stack(sticks);
@@ -211,6 +227,35 @@ FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips) {
   crops.real = torch::stack(real);
   return crops;
 }
+
+// Every clip's face crops, each clip drawn whole (the held-out frames).
+FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips) {
+  FaceCrops crops;
+  for (const auto& [begin, end] : clips.ranges) crops.append(faceCrops(p, clips, begin, end));
+  return crops;
+}
+
+// The face phase's training crops are drawn as the phase goes, not all
+// before its first step (a pretraining corpus has thousands of frames: a
+// forward pass each): in runs of kFaceRunFrames consecutive frames of one
+// clip, the runs in a shuffled order, each run drawn as a short clip.
+constexpr std::int64_t kFaceRunFrames = 8;
+
+class FaceCropRuns {
+ public:
+  FaceCropRuns(const DeviceClips& clips, std::uint64_t seed) {
+    if (clips.face_side > 0) runs_ = faceCropRuns(clips.ranges, clips.face_boxes, kFaceRunFrames, seed);
+  }
+  bool done() const { return next_ == runs_.size(); }
+  FaceCrops drawNext(ModelParts& p, const DeviceClips& clips) {
+    const auto [begin, end] = runs_[next_++];
+    return faceCrops(p, clips, begin, end);
+  }
+
+ private:
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs_;
+  std::size_t next_ = 0;
+};
 
 // Mean absolute error in [-1, 1] units of the generator on every held-out
 // clip, drawn as a clip is drawn.
@@ -439,7 +484,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   double learning_rate = 0;
 
   EpochSampler pairs(train.pair_ends, config.seed + static_cast<std::uint64_t>(st.iterations));
-  std::optional<EpochSampler> face_frames;
+  // The face phase: the crops drawn so far, the runs still to draw, and
+  // the seconds this call spent drawing and stepping (drawing may take at
+  // most as long as the steps until every run is drawn).
+  std::optional<FaceCropRuns> face_runs;
+  std::mt19937_64 face_rng(config.seed + 1 + static_cast<std::uint64_t>(st.iterations));
+  double face_draw_seconds = 0;
+  double face_step_seconds = 0;
   FaceCrops face_train;
   FaceCrops face_held;
 
@@ -450,6 +501,7 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   const auto float_options = torch::TensorOptions().dtype(torch::kFloat32).device(p.device);
   for (torch::Tensor* t : {&batch.stick_prev, &batch.stick_cur, &batch.frame_prev, &batch.frame_cur})
     *t = torch::zeros({config.batch_size, 3, res, res}, float_options);
+  batch.noise_std = torch::zeros({}, float_options);
   const bool warp = p.config.generator == GeneratorKind::kWarp;
   if (warp) {
     for (torch::Tensor* t : {&batch.warp_prev, &batch.warp_cur})
@@ -486,12 +538,16 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
       st.best_face_generator = p.face_generator_opt->flatParameters().detach().clone();
     }
   };
+  auto drawFaceRun = [&] {
+    const double t0 = now();
+    face_train.append(face_runs->drawNext(p, train));
+    face_draw_seconds += now() - t0;
+  };
   auto startFacePhase = [&] {
-    face_train = faceCrops(p, train);
+    face_train = FaceCrops{};
+    face_runs.emplace(train, config.seed + 1 + static_cast<std::uint64_t>(st.iterations));
+    while (face_train.count() == 0 && !face_runs->done()) drawFaceRun();
     if (held_out) face_held = faceCrops(p, *held_out);
-    std::vector<std::int64_t> all(static_cast<std::size_t>(face_train.count()));
-    std::iota(all.begin(), all.end(), std::int64_t{0});
-    face_frames.emplace(std::move(all), config.seed + 1 + static_cast<std::uint64_t>(st.iterations));
     if (face_held.count() > 0 && !std::isfinite(st.best_face_error)) {
       // The face GAN must earn its place: with all weights zero its
       // residual is exactly zero, the raw generator's face. Whichever of
@@ -583,6 +639,7 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
           batch.stick_cur.copy_(toUnit(train.sticks.index_select(0, cur)));
           batch.frame_prev.copy_(toUnit(train.frames.index_select(0, prev)));
           batch.frame_cur.copy_(toUnit(train.frames.index_select(0, cur)));
+          batch.noise_std.fill_(config.instance_noise * std::max(0.0, 1.0 - f / main_fraction));
           if (warp) {
             for (std::size_t b = 0; b < batch_index.size(); ++b) {
               const auto row = static_cast<std::int64_t>(b);
@@ -593,7 +650,7 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
         }
         const double t0 = now();
         p.generator_opt->prepare(learning_rate);
-        p.discriminator_opt->prepare(learning_rate);
+        p.discriminator_opt->prepare(learning_rate * config.d_learning_rate_scale);
         if (graph) {
           if (auto s = graph->run(); !s) return fail("train: " + s.error());
         } else {
@@ -607,7 +664,8 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
         learning_rate =
             scheduledLearningRate(config.learning_rate, (f - main_fraction) / (1.0 - main_fraction),
                                   config.constant_lr_fraction);
-        for (auto& i : batch_index) i = face_frames->next();
+        std::uniform_int_distribution<std::int64_t> drawn(0, face_train.count() - 1);
+        for (auto& i : batch_index) i = drawn(face_rng);
         const auto idx = torch::tensor(batch_index, torch::kInt64).to(p.device);
         const auto stick = toUnit(face_train.sticks.index_select(0, idx));
         const auto raw = toUnit(face_train.raw.index_select(0, idx));
@@ -618,8 +676,10 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
         faceStep(p, stick, raw, real, config, losses);
         const double t1 = now();
         step_seconds += t1 - t0;
+        face_step_seconds += t1 - t0;
         thread_seconds += tuner.threads() * (t1 - t0);
         tuner.stepDone(t1 - t0, t1);
+        if (!face_runs->done() && face_draw_seconds <= face_step_seconds) drawFaceRun();
       }
       stepped = true;
       ++st.iterations;
