@@ -78,6 +78,10 @@ Status finishModelOptions(ModelConfig& m, TrainConfig& t, const std::string& dev
     return fail("--resolution must be in 32..1024, got " + std::to_string(m.resolution));
   if (auto s = validate(m); !s) return fail("--resolution/--ngf/...: " + s.error());
   if (t.batch_size < 1 || t.batch_size > 256) return fail("--batch-size must be in 1..256");
+  if (!(t.d_learning_rate_scale > 0 && t.d_learning_rate_scale <= 10))
+    return fail("--d-lr-scale must be in (0, 10], got " + std::to_string(t.d_learning_rate_scale));
+  if (!(t.instance_noise >= 0 && t.instance_noise <= 2))
+    return fail("--instance-noise must be in [0, 2], got " + std::to_string(t.instance_noise));
   if (auto s = validate(t); !s) return fail(s.error());
   return okStatus();
 }

@@ -100,10 +100,8 @@ TEST(Checkpoint, LoadRejectsAnotherConfigNamingBoth) {
 // is refused with one line that names both and what to do.
 TEST(Checkpoint, AGeneratorOfTheOtherKindIsRefusedWithAClearLine) {
   TempDir dir;
-  ModelConfig warp_config = tinyModelConfig();
-  warp_config.generator = GeneratorKind::kWarp;
   auto pose_model = makeModel();
-  auto warp_model = makeModel(warp_config);
+  auto warp_model = makeModel(test::tinyWarpModelConfig());
   ASSERT_TRUE(pose_model && warp_model);
   ASSERT_TRUE(pose_model->save(dir.file("pose.pt")).ok());
   ASSERT_TRUE(warp_model->save(dir.file("warp.pt")).ok());
@@ -136,9 +134,7 @@ TEST(Checkpoint, AWarpModelCanStartFromAPoseBase) {
   ASSERT_TRUE(pose_model);
   ASSERT_TRUE(train(*pose_model, clip, iterationSchedule(4)).ok());
   ASSERT_TRUE(pose_model->save(dir.file("pose.pt")).ok());
-  ModelConfig warp_config = tinyModelConfig();
-  warp_config.generator = GeneratorKind::kWarp;
-  auto warp_model = makeModel(warp_config);
+  auto warp_model = makeModel(test::tinyWarpModelConfig());
   ASSERT_TRUE(warp_model);
   ASSERT_TRUE(warp_model->setReferences(clip.frames, clip.poses).ok());
   warp_model->startSequence();

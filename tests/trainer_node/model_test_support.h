@@ -35,6 +35,13 @@ inline ModelConfig tinyModelConfig() {
   return c;
 }
 
+// The same with the warp generator (part-wise warped reference as input).
+inline ModelConfig tinyWarpModelConfig() {
+  ModelConfig c = tinyModelConfig();
+  c.generator = GeneratorKind::kWarp;
+  return c;
+}
+
 // A schedule of `iterations` steps (the budget far above what they need).
 inline TrainConfig iterationSchedule(int iterations) {
   TrainConfig t;

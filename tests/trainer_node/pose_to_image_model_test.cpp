@@ -122,14 +122,8 @@ TEST(PoseToImageModel, TheFirstFrameIsDrawnFromTheGeneratorsFirstDrawingOfIt) {
   EXPECT_GT(cv::norm(*primed, *from_zeros, cv::NORM_INF), 0);
 }
 
-ModelConfig tinyWarpConfig() {
-  ModelConfig c = tinyModelConfig();
-  c.generator = GeneratorKind::kWarp;
-  return c;
-}
-
 TEST(PoseToImageModel, WarpGeneratorTrainsThenRendersFromTheVisitorsFrames) {
-  auto model = makeModel(tinyWarpConfig());
+  auto model = makeModel(test::tinyWarpModelConfig());
   ASSERT_TRUE(model);
   const ToyClip clip = movingSquare(12, 32);
   const ToyClip held = movingSquare(8, 32, 40);
@@ -153,7 +147,7 @@ TEST(PoseToImageModel, WarpGeneratorTrainsThenRendersFromTheVisitorsFrames) {
 }
 
 TEST(PoseToImageModel, WarpGeneratorDrawsFromItsReferences) {
-  auto model = makeModel(tinyWarpConfig());
+  auto model = makeModel(test::tinyWarpModelConfig());
   ASSERT_TRUE(model);
   const ToyClip clip = movingSquare(6, 32);
   std::vector<cv::Mat> grey;
@@ -180,7 +174,7 @@ TEST(PoseToImageModel, WarpGeneratorDrawsFromItsReferences) {
 }
 
 TEST(PoseToImageModel, WarpGeneratorNeedsAPosePerTrainingFrame) {
-  auto model = makeModel(tinyWarpConfig());
+  auto model = makeModel(test::tinyWarpModelConfig());
   ASSERT_TRUE(model);
   ToyClip clip = movingSquare(4, 32);
   clip.poses.clear();
@@ -193,7 +187,7 @@ TEST(PoseToImageModel, WarpGeneratorNeedsAPosePerTrainingFrame) {
 
 TEST(PoseToImageModel, WarpGeneratorSeesFourMoreInputChannels) {
   auto pose_model = makeModel();
-  auto warp_model = makeModel(tinyWarpConfig());
+  auto warp_model = makeModel(test::tinyWarpModelConfig());
   ASSERT_TRUE(pose_model && warp_model);
   // Head conv: 4 more input channels x 8 filters x 7 x 7 weights.
   EXPECT_EQ(warp_model->generatorParameters() - pose_model->generatorParameters(), 4 * 8 * 49);
