@@ -258,34 +258,52 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
   EXPECT_TRUE(job->resume_phase.empty());
 }
 
-TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
-  config_.render.seconds = 10;
-  queue(40);
+// Stops the job while it renders, then starts a new runner on it: the
+// clip is rendered again from the kept model, without training again.
+void expectRenderedAgainAfterAStop(JobRunnerConfig& config, JobStore& jobs, SessionStore& sessions,
+                                   ScriptedClock& clock,
+                                   const std::function<JobRecord(double)>& queue_job) {
+  config.render.seconds = 10;
+  queue_job(40);
   {
-    JobRunner runner(config_, *jobs_, *sessions_);
+    JobRunner runner(config, jobs, sessions);
     std::stop_source stop;
-    clock_.at(45, [&] { stop.request_stop(); });
+    clock.at(45, [&] { stop.request_stop(); });
     ASSERT_TRUE(runner.runNext(stop.get_token()));
   }
-  auto stopped = jobs_->get("job1");
+  auto stopped = jobs.get("job1");
   ASSERT_TRUE(stopped);
   ASSERT_EQ(stopped->state, JobState::kQueued) << stopped->detail;
   EXPECT_EQ(stopped->resume_phase, "rendering");
   ASSERT_TRUE(std::filesystem::exists(stopped->model_path));
-  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+  EXPECT_TRUE(!std::filesystem::exists(config.clips_dir) || std::filesystem::is_empty(config.clips_dir));
   // A partial file a crash might leave behind goes at the next start.
-  std::ofstream(config_.clips_dir / "abc.mp4.partial") << "half a clip";
+  std::ofstream(config.clips_dir / "abc.mp4.partial") << "half a clip";
 
-  JobRunner runner(config_, *jobs_, *sessions_);
+  JobRunner runner(config, jobs, sessions);
   EXPECT_EQ(runner.recoverInterrupted(), 0);
-  EXPECT_EQ(filesIn(config_.clips_dir), 0u);
+  EXPECT_TRUE(!std::filesystem::exists(config.clips_dir) || std::filesystem::is_empty(config.clips_dir));
   ASSERT_TRUE(runner.runNext({}));
-  auto job = jobs_->get("job1");
+  auto job = jobs.get("job1");
   ASSERT_TRUE(job);
   ASSERT_EQ(job->state, JobState::kDone) << job->detail;
   EXPECT_EQ(job->generator_steps, stopped->generator_steps);  // not trained again
-  EXPECT_EQ(filesIn(config_.clips_dir), 1u);
   EXPECT_EQ(job->clip_frames, 100);
+}
+
+TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
+  expectRenderedAgainAfterAStop(config_, *jobs_, *sessions_, clock_,
+                                [this](double budget) { return queue(budget); });
+  EXPECT_EQ(filesIn(config_.clips_dir), 1u);
+}
+
+// The warp generator renders from the visitor's frames: a job gives them to
+// the model, and a re-render after a restart decodes them again.
+TEST_F(JobRunnerTest, AWarpGeneratorJobRendersAndIsRenderedAgainAfterAStop) {
+  config_.model = test::tinyWarpModelConfig();
+  expectRenderedAgainAfterAStop(config_, *jobs_, *sessions_, clock_,
+                                [this](double budget) { return queue(budget); });
+  EXPECT_EQ(filesIn(config_.clips_dir), 1u);
 }
 
 TEST_F(JobRunnerTest, AStageThatThrowsFailsItsJobAndTheRunnerGoesOn) {
