@@ -166,7 +166,8 @@ std::string generatorParam(const Options& o) {
   if (o.model.generator != GeneratorKind::kPose)
     out += std::string(",generator=") + generatorKindName(o.model.generator);
   if (o.train.lambda_l2sp > 0) out += ",l2sp=" + fmt(o.train.lambda_l2sp, 4);
-  if (o.train.d_learning_rate_scale != 1) out += ",d_lr_scale=" + fmt(o.train.d_learning_rate_scale, 3);
+  if (o.train.d_learning_rate_scale != TrainConfig{}.d_learning_rate_scale)
+    out += ",d_lr_scale=" + fmt(o.train.d_learning_rate_scale, 3);
   if (o.train.instance_noise > 0) out += ",instance_noise=" + fmt(o.train.instance_noise, 3);
   return out;
 }
