@@ -39,6 +39,7 @@
 #include "trainer_node/train/pose_coverage.h"
 #include "trainer_node/train/pose_to_image_model.h"
 #include "trainer_node/train/training_set.h"
+#include "trainer_node/train/warp_references.h"
 
 namespace {
 
@@ -49,6 +50,7 @@ struct Options {
   ModelConfig model;
   TrainConfig train;
   std::string base;  // empty: cold start
+  std::string pose_base;  // a warp model started from a pose generator's base
   int threads = 0;
   std::string visitor = "ada";
   std::string session_choreography = "warmup";
@@ -82,6 +84,8 @@ Result<std::unique_ptr<PoseToImageModel>> trainedModel(const Options& o, const T
   auto model = std::move(created).value();
   if (!o.base.empty()) {
     if (auto s = model->loadWeights(o.base); !s) return fail(s.error());
+  } else if (!o.pose_base.empty()) {
+    if (auto s = model->loadWeightsFromPoseBase(o.pose_base); !s) return fail(s.error());
   }
   TrainHooks hooks;
   hooks.progress_seconds = 10;
@@ -97,6 +101,10 @@ Result<std::unique_ptr<PoseToImageModel>> trainedModel(const Options& o, const T
   auto result = model->train(std::span<const TrainClip>(&clip, 1),
                              set.heldOutCount() > 0 ? &held : nullptr, o.train, hooks);
   if (!result.ok()) return fail(result.error());
+  // As the job runner: the warp generator renders from the whole session.
+  if (o.model.generator == GeneratorKind::kWarp) {
+    if (auto s = model->setReferences(set.frames, set.poses); !s) return fail(s.error());
+  }
   std::cout << "# trained " << fmt(result->seconds, 1) << " s: " << result->generator_steps
             << " generator steps (" << fmt(result->last.generator_steps_per_second, 2) << "/s), "
             << result->face_steps << " face-GAN steps ("
@@ -153,11 +161,22 @@ struct PoseClass {
   Mean body, person, arms;
 };
 
-void saveStrip(const std::string& path, const std::vector<std::array<cv::Mat, 3>>& rows) {
+std::string generatorParam(const Options& o) {
+  std::string out;
+  if (o.model.generator != GeneratorKind::kPose)
+    out += std::string(",generator=") + generatorKindName(o.model.generator);
+  if (o.train.lambda_l2sp > 0) out += ",l2sp=" + fmt(o.train.lambda_l2sp, 4);
+  if (o.train.d_learning_rate_scale != TrainConfig{}.d_learning_rate_scale)
+    out += ",d_lr_scale=" + fmt(o.train.d_learning_rate_scale, 3);
+  if (o.train.instance_noise > 0) out += ",instance_noise=" + fmt(o.train.instance_noise, 3);
+  return out;
+}
+
+void saveStrip(const std::string& path, const std::vector<std::vector<cv::Mat>>& rows) {
   std::vector<cv::Mat> lines;
   for (const auto& r : rows) {
     cv::Mat line;
-    cv::hconcat(std::vector<cv::Mat>{r[0], r[1], r[2]}, line);
+    cv::hconcat(r, line);
     cv::resize(line, line, cv::Size(), 2, 2, cv::INTER_NEAREST);
     lines.push_back(line);
   }
@@ -216,14 +235,20 @@ int runSynthetic(const Options& o) {
   Mean flicker_mean;
   FrameScores first_frame;
   cv::Mat previous_out, previous_truth;
-  std::vector<std::array<cv::Mat, 3>> strip;
+  std::vector<std::vector<cv::Mat>> strip;
+  // The warp generator's input, shown beside its frames in the strip.
+  std::optional<ReferencePool> references;
+  if (o.model.generator == GeneratorKind::kWarp) {
+    auto pool = ReferencePool::create(set->frames, set->poses);
+    if (pool.ok()) references = std::move(pool).value();
+  }
   const std::size_t n = poses->mapped.size();
   (*model)->startSequence();
   for (std::size_t i = 0; i < n; ++i) {
     const Pose& pose = poses->mapped[i];
     const cv::Mat stick = renderStickFigure(pose, cv::Size(res, res));
     const auto box = faceBox(pose, set->face_side, cv::Size(res, res));
-    auto out = (*model)->nextFrame(stick, o.render.face_gan ? box : std::nullopt);
+    auto out = (*model)->nextFrame(stick, pose, o.render.face_gan ? box : std::nullopt);
     if (!out.ok()) {
       std::cerr << "trainer_quality_bench: error: " << out.error() << "\n";
       return 1;
@@ -244,8 +269,13 @@ int runSynthetic(const Options& o) {
                                person | personMask(previous_truth, backdrop)));
     previous_out = out.value();
     previous_truth = truth;
-    if (!o.save_png.empty() && (i == 0 || i == n / 3 || i == (2 * n) / 3))
+    if (!o.save_png.empty() && (i == 0 || i == n / 3 || i == (2 * n) / 3)) {
       strip.push_back({stick, out.value(), truth});
+      if (references) {
+        const auto chosen = references->choose(pose, std::nullopt);
+        if (chosen) strip.back().push_back(references->warp(*chosen, pose).image);
+      }
+    }
   }
   // Frame 0 as it was drawn before it was primed (from zeros in one pass).
   FrameScores unprimed_first;
@@ -253,7 +283,7 @@ int runSynthetic(const Options& o) {
     const Pose& pose = poses->mapped[0];
     const auto box = faceBox(pose, set->face_side, cv::Size(res, res));
     (*model)->startSequence(/*prime_first_frame=*/false);
-    auto out = (*model)->nextFrame(renderStickFigure(pose, cv::Size(res, res)),
+    auto out = (*model)->nextFrame(renderStickFigure(pose, cv::Size(res, res)), pose,
                                    o.render.face_gan ? box : std::nullopt);
     if (!out.ok()) {
       std::cerr << "trainer_quality_bench: error: " << out.error() << "\n";
@@ -263,12 +293,17 @@ int runSynthetic(const Options& o) {
   }
   if (!o.save_png.empty()) saveStrip(o.save_png, strip);
 
-  const bool warm = !o.base.empty();
+  const bool warm = !o.base.empty() || !o.pose_base.empty();
   const int budget = static_cast<int>(std::lround(o.train.budget_seconds));
-  const std::string p = "res=" + std::to_string(res) + ",budget=" + std::to_string(budget) +
-                        ",warm=" + (warm ? "1" : "0");
-  const bool headline = res == 128 && warm && budget == 300;
-  const bool quick = res == 128 && warm && budget == 60;
+  // The old generator's figures keep their names; others say which they
+  // are. A run of a fixed step count (--iterations) is named by it.
+  const std::string p = "res=" + std::to_string(res) +
+                        (o.train.max_iterations > 0 ? ",iterations=" + std::to_string(o.train.max_iterations)
+                                                    : ",budget=" + std::to_string(budget)) +
+                        ",warm=" + (!o.pose_base.empty() ? "pose" : warm ? "1" : "0") + generatorParam(o);
+  const bool timed = o.train.max_iterations == 0;
+  const bool headline = timed && res == 128 && warm && budget == 300;
+  const bool quick = timed && res == 128 && warm && budget == 60;
   const std::string none = "no target";
   figure("trainer.ssim_body", p, generated.mean(generated.sum.body).ssim, 3, "",
          headline ? "target >= 0.90" : quick ? "target >= 0.87 (quick)" : none);
@@ -319,7 +354,8 @@ int runSynthetic(const Options& o) {
   std::cout << "# " << n << " frames of '" << o.render.choreography << "' (reference "
             << o.render.reference_performer << ") drawn for " << o.visitor << ", trained on "
             << o.session_seconds << " s of '" << o.session_choreography << "'"
-            << (warm ? ", warm start from " + o.base : ", cold start") << std::endl;
+            << (warm ? ", warm start from " + (o.base.empty() ? o.pose_base : o.base) : ", cold start")
+            << std::endl;
   return 0;
 }
 
@@ -376,14 +412,14 @@ int runReal(const Options& o) {
   }
   const int res = o.model.resolution;
   double sum = 0;
-  std::vector<std::array<cv::Mat, 3>> strip;
+  std::vector<std::vector<cv::Mat>> strip;
   (*model)->startSequence();
   for (int i = 0; i < o.real_test_frames; ++i) {
     const auto k = static_cast<std::size_t>(o.real_train_frames + i);
     const Pose pose = set->crop.toModel((*poses)[k]);
     const cv::Mat stick = renderStickFigure(pose, cv::Size(res, res));
     const auto box = faceBox(pose, set->face_side, cv::Size(res, res));
-    auto out = (*model)->nextFrame(stick, o.render.face_gan ? box : std::nullopt);
+    auto out = (*model)->nextFrame(stick, pose, o.render.face_gan ? box : std::nullopt);
     if (!out.ok()) {
       std::cerr << "trainer_quality_bench: error: " << out.error() << "\n";
       return 1;
@@ -406,7 +442,7 @@ int runReal(const Options& o) {
       strip.push_back({stick, out.value(), truth});
   }
   if (!o.save_png.empty()) saveStrip(o.save_png, strip);
-  figure("trainer.ssim_body_real", "res=" + std::to_string(res), sum / o.real_test_frames, 3, "",
+  figure("trainer.ssim_body_real", "res=" + std::to_string(res) + generatorParam(o), sum / o.real_test_frames, 3, "",
          "no target; fine-tuned " + std::to_string(static_cast<int>(o.train.budget_seconds)) + " s " +
              (o.base.empty() ? "cold" : "warm") + " on frames 0-" +
              std::to_string(o.real_train_frames - 1) + ", scored on the next " +
@@ -419,13 +455,17 @@ int runReal(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   std::string precision = "fp32";
+  std::string generator = "pose";
   po::options_description desc("trainer_quality_bench (see bench/README.md)");
   // clang-format off
   desc.add_options()
     ("help", "this help")
     ("base", po::value(&o.base), "base checkpoint to fine-tune from (warm start); cold without")
+    ("base-from-pose", po::value(&o.pose_base), "with --generator warp: start from this pose generator's base, the warp input channels at zero (warm=pose in the figures)")
     ("budget", po::value(&o.train.budget_seconds)->default_value(60), "fine-tuning seconds")
+    ("iterations", po::value(&o.train.max_iterations)->default_value(0), "stop after this many steps of both kinds (0: by --budget only); with a large --budget, runs compare at equal step counts on a busy machine")
     ("threads", po::value(&o.threads)->default_value(0), "libtorch threads (0 = every CPU)")
+    ("generator", po::value(&generator)->default_value(generator), "pose | warp (the base must hold the same kind)")
     ("resolution", po::value(&o.model.resolution)->default_value(o.model.resolution), "")
     ("ngf", po::value(&o.model.ngf)->default_value(o.model.ngf), "")
     ("blocks", po::value(&o.model.blocks)->default_value(o.model.blocks), "")
@@ -440,6 +480,8 @@ int main(int argc, char** argv) {
     ("lambda-feat", po::value(&o.train.lambda_feat)->default_value(o.train.lambda_feat), "")
     ("lambda-gan", po::value(&o.train.lambda_gan)->default_value(o.train.lambda_gan), "")
     ("lambda-l2sp", po::value(&o.train.lambda_l2sp)->default_value(o.train.lambda_l2sp), "L2-SP pull towards the base (0 = off)")
+    ("d-lr-scale", po::value(&o.train.d_learning_rate_scale)->default_value(o.train.d_learning_rate_scale), "discriminator learning rate / generator's")
+    ("instance-noise", po::value(&o.train.instance_noise)->default_value(o.train.instance_noise), "instance noise on the discriminator's frames (0 = off)")
     ("face-gan", po::value(&o.train.face_gan)->default_value(o.train.face_gan), "train and use the face GAN")
     ("face-fraction", po::value(&o.train.face_fraction)->default_value(o.train.face_fraction), "")
     ("eval-seconds", po::value(&o.train.eval_seconds)->default_value(o.train.eval_seconds), "")
@@ -476,6 +518,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.train.precision = precision == "bf16" ? Precision::kBfloat16 : Precision::kFloat32;
+  auto kind = parseGeneratorKind(generator);
+  if (!kind.ok()) {
+    std::cerr << "trainer_quality_bench: error: --" << kind.error() << "\n";
+    return 2;
+  }
+  o.model.generator = kind.value();
   o.render.face_gan = o.train.face_gan;
   const CpuRuntime rt = configureCpuRuntime(o.threads);
   o.train.adapt_threads = o.threads == 0;

@@ -20,6 +20,7 @@ namespace {
 // that need parsing are read into `text` and converted in finishModelOptions.
 struct ModelOptionText {
   std::string precision = "fp32";
+  std::string generator = "pose";
 };
 
 void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig& t,
@@ -29,6 +30,7 @@ void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig&
   desc.add_options()
     ("device", po::value(&device)->default_value(device), "cpu | cuda | cuda:N (cuda needs a libtorch built with CUDA)")
     ("threads", po::value(&threads)->default_value(threads), "libtorch CPU threads (0 = every CPU this process may use)")
+    ("generator", po::value(&text.generator)->default_value(text.generator), "pose: the stick figure and the previous frame (Everybody Dance Now) | warp: also the visitor's nearest own frame warped part by part to the pose (a checkpoint holds one kind)")
     ("resolution", po::value(&m.resolution)->default_value(defaults_m.resolution), "model resolution (square)")
     ("ngf", po::value(&m.ngf)->default_value(defaults_m.ngf), "generator width")
     ("downsamples", po::value(&m.downsamples)->default_value(defaults_m.downsamples), "generator down/up-sampling steps")
@@ -46,6 +48,8 @@ void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig&
     ("lambda-feat", po::value(&t.lambda_feat)->default_value(defaults_t.lambda_feat), "weight of discriminator feature matching")
     ("lambda-gan", po::value(&t.lambda_gan)->default_value(defaults_t.lambda_gan), "weight of the LSGAN loss")
     ("lambda-l2sp", po::value(&t.lambda_l2sp)->default_value(defaults_t.lambda_l2sp), "L2-SP: pull of the generator's weights towards those training started from (the base), against forgetting; 0 = off")
+    ("d-lr-scale", po::value(&t.d_learning_rate_scale)->default_value(defaults_t.d_learning_rate_scale), "the discriminator's learning rate as a multiple of the generator's (two time-scale updates; 1 = the same)")
+    ("instance-noise", po::value(&t.instance_noise)->default_value(defaults_t.instance_noise), "std of Gaussian noise on every frame the discriminator sees, fading to 0 over the generator phase (0 = off)")
     ("face-gan", po::value(&t.face_gan)->default_value(defaults_t.face_gan), "train and use the face GAN (true/false)")
     ("face-fraction", po::value(&t.face_fraction)->default_value(defaults_t.face_fraction), "share of the training budget for the face GAN")
     ("eval-seconds", po::value(&t.eval_seconds)->default_value(defaults_t.eval_seconds), "held-out evaluation period (0 = only at phase ends)")
@@ -55,8 +59,11 @@ void addModelOptions(po::options_description& desc, ModelConfig& m, TrainConfig&
   // clang-format on
 }
 
-Status finishModelOptions(const ModelConfig& m, TrainConfig& t, const std::string& device,
+Status finishModelOptions(ModelConfig& m, TrainConfig& t, const std::string& device,
                           int threads, const ModelOptionText& text) {
+  auto kind = parseGeneratorKind(text.generator);
+  if (!kind.ok()) return fail("--" + kind.error());
+  m.generator = kind.value();
   if (text.precision == "fp32") {
     t.precision = Precision::kFloat32;
   } else if (text.precision == "bf16") {
@@ -73,6 +80,10 @@ Status finishModelOptions(const ModelConfig& m, TrainConfig& t, const std::strin
     return fail("--resolution must be in 32..1024, got " + std::to_string(m.resolution));
   if (auto s = validate(m); !s) return fail("--resolution/--ngf/...: " + s.error());
   if (t.batch_size < 1 || t.batch_size > 256) return fail("--batch-size must be in 1..256");
+  if (!(t.d_learning_rate_scale > 0 && t.d_learning_rate_scale <= 10))
+    return fail("--d-lr-scale must be in (0, 10], got " + std::to_string(t.d_learning_rate_scale));
+  if (!(t.instance_noise >= 0 && t.instance_noise <= 2))
+    return fail("--instance-noise must be in [0, 2], got " + std::to_string(t.instance_noise));
   if (auto s = validate(t); !s) return fail(s.error());
   return okStatus();
 }

@@ -96,6 +96,65 @@ TEST(Checkpoint, LoadRejectsAnotherConfigNamingBoth) {
   }
 }
 
+// A checkpoint holds one kind of generator; loading it into the other kind
+// is refused with one line that names both and what to do.
+TEST(Checkpoint, AGeneratorOfTheOtherKindIsRefusedWithAClearLine) {
+  TempDir dir;
+  auto pose_model = makeModel();
+  auto warp_model = makeModel(test::tinyWarpModelConfig());
+  ASSERT_TRUE(pose_model && warp_model);
+  ASSERT_TRUE(pose_model->save(dir.file("pose.pt")).ok());
+  ASSERT_TRUE(warp_model->save(dir.file("warp.pt")).ok());
+  for (auto loaded : {warp_model->load(dir.file("pose.pt")), warp_model->loadWeights(dir.file("pose.pt"))}) {
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().find("cannot load checkpoint '" + dir.file("pose.pt") +
+                                  "': it holds a 'pose' generator, but this trainer is configured "
+                                  "for the 'warp' generator (--generator warp)"),
+              std::string::npos)
+        << loaded.error();
+    EXPECT_NE(loaded.error().find("run with --generator pose"), std::string::npos) << loaded.error();
+  }
+  auto loaded = pose_model->loadWeights(dir.file("warp.pt"));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().find("it holds a 'warp' generator"), std::string::npos) << loaded.error();
+  EXPECT_NE(loaded.error().find("'trainer_node pretrain --generator pose'"), std::string::npos)
+      << loaded.error();
+  auto stored = PoseToImageModel::checkpointConfig(dir.file("warp.pt"));
+  ASSERT_TRUE(stored.ok()) << stored.error();
+  EXPECT_EQ(stored->generator, GeneratorKind::kWarp);
+  EXPECT_TRUE(warp_model->loadWeights(dir.file("warp.pt")).ok());
+}
+
+// A pose base into a warp model, asked for explicitly: the warp channels
+// start at zero, so it draws what the base draws.
+TEST(Checkpoint, AWarpModelCanStartFromAPoseBase) {
+  TempDir dir;
+  const ToyClip clip = movingSquare(4, 32);
+  auto pose_model = makeModel();
+  ASSERT_TRUE(pose_model);
+  ASSERT_TRUE(train(*pose_model, clip, iterationSchedule(4)).ok());
+  ASSERT_TRUE(pose_model->save(dir.file("pose.pt")).ok());
+  auto warp_model = makeModel(test::tinyWarpModelConfig());
+  ASSERT_TRUE(warp_model);
+  ASSERT_TRUE(warp_model->setReferences(clip.frames, clip.poses).ok());
+  warp_model->startSequence();
+  auto untrained = warp_model->nextFrame(clip.sticks[1], clip.poses[1]);
+  auto loaded = warp_model->loadWeightsFromPoseBase(dir.file("pose.pt"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  pose_model->startSequence();
+  auto expected = pose_model->nextFrame(clip.sticks[1]);
+  warp_model->startSequence();
+  auto actual = warp_model->nextFrame(clip.sticks[1], clip.poses[1]);
+  ASSERT_TRUE(untrained.ok() && expected.ok() && actual.ok());
+  ASSERT_GT(cv::norm(*untrained, *expected, cv::NORM_INF), 2) << "loading must change something";
+  EXPECT_LE(cv::norm(*actual, *expected, cv::NORM_INF), 1);
+  // Only that way round.
+  ASSERT_TRUE(warp_model->save(dir.file("warp.pt")).ok());
+  auto wrong = warp_model->loadWeightsFromPoseBase(dir.file("warp.pt"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().find("it holds a 'warp' generator"), std::string::npos) << wrong.error();
+}
+
 TEST(Checkpoint, LoadOfMissingFileNamesThePath) {
   TempDir dir;
   auto model = makeModel();

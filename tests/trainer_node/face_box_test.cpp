@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace booth {
 namespace {
 
@@ -53,6 +57,19 @@ TEST(FaceBox, NoHeadOrHeadOutsideIsNoBox) {
   EXPECT_FALSE(faceBox(Pose{}, 20, cv::Size(128, 128)));
   EXPECT_FALSE(faceBox(headAt(-30, 40), 20, cv::Size(128, 128)));
   EXPECT_FALSE(faceBox(headAt(50, 40), 200, cv::Size(128, 128)));
+}
+
+// The face phase draws its crops as it goes: runs of consecutive frames of
+// one clip, only where a head is seen, in a shuffled but fixed order.
+TEST(FaceCropRuns, CoverEveryFrameWithABoxOnceWithinItsClip) {
+  std::vector<std::optional<cv::Rect>> boxes(25, cv::Rect(0, 0, 16, 16));
+  for (int i = 8; i < 16; ++i) boxes[static_cast<std::size_t>(i)].reset();  // no head seen there
+  const std::vector<std::pair<std::int64_t, std::int64_t>> clips = {{0, 20}, {20, 25}};
+  auto runs = faceCropRuns(clips, boxes, 8, 3);
+  EXPECT_EQ(runs, faceCropRuns(clips, boxes, 8, 3)) << "the same seed, the same order";
+  std::sort(runs.begin(), runs.end());
+  const std::vector<std::pair<std::int64_t, std::int64_t>> expected = {{0, 8}, {16, 20}, {20, 25}};
+  EXPECT_EQ(runs, expected);
 }
 
 }  // namespace

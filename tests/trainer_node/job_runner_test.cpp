@@ -113,6 +113,7 @@ class JobRunnerTest : public ::testing::Test {
     return std::make_unique<JobRunner>(std::move(config), *queue_, *blobs_, *sessions_);
   }
   std::unique_ptr<JobRunner> runner() { return runner(config_); }
+  void expectRenderedAgainAfterAStop();
   bool blobExists(const std::string& key) {
     auto size = blobs_->size(key);
     return size.ok() && size.value().has_value();
@@ -260,7 +261,9 @@ TEST_F(JobRunnerTest, AJobStoppedWhileTrainingResumesWithTheBudgetLeft) {
   EXPECT_TRUE(job->resume_phase.empty());
 }
 
-TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
+// Stops the job while it renders, then starts a new runner on it: the
+// clip is rendered again from the kept model, without training again.
+void JobRunnerTest::expectRenderedAgainAfterAStop() {
   config_.render.seconds = 10;
   queue(40);
   {
@@ -286,6 +289,15 @@ TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) {
   EXPECT_EQ(job->generator_steps, stopped->generator_steps);  // not trained again
   EXPECT_EQ(filesIn(clips_dir_), 1u);
   EXPECT_EQ(job->clip_frames, 100);
+}
+
+TEST_F(JobRunnerTest, AJobStoppedWhileRenderingIsRenderedAgain) { expectRenderedAgainAfterAStop(); }
+
+// The warp generator renders from the visitor's frames: a job gives them to
+// the model, and a re-render after a restart decodes them again.
+TEST_F(JobRunnerTest, AWarpGeneratorJobRendersAndIsRenderedAgainAfterAStop) {
+  config_.model = test::tinyWarpModelConfig();
+  expectRenderedAgainAfterAStop();
 }
 
 TEST_F(JobRunnerTest, AStageThatThrowsFailsItsJobAndTheRunnerGoesOn) {

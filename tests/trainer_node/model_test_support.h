@@ -14,6 +14,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "test_poses.h"
 #include "trainer_node/train/pose_to_image_model.h"
 
 namespace booth::test {
@@ -34,6 +35,13 @@ inline ModelConfig tinyModelConfig() {
   return c;
 }
 
+// The same with the warp generator (part-wise warped reference as input).
+inline ModelConfig tinyWarpModelConfig() {
+  ModelConfig c = tinyModelConfig();
+  c.generator = GeneratorKind::kWarp;
+  return c;
+}
+
 // A schedule of `iterations` steps (the budget far above what they need).
 inline TrainConfig iterationSchedule(int iterations) {
   TrainConfig t;
@@ -48,12 +56,14 @@ inline TrainConfig iterationSchedule(int iterations) {
 // The "stick figure" is a white square on black, the "frame" a red square
 // at the same place on a teal backdrop with a yellow "face" in its top
 // left corner. Far from mid-grey, so an untrained generator (output near
-// 0, i.e. grey) is clearly wrong.
+// 0, i.e. grey) is clearly wrong. The pose is a standing person fitted
+// into the square (for the warp generator).
 struct ToyClip {
   std::vector<cv::Mat> sticks;
   std::vector<cv::Mat> frames;
   std::vector<std::optional<cv::Rect>> face_boxes;
-  TrainClip view() const { return TrainClip{sticks, frames, face_boxes}; }
+  std::vector<Pose> poses;
+  TrainClip view() const { return TrainClip{sticks, frames, face_boxes, poses}; }
 };
 
 inline ToyClip movingSquare(int n, int resolution, int first = 0) {
@@ -75,6 +85,8 @@ inline ToyClip movingSquare(int n, int resolution, int first = 0) {
     const int fx = std::clamp(x - 2, 0, resolution - 8);
     const int fy = std::clamp(y - 2, 0, resolution - 8);
     clip.face_boxes.emplace_back(cv::Rect(fx, fy, 8, 8));
+    clip.poses.push_back(transformPose(standingPose(), side / 100.f, static_cast<float>(x),
+                                       static_cast<float>(y)));
   }
   return clip;
 }

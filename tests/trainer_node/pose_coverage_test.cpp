@@ -7,47 +7,16 @@
 #include <cmath>
 #include <vector>
 
+#include "test_poses.h"
+
 namespace booth {
 namespace {
 
 using C = Coco17;
+using test::forearmTurned;
 
-void set(Pose& p, C j, float x, float y) { p[j] = Keypoint{x, y, 1.f}; }
-
-// A person standing with arms hanging, in a 100 px frame.
-Pose standing() {
-  Pose p;
-  set(p, C::kNose, 50, 10);
-  set(p, C::kLeftEye, 52, 8);
-  set(p, C::kRightEye, 48, 8);
-  set(p, C::kLeftEar, 54, 9);
-  set(p, C::kRightEar, 46, 9);
-  set(p, C::kLeftShoulder, 60, 25);
-  set(p, C::kRightShoulder, 40, 25);
-  set(p, C::kLeftElbow, 62, 40);
-  set(p, C::kRightElbow, 38, 40);
-  set(p, C::kLeftWrist, 63, 55);
-  set(p, C::kRightWrist, 37, 55);
-  set(p, C::kLeftHip, 56, 55);
-  set(p, C::kRightHip, 44, 55);
-  set(p, C::kLeftKnee, 57, 75);
-  set(p, C::kRightKnee, 43, 75);
-  set(p, C::kLeftAnkle, 57, 95);
-  set(p, C::kRightAnkle, 43, 95);
-  return p;
-}
-
-// The same pose with the left forearm turned `degrees` about the elbow.
-Pose forearmTurned(double degrees) {
-  Pose p = standing();
-  const Keypoint& e = p[C::kLeftElbow];
-  const Keypoint& w = p[C::kLeftWrist];
-  const double a = degrees * M_PI / 180.0;
-  const double dx = w.x - e.x, dy = w.y - e.y;
-  set(p, C::kLeftWrist, static_cast<float>(e.x + dx * std::cos(a) - dy * std::sin(a)),
-      static_cast<float>(e.y + dx * std::sin(a) + dy * std::cos(a)));
-  return p;
-}
+void set(Pose& p, C j, float x, float y) { test::setJoint(p, j, x, y); }
+Pose standing() { return test::standingPose(); }
 
 TEST(PoseCoverage, APoseIsAtDistanceZeroFromItself) {
   EXPECT_NEAR(limbAngleDistance(standing(), standing()), 0.0, 1e-9);
@@ -58,6 +27,11 @@ TEST(PoseCoverage, DistanceIsTheLargestLimbTurnInDegrees) {
   EXPECT_NEAR(limbAngleDistance(forearmTurned(-170), standing()), 170.0, 1e-3);
   // Past half a turn the short way round counts.
   EXPECT_NEAR(limbAngleDistance(standing(), forearmTurned(200)), 160.0, 1e-3);
+}
+
+TEST(PoseCoverage, MeanDistanceSpreadsOneLimbsTurnOverTheTwelve) {
+  EXPECT_NEAR(meanLimbAngleDistance(standing(), forearmTurned(60)), 5.0, 1e-3);
+  EXPECT_TRUE(std::isnan(meanLimbAngleDistance(standing(), Pose{})));
 }
 
 TEST(PoseCoverage, DistanceIgnoresWhereAndHowBigThePersonIs) {

@@ -122,6 +122,77 @@ TEST(PoseToImageModel, TheFirstFrameIsDrawnFromTheGeneratorsFirstDrawingOfIt) {
   EXPECT_GT(cv::norm(*primed, *from_zeros, cv::NORM_INF), 0);
 }
 
+TEST(PoseToImageModel, WarpGeneratorTrainsThenRendersFromTheVisitorsFrames) {
+  auto model = makeModel(test::tinyWarpModelConfig());
+  ASSERT_TRUE(model);
+  const ToyClip clip = movingSquare(12, 32);
+  const ToyClip held = movingSquare(8, 32, 40);
+  auto trained = train(*model, clip, iterationSchedule(3), {}, &held);
+  ASSERT_TRUE(trained.ok()) << trained.error();
+  EXPECT_EQ(trained->generator_steps, 3);
+  model->startSequence();
+  auto no_pose = model->nextFrame(clip.sticks[0]);
+  ASSERT_FALSE(no_pose.ok());
+  EXPECT_NE(no_pose.error().find("needs the target pose"), std::string::npos) << no_pose.error();
+  auto no_references = model->nextFrame(clip.sticks[0], clip.poses[0]);
+  ASSERT_FALSE(no_references.ok());
+  EXPECT_NE(no_references.error().find("no reference frames"), std::string::npos)
+      << no_references.error();
+  ASSERT_TRUE(model->setReferences(clip.frames, clip.poses).ok());
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto out = model->nextFrame(held.sticks[i], held.poses[i], held.face_boxes[i]);
+    ASSERT_TRUE(out.ok()) << out.error();
+    EXPECT_EQ(out->size(), cv::Size(32, 32));
+  }
+}
+
+TEST(PoseToImageModel, WarpGeneratorDrawsFromItsReferences) {
+  auto model = makeModel(test::tinyWarpModelConfig());
+  ASSERT_TRUE(model);
+  const ToyClip clip = movingSquare(6, 32);
+  std::vector<cv::Mat> grey;
+  for (const cv::Mat& f : clip.frames) grey.emplace_back(f.size(), f.type(), cv::Scalar::all(128));
+  ASSERT_TRUE(model->setReferences(clip.frames, clip.poses).ok());
+  model->startSequence();
+  auto from_frames = model->nextFrame(clip.sticks[2], clip.poses[2]);
+  ASSERT_TRUE(model->setReferences(grey, clip.poses).ok());
+  model->startSequence();
+  auto from_grey = model->nextFrame(clip.sticks[2], clip.poses[2]);
+  ASSERT_TRUE(from_frames.ok() && from_grey.ok());
+  EXPECT_GT(cv::norm(*from_frames, *from_grey, cv::NORM_INF), 0);
+  // The pose generator has no such input: the same call gives the same frame.
+  auto pose_model = makeModel();
+  ASSERT_TRUE(pose_model);
+  ASSERT_TRUE(pose_model->setReferences(clip.frames, clip.poses).ok());
+  pose_model->startSequence();
+  auto a = pose_model->nextFrame(clip.sticks[2], clip.poses[2]);
+  ASSERT_TRUE(pose_model->setReferences(grey, clip.poses).ok());
+  pose_model->startSequence();
+  auto b = pose_model->nextFrame(clip.sticks[2], clip.poses[2]);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(cv::norm(*a, *b, cv::NORM_INF), 0);
+}
+
+TEST(PoseToImageModel, WarpGeneratorNeedsAPosePerTrainingFrame) {
+  auto model = makeModel(test::tinyWarpModelConfig());
+  ASSERT_TRUE(model);
+  ToyClip clip = movingSquare(4, 32);
+  clip.poses.clear();
+  auto trained = train(*model, clip, iterationSchedule(1));
+  ASSERT_FALSE(trained.ok());
+  EXPECT_NE(trained.error().find("needs a pose per frame, got 0 poses for 4 frames"),
+            std::string::npos)
+      << trained.error();
+}
+
+TEST(PoseToImageModel, WarpGeneratorSeesFourMoreInputChannels) {
+  auto pose_model = makeModel();
+  auto warp_model = makeModel(test::tinyWarpModelConfig());
+  ASSERT_TRUE(pose_model && warp_model);
+  // Head conv: 4 more input channels x 8 filters x 7 x 7 weights.
+  EXPECT_EQ(warp_model->generatorParameters() - pose_model->generatorParameters(), 4 * 8 * 49);
+}
+
 TEST(PoseToImageModel, NextFrameRejectsWrongSizeWithActualValue) {
   auto model = makeModel();
   ASSERT_TRUE(model);

@@ -198,8 +198,12 @@ TEST(TrainerOptions, MissingBaseCheckpointNamesThePath) {
 
 TEST(TrainerOptions, ModelAndTrainingOptionsReachTheRunner) {
   auto opt = parse({"--d-scales", "3", "--lambda-feat", "5", "--face-gan", "false", "--precision",
-                    "bf16", "--threads", "1"});
+                    "bf16", "--threads", "1", "--generator", "warp", "--d-lr-scale", "0.5",
+                    "--instance-noise", "0.1"});
   ASSERT_TRUE(opt.ok()) << opt.error();
+  EXPECT_EQ(opt->runner.model.generator, GeneratorKind::kWarp);
+  EXPECT_FLOAT_EQ(opt->runner.train.d_learning_rate_scale, 0.5f);
+  EXPECT_FLOAT_EQ(opt->runner.train.instance_noise, 0.1f);
   EXPECT_EQ(opt->runner.model.d_scales, 3);
   EXPECT_FLOAT_EQ(opt->runner.train.lambda_feat, 5.f);
   EXPECT_FALSE(opt->runner.train.face_gan);
@@ -211,7 +215,8 @@ TEST(TrainerOptions, ModelAndTrainingOptionsReachTheRunner) {
 TEST(TrainerOptions, RejectsBadModelValuesOnce) {
   for (const auto& [flag, value] : std::vector<std::pair<const char*, const char*>>{
            {"--precision", "fp8"}, {"--device", "tpu"}, {"--cuda-graph", "true"},
-           {"--resolution", "20"}}) {
+           {"--resolution", "20"}, {"--generator", "gan"}, {"--d-lr-scale", "0"},
+           {"--instance-noise", "-1"}}) {
     auto opt = parse({flag, value});
     ASSERT_FALSE(opt.ok()) << flag;
     EXPECT_NE(opt.error().find(flag), std::string::npos) << opt.error();

@@ -428,11 +428,26 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   PoseToImageModel& model = *created.value();
 
   VisitorFrame visitor;
+  const bool warp = config_.model.generator == GeneratorKind::kWarp;
   if (rerender) {
-    auto geometry = sessionGeometry(records.value(), config_.model.resolution);
-    if (!geometry.ok()) return fail(geometry.error());
-    visitor.floor = geometry->floor;
-    visitor.face_side = geometry->face_side;
+    if (warp) {
+      // The warp generator renders from the visitor's frames: decode them.
+      TrainingSetOptions set_options;
+      set_options.resolution = config_.model.resolution;
+      set_options.held_out_fraction = 0;
+      set_options.should_stop = [&] { return should_stop(); };
+      auto set = buildTrainingSet(records.value(), set_options);
+      if (!set.ok()) return fail(set.error());
+      records.value().clear();
+      visitor.floor = set->floor;
+      visitor.face_side = set->face_side;
+      if (auto st = model.setReferences(set->frames, set->poses); !st.ok()) return fail(st.error());
+    } else {
+      auto geometry = sessionGeometry(records.value(), config_.model.resolution);
+      if (!geometry.ok()) return fail(geometry.error());
+      visitor.floor = geometry->floor;
+      visitor.face_side = geometry->face_side;
+    }
     if (auto st = model.loadWeights(model_file.string()); !st.ok())
       return fail("the trained model of the interrupted job: " + st.error());
   } else {
@@ -445,6 +460,11 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
     records.value().clear();  // the encoded frames are not needed any more
     visitor.floor = set->floor;
     visitor.face_side = set->face_side;
+    // The warp generator renders from every frame of the session (the
+    // held-out ones too).
+    if (warp) {
+      if (auto st = model.setReferences(set->frames, set->poses); !st.ok()) return fail(st.error());
+    }
 
     bool resumed = false;
     if (resume == "training" && !job.checkpoint_path.empty()) {

@@ -152,7 +152,8 @@ Result<PretrainSummary> Pretrainer::run(std::stop_token stop) {
   std::size_t frames = 0;
   for (const auto& c : clips) frames += c.frames.size();
   log_ << "pretrain: corpus of " << clips.size() << " clips, " << frames << " frames at " << res
-       << " px, face crops " << clips.front().face_side << " px (" << number(since(), 0) << " s)"
+       << " px, face crops " << clips.front().face_side << " px, "
+       << generatorKindName(config_.model.generator) << " generator (" << number(since(), 0) << " s)"
        << std::endl;
 
   // The model, resumed when an interrupted run left its state.

@@ -130,7 +130,7 @@ Result<cv::Mat> composeFrame(PoseToImageModel& model, const VisitorFrame& visito
   std::optional<cv::Rect> box;
   if (config.face_gan && visitor.face_side > 0)
     box = faceBox(mapped, visitor.face_side, cv::Size(res, res));
-  auto generated = model.nextFrame(stick, box);
+  auto generated = model.nextFrame(stick, mapped, box);
   if (!generated.ok())
     return fail("generator failed at frame " + std::to_string(i) + ": " + generated.error());
   cv::Mat canvas(panel, panel * 3, CV_8UC3);

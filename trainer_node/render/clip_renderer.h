@@ -3,7 +3,8 @@
 // choreography's poses are mapped onto the visitor's body and floor with
 // global pose normalization, drawn as stick figures, and fed frame by frame
 // through the generator with its previous output fed back; the face GAN
-// refines the head crop of each frame. Each clip frame has three panels:
+// refines the head crop of each frame. A warp generator renders from the
+// visitor frames the model was given (PoseToImageModel::setReferences). Each clip frame has three panels:
 // the professional (reference performer), the mapped stick figure, and the
 // generated visitor.
 //

@@ -46,12 +46,25 @@ std::optional<double> readScalar(torch::serialize::InputArchive& a, const std::s
 // first and applies them only when the whole file matched.
 using Staged = std::vector<std::pair<torch::Tensor, torch::Tensor>>;
 
+// The pose generator's first convolution, whose input the warp generator
+// widens (model_parts.h, generatorInput).
+constexpr const char* kGeneratorHeadWeight = "generator.head.conv.weight";
+
 Status stageModule(torch::nn::Module& module, torch::serialize::InputArchive& archive,
-                   const std::string& where, Staged& staged) {
+                   const std::string& where, Staged& staged, bool widen_head = false) {
   for (auto& p : module.named_parameters(/*recurse=*/false)) {
     torch::Tensor stored;
     if (!archive.try_read(p.key(), stored))
       return fail("it has no parameter '" + where + "." + p.key() + "'");
+    if (widen_head && where + "." + p.key() == kGeneratorHeadWeight && stored.dim() == 4 &&
+        p.value().dim() == 4 && stored.size(1) < p.value().size(1) &&
+        stored.size(0) == p.value().size(0) && stored.size(2) == p.value().size(2) &&
+        stored.size(3) == p.value().size(3)) {
+      auto widened = torch::zeros_like(p.value());
+      widened.narrow(1, 0, stored.size(1)).copy_(stored);
+      staged.emplace_back(p.value(), widened);
+      continue;
+    }
     if (stored.sizes() != p.value().sizes())
       return fail("parameter '" + where + "." + p.key() + "' has shape " +
                   c10::str(stored.sizes()) + ", the model's is " + c10::str(p.value().sizes()));
@@ -61,11 +74,13 @@ Status stageModule(torch::nn::Module& module, torch::serialize::InputArchive& ar
     torch::serialize::InputArchive nested;
     if (!archive.try_read(child.key(), nested))
       return fail("it has no submodule '" + where + "." + child.key() + "'");
-    if (auto s = stageModule(*child.value(), nested, where + "." + child.key(), staged); !s)
+    if (auto s = stageModule(*child.value(), nested, where + "." + child.key(), staged, widen_head); !s)
       return s;
   }
   return okStatus();
 }
+
+constexpr std::int64_t kFormatWithoutGeneratorKind = 2;
 
 Result<ModelConfig> configFrom(torch::serialize::InputArchive& archive) {
   ModelConfig c;
@@ -73,6 +88,14 @@ Result<ModelConfig> configFrom(torch::serialize::InputArchive& archive) {
     const auto v = readScalar(archive, std::string("config.") + f.name);
     if (!v) return fail(std::string("it has no config field '") + f.name + "'");
     c.*f.member = static_cast<int>(*v);
+  }
+  // Format 2 had one kind of generator, the pose generator.
+  c.generator = GeneratorKind::kPose;
+  if (const auto kind = readScalar(archive, "config.generator")) {
+    if (*kind != 0 && *kind != 1)
+      return fail("its generator kind " + std::to_string(static_cast<std::int64_t>(*kind)) +
+                  " is unknown (0 pose, 1 warp)");
+    c.generator = *kind == 1 ? GeneratorKind::kWarp : GeneratorKind::kPose;
   }
   return c;
 }
@@ -88,9 +111,11 @@ Status checkFormat(torch::serialize::InputArchive& archive) {
           "'trainer_node pretrain'");
     return fail("it has no format_version record (not a booth checkpoint?)");
   }
-  if (static_cast<std::int64_t>(*version) != kCheckpointFormat)
-    return fail("it has checkpoint format " + std::to_string(static_cast<std::int64_t>(*version)) +
-                ", this trainer reads format " + std::to_string(kCheckpointFormat));
+  const auto v = static_cast<std::int64_t>(*version);
+  if (v != kCheckpointFormat && v != kFormatWithoutGeneratorKind)
+    return fail("it has checkpoint format " + std::to_string(v) + ", this trainer reads formats " +
+                std::to_string(kFormatWithoutGeneratorKind) + " and " +
+                std::to_string(kCheckpointFormat));
   return okStatus();
 }
 
@@ -116,6 +141,7 @@ Status saveCheckpoint(const ModelParts& parts, const std::string& path) {
     archive.write("format_version", integer(kCheckpointFormat));
     for (const auto& f : kConfigFields)
       archive.write(std::string("config.") + f.name, integer(parts.config.*f.member));
+    archive.write("config.generator", integer(static_cast<int>(parts.config.generator)));
     const std::pair<const char*, const torch::nn::Module*> networks[] = {
         {"generator", parts.generator.get()},
         {"discriminator", parts.discriminator.get()},
@@ -163,7 +189,24 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
     if (auto s = checkFormat(archive); !s) return bad(s.error());
     auto theirs = configFrom(archive);
     if (!theirs.ok()) return bad(theirs.error());
-    if (!(theirs.value() == parts.config))
+    const bool from_pose_base = mode == LoadMode::kWeightsFromPoseBase;
+    if (from_pose_base && (theirs->generator != GeneratorKind::kPose ||
+                           parts.config.generator != GeneratorKind::kWarp))
+      return bad(std::string("only a 'pose' generator's checkpoint loads into a 'warp' model this "
+                             "way; it holds a '") +
+                 generatorKindName(theirs->generator) + "' generator and this model is '" +
+                 generatorKindName(parts.config.generator) + "'");
+    ModelConfig comparable = theirs.value();
+    if (from_pose_base) comparable.generator = parts.config.generator;
+    if (!from_pose_base && theirs->generator != parts.config.generator) {
+      const std::string held = generatorKindName(theirs->generator);
+      const std::string wanted = generatorKindName(parts.config.generator);
+      return bad("it holds a '" + held + "' generator, but this trainer is configured for the '" +
+                 wanted + "' generator (--generator " + wanted +
+                 "), whose inputs differ; run with --generator " + held +
+                 ", or make a base for it with 'trainer_node pretrain --generator " + wanted + "'");
+    }
+    if (!(comparable == parts.config))
       return bad("it was made with model config " + describe(theirs.value()) +
                  " but this model has config " + describe(parts.config));
 
@@ -177,7 +220,7 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
     for (const auto& [name, module] : networks) {
       torch::serialize::InputArchive nested;
       if (!archive.try_read(name, nested)) return bad(std::string("it has no network '") + name + "'");
-      if (auto s = stageModule(*module, nested, name, staged); !s) return bad(s.error());
+      if (auto s = stageModule(*module, nested, name, staged, from_pose_base); !s) return bad(s.error());
     }
 
     TrainingState state;
@@ -237,7 +280,7 @@ Status loadCheckpoint(ModelParts& parts, const std::string& path, LoadMode mode)
 
     torch::NoGradGuard no_grad;
     for (auto& [param, stored] : staged) param.copy_(stored);
-    if (mode == LoadMode::kWeights) {
+    if (mode != LoadMode::kResume) {
       parts.generator_opt->reset();
       parts.discriminator_opt->reset();
       parts.face_generator_opt->reset();

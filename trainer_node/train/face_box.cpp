@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 namespace booth {
 namespace {
@@ -43,6 +44,25 @@ std::optional<cv::Rect> faceBox(const Pose& pose, int side, cv::Size image) {
   const int x = std::clamp(static_cast<int>(std::lround(centre->x - side / 2.f)), 0, image.width - side);
   const int y = std::clamp(static_cast<int>(std::lround(centre->y - side / 2.f)), 0, image.height - side);
   return cv::Rect(x, y, side, side);
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> faceCropRuns(
+    std::span<const std::pair<std::int64_t, std::int64_t>> clip_ranges,
+    std::span<const std::optional<cv::Rect>> boxes, std::int64_t run_frames, std::uint64_t seed) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs;
+  const std::int64_t step = std::max<std::int64_t>(1, run_frames);
+  const auto n = static_cast<std::int64_t>(boxes.size());
+  for (const auto& [begin, end] : clip_ranges) {
+    for (std::int64_t b = std::max<std::int64_t>(0, begin); b < std::min(end, n); b += step) {
+      const std::int64_t e = std::min({end, n, b + step});
+      bool any_box = false;
+      for (std::int64_t i = b; i < e; ++i) any_box = any_box || boxes[static_cast<std::size_t>(i)].has_value();
+      if (any_box) runs.emplace_back(b, e);
+    }
+  }
+  std::mt19937_64 rng(seed);
+  std::shuffle(runs.begin(), runs.end(), rng);
+  return runs;
 }
 
 }  // namespace booth

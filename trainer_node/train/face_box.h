@@ -8,7 +8,11 @@
 // fixed fraction of the person's standing height, so it holds hair, face
 // and chin at any distance from the camera. One side per session: the face
 // GAN trains on crops of one size.
+#include <cstdint>
 #include <optional>
+#include <span>
+#include <utility>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -26,5 +30,14 @@ int faceBoxSide(float height_px, int max_side);
 // image, never shrunk.
 std::optional<cv::Point2f> headCentre(const Pose& pose);
 std::optional<cv::Rect> faceBox(const Pose& pose, int side, cv::Size image);
+
+// The order in which the face phase draws its training crops as it goes
+// (training_loop.cpp), instead of all of them before its first step: runs
+// [begin, end) of at most `run_frames` consecutive frames of one clip
+// (`clip_ranges`: each clip's [begin, end) in `boxes`), only runs holding
+// at least one box, shuffled with `seed`.
+std::vector<std::pair<std::int64_t, std::int64_t>> faceCropRuns(
+    std::span<const std::pair<std::int64_t, std::int64_t>> clip_ranges,
+    std::span<const std::optional<cv::Rect>> boxes, std::int64_t run_frames, std::uint64_t seed);
 
 }  // namespace booth

@@ -28,9 +28,19 @@ std::string number(double v) {
 
 }  // namespace
 
+const char* generatorKindName(GeneratorKind kind) {
+  return kind == GeneratorKind::kWarp ? "warp" : "pose";
+}
+
+Result<GeneratorKind> parseGeneratorKind(const std::string& name) {
+  if (name == "pose") return GeneratorKind::kPose;
+  if (name == "warp") return GeneratorKind::kWarp;
+  return fail("generator must be 'pose' or 'warp', got '" + name + "'");
+}
+
 std::string describe(const ModelConfig& c) {
   std::ostringstream out;
-  out << "{resolution=" << c.resolution << ", ngf=" << c.ngf << ", downsamples=" << c.downsamples
+  out << "{generator=" << generatorKindName(c.generator) << ", resolution=" << c.resolution << ", ngf=" << c.ngf << ", downsamples=" << c.downsamples
       << ", blocks=" << c.blocks << ", ndf=" << c.ndf << ", d_scales=" << c.d_scales
       << ", d_layers=" << c.d_layers << ", face_ngf=" << c.face_ngf
       << ", face_blocks=" << c.face_blocks << ", face_ndf=" << c.face_ndf
@@ -82,6 +92,11 @@ Status validate(const TrainConfig& t) {
     return fail("train config: loss weights must be >= 0, got l1=" + number(t.lambda_l1) +
                 " feat=" + number(t.lambda_feat) + " gan=" + number(t.lambda_gan) +
                 " face_l1=" + number(t.face_lambda_l1) + " l2sp=" + number(t.lambda_l2sp));
+  if (!(t.d_learning_rate_scale > 0 && t.d_learning_rate_scale <= 10))
+    return fail("train config: d_learning_rate_scale must be in (0, 10], got " +
+                number(t.d_learning_rate_scale));
+  if (!(t.instance_noise >= 0 && t.instance_noise <= 2))
+    return fail("train config: instance_noise must be in [0, 2], got " + number(t.instance_noise));
   if (!(t.face_fraction >= 0 && t.face_fraction <= 0.9))
     return fail("train config: face_fraction must be in [0, 0.9], got " + number(t.face_fraction));
   if (!(t.eval_seconds >= 0))

@@ -9,10 +9,23 @@
 
 namespace booth {
 
+// What the generator sees beside the stick figure of frame t and its own
+// frame t-1:
+// - kPose: nothing more (Everybody Dance Now): the visitor's look is in the
+//   weights only, learnt from the poses they made;
+// - kWarp: one of the visitor's own frames, the nearest by limb orientation,
+//   carried part by part to the target pose, and its coverage mask
+//   (part_warp.h, warp_references.h): the look travels to poses the visitor
+//   never made.
+enum class GeneratorKind { kPose = 0, kWarp = 1 };
+const char* generatorKindName(GeneratorKind kind);  // "pose", "warp"
+Result<GeneratorKind> parseGeneratorKind(const std::string& name);
+
 // Architecture. Every field is stored by name in a checkpoint; a checkpoint
 // loads only into a model whose ModelConfig is equal.
 struct ModelConfig {
   int resolution = 128;  // square side of stick figures and frames
+  GeneratorKind generator = GeneratorKind::kPose;
   // Generator (pix2pixHD global generator). ngf 16: on 2 CPU cores the
   // cheapest width that still draws hands and faces once warm-started;
   // 32 costs 3x per step.
@@ -72,6 +85,18 @@ struct TrainConfig {
   // weights, w_base being the weights the schedule started from (the base
   // model, kept with the training state so a resumed job keeps it). 0: off.
   float lambda_l2sp = 0.f;
+  // Against a discriminator that wins outright (pretraining's LSGAN loss
+  // sat at 0.003-0.02, where 0.25 means it cannot tell): the
+  // discriminator's learning rate is d_learning_rate_scale times the
+  // generator's (two time-scale update rule, Heusel et al. 2017), and
+  // every frame it sees, real or generated, gets Gaussian noise of
+  // standard deviation instance_noise (pixels in [-1, 1]), fading linearly
+  // to zero over the generator phase (instance noise, Sonderby et al.
+  // 2016). 1 and 0: off. A quarter kept the discriminator's loss in a
+  // healthy range and improved the yardstick (trainer_node/README.md, "The
+  // discriminator in pretrain"); instance noise of 0.1 hardly changed it.
+  float d_learning_rate_scale = 0.25f;
+  float instance_noise = 0.f;
   // Face GAN: trained after the generator, on this last fraction of the
   // budget (the generator is frozen then).
   bool face_gan = true;

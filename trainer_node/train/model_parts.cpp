@@ -1,5 +1,7 @@
 #include "trainer_node/train/model_parts.h"
 
+#include <stdexcept>
+
 #include "trainer_node/train/face_gan.h"
 
 namespace booth {
@@ -20,7 +22,9 @@ std::unique_ptr<FlatAdam> adamFor(torch::nn::Module& module) {
 
 GeneratorOptions generatorOptions(const ModelConfig& c) {
   GeneratorOptions o;
-  o.in_channels = 6;  // stick figure t, generated frame t-1
+  // Stick figure t, generated frame t-1, and the warp generator's warped
+  // reference with its mask.
+  o.in_channels = c.generator == GeneratorKind::kWarp ? 6 + kWarpChannels : 6;
   o.out_channels = 3;
   o.ngf = c.ngf;
   o.downsamples = c.downsamples;
@@ -35,6 +39,14 @@ DiscriminatorOptions discriminatorOptions(const ModelConfig& c) {
   o.layers = c.d_layers;
   o.scales = c.d_scales;
   return o;
+}
+
+torch::Tensor generatorInput(const ModelParts& parts, const torch::Tensor& stick,
+                             const torch::Tensor& previous, const torch::Tensor& warp) {
+  if (parts.config.generator != GeneratorKind::kWarp) return torch::cat({stick, previous}, 1);
+  if (!warp.defined())
+    throw std::invalid_argument("the warp generator needs a warped reference for every frame");
+  return torch::cat({stick, previous, warp}, 1);
 }
 
 ModelParts::ModelParts(const ModelConfig& c, torch::Device d) : config(c), device(d) {

@@ -58,6 +58,16 @@ struct ModelParts {
 };
 
 GeneratorOptions generatorOptions(const ModelConfig& config);
+
+// The warp generator's extra input: the warped reference (3 channels) and
+// its coverage mask (1), in [-1, 1].
+inline constexpr std::int64_t kWarpChannels = 4;
+
+// The generator's input for frame t: stick figure t and frame t-1 (N x 3 x
+// R x R each) and, for the warp generator, `warp` (N x kWarpChannels x R x
+// R). Throws std::invalid_argument when the warp generator gets no warp.
+torch::Tensor generatorInput(const ModelParts& parts, const torch::Tensor& stick,
+                             const torch::Tensor& previous, const torch::Tensor& warp);
 DiscriminatorOptions discriminatorOptions(const ModelConfig& config);
 
 }  // namespace booth

@@ -18,18 +18,33 @@ double direction(const Pose& pose, const Limb& limb) {
   return std::atan2(pose[limb.b].y - pose[limb.a].y, pose[limb.b].x - pose[limb.a].x);
 }
 
-}  // namespace
-
-double limbAngleDistance(const Pose& a, const Pose& b) {
-  const auto limbs = coco17Limbs().first(kBodyLimbCount);
-  double largest = -1;
-  for (const Limb& limb : limbs) {
+// Calls f(degrees) for every body limb usable in both poses.
+template <typename F>
+void forEachLimbTurn(const Pose& a, const Pose& b, F&& f) {
+  for (const Limb& limb : coco17Limbs().first(kBodyLimbCount)) {
     if (!usable(a, limb) || !usable(b, limb)) continue;
     double d = std::abs(direction(a, limb) - direction(b, limb));
     if (d > std::numbers::pi) d = 2 * std::numbers::pi - d;
-    largest = std::max(largest, d * 180.0 / std::numbers::pi);
+    f(d * 180.0 / std::numbers::pi);
   }
+}
+
+}  // namespace
+
+double limbAngleDistance(const Pose& a, const Pose& b) {
+  double largest = -1;
+  forEachLimbTurn(a, b, [&](double d) { largest = std::max(largest, d); });
   return largest < 0 ? std::numeric_limits<double>::quiet_NaN() : largest;
+}
+
+double meanLimbAngleDistance(const Pose& a, const Pose& b) {
+  double sum = 0;
+  int n = 0;
+  forEachLimbTurn(a, b, [&](double d) {
+    sum += d;
+    ++n;
+  });
+  return n == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / n;
 }
 
 double nearestPoseDistance(const Pose& pose, std::span<const Pose> references) {

@@ -27,6 +27,10 @@ inline constexpr int kBodyLimbCount = 12;
 
 // NaN when no body limb is usable in both poses.
 double limbAngleDistance(const Pose& a, const Pose& b);
+// The mean instead of the largest difference over the same limbs: how the
+// warp generator ranks its reference frames (warp_references.h), where
+// every limb's fit counts, not only the worst one's. NaN as above.
+double meanLimbAngleDistance(const Pose& a, const Pose& b);
 
 // The smallest limbAngleDistance from `pose` to any of `references`
 // (incomparable ones skipped); +infinity when none compares.

@@ -19,6 +19,9 @@ struct PoseToImageModel::Impl {
   // Rendering: the previous raw generator output (undefined at a clip's start).
   torch::Tensor previous;
   bool prime_first_frame = true;
+  // The warp generator's references, and the one the previous frame used.
+  ReferencePool references;
+  std::optional<std::size_t> reference;
 };
 
 PoseToImageModel::PoseToImageModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -69,6 +72,10 @@ Status PoseToImageModel::loadWeights(const std::string& path) {
   return loadCheckpoint(impl_->parts, path, LoadMode::kWeights);
 }
 
+Status PoseToImageModel::loadWeightsFromPoseBase(const std::string& path) {
+  return loadCheckpoint(impl_->parts, path, LoadMode::kWeightsFromPoseBase);
+}
+
 Result<ModelConfig> PoseToImageModel::checkpointConfig(const std::string& path) {
   return readCheckpointConfig(path);
 }
@@ -85,12 +92,12 @@ Result<TrainResult> PoseToImageModel::train(std::span<const TrainClip> clips,
   for (const auto& c : clips) frames += c.frames.size();
   if (frames < 2)
     return fail("train: need at least 2 consecutive frames, got " + std::to_string(frames));
-  auto train = uploadClips(clips, parts.config.resolution, parts.device, "train");
+  auto train = uploadClips(clips, parts.config, parts.device, "train");
   if (!train.ok()) return fail("train: " + train.error());
   std::optional<DeviceClips> held;
   if (held_out != nullptr && !held_out->frames.empty()) {
-    auto uploaded = uploadClips(std::span<const TrainClip>(held_out, 1), parts.config.resolution,
-                                parts.device, "held-out");
+    auto uploaded = uploadClips(std::span<const TrainClip>(held_out, 1), parts.config,
+                                parts.device, "held-out", clips);
     if (!uploaded.ok()) return fail("train: " + uploaded.error());
     held = std::move(uploaded).value();
   }
@@ -102,9 +109,29 @@ Result<TrainResult> PoseToImageModel::train(std::span<const TrainClip> clips,
 void PoseToImageModel::startSequence(bool prime_first_frame) {
   impl_->previous = torch::Tensor();
   impl_->prime_first_frame = prime_first_frame;
+  impl_->reference.reset();
+}
+
+Status PoseToImageModel::setReferences(std::span<const cv::Mat> frames, std::span<const Pose> poses) {
+  const int res = impl_->parts.config.resolution;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (auto s = checkImage(frames[i], res, "reference frame " + std::to_string(i)); !s) return s;
+  }
+  auto pool = ReferencePool::create(frames, poses);
+  if (!pool.ok()) return fail(pool.error());
+  impl_->references = std::move(pool).value();
+  impl_->reference.reset();
+  return okStatus();
 }
 
 Result<cv::Mat> PoseToImageModel::nextFrame(const cv::Mat& stick,
+                                            const std::optional<cv::Rect>& face_box) {
+  if (impl_->parts.config.generator == GeneratorKind::kWarp)
+    return fail("generate: the warp generator needs the target pose: call nextFrame(stick, pose, ...)");
+  return nextFrame(stick, Pose{}, face_box);
+}
+
+Result<cv::Mat> PoseToImageModel::nextFrame(const cv::Mat& stick, const Pose& pose,
                                             const std::optional<cv::Rect>& face_box) {
   ModelParts& parts = impl_->parts;
   const int res = parts.config.resolution;
@@ -122,11 +149,21 @@ Result<cv::Mat> PoseToImageModel::nextFrame(const cv::Mat& stick,
     torch::NoGradGuard no_grad;
     const auto stick_t =
         toUnit(stackImages(std::span<const cv::Mat>(&stick, 1), res).to(parts.device));
+    torch::Tensor warp;
+    if (parts.config.generator == GeneratorKind::kWarp) {
+      if (impl_->references.empty())
+        return fail("generate: the warp generator has no reference frames of the visitor (setReferences)");
+      impl_->reference = impl_->references.choose(pose, impl_->reference);
+      if (!impl_->reference)
+        return fail("generate: the target pose shows no body limb to choose a reference frame by");
+      const WarpedReference w = impl_->references.warp(*impl_->reference, pose);
+      warp = toUnit(warpBytes(w.image, w.mask).unsqueeze(0).to(parts.device));
+    }
     if (!impl_->previous.defined()) {
       impl_->previous = torch::zeros_like(stick_t);
-      if (impl_->prime_first_frame) impl_->previous = primeFirstFrame(parts, stick_t);
+      if (impl_->prime_first_frame) impl_->previous = primeFirstFrame(parts, stick_t, warp);
     }
-    impl_->previous = parts.generator->forward(torch::cat({stick_t, impl_->previous}, 1));
+    impl_->previous = parts.generator->forward(generatorInput(parts, stick_t, impl_->previous, warp));
     if (!face_box) return toMat(impl_->previous[0]);
     // The face GAN refines a copy; the raw frame is what the next frame sees,
     // as in training.

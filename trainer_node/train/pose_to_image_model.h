@@ -15,9 +15,14 @@
 // - face GAN: a small residual generator and PatchGAN on the head crop,
 //   trained after the generator; its residual is added to the face region.
 //
+// With ModelConfig::generator = kWarp the generator also sees one of the
+// visitor's own frames carried part by part to the target pose
+// (part_warp.h): training clips then need their poses, and rendering needs
+// the visitor's frames (setReferences) and each target pose.
+//
 // Lifecycle: create() -> optionally loadWeights() (a base or warm start) or
-// load() (resume) -> train() -> save() -> startSequence() / nextFrame() to
-// render. Threading: one thread uses a model at a time; train() blocks the
+// load() (resume) -> train() -> save() -> setReferences() (warp generator)
+// -> startSequence() / nextFrame() to render. Threading: one thread uses a model at a time; train() blocks the
 // calling thread and calls the hooks from it.
 #include <cstdint>
 #include <functional>
@@ -29,6 +34,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "common/core/keypoints.h"
 #include "common/core/result.h"
 #include "trainer_node/train/model_config.h"
 
@@ -81,11 +87,15 @@ struct TrainResult {
 // Consecutive frames of one clip (a visitor's session, a corpus clip).
 // sticks[i], frames[i]: 8-bit BGR of the model's resolution. face_boxes:
 // empty, or one per frame (nullopt where the head is not seen); every box
-// of a training run has the same side.
+// of a training run has the same side. poses: the pose of each frame in
+// model pixels; the warp generator needs them (a training frame's
+// references are other frames of its own clip), the pose generator
+// ignores them.
 struct TrainClip {
   std::span<const cv::Mat> sticks;
   std::span<const cv::Mat> frames;
   std::span<const std::optional<cv::Rect>> face_boxes;
+  std::span<const Pose> poses;
 };
 
 struct TrainHooks {
@@ -126,6 +136,11 @@ class PoseToImageModel {
   Status save(const std::string& path) const;
   Status load(const std::string& path);
   Status loadWeights(const std::string& path);
+  // A warp model from a pose generator's base (checkpoint.h,
+  // LoadMode::kWeightsFromPoseBase): the warped reference's input channels
+  // start at zero, so it first draws what the base draws. For using an
+  // existing pose base with --generator warp until a warp base is made.
+  Status loadWeightsFromPoseBase(const std::string& path);
   // The ModelConfig stored in a checkpoint, without loading it.
   static Result<ModelConfig> checkpointConfig(const std::string& path);
 
@@ -133,7 +148,8 @@ class PoseToImageModel {
   // of them) following config's time-based schedule, continuing where a
   // loaded checkpoint's schedule stood. With held_out frames, the
   // generator (and face GAN) are evaluated on them periodically and the
-  // best weights are kept and restored at the end. Stops at the schedule's
+  // best weights are kept and restored at the end (the warp generator
+  // draws the held-out frames' references from all training clips). Stops at the schedule's
   // end, when `stop` is requested or hooks.should_stop() says so. Bad input
   // and torch failures come back as Error.
   Result<TrainResult> train(std::span<const TrainClip> clips, const TrainClip* held_out,
@@ -149,9 +165,23 @@ class PoseToImageModel {
   // second of its unrolled frames; prime_first_frame = false draws it from
   // zeros in one pass (the old behaviour, for comparison: a clearly worse
   // frame).
+  //
+  // The warp generator needs the target pose (model pixels) and the frames
+  // set by setReferences(); it warps the nearest reference, keeping the
+  // previous frame's while it is still nearly the best (warp_references.h).
+  // The pose generator ignores both; the overload without a pose fails for
+  // the warp generator.
   void startSequence(bool prime_first_frame = true);
+  Result<cv::Mat> nextFrame(const cv::Mat& stick, const Pose& pose,
+                            const std::optional<cv::Rect>& face_box = std::nullopt);
   Result<cv::Mat> nextFrame(const cv::Mat& stick,
                             const std::optional<cv::Rect>& face_box = std::nullopt);
+
+  // The visitor's frames (8-bit BGR of the model's resolution) and their
+  // poses (model pixels) that the warp generator renders from: the whole
+  // session. Pixels are shared, not copied. Fails on mismatched counts,
+  // wrong images, or when no pose shows a torso.
+  Status setReferences(std::span<const cv::Mat> frames, std::span<const Pose> poses);
 
   // Parameter counts (generator, discriminator) and the generator's
   // multiply-adds x 2 per forward pass at the model's resolution: for

@@ -31,6 +31,16 @@ torch::Tensor stackImages(std::span<const cv::Mat> images, int resolution) {
   return hwc.permute({0, 3, 1, 2}).contiguous();
 }
 
+torch::Tensor warpBytes(const cv::Mat& image, const cv::Mat& mask) {
+  const int h = image.rows, w = image.cols;
+  auto hwc = torch::empty({h, w, 4}, torch::kUInt8);
+  cv::Mat wrapped(h, w, CV_8UC4, hwc.data_ptr<std::uint8_t>());
+  const cv::Mat parts[] = {image, mask};
+  const int from_to[] = {0, 0, 1, 1, 2, 2, 3, 3};
+  cv::mixChannels(parts, 2, &wrapped, 1, from_to, 4);
+  return hwc.permute({2, 0, 1}).contiguous();
+}
+
 torch::Tensor toUnit(const torch::Tensor& bytes) {
   return bytes.to(torch::kFloat32).div_(127.5).sub_(1.0);
 }

@@ -19,6 +19,9 @@ Status checkImage(const cv::Mat& image, int resolution, const std::string& what)
 
 // N validated CV_8UC3 images of resolution^2 -> uint8 N x 3 x R x R (CPU).
 torch::Tensor stackImages(std::span<const cv::Mat> images, int resolution);
+// A warped reference (part_warp.h): its CV_8UC3 image and CV_8U mask of
+// one size -> uint8 4 x H x W (B, G, R, mask), CPU.
+torch::Tensor warpBytes(const cv::Mat& image, const cv::Mat& mask);
 // uint8 [0, 255] -> float [-1, 1].
 torch::Tensor toUnit(const torch::Tensor& bytes);
 // float [-1, 1] -> uint8 [0, 255], rounded and clamped.

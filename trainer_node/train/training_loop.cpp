@@ -8,6 +8,7 @@
 
 #include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/train/cuda_graph_step.h"
+#include "trainer_node/train/face_box.h"
 #include "trainer_node/train/face_gan.h"
 #include "trainer_node/train/losses.h"
 #include "trainer_node/train/precision.h"
@@ -51,9 +52,12 @@ class EpochSampler {
   std::mt19937_64 rng_;
 };
 
-// The four float inputs of a generator step, on the device.
+// The float inputs of a generator step, on the device (the warps only for
+// the warp generator).
 struct MainBatch {
   torch::Tensor stick_prev, stick_cur, frame_prev, frame_cur;
+  torch::Tensor warp_prev, warp_cur;
+  torch::Tensor noise_std;  // 0-dim: this step's instance noise
 };
 
 // Loss values of the last step: 0-dim device tensors, read only when
@@ -66,6 +70,16 @@ struct StepLosses {
 struct FaceCrops {
   torch::Tensor sticks, raw, real;
   std::int64_t count() const { return sticks.defined() ? sticks.size(0) : 0; }
+  void append(const FaceCrops& more) {
+    if (more.count() == 0) return;
+    if (count() == 0) {
+      *this = more;
+      return;
+    }
+    sticks = torch::cat({sticks, more.sticks});
+    raw = torch::cat({raw, more.raw});
+    real = torch::cat({real, more.real});
+  }
 };
 
 void store(torch::Tensor& slot, const torch::Tensor& value, bool in_place) {
@@ -91,17 +105,24 @@ void generatorStep(ModelParts& p, const MainBatch& b, const TrainConfig& c, Step
     // Two unrolled steps as in EDN: frame t-1 from zeros, frame t from the
     // generated t-1. The fed-back frame is detached: cheaper, and the L1 on
     // prev_fake still trains the first step.
-    prev_fake = p.generator->forward(torch::cat({b.stick_prev, torch::zeros_like(b.frame_prev)}, 1))
+    prev_fake = p.generator
+                    ->forward(generatorInput(p, b.stick_prev, torch::zeros_like(b.frame_prev),
+                                             b.warp_prev))
                     .to(torch::kFloat32);
-    fake = p.generator->forward(torch::cat({b.stick_cur, prev_fake.detach()}, 1))
+    fake = p.generator->forward(generatorInput(p, b.stick_cur, prev_fake.detach(), b.warp_cur))
                .to(torch::kFloat32);
     loss_l1 = torch::l1_loss(fake, b.frame_cur) + torch::l1_loss(prev_fake, b.frame_prev);
   }
   torch::Tensor loss_g = c.lambda_l1 * loss_l1;
   torch::Tensor loss_d;
   if (gan) {
-    real_pair = torch::cat({b.stick_prev, b.stick_cur, b.frame_prev, b.frame_cur}, 1);
-    fake_pair = torch::cat({b.stick_prev, b.stick_cur, prev_fake, fake}, 1);
+    // Instance noise on every frame the discriminator sees (the stick
+    // figures stay exact).
+    auto noisy = [&](const torch::Tensor& frame) {
+      return c.instance_noise > 0 ? frame + torch::randn_like(frame) * b.noise_std : frame;
+    };
+    real_pair = torch::cat({b.stick_prev, b.stick_cur, noisy(b.frame_prev), noisy(b.frame_cur)}, 1);
+    fake_pair = torch::cat({b.stick_prev, b.stick_cur, noisy(prev_fake), noisy(fake)}, 1);
     setRequiresGrad(*p.discriminator, true);
     {
       AutocastScope autocast(bf16, type, !graph);
@@ -182,24 +203,23 @@ void faceStep(ModelParts& p, const torch::Tensor& stick, const torch::Tensor& ra
   out.l1 = loss_l1.detach();
 }
 
-// The face crops of every frame with a box, the generator's part drawn as
-// a clip would draw it (frames in order, each fed the previous output).
-FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips) {
+// The face crops of frames [begin, end) of one clip that have a box, the
+// generator's part drawn as a clip draws it (frames in order, each fed the
+// previous output, `begin` primed as a clip's first frame).
+FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips, std::int64_t begin, std::int64_t end) {
   FaceCrops crops;
   if (clips.face_side == 0) return crops;
   std::vector<torch::Tensor> sticks, raw, real;
-  for (const auto& [begin, end] : clips.ranges) {
-    const auto drawn = toBytes(renderSequence(p, clips.sticks, begin, end));
-    for (std::int64_t i = begin; i < end; ++i) {
-      const auto& box = clips.face_boxes[static_cast<std::size_t>(i)];
-      if (!box) continue;
-      auto crop = [&](const torch::Tensor& image) {
-        return image.narrow(1, box->y, box->height).narrow(2, box->x, box->width);
-      };
-      sticks.push_back(crop(clips.sticks[i]));
-      raw.push_back(crop(drawn[i - begin]));
-      real.push_back(crop(clips.frames[i]));
-    }
+  const auto drawn = toBytes(renderSequence(p, clips, begin, end));
+  for (std::int64_t i = begin; i < end; ++i) {
+    const auto& box = clips.face_boxes[static_cast<std::size_t>(i)];
+    if (!box) continue;
+    auto crop = [&](const torch::Tensor& image) {
+      return image.narrow(1, box->y, box->height).narrow(2, box->x, box->width);
+    };
+    sticks.push_back(crop(clips.sticks[i]));
+    raw.push_back(crop(drawn[i - begin]));
+    real.push_back(crop(clips.frames[i]));
   }
   if (sticks.empty()) return crops;
   crops.sticks = torch::stack(sticks);
@@ -208,6 +228,35 @@ FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips) {
   return crops;
 }
 
+// Every clip's face crops, each clip drawn whole (the held-out frames).
+FaceCrops faceCrops(ModelParts& p, const DeviceClips& clips) {
+  FaceCrops crops;
+  for (const auto& [begin, end] : clips.ranges) crops.append(faceCrops(p, clips, begin, end));
+  return crops;
+}
+
+// The face phase's training crops are drawn as the phase goes, not all
+// before its first step (a pretraining corpus has thousands of frames: a
+// forward pass each): in runs of kFaceRunFrames consecutive frames of one
+// clip, the runs in a shuffled order, each run drawn as a short clip.
+constexpr std::int64_t kFaceRunFrames = 8;
+
+class FaceCropRuns {
+ public:
+  FaceCropRuns(const DeviceClips& clips, std::uint64_t seed) {
+    if (clips.face_side > 0) runs_ = faceCropRuns(clips.ranges, clips.face_boxes, kFaceRunFrames, seed);
+  }
+  bool done() const { return next_ == runs_.size(); }
+  FaceCrops drawNext(ModelParts& p, const DeviceClips& clips) {
+    const auto [begin, end] = runs_[next_++];
+    return faceCrops(p, clips, begin, end);
+  }
+
+ private:
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs_;
+  std::size_t next_ = 0;
+};
+
 // Mean absolute error in [-1, 1] units of the generator on every held-out
 // clip, drawn as a clip is drawn.
 double generatorError(ModelParts& p, const DeviceClips& held_out) {
@@ -215,7 +264,7 @@ double generatorError(ModelParts& p, const DeviceClips& held_out) {
   double total = 0;
   std::int64_t frames = 0;
   for (const auto& [begin, end] : held_out.ranges) {
-    const auto drawn = renderSequence(p, held_out.sticks, begin, end);
+    const auto drawn = renderSequence(p, held_out, begin, end);
     const auto real = toUnit(held_out.frames.narrow(0, begin, end - begin));
     total += (drawn - real).abs().mean().item<double>() * static_cast<double>(end - begin);
     frames += end - begin;
@@ -246,29 +295,90 @@ const char* phaseName(TrainPhase phase) {
 
 }  // namespace
 
-torch::Tensor primeFirstFrame(ModelParts& p, const torch::Tensor& stick) {
+torch::Tensor primeFirstFrame(ModelParts& p, const torch::Tensor& stick, const torch::Tensor& warp) {
   torch::NoGradGuard no_grad;
-  return p.generator->forward(torch::cat({stick, torch::zeros_like(stick)}, 1));
+  return p.generator->forward(generatorInput(p, stick, torch::zeros_like(stick), warp));
 }
 
-torch::Tensor renderSequence(ModelParts& p, const torch::Tensor& sticks, std::int64_t begin,
+torch::Tensor warpInput(const DeviceClips& clips, std::int64_t i, torch::Device device,
+                        std::mt19937_64* rng) {
+  const auto frame = static_cast<std::size_t>(i);
+  const ReferencePool& pool = clips.pools.at(clips.pool_of.at(frame));
+  const std::size_t k = rng ? kTrainingReferenceCandidates : 1;
+  const auto& place = clips.place_in_pool.at(frame);
+  auto candidates = place ? pool.trainingCandidates(*place, k) : pool.nearest(clips.poses[frame], k);
+  if (candidates.empty()) candidates.push_back(0);  // no pose compares: any frame, warped as it can be
+  std::size_t pick = 0;
+  if (rng) pick = std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(*rng);
+  const WarpedReference w = pool.warp(candidates[pick], clips.poses[frame]);
+  return toUnit(warpBytes(w.image, w.mask).unsqueeze(0).to(device));
+}
+
+torch::Tensor renderSequence(ModelParts& p, const DeviceClips& clips, std::int64_t begin,
                              std::int64_t end) {
   torch::NoGradGuard no_grad;
+  const torch::Tensor& sticks = clips.sticks;
+  const bool warp = p.config.generator == GeneratorKind::kWarp;
   std::vector<torch::Tensor> out;
   out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, end - begin)));
   torch::Tensor previous;
   for (std::int64_t i = begin; i < end; ++i) {
     const auto stick = toUnit(sticks.narrow(0, i, 1));
-    if (!previous.defined()) previous = primeFirstFrame(p, stick);
-    previous = p.generator->forward(torch::cat({stick, previous}, 1));
+    const torch::Tensor w = warp ? warpInput(clips, i, p.device, nullptr) : torch::Tensor();
+    if (!previous.defined()) previous = primeFirstFrame(p, stick, w);
+    previous = p.generator->forward(generatorInput(p, stick, previous, w));
     out.push_back(previous);
   }
   if (out.empty()) return torch::empty({0, 3, sticks.size(2), sticks.size(3)}, sticks.options().dtype(torch::kFloat32));
   return torch::cat(out, 0);
 }
 
-Result<DeviceClips> uploadClips(std::span<const TrainClip> clips, int resolution,
-                                torch::Device device, const std::string& what) {
+namespace {
+
+// The warp generator's reference pools of `clips` (see uploadClips).
+Status attachReferences(DeviceClips& out, std::span<const TrainClip> clips,
+                        std::span<const TrainClip> reference_clips, const std::string& what) {
+  for (std::size_t c = 0; c < clips.size(); ++c) {
+    if (clips[c].poses.size() != clips[c].frames.size())
+      return fail(what + " clip " + std::to_string(c) + ": the warp generator needs a pose per frame, got " +
+                  std::to_string(clips[c].poses.size()) + " poses for " +
+                  std::to_string(clips[c].frames.size()) + " frames");
+    out.poses.insert(out.poses.end(), clips[c].poses.begin(), clips[c].poses.end());
+  }
+  if (reference_clips.empty()) {
+    for (std::size_t c = 0; c < clips.size(); ++c) {
+      auto pool = ReferencePool::create(clips[c].frames, clips[c].poses);
+      if (!pool.ok()) return fail(what + " clip " + std::to_string(c) + ": " + pool.error());
+      out.pools.push_back(std::move(pool).value());
+      for (std::size_t i = 0; i < clips[c].frames.size(); ++i) {
+        out.pool_of.push_back(c);
+        out.place_in_pool.emplace_back(i);
+      }
+    }
+    return okStatus();
+  }
+  std::vector<cv::Mat> frames;
+  std::vector<Pose> poses;
+  for (const TrainClip& r : reference_clips) {
+    if (r.poses.size() != r.frames.size())
+      return fail(what + ": the warp generator's reference clips need a pose per frame");
+    frames.insert(frames.end(), r.frames.begin(), r.frames.end());
+    poses.insert(poses.end(), r.poses.begin(), r.poses.end());
+  }
+  auto pool = ReferencePool::create(frames, poses);
+  if (!pool.ok()) return fail(what + ": " + pool.error());
+  out.pools.push_back(std::move(pool).value());
+  out.pool_of.assign(out.poses.size(), 0);
+  out.place_in_pool.assign(out.poses.size(), std::nullopt);
+  return okStatus();
+}
+
+}  // namespace
+
+Result<DeviceClips> uploadClips(std::span<const TrainClip> clips, const ModelConfig& config,
+                                torch::Device device, const std::string& what,
+                                std::span<const TrainClip> reference_clips) {
+  const int resolution = config.resolution;
   DeviceClips out;
   std::vector<cv::Mat> sticks;
   std::vector<cv::Mat> frames;
@@ -314,6 +424,9 @@ Result<DeviceClips> uploadClips(std::span<const TrainClip> clips, int resolution
     if (end > begin) out.ranges.emplace_back(begin, end);
   }
   if (!any_box) out.face_boxes.clear();
+  if (config.generator == GeneratorKind::kWarp) {
+    if (auto s = attachReferences(out, clips, reference_clips, what); !s) return fail(s.error());
+  }
   try {
     out.sticks = stackImages(sticks, resolution).to(device);
     out.frames = stackImages(frames, resolution).to(device);
@@ -371,7 +484,13 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   double learning_rate = 0;
 
   EpochSampler pairs(train.pair_ends, config.seed + static_cast<std::uint64_t>(st.iterations));
-  std::optional<EpochSampler> face_frames;
+  // The face phase: the crops drawn so far, the runs still to draw, and
+  // the seconds this call spent drawing and stepping (drawing may take at
+  // most as long as the steps until every run is drawn).
+  std::optional<FaceCropRuns> face_runs;
+  std::mt19937_64 face_rng(config.seed + 1 + static_cast<std::uint64_t>(st.iterations));
+  double face_draw_seconds = 0;
+  double face_step_seconds = 0;
   FaceCrops face_train;
   FaceCrops face_held;
 
@@ -382,6 +501,14 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
   const auto float_options = torch::TensorOptions().dtype(torch::kFloat32).device(p.device);
   for (torch::Tensor* t : {&batch.stick_prev, &batch.stick_cur, &batch.frame_prev, &batch.frame_cur})
     *t = torch::zeros({config.batch_size, 3, res, res}, float_options);
+  batch.noise_std = torch::zeros({}, float_options);
+  const bool warp = p.config.generator == GeneratorKind::kWarp;
+  if (warp) {
+    for (torch::Tensor* t : {&batch.warp_prev, &batch.warp_cur})
+      *t = torch::zeros({config.batch_size, kWarpChannels, res, res}, float_options);
+  }
+  // Which reference a training frame is warped from (resumed runs draw anew).
+  std::mt19937_64 reference_rng(config.seed + 2 + static_cast<std::uint64_t>(st.iterations));
   std::unique_ptr<CudaGraphStep> graph;
   if (config.cuda_graph) {
     auto created = CudaGraphStep::create([&] { generatorStep(p, batch, config, losses, true); });
@@ -411,12 +538,16 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
       st.best_face_generator = p.face_generator_opt->flatParameters().detach().clone();
     }
   };
+  auto drawFaceRun = [&] {
+    const double t0 = now();
+    face_train.append(face_runs->drawNext(p, train));
+    face_draw_seconds += now() - t0;
+  };
   auto startFacePhase = [&] {
-    face_train = faceCrops(p, train);
+    face_train = FaceCrops{};
+    face_runs.emplace(train, config.seed + 1 + static_cast<std::uint64_t>(st.iterations));
+    while (face_train.count() == 0 && !face_runs->done()) drawFaceRun();
     if (held_out) face_held = faceCrops(p, *held_out);
-    std::vector<std::int64_t> all(static_cast<std::size_t>(face_train.count()));
-    std::iota(all.begin(), all.end(), std::int64_t{0});
-    face_frames.emplace(std::move(all), config.seed + 1 + static_cast<std::uint64_t>(st.iterations));
     if (face_held.count() > 0 && !std::isfinite(st.best_face_error)) {
       // The face GAN must earn its place: with all weights zero its
       // residual is exactly zero, the raw generator's face. Whichever of
@@ -508,10 +639,18 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
           batch.stick_cur.copy_(toUnit(train.sticks.index_select(0, cur)));
           batch.frame_prev.copy_(toUnit(train.frames.index_select(0, prev)));
           batch.frame_cur.copy_(toUnit(train.frames.index_select(0, cur)));
+          batch.noise_std.fill_(config.instance_noise * std::max(0.0, 1.0 - f / main_fraction));
+          if (warp) {
+            for (std::size_t b = 0; b < batch_index.size(); ++b) {
+              const auto row = static_cast<std::int64_t>(b);
+              batch.warp_prev[row].copy_(warpInput(train, batch_index[b] - 1, p.device, &reference_rng)[0]);
+              batch.warp_cur[row].copy_(warpInput(train, batch_index[b], p.device, &reference_rng)[0]);
+            }
+          }
         }
         const double t0 = now();
         p.generator_opt->prepare(learning_rate);
-        p.discriminator_opt->prepare(learning_rate);
+        p.discriminator_opt->prepare(learning_rate * config.d_learning_rate_scale);
         if (graph) {
           if (auto s = graph->run(); !s) return fail("train: " + s.error());
         } else {
@@ -525,7 +664,8 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
         learning_rate =
             scheduledLearningRate(config.learning_rate, (f - main_fraction) / (1.0 - main_fraction),
                                   config.constant_lr_fraction);
-        for (auto& i : batch_index) i = face_frames->next();
+        std::uniform_int_distribution<std::int64_t> drawn(0, face_train.count() - 1);
+        for (auto& i : batch_index) i = drawn(face_rng);
         const auto idx = torch::tensor(batch_index, torch::kInt64).to(p.device);
         const auto stick = toUnit(face_train.sticks.index_select(0, idx));
         const auto raw = toUnit(face_train.raw.index_select(0, idx));
@@ -536,8 +676,10 @@ Result<TrainResult> runTraining(ModelParts& p, const DeviceClips& train,
         faceStep(p, stick, raw, real, config, losses);
         const double t1 = now();
         step_seconds += t1 - t0;
+        face_step_seconds += t1 - t0;
         thread_seconds += tuner.threads() * (t1 - t0);
         tuner.stepDone(t1 - t0, t1);
+        if (!face_runs->done() && face_draw_seconds <= face_step_seconds) drawFaceRun();
       }
       stepped = true;
       ++st.iterations;

@@ -26,6 +26,7 @@ TrainClip TrainingSet::trainClip() const {
   clip.face_boxes =
       face_side > 0 ? std::span<const std::optional<cv::Rect>>(face_boxes.data(), held_out_begin)
                     : std::span<const std::optional<cv::Rect>>();
+  clip.poses = std::span<const Pose>(poses.data(), held_out_begin);
   return clip;
 }
 
@@ -36,6 +37,7 @@ TrainClip TrainingSet::heldOutClip() const {
   clip.frames = std::span<const cv::Mat>(frames.data() + held_out_begin, n);
   if (face_side > 0)
     clip.face_boxes = std::span<const std::optional<cv::Rect>>(face_boxes.data() + held_out_begin, n);
+  clip.poses = std::span<const Pose>(poses.data() + held_out_begin, n);
   return clip;
 }
 
