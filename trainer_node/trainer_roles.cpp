@@ -179,14 +179,15 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
   if (http) http->stop();
   if (hub) hub->stop();
   if (retention) retention->stop();
-  if (runner) {
-    runner->stop();
-    if (runner->lostJobs() > 0) {
-      spdlog::info("{} job(s) were lost to another worker", runner->lostJobs());
-    }
-  }
+  if (runner) runner->stop();
   if (ingest) ingest->stop();
-  spdlog::info("stopped");
+  // A worker says how many jobs it lost to another (paused past its lease,
+  // fenced): operators and the failover tests read this line.
+  if (runner) {
+    spdlog::info("stopped ({} job(s) lost to another worker)", runner->lostJobs());
+  } else {
+    spdlog::info("stopped");
+  }
   return 0;
 }
 
