@@ -378,6 +378,18 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
     // one carries the same fields.
     return lease.write([&](const Claim& c) { return queue_.progress(c, p); }, false);
   };
+  // Enters the next stage through the claim (fence-checked, retried while
+  // the database is away) and mirrors it in this copy of the job.
+  auto enterStage = [&](JobEvent event, JobState state, const std::string& detail) -> Status {
+    if (auto st = lease.write([&](const Claim& c) { return queue_.advance(c, event, detail); },
+                              true, stop);
+        !st.ok()) {
+      return fail(st.message());
+    }
+    job.state = state;
+    job.detail = detail;
+    return okStatus();
+  };
   auto recordCheckpoint = [&] {
     JobCheckpoint c;
     c.checkpoint_path = job.checkpoint_path;
@@ -517,14 +529,9 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
         (resumed ? "resumed from the last checkpoint"
                  : config_.base_checkpoint.empty() ? "from scratch" : "from the base model") +
         ", " + model.deviceName() + ", worker " + config_.worker_id + ")";
-    if (auto st = lease.write(
-            [&](const Claim& c) { return queue_.advance(c, JobEvent::kStartTraining, detail); },
-            true, stop);
-        !st.ok()) {
-      return fail(st.message());
+    if (auto st = enterStage(JobEvent::kStartTraining, JobState::kTraining, detail); !st.ok()) {
+      return st;
     }
-    job.state = JobState::kTraining;
-    job.detail = detail;
     job.resume_phase.clear();
 
     // The training loop saves its state to the scratch file every
@@ -612,14 +619,9 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   const std::string detail = "rendering '" + render.choreography + "' (" +
                              std::to_string(clipFrameCount(render)) + " frames, worker " +
                              config_.worker_id + ")";
-  if (auto st = lease.write(
-          [&](const Claim& c) { return queue_.advance(c, JobEvent::kStartRendering, detail); },
-          true, stop);
-      !st.ok()) {
-    return fail(st.message());
+  if (auto st = enterStage(JobEvent::kStartRendering, JobState::kRendering, detail); !st.ok()) {
+    return st;
   }
-  job.state = JobState::kRendering;
-  job.detail = detail;
   const std::string token = newClipToken();
   const auto path = clipFile(scratch, token);
   const double r0 = now();
