@@ -77,6 +77,13 @@ scale   Trainer workers as processes (trainer_node --roles worker --database) on
         scale.training_seconds_lost (since the last checkpoint; target <= the
         checkpoint interval, 5 s) and scale.duplicate_clips[takeover] (target 0). Claim
         latency with and without NOTIFY is in 'store'. --quick: one 8 s job per worker.
+chaos   The chaos run: 100 jobs of 8 s wall-clock budget on a private PostgreSQL, 5 trainer
+        workers as processes killed with SIGKILL at random (every 4-12 s, each replaced a second
+        later) and the database crashed once (pg_ctl -m immediate) when 40 % are finished:
+        scale.lost_jobs and scale.duplicate_clips (target 0), scale.fenced_writes (worker writes
+        refused because the job was no longer theirs), scale.chaos_kills and
+        scale.chaos_wall_seconds. About 10 minutes on 2 busy cores. --quick: 24 jobs.
+        --seed N repeats a run's kill schedule.
 LIST
 }
 
@@ -226,6 +233,17 @@ bench_scale() {
     --trainer "${BUILD_DIR:-build/release}/trainer_node/trainer_node" --dir "$PG_STATE/fleet" "$@"
 }
 
+bench_chaos() {
+  deploy/build.sh chaos_bench trainer_node >/dev/null
+  private_pg
+  # The workers' logs stay for reading after the run (the database goes).
+  local out=${BENCH_OUT:-build/bench-chaos}
+  rm -rf "$out" && mkdir -p "$out"
+  "${BUILD_DIR:-build/release}/bench/chaos_bench" --database "$(cat "$PG_STATE/database_url")" \
+    --trainer "${BUILD_DIR:-build/release}/trainer_node/trainer_node" --dir "$out" \
+    --pg-server tests/support/pg_server.sh --pg-state "$PG_STATE" "$@"
+}
+
 bench_events() {
   deploy/build.sh event_bench >/dev/null
   private_pg
@@ -255,6 +273,7 @@ case "${1:-}" in
   trainer-speed) shift; bench_trainer_speed "$@" ;;
   store) shift; bench_store "$@" ;;
   scale) shift; bench_scale "$@" ;;
+  chaos) shift; bench_chaos "$@" ;;
   events) shift; bench_events "$@" ;;
   *) echo "bench: error: unknown benchmark '$1'" >&2; list >&2; exit 2 ;;
 esac
