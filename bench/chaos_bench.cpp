@@ -1,7 +1,8 @@
 // The chaos run (bench/run.sh chaos): many short jobs on a private
 // PostgreSQL, trainer workers as processes (tests/support/worker_fleet.h)
-// killed with SIGKILL at random and started again a moment later, and the
-// database crashed once (pg_ctl -m immediate) and restarted mid-run. At the
+// killed with SIGKILL at random and started again a moment later, or
+// paused (SIGSTOP) past their lease and then continued, and the database
+// crashed once (pg_ctl -m immediate) and restarted mid-run. At the
 // end every job must be done with exactly one clip: nothing lost, nothing
 // published twice. Worker writes refused because the worker no longer held
 // its job (the fence) are counted from the workers' logs.
@@ -37,19 +38,23 @@ struct Setup {
   unsigned seed = 0;
 };
 
-// The run's shape. Short leases and checkpoints so that a killed worker's
-// job is taken over within seconds; max_attempts above what the kills can
+// The run's shape. A lease (10 s) longer than the database's outage, as
+// in production (30 s), so workers must ride the restart out with their
+// jobs, yet short enough that a killed worker's job is taken over within
+// seconds; checkpoints every second; max_attempts above what the kills can
 // use up, so that every job that does not end done is one the system lost
 // (the poison-job limit itself is tested in the state machine's tests).
 struct Plan {
   int jobs = 100;
   int workers = 5;
   double budget_seconds = 8;
-  double kill_every_min = 4, kill_every_max = 12;  // seconds between kills
+  double kill_every_min = 4, kill_every_max = 12;  // seconds between two blows
+  int pause_one_in = 3;                             // a blow is a pause, not a kill, 1 time in N
+  std::chrono::seconds pause = 14s;                 // past the lease and the next sweep
   double db_restart_at = 0.4;                       // share of jobs finished
   std::chrono::seconds db_down = 3s;
   std::chrono::seconds stall_limit = 240s;  // no job finishing for this long: stop
-  std::vector<std::string> worker_options = {"--lease", "3", "--checkpoint-every", "1",
+  std::vector<std::string> worker_options = {"--lease", "10", "--checkpoint-every", "1",
                                              "--max-attempts", "20"};
 };
 
@@ -77,6 +82,8 @@ struct Slot {
   ChildProcess* process = nullptr;
   bool killed = false;
   Clock::time_point restart_at{};
+  bool paused = false;
+  Clock::time_point continue_at{};
 };
 
 // What the workers' logs say, over every process that ran.
@@ -201,6 +208,10 @@ class ChaosRun {
         return;
       }
       for (auto& slot : slots_) {
+        if (slot.paused && now >= slot.continue_at) {
+          slot.process->signal(SIGCONT);
+          slot.paused = false;
+        }
         if (slot.killed && now >= slot.restart_at) start(slot);
         if (!slot.killed && !slot.process->running()) {
           // Not killed by us: a worker that stopped on its own is a finding.
@@ -217,14 +228,21 @@ class ChaosRun {
       if (now >= next_kill) {
         std::vector<Slot*> live;
         for (auto& slot : slots_)
-          if (!slot.killed) live.push_back(&slot);
+          if (!slot.killed && !slot.paused) live.push_back(&slot);
         if (!live.empty()) {
           Slot& victim = *live[std::uniform_int_distribution<std::size_t>(0, live.size() - 1)(rng_)];
-          victim.process->signal(SIGKILL);
-          victim.process->wait(10s);
-          victim.killed = true;
-          victim.restart_at = now + 1s;
-          ++kills_;
+          if (std::uniform_int_distribution<int>(1, plan_.pause_one_in)(rng_) == 1) {
+            victim.process->signal(SIGSTOP);
+            victim.paused = true;
+            victim.continue_at = now + plan_.pause;
+            ++pauses_;
+          } else {
+            victim.process->signal(SIGKILL);
+            victim.process->wait(10s);
+            victim.killed = true;
+            victim.restart_at = now + 1s;
+            ++kills_;
+          }
         }
         next_kill = now + std::chrono::duration_cast<Clock::duration>(
                               std::chrono::duration<double>(uniform(plan_.kill_every_min, plan_.kill_every_max)));
@@ -233,8 +251,10 @@ class ChaosRun {
   }
 
   void stopWorkers() {
-    for (auto& slot : slots_)
+    for (auto& slot : slots_) {
+      if (slot.paused) slot.process->signal(SIGCONT);
       if (!slot.killed) slot.process->signal(SIGTERM);
+    }
     for (auto& slot : slots_)
       if (!slot.killed && !slot.process->wait(60s)) slot.process->signal(SIGKILL);
   }
@@ -282,6 +302,9 @@ class ChaosRun {
     figure("scale.fenced_writes" + p, logs.lost, "writes",
            "report; worker writes refused because the job was no longer the worker's");
     figure("scale.chaos_kills" + p, kills_, "kills", "report; SIGKILL of a worker");
+    figure("scale.chaos_pauses" + p, pauses_, "pauses",
+           "report; SIGSTOP of a worker for " + std::to_string(plan_.pause.count()) +
+               " s (past its lease), then SIGCONT");
     figure("scale.chaos_wall_seconds" + p, wall_, "s", "report; first job queued to the last finished");
     std::printf("# fenced writes: %d claimed again since (fenced), %d recovered or ended meanwhile "
                 "(not running), %d other; %d writes retried while the database was away; %d "
@@ -290,7 +313,7 @@ class ChaosRun {
                 logs.fenced, logs.not_running, logs.lost - logs.fenced - logs.not_running,
                 logs.retried_writes, logs.resumed, unexpected_exits_, db_restarts_, max_attempts);
     std::printf("# %.0f-s wall-clock budget jobs, tiny model, one libtorch thread per worker, "
-                "lease 3 s, checkpoints every 1 s; machine: %u CPUs, shared with other work; "
+                "lease 10 s, checkpoints every 1 s; machine: %u CPUs, shared with other work; "
                 "PostgreSQL with fsync off (test server); seed %u; worker logs in %s\n",
                 plan_.budget_seconds, std::thread::hardware_concurrency(), s_.seed,
                 (s_.dir / "chaos").c_str());
@@ -306,6 +329,7 @@ class ChaosRun {
   double wall_ = 0;
   int last_finished_ = 0;
   int kills_ = 0;
+  int pauses_ = 0;
   int db_restarts_ = 0;
   int unexpected_exits_ = 0;
 };
@@ -314,6 +338,7 @@ class ChaosRun {
 }  // namespace booth
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines as they come
   booth::Setup s;
   s.seed = std::random_device{}();
   for (int i = 1; i < argc; ++i) {

@@ -11,6 +11,11 @@ constexpr const char* kCamera = "cam0";
 constexpr int kFrames = 40;
 }  // namespace
 
+std::vector<std::string> tinyJobOptions() {
+  return {"--fsync", "false", "--threads", "1", "--resolution", "64", "--ngf", "8", "--ndf", "8",
+          "--blocks", "1", "--clip-seconds", "1", "--clip-fps", "10", "--panel-size", "64"};
+}
+
 bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
@@ -63,11 +68,10 @@ Status WorkerFleet::queueJob(const std::string& id, double budget_seconds) {
 
 ChildProcess& WorkerFleet::startWorker(const std::string& name,
                                        const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {
-      "--roles", "worker", "--database", url_, "--data-dir", (dir_ / "data").string(),
-      "--worker-id", name, "--fsync", "false", "--threads", "1", "--resolution", "64",
-      "--ngf", "8", "--ndf", "8", "--blocks", "1", "--clip-seconds", "1", "--clip-fps", "10",
-      "--panel-size", "64"};
+  std::vector<std::string> args = {"--roles", "worker", "--database", url_, "--data-dir",
+                                   (dir_ / "data").string(), "--worker-id", name};
+  const auto tiny = tinyJobOptions();
+  args.insert(args.end(), tiny.begin(), tiny.end());
   args.insert(args.end(), extra.begin(), extra.end());
   workers_.push_back(
       std::make_unique<ChildProcess>(trainer_bin_, args, (dir_ / (name + ".log")).string()));

@@ -22,6 +22,11 @@
 
 namespace booth::testing {
 
+// The options that make a trainer_node's jobs tiny (a 64-pixel model of one
+// block, one libtorch thread, a 1 s clip at 10 fps, no fsync): a job of a
+// few seconds' budget then runs on a CPU. Workers of every test use them.
+std::vector<std::string> tinyJobOptions();
+
 // Polls `done` every 100 ms until it holds or `timeout` passes.
 bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
