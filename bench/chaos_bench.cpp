@@ -47,7 +47,7 @@ struct Setup {
 struct Plan {
   int jobs = 100;
   int workers = 5;
-  double budget_seconds = 8;
+  double budget_seconds = 12;
   double kill_every_min = 4, kill_every_max = 12;  // seconds between two blows
   int pause_one_in = 3;                             // a blow is a pause, not a kill, 1 time in N
   std::chrono::seconds pause = 14s;                 // past the lease and the next sweep

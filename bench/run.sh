@@ -77,7 +77,7 @@ scale   Trainer workers as processes (trainer_node --roles worker --database) on
         scale.training_seconds_lost (since the last checkpoint; target <= the
         checkpoint interval, 5 s) and scale.duplicate_clips[takeover] (target 0). Claim
         latency with and without NOTIFY is in 'store'. --quick: one 8 s job per worker.
-chaos   The chaos run: 100 jobs of 8 s wall-clock budget on a private PostgreSQL, 5 trainer
+chaos   The chaos run: 100 jobs of 12 s wall-clock budget on a private PostgreSQL, 5 trainer
         workers as processes killed with SIGKILL at random (every 4-12 s, each replaced a second
         later) and the database crashed once (pg_ctl -m immediate) when 40 % are finished:
         scale.lost_jobs and scale.duplicate_clips (target 0), scale.fenced_writes (worker writes

@@ -19,6 +19,7 @@
 #include "trainer_node/store/clip_names.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/local_blob_store.h"
+#include "trainer_node/store/store_errors.h"
 
 namespace booth {
 namespace {
@@ -455,6 +456,65 @@ TEST_F(JobRunnerTest, AJobLostByItsWorkerResumesOnAnotherFromItsCheckpoint) {
   EXPECT_DOUBLE_EQ(job->train_budget_planned, planned);  // the same schedule
   EXPECT_EQ(job->attempts, 2);
   EXPECT_EQ(filesIn(clips_dir_), 1u) << "exactly one clip";
+}
+
+// A blob store that cannot be reached for the first `failures` writes of
+// keys under `prefix` (as a database restart answers), then is the folder.
+class UnreachableForAWhile : public BlobStore {
+ public:
+  UnreachableForAWhile(BlobStore& inner, std::string prefix, int failures)
+      : inner_(inner), prefix_(std::move(prefix)), failures_(failures) {}
+  Result<std::unique_ptr<BlobWriter>> openWriter(const std::string& key) override {
+    if (key.rfind(prefix_, 0) == 0 && failures_ > 0) {
+      --failures_;
+      return fail(std::string(kStoreUnreachable) + "storing blob '" + key + "': connection refused");
+    }
+    return inner_.openWriter(key);
+  }
+  Result<std::unique_ptr<BlobReader>> openReader(const std::string& key,
+                                                 ByteRange range) override {
+    return inner_.openReader(key, range);
+  }
+  Result<std::optional<std::uint64_t>> size(const std::string& key) override { return inner_.size(key); }
+  Result<bool> remove(const std::string& key) override { return inner_.remove(key); }
+  Result<std::vector<BlobInfo>> list(const std::string& prefix) override { return inner_.list(prefix); }
+  Result<std::size_t> removeAbandonedWrites(std::chrono::seconds idle) override {
+    return inner_.removeAbandonedWrites(idle);
+  }
+  int failuresLeft() const { return failures_; }
+
+ private:
+  BlobStore& inner_;
+  std::string prefix_;
+  int failures_;
+};
+
+TEST_F(JobRunnerTest, AClipTheStoreCannotTakeForAMomentIsPublishedOnceItIsBack) {
+  UnreachableForAWhile flaky(*blobs_, "clips/", 2);
+  queue(30);
+  JobRunner runner(config_, *queue_, flaky, *sessions_);
+  ASSERT_TRUE(runner.runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_EQ(flaky.failuresLeft(), 0);
+  EXPECT_TRUE(blobExists(clipBlobKey(job->clip_token)));
+  EXPECT_EQ(filesIn(clips_dir_), 1u) << "exactly one clip";
+}
+
+TEST_F(JobRunnerTest, AJobWhoseStoreStaysUnreachableGoesBackToTheQueueNotToFailed) {
+  config_.stage_hook = [&](const std::string& stage) -> Status {
+    if (stage == "render")
+      return fail(std::string(kStoreUnreachable) + "advancing job 'job1': connection refused");
+    return okStatus();
+  };
+  queue(30);
+  auto runner = this->runner();
+  ASSERT_TRUE(runner->runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kQueued) << job->detail;
+  EXPECT_NE(job->detail.find("database was unavailable"), std::string::npos) << job->detail;
+  EXPECT_EQ(job->attempts, 0) << "the attempt given back: not the job's fault";
+  EXPECT_EQ(filesIn(clips_dir_), 0u);
 }
 
 TEST(JobRunnerPreflight, NamesTheBadBaseCheckpoint) {

@@ -15,6 +15,7 @@
 #include "trainer_node/store/blob_files.h"
 #include "trainer_node/store/clip_names.h"
 #include "trainer_node/store/disk_space.h"
+#include "trainer_node/store/store_errors.h"
 #include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/train/training_set.h"
 
@@ -302,17 +303,21 @@ void JobRunner::endJob(JobRecord& job, JobLease& lease, const std::string& error
     if (auto removed = blobs_.remove(job.checkpoint_path); !removed.ok())
       spdlog::warn("job {}: {}", job.id, removed.error());
   };
-  if (!lease.lost() && stop.stop_requested()) {
-    // The worker is stopping: the job goes back to the queue (the attempt
-    // given back) and any worker resumes it from what was published.
+  // A stage that failed because the shared store could not be reached (a
+  // database restart outlasting the retries) is not the job's fault: the
+  // job goes back to the queue like a stopping worker's, not to failed.
+  const bool unreachable = !error.empty() && isStoreUnreachable(error);
+  if (!lease.lost() && (stop.stop_requested() || unreachable)) {
+    // The worker is stopping (or the store was away): the job goes back to
+    // the queue (the attempt given back) and any worker resumes it from
+    // what was published.
+    const std::string why = unreachable ? "the database was unavailable" : "interrupted by a worker stop";
     auto st = lease.write(
-        [&](const Claim& c) {
-          return queue_.release(c, "interrupted by a worker stop; resumes from its last checkpoint");
-        },
+        [&](const Claim& c) { return queue_.release(c, why + "; resumes from its last checkpoint"); },
         /*retry=*/true);
     if (st.ok()) {
-      spdlog::warn("job {}: released by worker {} (stopping); it resumes {}", job.id,
-                   config_.worker_id, resumePhaseFrom(job.state, job.resume_phase));
+      spdlog::warn("job {}: released by worker {} ({}); it resumes {}", job.id, config_.worker_id,
+                   unreachable ? error : "stopping", resumePhaseFrom(job.state, job.resume_phase));
     } else if (!lease.lost()) {
       // Not failed for a stop: once its lease runs out a sweep queues it again.
       spdlog::error("job {}: cannot release it ({}); it is recovered when its lease runs out",
@@ -398,6 +403,24 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
     c.train_budget_planned = job.train_budget_planned;
     c.train_seconds = job.train_seconds;
     return lease.write([&](const Claim& claim) { return queue_.checkpoint(claim, c); }, true, stop);
+  };
+  // Stores `file` as blob `key`, fenced by the claim. While the store
+  // cannot be reached (a database restart) it is tried again with the
+  // lease's back-off for as long as the lease lasts.
+  auto publish = [&](const std::filesystem::path& file, const std::string& key) -> Status {
+    std::string error;
+    auto st = lease.write(
+        [&](const Claim&) -> QueueStatus {
+          auto stored = storeFileAsBlob(blobs_, file, key, lease.fenceCheck());
+          if (stored.ok()) return {};
+          error = stored.error();
+          return JobQueueFailure{isStoreUnreachable(error) ? JobQueueError::kUnavailable
+                                                           : JobQueueError::kRefused,
+                                 error};
+        },
+        /*retry=*/true, stop);
+    if (st.ok()) return okStatus();
+    return fail(error.empty() ? st.message() : error);
   };
   double last_save = now();
   auto saveThrottled = [&] {
@@ -599,7 +622,7 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
     if (auto st = model.save(model_file.string()); !st.ok())
       return fail("cannot keep the trained model: " + st.error());
     const std::string model_key = modelBlobKey(job.session_id);
-    if (auto st = storeFileAsBlob(blobs_, model_file, model_key, lease.fenceCheck()); !st.ok()) {
+    if (auto st = publish(model_file, model_key); !st.ok()) {
       if (lease.lost()) return fail(kLost);
       return fail("cannot keep the trained model: " + st.error());
     }
@@ -643,7 +666,7 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   // in the blob's commit), then the job is done; a job lost in between
   // takes its clip away again.
   const std::string key = clipBlobKey(token);
-  if (auto st = storeFileAsBlob(blobs_, path, key, lease.fenceCheck()); !st.ok()) {
+  if (auto st = publish(path, key); !st.ok()) {
     if (lease.lost()) return fail(kLost);
     return fail("cannot store the clip: " + st.error());
   }

@@ -93,7 +93,7 @@ Error PgPool::failed(Lease& lease, std::string_view what, const std::exception& 
   const bool broken = isBroken(e) || !lease->is_open();
   if (broken) {
     lease.discard();
-    return fail("PostgreSQL unavailable while " + std::string(what) + ": " + trimmed(e.what()));
+    return fail(std::string(kStoreUnreachable) + std::string(what) + ": " + trimmed(e.what()));
   }
   return fail("PostgreSQL error while " + std::string(what) + ": " + trimmed(e.what()));
 }

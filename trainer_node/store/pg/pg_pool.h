@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/core/result.h"
+#include "trainer_node/store/store_errors.h"
 
 namespace booth {
 
@@ -57,7 +58,7 @@ class PgPool {
     for (int attempt = 0;; ++attempt) {
       auto lease = acquire();
       if (!lease.ok()) {
-        return fail("PostgreSQL unavailable while " + std::string(what) + ": " + lease.error());
+        return fail(std::string(kStoreUnreachable) + std::string(what) + ": " + lease.error());
       }
       std::unique_ptr<pqxx::work> tx;
       try {
@@ -101,7 +102,7 @@ Result<T> pgCall(std::string_view what, F&& fn) {
   try {
     return fn();
   } catch (const pqxx::broken_connection& e) {
-    return fail("PostgreSQL unavailable while " + std::string(what) + ": " + e.what());
+    return fail(std::string(kStoreUnreachable) + std::string(what) + ": " + e.what());
   } catch (const std::exception& e) {
     return fail("PostgreSQL error while " + std::string(what) + ": " + e.what());
   }
