@@ -17,11 +17,13 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/worker_fleet.h"
+#include "trainer_node/store/store_errors.h"
 
 namespace booth {
 namespace {
@@ -47,8 +49,8 @@ struct Setup {
 struct Plan {
   int jobs = 100;
   int workers = 5;
-  double budget_seconds = 12;
-  double kill_every_min = 4, kill_every_max = 12;  // seconds between two blows
+  double budget_seconds = 16;
+  double kill_every_min = 6, kill_every_max = 16;  // seconds between two blows
   int pause_one_in = 3;                             // a blow is a pause, not a kill, 1 time in N
   std::chrono::seconds pause = 14s;                 // past the lease and the next sweep
   double db_restart_at = 0.4;                       // share of jobs finished
@@ -93,6 +95,7 @@ struct LogCounts {
   int not_running = 0;     // … of them: recovered, failed or cancelled meanwhile
   int retried_writes = 0;  // writes the database could not take, tried again
   int resumed = 0;         // jobs resumed from a checkpoint another worker left
+  int released_unreachable = 0;  // jobs given back because the database was away
 };
 
 int countOf(const std::string& text, const std::string& needle) {
@@ -117,6 +120,10 @@ LogCounts readLogs(const std::vector<ChildProcess*>& processes) {
     }
     c.retried_writes += countOf(out, "; trying again in ");
     c.resumed += countOf(out, "resuming training");
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);)
+      if (line.find(" released by worker ") != std::string::npos && isStoreUnreachable(line))
+        ++c.released_unreachable;
   }
   return c;
 }
@@ -214,10 +221,17 @@ class ChaosRun {
         }
         if (slot.killed && now >= slot.restart_at) start(slot);
         if (!slot.killed && !slot.process->running()) {
-          // Not killed by us: a worker that stopped on its own is a finding.
-          ++unexpected_exits_;
-          std::printf("# worker slot %d exited on its own; its log:\n%s\n", slot.index,
-                      slot.process->output().c_str());
+          // Not killed by us. A worker started just before the database
+          // went down refuses to start (as documented: a service manager
+          // restarts it); any other exit is a finding.
+          const std::string out = slot.process->output();
+          if (out.find("error: database") != std::string::npos &&
+              isStoreUnreachable(out)) {
+            ++starts_refused_;
+          } else {
+            ++unexpected_exits_;
+            std::printf("# worker slot %d exited on its own; its log:\n%s\n", slot.index, out.c_str());
+          }
           start(slot);
         }
       }
@@ -308,10 +322,12 @@ class ChaosRun {
     figure("scale.chaos_wall_seconds" + p, wall_, "s", "report; first job queued to the last finished");
     std::printf("# fenced writes: %d claimed again since (fenced), %d recovered or ended meanwhile "
                 "(not running), %d other; %d writes retried while the database was away; %d "
-                "resumes from a checkpoint; %d worker exits not caused by the run; %d database "
-                "restart(s); most attempts of one job: %d\n",
+                "resumes from a checkpoint; %d releases because the database was unavailable; "
+                "%d worker start(s) refused while the database was down (restarted); %d other "
+                "worker exits; %d database restart(s); most attempts of one job: %d\n",
                 logs.fenced, logs.not_running, logs.lost - logs.fenced - logs.not_running,
-                logs.retried_writes, logs.resumed, unexpected_exits_, db_restarts_, max_attempts);
+                logs.retried_writes, logs.resumed, logs.released_unreachable, starts_refused_,
+                unexpected_exits_, db_restarts_, max_attempts);
     std::printf("# %.0f-s wall-clock budget jobs, tiny model, one libtorch thread per worker, "
                 "lease 10 s, checkpoints every 1 s; machine: %u CPUs, shared with other work; "
                 "PostgreSQL with fsync off (test server); seed %u; worker logs in %s\n",
@@ -332,6 +348,7 @@ class ChaosRun {
   int pauses_ = 0;
   int db_restarts_ = 0;
   int unexpected_exits_ = 0;
+  int starts_refused_ = 0;
 };
 
 }  // namespace

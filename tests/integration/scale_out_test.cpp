@@ -5,11 +5,14 @@
 // front-ends (`--roles http`, each with a data folder of its own, so what
 // they serve comes from the shared blob store), and two capture nodes with
 // two synthetic cameras each. Six sessions are started through the
-// operator API, one after another as an operator would; every one must end
-// with exactly one clip, served by both front-ends. Tiny capture, model and
-// budgets (support/worker_fleet.h's tinyJobOptions).
+// operator API, one after another as an operator would, and one worker is
+// killed with SIGKILL while it trains a job (short leases: its job resumes
+// on another within seconds); every session must end with exactly one
+// clip, served by both front-ends. Tiny capture, model and budgets
+// (support/worker_fleet.h's tinyJobOptions).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -104,9 +107,15 @@ class ScaleOutTest : public ::testing::Test {
   std::vector<std::string> names_;
 };
 
-TEST_F(ScaleOutTest, SixSessionsFromTwoBoothNodesEachEndWithOneClipServedByBothFrontEnds) {
+TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothFrontEnds) {
   testing::TestSchema schema;
   url_ = schema.url();
+  PgOptions options;
+  options.url = url_;
+  auto db = PgDatabase::open(options);
+  ASSERT_TRUE(db.ok()) << db.error();
+  PgJobQueue queue(db.value());
+  PgBlobStore blobs(db.value());
 
   ChildProcess& gateway = startHttp("gateway", "ingest,http", "data",
                                     {"--ingest", "tcp://127.0.0.1:*", "--insecure"});
@@ -117,7 +126,8 @@ TEST_F(ScaleOutTest, SixSessionsFromTwoBoothNodesEachEndWithOneClipServedByBothF
   std::vector<ChildProcess*> workers;
   for (int w = 1; w <= 3; ++w) {
     const std::string name = "worker-" + std::to_string(w);
-    workers.push_back(&startTrainer(name, "worker", "data", {"--worker-id", name}));
+    workers.push_back(&startTrainer(name, "worker", "data",
+                                    {"--worker-id", name, "--lease", "3", "--checkpoint-every", "1"}));
   }
   std::vector<std::string> front_urls;
   for (int f = 1; f <= 2; ++f) {
@@ -151,6 +161,23 @@ TEST_F(ScaleOutTest, SixSessionsFromTwoBoothNodesEachEndWithOneClipServedByBothF
     ids.push_back(*id);
   }
 
+  // The worker training a job that has a checkpoint dies.
+  std::string killed_job;
+  ASSERT_TRUE(testing::waitFor([&] {
+    for (const auto& id : ids) {
+      const auto job = queue.get(id);
+      if (!job || job->state != JobState::kTraining || job->checkpoint_path.empty()) continue;
+      for (std::size_t w = 0; w < workers.size(); ++w) {
+        const std::string started = "job " + id + ": worker worker-" + std::to_string(w + 1) + " starting";
+        if (workers[w]->output().find(started) == std::string::npos) continue;
+        workers[w]->signal(SIGKILL);
+        killed_job = id;
+        return true;
+      }
+    }
+    return false;
+  }, 300s)) << "no job trained with a checkpoint\n" << logs();
+
   // Every job ends done; read through a front-end (the shared queue).
   auto front1 = client(front_urls[0]);
   std::vector<json> done;
@@ -165,15 +192,12 @@ TEST_F(ScaleOutTest, SixSessionsFromTwoBoothNodesEachEndWithOneClipServedByBothF
     done.push_back(*job);
   }
 
+  EXPECT_GE(queue.get(killed_job)->attempts, 2) << "resumed by another worker";
+
   // Exactly one clip per session in the shared blob store, each its job's.
   std::set<std::string> tokens;
   for (const auto& job : done) tokens.insert(job["clip_url"].get<std::string>());
   EXPECT_EQ(tokens.size(), static_cast<std::size_t>(kSessions));
-  PgOptions options;
-  options.url = url_;
-  auto db = PgDatabase::open(options);
-  ASSERT_TRUE(db.ok()) << db.error();
-  PgBlobStore blobs(db.value());
   auto listed = blobs.list("clips/");
   ASSERT_TRUE(listed.ok()) << listed.error();
   std::set<std::string> clip_blobs;

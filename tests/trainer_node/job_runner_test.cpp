@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -515,6 +516,68 @@ TEST_F(JobRunnerTest, AJobWhoseStoreStaysUnreachableGoesBackToTheQueueNotToFaile
   EXPECT_NE(job->detail.find("database was unavailable"), std::string::npos) << job->detail;
   EXPECT_EQ(job->attempts, 0) << "the attempt given back: not the job's fault";
   EXPECT_EQ(filesIn(clips_dir_), 0u);
+}
+
+TEST_F(JobRunnerTest, AJobWhoseLostAttemptLeftNoCheckpointStartsOverWithItsWholeBudget) {
+  queue(30);
+  {
+    // A worker took it, used most of its budget and died before its first
+    // checkpoint (its lease died with it).
+    EmbeddedJobQueue dying(*jobs_);
+    auto claimed = dying.claim("dying-worker", std::chrono::seconds(30));
+    ASSERT_TRUE(claimed.ok() && claimed.value());
+    ASSERT_TRUE(dying.advance(claimed.value()->claim, JobEvent::kStartTraining, "training").ok());
+    JobProgress used;
+    used.budget_spent_seconds = 28;
+    ASSERT_TRUE(dying.progress(claimed.value()->claim, used).ok());
+  }
+  auto runner = this->runner();
+  ASSERT_EQ(runner->recoverInterrupted(), 1);
+  auto queued = jobs_->get("job1");
+  ASSERT_EQ(queued->state, JobState::kQueued) << queued->detail;
+  ASSERT_TRUE(queued->checkpoint_path.empty());
+  ASSERT_DOUBLE_EQ(queued->budget_spent_seconds, 28);
+  ASSERT_TRUE(runner->runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_GT(job->generator_steps, 0);
+}
+
+TEST_F(JobRunnerTest, AJobLostAfterItsModelWasKeptIsRenderedFromItWithoutTrainingAgain) {
+  queue(40);
+  // The job is taken back (its lease ran out) just after its worker kept
+  // the trained model, before it entered rendering.
+  EmbeddedJobQueue sweeper(*jobs_);
+  config_.stage_hook = [&](const std::string& stage) -> Status {
+    if (stage == "render") {
+      EXPECT_EQ(sweeper.recoverExpired().value(), 1);
+    }
+    return okStatus();
+  };
+  {
+    auto first = this->runner();
+    ASSERT_TRUE(first->runNext({}));
+    EXPECT_EQ(first->lostJobs(), 1);
+  }
+  auto lost = jobs_->get("job1");
+  ASSERT_EQ(lost->state, JobState::kQueued) << lost->detail;
+  EXPECT_EQ(lost->resume_phase, "training");
+  ASSERT_TRUE(lost->checkpoint_path.empty());
+  ASSERT_TRUE(blobExists(lost->model_path));
+
+  std::vector<std::string> stages;
+  JobRunnerConfig second = config_;
+  second.worker_id = "worker-b";
+  second.stage_hook = [&](const std::string& stage) -> Status {
+    stages.push_back(stage);
+    return okStatus();
+  };
+  ASSERT_TRUE(runner(second)->runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_EQ(std::count(stages.begin(), stages.end(), "train"), 0) << "rendered from the kept model";
+  EXPECT_EQ(job->generator_steps, lost->generator_steps);
+  EXPECT_EQ(filesIn(clips_dir_), 1u);
 }
 
 TEST(JobRunnerPreflight, NamesTheBadBaseCheckpoint) {

@@ -356,7 +356,7 @@ void JobRunner::endJob(JobRecord& job, JobLease& lease, const std::string& error
 Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token stop) {
   const auto now = config_.now_seconds;
   const double t_start = now();
-  const double spent_before = job.budget_spent_seconds;
+  double spent_before = job.budget_spent_seconds;
   const double budget =
       job.train_budget_seconds > 0 ? job.train_budget_seconds : config_.train.budget_seconds;
   job.train_budget_seconds = budget;
@@ -446,7 +446,11 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   if (ec) return fail("cannot create the scratch folder " + scratch.string() + ": " + ec.message());
   const auto model_file = scratch / kModelFile;
   const auto checkpoint_file = scratch / kCheckpointFile;
-  const bool rerender = resume == "rendering" && !job.model_path.empty() &&
+  // A job whose training had finished (its model kept, its training state
+  // dropped) renders from that model, even when it was lost before it
+  // entered rendering.
+  const bool rerender = !job.model_path.empty() &&
+                        (resume == "rendering" || job.checkpoint_path.empty()) &&
                         fetchBlobToFile(blobs_, job.model_path, model_file).ok();
   job.progress = 0;
   job.detail = "loading frames of " + node + "/" + camera;
@@ -513,6 +517,17 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
         spdlog::warn("job {}: cannot resume from {}: {}; starting over", job.id,
                      job.checkpoint_path, st.error());
       }
+    }
+    if (!resumed && spent_before > 0) {
+      // Nothing the earlier attempts did is kept (no training state: their
+      // worker died or lost the job before its first checkpoint): this one
+      // starts over with the job's whole budget rather than fail for time
+      // a lost worker used.
+      spdlog::info("job {}: starting over with its whole budget ({:.1f} s used by attempts that "
+                   "left no training state)",
+                   job.id, spent_before);
+      spent_before = 0;
+      charge();
     }
     if (!resumed && !config_.base_checkpoint.empty()) {
       if (auto st = model.loadWeights(config_.base_checkpoint); !st.ok())
