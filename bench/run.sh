@@ -77,13 +77,14 @@ scale   Trainer workers as processes (trainer_node --roles worker --database) on
         scale.training_seconds_lost (since the last checkpoint; target <= the
         checkpoint interval, 5 s) and scale.duplicate_clips[takeover] (target 0). Claim
         latency with and without NOTIFY is in 'store'. --quick: one 8 s job per worker.
-chaos   The chaos run: 100 jobs of 12 s wall-clock budget on a private PostgreSQL, 5 trainer
-        workers as processes killed with SIGKILL at random (every 4-12 s, each replaced a second
-        later) and the database crashed once (pg_ctl -m immediate) when 40 % are finished:
+chaos   The chaos run: 100 jobs of 16 s wall-clock budget on a private PostgreSQL, 5 trainer
+        workers as processes (lease 10 s), one hit every 6-16 s at random: SIGKILL (replaced a
+        second later) two times in three, else SIGSTOP for 14 s then SIGCONT; the database
+        crashed once (pg_ctl -m immediate) and restarted when 40 % are finished:
         scale.lost_jobs and scale.duplicate_clips (target 0), scale.fenced_writes (worker writes
-        refused because the job was no longer theirs), scale.chaos_kills and
+        refused because the job was no longer theirs), scale.chaos_kills, scale.chaos_pauses and
         scale.chaos_wall_seconds. About 10 minutes on 2 busy cores. --quick: 24 jobs.
-        --seed N repeats a run's kill schedule.
+        --seed N repeats a run's schedule of blows. Worker logs: build/bench-chaos/.
 LIST
 }
 
