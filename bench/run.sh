@@ -82,7 +82,8 @@ chaos   The chaos run: 100 jobs of 16 s wall-clock budget on a private PostgreSQ
         second later) two times in three, else SIGSTOP for 14 s then SIGCONT; the database
         crashed once (pg_ctl -m immediate) and restarted when 40 % are finished:
         scale.lost_jobs and scale.duplicate_clips (target 0), scale.fenced_writes (worker writes
-        refused because the job was no longer theirs), scale.chaos_kills, scale.chaos_pauses and
+        refused because the job was no longer theirs), scale.chaos_budget_refusals (first attempts
+        refused by the budget check on a loaded machine), scale.chaos_kills, scale.chaos_pauses and
         scale.chaos_wall_seconds. About 10 minutes on 2 busy cores. --quick: 24 jobs.
         --seed N repeats a run's schedule of blows. Worker logs: build/bench-chaos/.
 LIST

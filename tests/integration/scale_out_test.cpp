@@ -151,7 +151,7 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
   for (int s = 0; s < kSessions; ++s) {
     std::optional<std::string> id;
     ASSERT_TRUE(testing::waitFor([&] {
-      auto res = operator_api->Post("/api/sessions", R"({"seconds": 1, "budget_seconds": 8})",
+      auto res = operator_api->Post("/api/sessions", R"({"seconds": 1, "budget_seconds": 12})",
                                     "application/json");
       if (res && res->status == 201) id = json::parse(res->body)["id"].get<std::string>();
       EXPECT_TRUE(!res || res->status == 201 || res->status == 409)
