@@ -51,12 +51,12 @@ struct Plan {
   int workers = 5;
   double budget_seconds = 16;
   double kill_every_min = 6, kill_every_max = 16;  // seconds between two blows
-  int pause_one_in = 3;                             // a blow is a pause, not a kill, 1 time in N
-  std::chrono::seconds pause = 14s;                 // past the lease and the next sweep
-  double db_restart_at = 0.4;                       // share of jobs finished
+  int pause_one_in = 3;                            // a blow is a pause, not a kill, 1 time in N
+  std::chrono::seconds pause = 14s;                // past the lease and the next sweep
+  double db_restart_at = 0.4;                      // share of jobs finished
   std::chrono::seconds db_down = 3s;
   std::chrono::seconds stall_limit = 240s;  // no job finishing for this long: stop
-  std::vector<std::string> worker_options = {"--lease", "10", "--checkpoint-every", "1",
+  std::vector<std::string> worker_options = {"--lease",        "10", "--checkpoint-every", "1",
                                              "--max-attempts", "20"};
 };
 
@@ -90,11 +90,11 @@ struct Slot {
 
 // What the workers' logs say, over every process that ran.
 struct LogCounts {
-  int lost = 0;            // "lost it (…); stopped without publishing anything"
-  int fenced = 0;          // … of them: claimed again since (the fence moved)
-  int not_running = 0;     // … of them: recovered, failed or cancelled meanwhile
-  int retried_writes = 0;  // writes the database could not take, tried again
-  int resumed = 0;         // jobs resumed from a checkpoint another worker left
+  int lost = 0;                  // "lost it (…); stopped without publishing anything"
+  int fenced = 0;                // … of them: claimed again since (the fence moved)
+  int not_running = 0;           // … of them: recovered, failed or cancelled meanwhile
+  int retried_writes = 0;        // writes the database could not take, tried again
+  int resumed = 0;               // jobs resumed from a checkpoint another worker left
   int released_unreachable = 0;  // jobs given back because the database was away
 };
 
@@ -112,7 +112,8 @@ LogCounts readLogs(const std::vector<ChildProcess*>& processes) {
     for (auto at = out.find(lost); at != std::string::npos; at = out.find(lost, at + 1)) {
       ++c.lost;
       const std::string line = out.substr(at, out.find('\n', at) - at);
-      if (line.find("fenced") != std::string::npos || line.find("claimed again") != std::string::npos) {
+      if (line.find("fenced") != std::string::npos ||
+          line.find("claimed again") != std::string::npos) {
         ++c.fenced;
       } else if (line.find("not running") != std::string::npos) {
         ++c.not_running;
@@ -168,7 +169,9 @@ class ChaosRun {
     all_.push_back(slot.process);
   }
 
-  double uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng_); }
+  double uniform(double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng_);
+  }
 
   // Jobs in a final state; nullopt while the database cannot answer.
   std::optional<int> finishedJobs() {
@@ -184,13 +187,15 @@ class ChaosRun {
   void crashDatabase() {
     const std::string q = "'";
     const auto run = [&](const char* action) {
-      const std::string cmd = q + s_.pg_server + q + " " + action + " " + q + s_.pg_state + q + " >&2";
+      const std::string cmd =
+          q + s_.pg_server + q + " " + action + " " + q + s_.pg_state + q + " >&2";
       if (std::system(cmd.c_str()) != 0) fail(std::string("pg_server.sh ") + action + " failed");
     };
     const auto t = Clock::now();
     run("crash");
-    std::printf("# database crashed (pg_ctl -m immediate) %.0f s into the run, %d of %d jobs finished\n",
-                seconds(t0_, t), last_finished_, plan_.jobs);
+    std::printf(
+        "# database crashed (pg_ctl -m immediate) %.0f s into the run, %d of %d jobs finished\n",
+        seconds(t0_, t), last_finished_, plan_.jobs);
     std::this_thread::sleep_for(plan_.db_down);
     run("restart");
     std::printf("# database back after %.1f s\n", seconds(t, Clock::now()));
@@ -198,8 +203,9 @@ class ChaosRun {
   }
 
   void loop() {
-    auto next_kill = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(uniform(plan_.kill_every_min, plan_.kill_every_max)));
+    auto next_kill =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                           uniform(plan_.kill_every_min, plan_.kill_every_max)));
     auto last_change = Clock::now();
     while (true) {
       std::this_thread::sleep_for(200ms);
@@ -225,12 +231,12 @@ class ChaosRun {
           // went down refuses to start (as documented: a service manager
           // restarts it); any other exit is a finding.
           const std::string out = slot.process->output();
-          if (out.find("error: database") != std::string::npos &&
-              isStoreUnreachable(out)) {
+          if (out.find("error: database") != std::string::npos && isStoreUnreachable(out)) {
             ++starts_refused_;
           } else {
             ++unexpected_exits_;
-            std::printf("# worker slot %d exited on its own; its log:\n%s\n", slot.index, out.c_str());
+            std::printf("# worker slot %d exited on its own; its log:\n%s\n", slot.index,
+                        out.c_str());
           }
           start(slot);
         }
@@ -244,7 +250,8 @@ class ChaosRun {
         for (auto& slot : slots_)
           if (!slot.killed && !slot.paused) live.push_back(&slot);
         if (!live.empty()) {
-          Slot& victim = *live[std::uniform_int_distribution<std::size_t>(0, live.size() - 1)(rng_)];
+          Slot& victim =
+              *live[std::uniform_int_distribution<std::size_t>(0, live.size() - 1)(rng_)];
           if (std::uniform_int_distribution<int>(1, plan_.pause_one_in)(rng_) == 1) {
             victim.process->signal(SIGSTOP);
             victim.paused = true;
@@ -258,8 +265,8 @@ class ChaosRun {
             ++kills_;
           }
         }
-        next_kill = now + std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double>(uniform(plan_.kill_every_min, plan_.kill_every_max)));
+        next_kill = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                              uniform(plan_.kill_every_min, plan_.kill_every_max)));
       }
     }
   }
@@ -278,7 +285,8 @@ class ChaosRun {
     if (!listed.ok()) fail("cannot list the clips: " + listed.error());
     std::set<std::string> clip_blobs;
     for (const auto& b : *listed)
-      if (b.key.size() > 4 && b.key.compare(b.key.size() - 4, 4, ".mp4") == 0) clip_blobs.insert(b.key);
+      if (b.key.size() > 4 && b.key.compare(b.key.size() - 4, 4, ".mp4") == 0)
+        clip_blobs.insert(b.key);
     int lost = 0, matched = 0, max_attempts = 0, refused = 0;
     std::map<std::string, int> why_lost;
     for (int j = 0; j < plan_.jobs; ++j) {
@@ -308,7 +316,8 @@ class ChaosRun {
       const std::string reason = job->state == JobState::kDone
                                      ? "done, but its clip blob is missing"
                                      : std::string(jobStateName(job->state)) + ": " + job->detail;
-      if (why_lost[reason]++ == 0) std::printf("# lost: job %s %s\n", job->id.c_str(), reason.c_str());
+      if (why_lost[reason]++ == 0)
+        std::printf("# lost: job %s %s\n", job->id.c_str(), reason.c_str());
     }
     const int duplicates = static_cast<int>(clip_blobs.size()) - matched;
     if (duplicates != 0) {
@@ -319,33 +328,37 @@ class ChaosRun {
         if (!referenced.count(key)) std::printf("# clip blob no job names: %s\n", key.c_str());
     }
     const LogCounts logs = readLogs(all_);
-    const std::string p = "[jobs=" + std::to_string(plan_.jobs) + ",workers=" +
-                          std::to_string(plan_.workers) + "]";
+    const std::string p =
+        "[jobs=" + std::to_string(plan_.jobs) + ",workers=" + std::to_string(plan_.workers) + "]";
     figure("scale.lost_jobs" + p, lost, "jobs", "= 0; not done with its clip at the end");
     figure("scale.duplicate_clips" + p, duplicates, "clips", "= 0; clip blobs beyond one per job");
     figure("scale.chaos_budget_refusals" + p, refused, "jobs",
            "report; failed the budget check on their first attempt: the machine too loaded "
-           "for a " + std::to_string(static_cast<int>(plan_.budget_seconds)) + " s budget");
+           "for a " +
+               std::to_string(static_cast<int>(plan_.budget_seconds)) + " s budget");
     figure("scale.fenced_writes" + p, logs.lost, "writes",
            "report; worker writes refused because the job was no longer the worker's");
     figure("scale.chaos_kills" + p, kills_, "kills", "report; SIGKILL of a worker");
     figure("scale.chaos_pauses" + p, pauses_, "pauses",
            "report; SIGSTOP of a worker for " + std::to_string(plan_.pause.count()) +
                " s (past its lease), then SIGCONT");
-    figure("scale.chaos_wall_seconds" + p, wall_, "s", "report; first job queued to the last finished");
-    std::printf("# fenced writes: %d claimed again since (fenced), %d recovered or ended meanwhile "
-                "(not running), %d other; %d writes retried while the database was away; %d "
-                "resumes from a checkpoint; %d releases because the database was unavailable; "
-                "%d worker start(s) refused while the database was down (restarted); %d other "
-                "worker exits; %d database restart(s); most attempts of one job: %d\n",
-                logs.fenced, logs.not_running, logs.lost - logs.fenced - logs.not_running,
-                logs.retried_writes, logs.resumed, logs.released_unreachable, starts_refused_,
-                unexpected_exits_, db_restarts_, max_attempts);
-    std::printf("# %.0f-s wall-clock budget jobs, tiny model, one libtorch thread per worker, "
-                "lease 10 s, checkpoints every 1 s; machine: %u CPUs, shared with other work; "
-                "PostgreSQL with fsync off (test server); seed %u; worker logs in %s\n",
-                plan_.budget_seconds, std::thread::hardware_concurrency(), s_.seed,
-                (s_.dir / "chaos").c_str());
+    figure("scale.chaos_wall_seconds" + p, wall_, "s",
+           "report; first job queued to the last finished");
+    std::printf(
+        "# fenced writes: %d claimed again since (fenced), %d recovered or ended meanwhile "
+        "(not running), %d other; %d writes retried while the database was away; %d "
+        "resumes from a checkpoint; %d releases because the database was unavailable; "
+        "%d worker start(s) refused while the database was down (restarted); %d other "
+        "worker exits; %d database restart(s); most attempts of one job: %d\n",
+        logs.fenced, logs.not_running, logs.lost - logs.fenced - logs.not_running,
+        logs.retried_writes, logs.resumed, logs.released_unreachable, starts_refused_,
+        unexpected_exits_, db_restarts_, max_attempts);
+    std::printf(
+        "# %.0f-s wall-clock budget jobs, tiny model, one libtorch thread per worker, "
+        "lease 10 s, checkpoints every 1 s; machine: %u CPUs, shared with other work; "
+        "PostgreSQL with fsync off (test server); seed %u; worker logs in %s\n",
+        plan_.budget_seconds, std::thread::hardware_concurrency(), s_.seed,
+        (s_.dir / "chaos").c_str());
   }
 
   const Setup& s_;
@@ -394,7 +407,8 @@ int main(int argc, char** argv) {
                  "[--quick] [--seed N])");
     }
   }
-  if (s.url.empty() || s.trainer.empty() || s.dir.empty() || s.pg_server.empty() || s.pg_state.empty())
+  if (s.url.empty() || s.trainer.empty() || s.dir.empty() || s.pg_server.empty() ||
+      s.pg_state.empty())
     booth::die("--database, --trainer, --dir, --pg-server and --pg-state are required");
   booth::Plan plan;
   if (s.quick) plan.jobs = 24;

@@ -64,8 +64,8 @@ class ScaleOutTest : public ::testing::Test {
   // its data folder.
   ChildProcess& startTrainer(const std::string& name, const std::string& roles,
                              const std::string& data, std::vector<std::string> more) {
-    std::vector<std::string> args = {"--roles", roles, "--database", url_, "--data-dir",
-                                     (dir_ / data).string()};
+    std::vector<std::string> args = {"--roles", roles,        "--database",
+                                     url_,      "--data-dir", (dir_ / data).string()};
     const auto tiny = testing::tinyJobOptions();
     args.insert(args.end(), tiny.begin(), tiny.end());
     args.insert(args.end(), more.begin(), more.end());
@@ -81,8 +81,8 @@ class ScaleOutTest : public ::testing::Test {
         BOOTH_CAPTURE_BIN,
         std::vector<std::string>{"--insecure", "--trainer", ingest, "--node-id", node, "--camera",
                                  "synthetic:cleo:warmup", "--camera", "synthetic:ada:warmup",
-                                 "--width", "160", "--height", "120", "--fps", "10",
-                                 "--spool-dir", (dir_ / ("spool-" + node)).string()},
+                                 "--width", "160", "--height", "120", "--fps", "10", "--spool-dir",
+                                 (dir_ / ("spool-" + node)).string()},
         (dir_ / ("capture-" + node + ".log")).string()));
     names_.push_back("capture-" + node);
     return *processes_.back();
@@ -117,8 +117,8 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
   PgJobQueue queue(db.value());
   PgBlobStore blobs(db.value());
 
-  ChildProcess& gateway = startHttp("gateway", "ingest,http", "data",
-                                    {"--ingest", "tcp://127.0.0.1:*", "--insecure"});
+  ChildProcess& gateway =
+      startHttp("gateway", "ingest,http", "data", {"--ingest", "tcp://127.0.0.1:*", "--insecure"});
   const auto gateway_url = gateway.waitForLine("HTTP_URL=", 60s);
   const auto ingest = gateway.waitForLine("INGEST_ENDPOINT=", 10s);
   ASSERT_TRUE(gateway_url && ingest) << logs();
@@ -126,8 +126,8 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
   std::vector<ChildProcess*> workers;
   for (int w = 1; w <= 3; ++w) {
     const std::string name = "worker-" + std::to_string(w);
-    workers.push_back(&startTrainer(name, "worker", "data",
-                                    {"--worker-id", name, "--lease", "3", "--checkpoint-every", "1"}));
+    workers.push_back(&startTrainer(
+        name, "worker", "data", {"--worker-id", name, "--lease", "3", "--checkpoint-every", "1"}));
   }
   std::vector<std::string> front_urls;
   for (int f = 1; f <= 2; ++f) {
@@ -142,7 +142,8 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
   startCapture("booth-b", *ingest);
 
   auto operator_api = client(*gateway_url);
-  ASSERT_TRUE(pollJson(*operator_api, "/api/nodes", [](const json& j) { return j.size() == 2; }, 60s))
+  ASSERT_TRUE(pollJson(
+      *operator_api, "/api/nodes", [](const json& j) { return j.size() == 2; }, 60s))
       << logs();
 
   // Six sessions, each as soon as the previous capture let go of the nodes
@@ -150,42 +151,54 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
   std::vector<std::string> ids;
   for (int s = 0; s < kSessions; ++s) {
     std::optional<std::string> id;
-    ASSERT_TRUE(testing::waitFor([&] {
-      auto res = operator_api->Post("/api/sessions", R"({"seconds": 1, "budget_seconds": 12})",
-                                    "application/json");
-      if (res && res->status == 201) id = json::parse(res->body)["id"].get<std::string>();
-      EXPECT_TRUE(!res || res->status == 201 || res->status == 409)
-          << (res ? std::to_string(res->status) + " " + res->body : "no answer");
-      return id.has_value();
-    }, 120s)) << "session " << s << " was not started\n" << logs();
+    ASSERT_TRUE(testing::waitFor(
+        [&] {
+          auto res = operator_api->Post("/api/sessions", R"({"seconds": 1, "budget_seconds": 12})",
+                                        "application/json");
+          if (res && res->status == 201) id = json::parse(res->body)["id"].get<std::string>();
+          EXPECT_TRUE(!res || res->status == 201 || res->status == 409)
+              << (res ? std::to_string(res->status) + " " + res->body : "no answer");
+          return id.has_value();
+        },
+        120s))
+        << "session " << s << " was not started\n"
+        << logs();
     ids.push_back(*id);
   }
 
   // The worker training a job that has a checkpoint dies.
   std::string killed_job;
-  ASSERT_TRUE(testing::waitFor([&] {
-    for (const auto& id : ids) {
-      const auto job = queue.get(id);
-      if (!job || job->state != JobState::kTraining || job->checkpoint_path.empty()) continue;
-      for (std::size_t w = 0; w < workers.size(); ++w) {
-        const std::string started = "job " + id + ": worker worker-" + std::to_string(w + 1) + " starting";
-        if (workers[w]->output().find(started) == std::string::npos) continue;
-        workers[w]->signal(SIGKILL);
-        killed_job = id;
-        return true;
-      }
-    }
-    return false;
-  }, 300s)) << "no job trained with a checkpoint\n" << logs();
+  ASSERT_TRUE(testing::waitFor(
+      [&] {
+        for (const auto& id : ids) {
+          const auto job = queue.get(id);
+          if (!job || job->state != JobState::kTraining || job->checkpoint_path.empty()) continue;
+          for (std::size_t w = 0; w < workers.size(); ++w) {
+            const std::string started =
+                "job " + id + ": worker worker-" + std::to_string(w + 1) + " starting";
+            if (workers[w]->output().find(started) == std::string::npos) continue;
+            workers[w]->signal(SIGKILL);
+            killed_job = id;
+            return true;
+          }
+        }
+        return false;
+      },
+      300s))
+      << "no job trained with a checkpoint\n"
+      << logs();
 
   // Every job ends done; read through a front-end (the shared queue).
   auto front1 = client(front_urls[0]);
   std::vector<json> done;
   for (const auto& id : ids) {
-    const auto job = pollJson(*front1, "/api/jobs/" + id, [](const json& j) {
-      const std::string st = j.value("state", "");
-      return st == "done" || st == "failed" || st == "cancelled" || st == "expired";
-    }, 300s);
+    const auto job = pollJson(
+        *front1, "/api/jobs/" + id,
+        [](const json& j) {
+          const std::string st = j.value("state", "");
+          return st == "done" || st == "failed" || st == "cancelled" || st == "expired";
+        },
+        300s);
     ASSERT_TRUE(job) << "job " << id << " did not finish\n" << logs();
     ASSERT_EQ((*job)["state"], "done") << job->dump(2) << "\n" << logs();
     EXPECT_EQ((*job)["cameras"].size(), 4u) << "two nodes with two cameras each: " << job->dump(2);
@@ -202,7 +215,8 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
   ASSERT_TRUE(listed.ok()) << listed.error();
   std::set<std::string> clip_blobs;
   for (const auto& b : *listed)
-    if (b.key.size() > 4 && b.key.compare(b.key.size() - 4, 4, ".mp4") == 0) clip_blobs.insert(b.key);
+    if (b.key.size() > 4 && b.key.compare(b.key.size() - 4, 4, ".mp4") == 0)
+      clip_blobs.insert(b.key);
   EXPECT_EQ(clip_blobs.size(), static_cast<std::size_t>(kSessions)) << logs();
 
   // Both front-ends serve every clip, whole and as the MP4 it should be.
@@ -216,7 +230,8 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
       ASSERT_TRUE(clip) << front_url << path;
       ASSERT_EQ(clip->status, 200) << front_url << path << ": " << clip->body;
       EXPECT_EQ(clip->get_header_value("Content-Type"), "video/mp4");
-      EXPECT_EQ(static_cast<std::int64_t>(clip->body.size()), job["clip"]["bytes"].get<std::int64_t>());
+      EXPECT_EQ(static_cast<std::int64_t>(clip->body.size()),
+                job["clip"]["bytes"].get<std::int64_t>());
       const fs::path saved = dir_ / "clip.mp4";
       std::ofstream(saved, std::ios::binary | std::ios::trunc) << clip->body;
       const auto probe = testing::probeMp4(saved.string());
