@@ -468,17 +468,21 @@ class UnreachableForAWhile : public BlobStore {
   Result<std::unique_ptr<BlobWriter>> openWriter(const std::string& key) override {
     if (key.rfind(prefix_, 0) == 0 && failures_ > 0) {
       --failures_;
-      return fail(std::string(kStoreUnreachable) + "storing blob '" + key + "': connection refused");
+      return fail(std::string(kStoreUnreachable) + "storing blob '" + key +
+                  "': connection refused");
     }
     return inner_.openWriter(key);
   }
-  Result<std::unique_ptr<BlobReader>> openReader(const std::string& key,
-                                                 ByteRange range) override {
+  Result<std::unique_ptr<BlobReader>> openReader(const std::string& key, ByteRange range) override {
     return inner_.openReader(key, range);
   }
-  Result<std::optional<std::uint64_t>> size(const std::string& key) override { return inner_.size(key); }
+  Result<std::optional<std::uint64_t>> size(const std::string& key) override {
+    return inner_.size(key);
+  }
   Result<bool> remove(const std::string& key) override { return inner_.remove(key); }
-  Result<std::vector<BlobInfo>> list(const std::string& prefix) override { return inner_.list(prefix); }
+  Result<std::vector<BlobInfo>> list(const std::string& prefix) override {
+    return inner_.list(prefix);
+  }
   Result<std::size_t> removeAbandonedWrites(std::chrono::seconds idle) override {
     return inner_.removeAbandonedWrites(idle);
   }

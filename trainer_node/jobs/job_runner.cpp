@@ -311,9 +311,12 @@ void JobRunner::endJob(JobRecord& job, JobLease& lease, const std::string& error
     // The worker is stopping (or the store was away): the job goes back to
     // the queue (the attempt given back) and any worker resumes it from
     // what was published.
-    const std::string why = unreachable ? "the database was unavailable" : "interrupted by a worker stop";
+    const std::string why =
+        unreachable ? "the database was unavailable" : "interrupted by a worker stop";
     auto st = lease.write(
-        [&](const Claim& c) { return queue_.release(c, why + "; resumes from its last checkpoint"); },
+        [&](const Claim& c) {
+          return queue_.release(c, why + "; resumes from its last checkpoint");
+        },
         /*retry=*/true);
     if (st.ok()) {
       spdlog::warn("job {}: released by worker {} ({}); it resumes {}", job.id, config_.worker_id,
@@ -414,9 +417,9 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
           auto stored = storeFileAsBlob(blobs_, file, key, lease.fenceCheck());
           if (stored.ok()) return {};
           error = stored.error();
-          return JobQueueFailure{isStoreUnreachable(error) ? JobQueueError::kUnavailable
-                                                           : JobQueueError::kRefused,
-                                 error};
+          return JobQueueFailure{
+              isStoreUnreachable(error) ? JobQueueError::kUnavailable : JobQueueError::kRefused,
+              error};
         },
         /*retry=*/true, stop);
     if (st.ok()) return okStatus();
@@ -523,9 +526,10 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
       // worker died or lost the job before its first checkpoint): this one
       // starts over with the job's whole budget rather than fail for time
       // a lost worker used.
-      spdlog::info("job {}: starting over with its whole budget ({:.1f} s used by attempts that "
-                   "left no training state)",
-                   job.id, spent_before);
+      spdlog::info(
+          "job {}: starting over with its whole budget ({:.1f} s used by attempts that "
+          "left no training state)",
+          job.id, spent_before);
       spent_before = 0;
       charge();
     }
