@@ -25,9 +25,9 @@
 namespace booth {
 namespace {
 
+using test::processThreads;
 using test::TempDir;
 using test::tinyModelConfig;
-using test::processThreads;
 
 constexpr const char* kSession = "s1";
 constexpr const char* kNode = "node";
