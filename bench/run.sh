@@ -12,8 +12,11 @@ list() {
 demo    A whole booth session through deploy/demo.sh --headless (synthetic camera):
         demo.seconds_to_clip and its parts demo.capture_seconds, demo.transfer_seconds,
         demo.train_seconds, demo.render_seconds, plus demo.train_generator_steps_per_second
-        and demo.train_face_steps_per_second.
+        and demo.train_face_steps_per_second; trainer.threads[job=demo,...] (trainer_node's
+        CPU seconds per wall second of the job's generator phase, target >= 1.8 on 2 cores),
+        trainer.parallelism[job=demo,...] and its busiest threads' shares.
         --quick: 5 s capture and a 30 s training budget instead of 15 s and 240 s.
+        Further arguments go to deploy/demo.sh (--no-install, --base FILE, ...).
 capture The acquisition loop: V4l2Camera on the fake V4L2 driver, 640x480 MJPEG at 120 fps
         for 15 s, 1, 2 and 4 cameras, each camera thread copying frames into a bounded queue:
         capture.delivered_pct, capture.us_per_frame, capture.max_block_ms [cameras=N]
@@ -95,11 +98,22 @@ figure() {  # name value unit target
 
 bench_demo() {
   local seconds=15 budget=240
-  if [ "${1:-}" = "--quick" ]; then seconds=5; budget=30; fi
+  if [ "${1:-}" = "--quick" ]; then seconds=5; budget=30; shift; fi
+  # Any other arguments go to deploy/demo.sh (e.g. --no-install, --base FILE).
   local out; out=$(mktemp -d)
-  local t0; t0=$(date +%s.%N)
   RUN_DIR="$out/run" deploy/demo.sh --headless --seconds "$seconds" --budget "$budget" \
-    --job-json "$out/job.json" >"$out/demo.log" 2>&1 || { cat "$out/demo.log" >&2; exit 1; }
+    --job-json "$out/job.json" "$@" >"$out/demo.log" 2>&1 &
+  local demo=$!
+  # The trainer's CPU time, thread by thread, from its start to its end
+  # (trainer.threads[job=demo] below).
+  while [ ! -s "$out/run/trainer.pid" ] && kill -0 "$demo" 2>/dev/null; do sleep 0.2; done
+  local sampler=""
+  if [ -s "$out/run/trainer.pid" ]; then
+    bench/proc_cpu_sampler.sh "$(cat "$out/run/trainer.pid")" "$out/cpu.log" &
+    sampler=$!
+  fi
+  wait "$demo" || { cat "$out/demo.log" >&2; exit 1; }
+  [ -n "$sampler" ] && wait "$sampler"
   local job="$out/job.json"
   # Seconds from the operator's Start (job created) to the clip (job done),
   # after the build.
@@ -112,7 +126,56 @@ bench_demo() {
   figure "demo.render_seconds[$p,frames=$(jq -r .clip.frames "$job")]" "$(jq -r '.timings.render_seconds | .*10|round/10' "$job")" s "<= 30"
   figure "demo.train_generator_steps_per_second[$p,resolution=128]" "$(jq -r '.generator_steps_per_second | .*100|round/100' "$job")" steps/s ">= 2"
   figure "demo.train_face_steps_per_second[$p,resolution=128]" "$(jq -r '.face_steps_per_second | .*10|round/10' "$job")" steps/s "no target"
+  demo_thread_figures "$job" "$out/cpu.log" "job=demo,$p"
   echo "# clip: $(jq -r '(.clip.width|tostring) + "x" + (.clip.height|tostring) + ", " + (.clip.frames|tostring) + " frames, " + (.clip.bytes|tostring) + " bytes"' "$job"); $(jq -r '"\(.generator_steps) generator steps, \(.face_steps) face-GAN steps"' "$job"); log $out/demo.log"
+}
+
+# trainer.threads[job=demo,...]: the trainer process's CPU seconds per wall
+# second over the job's generator phase, from bench/proc_cpu_sampler.sh's
+# snapshots (bench/README.md, "demo"); the shares of its busiest threads.
+#   demo_thread_figures JOB_JSON CPU_LOG PARAMS
+demo_thread_figures() {
+  local job=$1 log=$2 p=$3
+  [ -s "$log" ] || { echo "# no CPU samples of the trainer (no trainer.pid)"; return; }
+  # The generator phase: training ends when rendering starts (the job's
+  # last write is the end of rendering) and starts train_seconds earlier;
+  # the generator phase is its first generator_steps / steps-per-second.
+  # A second off each end: the tuner's first probe, publishing the model.
+  local window
+  window=$(jq -r '(.updated_ms / 1000 - .timings.render_seconds) as $until
+    | ($until - .timings.train_seconds) as $start
+    | (if .generator_steps_per_second > 0 then .generator_steps / .generator_steps_per_second else 0 end) as $gen
+    | "\($start + 1) \($start + $gen - 1)"' "$job")
+  awk -v from="${window% *}" -v to="${window#* }" -v tick="$(getconf CLK_TCK)" -v p="$p" \
+      -v its="$(jq -r '.generator_steps_per_second | .*100|round/100' "$job")" '
+    { if (!($1 in seen)) { seen[$1] = 1; times[++n] = $1 } ticks[$1, $2] = $3; tids[$2] = 1 }
+    END {
+      for (i = 1; i <= n; i++) {
+        if (a == "" && times[i] >= from) a = times[i]
+        if (times[i] <= to) b = times[i]
+      }
+      if (a == "" || b == "" || b - a < 3) {
+        printf "# the generator phase (%.0f s) was too short to sample\n", to - from; exit
+      }
+      wall = b - a; total = 0; k = 0
+      for (t in tids) {
+        if (!((b, t) in ticks)) continue  # ended within the window
+        used = (ticks[b, t] - ((a, t) in ticks ? ticks[a, t] : 0)) / tick
+        total += used
+        if (used > 0) { share[++k] = used; who[k] = t }
+      }
+      for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+        if (share[j] > share[i]) { x = share[i]; share[i] = share[j]; share[j] = x; x = who[i]; who[i] = who[j]; who[j] = x }
+      printf "trainer.threads[%s] = %.2f  (target >= 1.8 on 2 cores; CPU seconds of trainer_node per wall second of the job'"'"'s generator phase, %.2f generator steps/s)\n", p, total / wall, its
+      printf "trainer.parallelism[%s] = %.2f  (no target; CPU time of trainer_node over its busiest thread'"'"'s, 2.0: two threads shared the work evenly; does not drop with other load)\n", p, (k > 0 && share[1] > 0) ? total / share[1] : 0
+      line = sprintf("# trainer_node threads over %.0f s of its generator phase (cores; share of the process):", wall)
+      rest = total; shown = 0
+      for (i = 1; i <= k && i <= 3 && share[i] >= 0.01 * total; i++) {
+        line = line sprintf(" tid %s %.2f (%.0f%%);", who[i], share[i] / wall, 100 * share[i] / total)
+        rest -= share[i]; ++shown
+      }
+      printf "%s %d other thread(s) %.2f\n", line, k - shown, (rest > 0 ? rest : 0) / wall
+    }' "$log"
 }
 
 bench_capture() {

@@ -9,13 +9,15 @@ say() { echo "[demo $(date +%H:%M:%S)] $*"; }
 #   start_trainer NAME WANT ARGS...
 # WANT: "http" (HTTP_URL and OPERATOR_TOKEN_FILE), "ingest" (INGEST_ENDPOINT),
 # "http,ingest" or "" (nothing: a worker). Sets STARTED_PID, STARTED_URL,
-# STARTED_INGEST and STARTED_TOKEN_FILE. Exits the script when the process
-# dies first.
+# STARTED_INGEST and STARTED_TOKEN_FILE, and writes the process id to
+# RUN_DIR/NAME.pid (benchmarks sample its CPU time). Exits the script when
+# the process dies first.
 start_trainer() {
   local name=$1 want=$2; shift 2
   local log="$RUN_DIR/$name.log"
   "$BIN/trainer_node/trainer_node" "$@" >"$log" 2>&1 &
   STARTED_PID=$!
+  echo "$STARTED_PID" >"$RUN_DIR/$name.pid"
   STARTED_URL=""; STARTED_INGEST=""; STARTED_TOKEN_FILE=""
   local ready
   for _ in $(seq 1 150); do

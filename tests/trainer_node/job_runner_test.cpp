@@ -16,15 +16,18 @@
 #include "common/synthetic/synthetic_performer.h"
 #include "job_fixtures.h"
 #include "model_test_support.h"
+#include "process_threads.h"
 #include "session_fixtures.h"
 #include "trainer_node/store/clip_names.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/store/store_errors.h"
+#include "trainer_node/train/cpu_runtime.h"
 
 namespace booth {
 namespace {
 
+using test::processThreads;
 using test::TempDir;
 using test::tinyModelConfig;
 
@@ -594,6 +597,17 @@ TEST(JobRunnerPreflight, NamesTheBadBaseCheckpoint) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().find("--base-checkpoint"), std::string::npos) << st.error();
   EXPECT_NE(st.error().find(dir.file("base.pt")), std::string::npos) << st.error();
+}
+
+TEST(JobRunnerPreflight, LeavesNoOpenMpWorkersOnTheCallingThread) {
+  // Building a model of the default size runs libtorch's parallel regions;
+  // a pool left on the caller's thread (trainer_node's main) would slow
+  // every job's training (cpu_runtime.h, runOnPassingThread).
+  configureCpuRuntime(2);
+  const int before = processThreads();
+  JobRunnerConfig config;  // the default model
+  ASSERT_TRUE(preflight(config).ok());
+  EXPECT_EQ(processThreads(), before);
 }
 
 TEST(JobRunnerPreflight, NamesAnUnavailableDevice) {

@@ -1,10 +1,15 @@
 // ThreadTuner: keeps the thread count whose steps are fastest now.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "process_threads.h"
 #include "trainer_node/train/cpu_runtime.h"
 
 namespace booth {
@@ -92,6 +97,63 @@ TEST(CpuRuntime, AThreadThatTrainsGetsTheConfiguredCountWhateverTheDefault) {
   EXPECT_EQ(used, 2);
   EXPECT_EQ(after, 2);
   at::set_num_threads(2);
+}
+
+using test::processThreads;
+
+// Work that libtorch splits across the calling thread's threads (in its
+// own library: at::parallel_for inlined here would not be OpenMP-parallel,
+// this file is not compiled with OpenMP).
+void parallelRegion() {
+  auto t = at::ones({1 << 20});
+  t.mul_(2);
+  ASSERT_EQ(t[7].item<float>(), 2.f);
+}
+
+TEST(CpuRuntime, AThreadThatRanParallelWorkKeepsItsOpenMpWorkersUntilItEnds) {
+  // The trap runOnPassingThread() avoids: libgomp counts these workers,
+  // and more of them than CPUs makes every OpenMP thread sleep at barriers.
+  configureCpuRuntime(2);
+  const int before = processThreads();
+  std::mutex m;
+  std::condition_variable cv;
+  bool worked = false, may_end = false;
+  std::thread holder([&] {
+    useConfiguredThreads();
+    parallelRegion();
+    std::unique_lock lock(m);
+    worked = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return may_end; });
+  });
+  int while_alive = 0;
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return worked; });
+    while_alive = processThreads();
+    may_end = true;
+    cv.notify_all();
+  }
+  holder.join();
+  EXPECT_GE(while_alive, before + 2);  // the thread itself and its idle OpenMP worker
+  EXPECT_EQ(processThreads(), before);
+}
+
+TEST(CpuRuntime, WorkOnAPassingThreadLeavesNoOpenMpWorkersBehind) {
+  configureCpuRuntime(2);
+  const int before = processThreads();
+  int threads_there = 0;
+  runOnPassingThread([&] {
+    parallelRegion();
+    threads_there = at::get_num_threads();
+  });
+  EXPECT_EQ(threads_there, 2);  // the configured count, whatever the default
+  EXPECT_EQ(processThreads(), before);
+}
+
+TEST(CpuRuntime, APassingThreadsExceptionReachesTheCaller) {
+  EXPECT_THROW(runOnPassingThread([] { throw std::runtime_error("bad base checkpoint"); }),
+               std::runtime_error);
 }
 
 }  // namespace

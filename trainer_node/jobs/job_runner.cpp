@@ -78,9 +78,7 @@ std::string safeName(std::string text) {
   return text.substr(0, 40);
 }
 
-}  // namespace
-
-Status preflight(const JobRunnerConfig& config) {
+Status checkModel(const JobRunnerConfig& config) {
   auto model = PoseToImageModel::create(config.model, config.device);
   if (!model.ok()) return fail(model.error());
   if (auto s = validate(config.train); !s) return s;
@@ -91,6 +89,17 @@ Status preflight(const JobRunnerConfig& config) {
       return fail("--base-checkpoint: " + s.error());
   }
   return okStatus();
+}
+
+}  // namespace
+
+Status preflight(const JobRunnerConfig& config) {
+  // On a passing thread: an OpenMP pool left on the caller's thread (main)
+  // would make every job's training threads sleep at each barrier
+  // (cpu_runtime.h, runOnPassingThread).
+  Status result = okStatus();
+  runOnPassingThread([&] { result = checkModel(config); });
+  return result;
 }
 
 std::string checkpointBlobKey(const std::string& session_id) {

@@ -9,6 +9,7 @@
 #include <exception>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <ATen/Parallel.h>
 
@@ -94,6 +95,19 @@ int useConfiguredThreads() {
   const int n = configured_threads.load();
   if (n > 0 && at::get_num_threads() != n) at::set_num_threads(n);
   return at::get_num_threads();
+}
+
+void runOnPassingThread(const std::function<void()>& fn) {
+  std::exception_ptr thrown;
+  std::thread([&] {
+    try {
+      useConfiguredThreads();
+      fn();
+    } catch (...) {  // handed to the caller, whose unit of work it is
+      thrown = std::current_exception();
+    }
+  }).join();
+  if (thrown) std::rethrow_exception(thrown);
 }
 
 ThreadTuner::ThreadTuner(std::vector<int> candidates, double recheck_seconds)

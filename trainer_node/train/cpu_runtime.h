@@ -13,6 +13,7 @@
 // time was system time. Here OpenBLAS gets one thread (its callers are
 // already parallel or tiny), libtorch gets `threads` OpenMP threads, and
 // malloc keeps freed memory for reuse.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,24 @@ int availableCpus();
 int useConfiguredThreads();
 // The count configureCpuRuntime() chose (0 before it ran).
 int configuredThreads();
+
+// libgomp (libtorch's OpenMP) keeps a pool of worker threads for every
+// thread that has run a parallel region, until that thread ends, and counts
+// the workers of all pools together. Once there are more of them than CPUs
+// it takes the process for oversubscribed: every OpenMP thread that waits
+// at a barrier then spins only about 100 times (instead of 300000, a few
+// milliseconds) before it sleeps in the kernel, so each of the thousands of
+// parallel regions of a training step pays a futex wake-up, and two threads
+// train no faster than one (the thread tuner then rightly picks one). On a
+// 2-core machine one idle pool besides the training thread's is enough:
+// trainer_node's start-up check built a model on the main thread, and every
+// job then trained at 3.4-3.6 generator steps/s instead of 5.1 with
+// libtorch's threads mostly asleep in futex calls.
+// So libtorch work outside the thread that trains (the job runner's, the
+// pretrainer's) goes through runOnPassingThread(): it runs `fn` on a thread
+// of its own with the configured thread count and waits for it; the pool
+// ends with that thread. An exception `fn` throws is thrown here.
+void runOnPassingThread(const std::function<void()>& fn);
 
 // ThreadTuner: picks libtorch's CPU thread count while training. libtorch's
 // OpenMP threads meet at a barrier after every operation; when another
