@@ -28,9 +28,8 @@ WorkerFleet::~WorkerFleet() { stopWorkers(); }
 
 Status WorkerFleet::open() {
   std::error_code ec;
-  std::filesystem::create_directories(dir_ / "data", ec);
-  if (ec) return fail("cannot create " + (dir_ / "data").string() + ": " + ec.message());
-  sessions_ = std::make_unique<SessionStore>(dir_ / "data", false);
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return fail("cannot create " + dir_.string() + ": " + ec.message());
   PgOptions options;
   options.url = url_;
   auto db = PgDatabase::open(options);
@@ -38,6 +37,7 @@ Status WorkerFleet::open() {
   db_ = db.value();
   queue_ = std::make_unique<PgJobQueue>(db_);
   blobs_ = std::make_unique<PgBlobStore>(db_);
+  sessions_ = std::make_unique<BlobSessionSink>(*blobs_);
   return okStatus();
 }
 
@@ -64,7 +64,7 @@ Status WorkerFleet::queueJob(const std::string& id, double budget_seconds) {
 ChildProcess& WorkerFleet::startWorker(const std::string& name,
                                        const std::vector<std::string>& extra) {
   std::vector<std::string> args = {
-      "--roles", "worker", "--database", url_, "--data-dir", (dir_ / "data").string(),
+      "--roles", "worker", "--database", url_, "--data-dir", (dir_ / ("data-" + name)).string(),
       "--worker-id", name, "--fsync", "false", "--threads", "1", "--resolution", "64",
       "--ngf", "8", "--ndf", "8", "--blocks", "1", "--clip-seconds", "1", "--clip-fps", "10",
       "--panel-size", "64"};

@@ -16,7 +16,10 @@
 #include "job_fixtures.h"
 #include "model_test_support.h"
 #include "session_fixtures.h"
+#include "trainer_node/store/blob_session_frames.h"
+#include "trainer_node/store/blob_session_sink.h"
 #include "trainer_node/store/clip_names.h"
+#include "trainer_node/store/session_segment.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/local_blob_store.h"
 
@@ -88,10 +91,11 @@ class JobRunnerTest : public ::testing::Test {
     config_.now_seconds = [this] { return clock_(); };
   }
 
-  JobRecord queue(double budget, const std::string& id = "job1") {
+  JobRecord queue(double budget, const std::string& id = "job1",
+                  const std::string& session = kSession) {
     JobRecord job;
     job.id = id;
-    job.session_id = kSession;
+    job.session_id = session;
     job.state = JobState::kQueued;
     job.train_budget_seconds = budget;
     job.cameras = {{kNode, kCamera, 40}};
@@ -113,6 +117,18 @@ class JobRunnerTest : public ::testing::Test {
     return std::make_unique<JobRunner>(std::move(config), *queue_, *blobs_, *sessions_);
   }
   std::unique_ptr<JobRunner> runner() { return runner(config_); }
+  // Session s2 stored as the ingest's segment blobs (then `damage` done to
+  // them), its job run by a worker that reads frames from the blobs only.
+  std::optional<JobRecord> runFromSegmentBlobs(const std::function<void()>& damage = {}) {
+    BlobSessionSink sink(*blobs_);
+    test::storeSyntheticSession(sink, "s2", 40, kNode, kCamera);
+    if (damage) damage();
+    BlobSessionFrames frames(*blobs_);
+    JobRunner runner(config_, *queue_, *blobs_, frames);
+    queue(30, "job2", "s2");
+    EXPECT_TRUE(runner.runNext({}));
+    return jobs_->get("job2");
+  }
   void expectRenderedAgainAfterAStop();
   bool blobExists(const std::string& key) {
     auto size = blobs_->size(key);
@@ -156,6 +172,31 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
   EXPECT_EQ(job->clip_path, clipFile(clips_dir_, job->clip_token).string());
   // Nothing is left in the worker's scratch folder.
   EXPECT_EQ(filesIn(config_.work_dir), 0u);
+}
+
+// With a shared database the frames are the ingest's segment blobs: the
+// worker materializes them into its scratch folder and trains as from the
+// data folder's session files (which it does not have).
+TEST_F(JobRunnerTest, TrainsFromTheSessionsSegmentBlobs) {
+  const auto job = runFromSegmentBlobs();
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_GT(job->generator_steps, 0);
+  EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir("s2") / kNode / kCamera / "frames.idx"));
+  EXPECT_EQ(filesIn(config_.work_dir), 0u);  // the materialized frames went with the job
+}
+
+TEST_F(JobRunnerTest, ADamagedSegmentFailsTheJobNamingIt) {
+  const std::string key = segmentBlobKey("s2", kNode, kCamera, 0);
+  const auto job = runFromSegmentBlobs([&] {
+    auto bytes = blobs_->read(key);
+    ASSERT_TRUE(bytes.ok()) << bytes.error();
+    ASSERT_TRUE(blobs_->put(key, bytes->substr(0, bytes->size() / 2)).ok());
+  });
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_NE(job->detail.find(key), std::string::npos) << job->detail;
+  EXPECT_NE(job->detail.find("truncated"), std::string::npos) << job->detail;
 }
 
 TEST_F(JobRunnerTest, ReportsGeneratorAndFaceStepsApart) {

@@ -108,7 +108,7 @@ std::string newWorkerId() {
 }
 
 JobRunner::JobRunner(JobRunnerConfig config, JobQueue& queue, BlobStore& blobs,
-                     SessionStore& sessions)
+                     SessionFrameSource& sessions)
     : config_(std::move(config)), queue_(queue), blobs_(blobs), sessions_(sessions) {
   if (!config_.now_seconds) config_.now_seconds = steadySeconds;
   if (config_.worker_id.empty()) config_.worker_id = newWorkerId();
@@ -431,7 +431,7 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   if (!report().ok() && lease.lost()) return fail(kLost);
 
   if (auto st = stage("load"); !st.ok()) return st;
-  auto records = sessions_.load(job.session_id, node, camera);
+  auto records = sessions_.loadCamera(job, *primary, scratch / "frames");
   if (!records.ok()) return fail(records.error());
   if (should_stop()) return stopped(kCancelled);
 

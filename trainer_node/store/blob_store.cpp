@@ -39,6 +39,13 @@ Status BlobStore::put(const std::string& key, std::string_view bytes,
   return writer.value()->commit(before_commit);
 }
 
+Status BlobStore::putAll(const std::vector<BlobToPut>& blobs) {
+  for (const BlobToPut& blob : blobs) {
+    if (auto st = put(blob.key, blob.bytes); !st.ok()) return st;
+  }
+  return okStatus();
+}
+
 Result<std::string> BlobStore::read(const std::string& key, ByteRange range,
                                     std::size_t max_bytes) {
   auto reader = openReader(key, range);

@@ -84,6 +84,12 @@ struct BlobInfo {
   std::uint64_t size = 0;
 };
 
+// One whole blob for putAll(); the bytes must outlive the call.
+struct BlobToPut {
+  std::string key;
+  std::string_view bytes;
+};
+
 // Streaming write of one blob. Not thread-safe; see the contract above.
 class BlobWriter {
  public:
@@ -134,6 +140,12 @@ class BlobStore {
   // The whole blob in one write: openWriter, write, commit.
   Status put(const std::string& key, std::string_view bytes,
              const BeforeCommit& before_commit = {});
+  // Several whole blobs (distinct keys), each visible complete or not at
+  // all. PostgreSQL publishes them in one transaction: all or none. This
+  // default (the local folder) puts them one after another: on an error the
+  // ones before it stay. Either way, putting the same keys again (with the
+  // same or longer bytes) after an error is the way to finish.
+  virtual Status putAll(const std::vector<BlobToPut>& blobs);
   // The range's bytes in one string; refuses a range longer than max_bytes
   // (use a reader for those).
   Result<std::string> read(const std::string& key, ByteRange range = {},
