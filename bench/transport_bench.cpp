@@ -157,6 +157,37 @@ struct Run {
   double mb_per_s = 0;
   std::uint64_t frames = 0;
   std::uint64_t segments = 0;  // blob segments published (PostgreSQL)
+  double sync_share = 0;       // of the run's wall time spent making batches durable
+};
+
+// The sink the ingest writes to, timing its sync() (the commit before the
+// acks: an fsync, or a PostgreSQL transaction).
+class TimedSink final : public SessionSink {
+ public:
+  explicit TimedSink(SessionSink& inner) : inner_(inner) {}
+  Result<bool> writeFrame(const std::string& s, const std::string& n, const std::string& c,
+                          const FrameToAppend& f) override {
+    return inner_.writeFrame(s, n, c, f);
+  }
+  Result<bool> writePose(const std::string& s, const std::string& n, const PoseRecord& p) override {
+    return inner_.writePose(s, n, p);
+  }
+  Status sync() override {
+    const auto t0 = Clock::now();
+    Status st = inner_.sync();
+    sync_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+    return st;
+  }
+  void close(const std::string& s) override { inner_.close(s); }
+  CameraTotals totals(const std::string& s, const std::string& n, const std::string& c) override {
+    return inner_.totals(s, n, c);
+  }
+  std::string location() const override { return inner_.location(); }
+  double syncSeconds() const { return sync_seconds_; }  // the ingest thread's; read after stop
+
+ private:
+  SessionSink& inner_;
+  double sync_seconds_ = 0;
 };
 
 // Where the ingest stores: the embedded trainer's (a fresh SQLite job store
@@ -209,7 +240,8 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
       keys.push_back(generateCurveKeyPair().value());
       config.allow.add(keys.back().public_key, "node-" + std::to_string(i));
     }
-    IngestServer server(config, *queue, *sink);
+    TimedSink timed(*sink);
+    IngestServer server(config, *queue, timed);
     if (auto st = server.start(); !st.ok()) {
       std::fprintf(stderr, "transport_bench: %s\n", st.error().c_str());
       std::exit(1);
@@ -221,7 +253,11 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
                                                keys[i], config.server_keys->public_key));
       credit = clients.back()->hello();
     }
-    if (!server.startSession(SessionRequest{15, 0, ""}).ok()) std::exit(1);
+    auto session = server.startSession(SessionRequest{15, 0, ""});
+    if (!session.ok()) {
+      std::fprintf(stderr, "transport_bench: %s\n", session.error().c_str());
+      std::exit(1);
+    }
     for (auto& c : clients) c->awaitStart();
     std::atomic<std::uint64_t> total{0};
     const auto t0 = Clock::now();
@@ -238,6 +274,11 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
     run.fps = static_cast<double>(total) / seconds;
     run.mb_per_s = run.fps * corpus.mean_bytes / 1e6;
     if (blobs) run.segments = blobs->segmentsPublished();
+    // The session is never closed by a manifest: cancel it, so the next
+    // run on the same database can start one.
+    server.cancelSession(session->session_id, "benchmark over");
+    server.stop();
+    run.sync_share = timed.syncSeconds() / seconds;
   }
   fs::remove_all(dir);
   return run;
@@ -289,11 +330,12 @@ int main(int argc, char** argv) {
   std::printf("scale.ingest_mb_per_s[store=local] = %.1f MB/s  (target report)\n", four.mb_per_s);
   std::printf("scale.ingest_mb_per_s[store=postgres] = %.1f MB/s  (target report, against local)\n",
               pg_four.mb_per_s);
-  std::printf("# postgres: %llu frames acked, %llu segments (%.0f KB each on average, cap %zu KiB)\n",
+  std::printf("# postgres: %llu frames acked, %llu segments (%.0f KB each on average, cap %zu "
+              "KiB); commits took %.0f%% of the run (local fsyncs: %.0f%%)\n",
               static_cast<unsigned long long>(pg_four.frames),
               static_cast<unsigned long long>(pg_four.segments),
               pg_four.segments ? pg_four.frames * corpus.mean_bytes / pg_four.segments / 1e3 : 0.0,
-              pg.max_segment_bytes >> 10);
+              pg.max_segment_bytes >> 10, 100 * pg_four.sync_share, 100 * four.sync_share);
   for (std::size_t cap_kib : {256, 1024}) {
     StoreChoice capped{database, cap_kib << 10};
     const Run r = measure(corpus, 4, per_run / 4, 0, capped);
