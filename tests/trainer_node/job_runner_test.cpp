@@ -186,6 +186,34 @@ TEST_F(JobRunnerTest, TrainsFromTheSessionsSegmentBlobs) {
   EXPECT_EQ(filesIn(config_.work_dir), 0u);  // the materialized frames went with the job
 }
 
+// A frame source whose store is unreachable for its first `outages` calls.
+class UnreachableAtFirst final : public SessionFrameSource {
+ public:
+  UnreachableAtFirst(SessionFrameSource& inner, int outages) : inner_(inner), outages_(outages) {}
+  Result<std::vector<StoredFrame>> loadCamera(const JobRecord& job, const CameraFrames& camera,
+                                              const std::filesystem::path& scratch) override {
+    ++calls;
+    if (outages_-- > 0) return fail("PostgreSQL unavailable while listing blobs: (test)");
+    return inner_.loadCamera(job, camera, scratch);
+  }
+  int calls = 0;
+
+ private:
+  SessionFrameSource& inner_;
+  int outages_;
+};
+
+TEST_F(JobRunnerTest, FramesWaitForAnUnreachableStoreInsteadOfFailingTheJob) {
+  UnreachableAtFirst source(*sessions_, 2);
+  JobRunner runner(config_, *queue_, *blobs_, source);
+  queue(30);
+  ASSERT_TRUE(runner.runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_EQ(source.calls, 3);
+}
+
 TEST_F(JobRunnerTest, ADamagedSegmentFailsTheJobNamingIt) {
   const std::string key = segmentBlobKey("s2", kNode, kCamera, 0);
   const auto job = runFromSegmentBlobs([&] {

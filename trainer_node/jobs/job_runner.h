@@ -57,8 +57,9 @@
 // every time fails after max_attempts claims (the queue's recover).
 //
 // Database unavailable: progress writes are skipped; the stage writes
-// (advance, checkpoint, finish, fail, release) are retried with back-off
-// (0.5 s doubling to 5 s) while the claim's lease lasts.
+// (advance, checkpoint, finish, fail, release) and loading the frames from
+// the blob store are retried with back-off (0.5 s doubling to 5 s) while
+// the claim's lease lasts (a missing or damaged segment fails at once).
 //
 // Idle: a worker with nothing to do sleeps until the queue announces a
 // change (its observer: PostgreSQL's NOTIFY, or the embedded store's write),

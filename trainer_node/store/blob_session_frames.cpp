@@ -33,6 +33,10 @@ Result<std::vector<StoredFrame>> BlobSessionFrames::loadCamera(
     const JobRecord& job, const CameraFrames& camera, const std::filesystem::path& scratch) {
   const std::string what = "the frames of " + camera.node + "/" + camera.camera + " of session " +
                            job.session_id + " in the blob store";
+  // From nothing, also when called again after a failed try.
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  if (ec) return fail("cannot empty " + scratch.string() + ": " + ec.message());
   SessionStore local(scratch, /*fsync=*/false);
   auto frames = materializeCamera(blobs_, job.session_id, camera.node, camera.camera, local);
   if (!frames.ok()) return fail(what + ": " + frames.error());
