@@ -26,7 +26,9 @@ transport
         Frames from capture nodes into the trainer's store over CURVE on loopback, durable
         acks (fsync): transport.fps[nodes=1], transport.fps[nodes=4], transport.mb_per_s[nodes=1],
         transport.fps_reqrep_baseline (one blocking request/reply per frame) and
-        transport.speedup_vs_reqrep. --quick: fewer frames.
+        transport.speedup_vs_reqrep; then into PostgreSQL as segment blobs (a private server,
+        fsync on): transport.fps[nodes=4,store=postgres], scale.ingest_mb_per_s[store=local|postgres]
+        and [store=postgres,segment_cap_kib=256|1024]. --quick: fewer frames.
 pipeline
         The whole edge pipeline with real processes: 2 synthetic cameras at 120 fps for 15 s,
         network pose on 2 workers, spool, streamer, trainer: pipeline.seconds_after_capture,
@@ -194,7 +196,14 @@ bench_capture() {
 
 bench_transport() {
   deploy/build.sh transport_bench >/dev/null
-  "${BUILD_DIR:-build/release}/bench/transport_bench" "$@"
+  # The store=postgres figures on a private server with fsync on (durable
+  # commits, as the local store's fsync); without PostgreSQL only the local ones.
+  PG_SERVER_FSYNC=on private_pg_or_none
+  if [ -n "${PG_STATE:-}" ] && [ -f "$PG_STATE/database_url" ]; then
+    "${BUILD_DIR:-build/release}/bench/transport_bench" --database "$(cat "$PG_STATE/database_url")" "$@"
+  else
+    "${BUILD_DIR:-build/release}/bench/transport_bench" "$@"
+  fi
 }
 
 bench_pipeline() {
@@ -273,11 +282,20 @@ bench_trainer_quality() {
 
 # A private PostgreSQL server (tests/support/pg_server.sh) in a new folder,
 # $PG_STATE, stopped and removed when the script exits; its URL is in
-# $PG_STATE/database_url.
-private_pg() {
+# $PG_STATE/database_url. Where no server can run it says why and goes on
+# without one ($PG_STATE/database_url then missing).
+private_pg_or_none() {
   PG_STATE=$(mktemp -d)
   trap 'tests/support/pg_server.sh stop "$PG_STATE" >/dev/null; rm -rf "$PG_STATE"' EXIT
-  tests/support/pg_server.sh start "$PG_STATE" >&2
+  tests/support/pg_server.sh start "$PG_STATE" >&2 || true
+  if [ ! -f "$PG_STATE/database_url" ]; then
+    echo "# no PostgreSQL server: $(cat "$PG_STATE/skip_reason" 2>/dev/null || echo 'it did not start')"
+  fi
+}
+
+# As private_pg_or_none, but a benchmark that cannot run without the server stops.
+private_pg() {
+  private_pg_or_none >/dev/null
   if [ ! -f "$PG_STATE/database_url" ]; then
     echo "bench: error: no PostgreSQL server: $(cat "$PG_STATE/skip_reason" 2>/dev/null)" >&2
     exit 2

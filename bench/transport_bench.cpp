@@ -1,8 +1,10 @@
 // transport_bench: how fast frames get from capture nodes into the
 // trainer's store, durably acked, over CURVE on loopback.
 //
-// The trainer's real IngestServer (SQLite job store, session store on disk
-// with fsync) runs in this process; each "node" is a thread with its own
+// The trainer's real IngestServer runs in this process, with the embedded
+// stores (SQLite job store, session store on disk with fsync) and, given
+// --database URL, with the shared ones (PostgreSQL job queue, the session's
+// records as segment blobs: BlobSessionSink); each "node" is a thread with its own
 // ZeroMQ context and CURVE key that says Hello, takes the credit the trainer
 // grants and streams 640x480 JPEG frames (a synthetic performer, ~40 KB)
 // each followed by its pose record, as a capture node does, counting acks.
@@ -24,7 +26,10 @@
 #include "common/transport/curve_keys.h"
 #include "common/transport/wire.h"
 #include "trainer_node/ingest/ingest_server.h"
+#include "trainer_node/store/blob_session_sink.h"
 #include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/pg/shared_stores.h"
+#include "trainer_node/store/session_store.h"
 
 namespace {
 
@@ -151,18 +156,81 @@ struct Run {
   double fps = 0;
   double mb_per_s = 0;
   std::uint64_t frames = 0;
+  std::uint64_t segments = 0;  // blob segments published (PostgreSQL)
+  double sync_share = 0;       // of the run's wall time spent making batches durable
+};
+
+// The sink the ingest writes to, timing its sync() (the commit before the
+// acks: an fsync, or a PostgreSQL transaction).
+class TimedSink final : public SessionSink {
+ public:
+  explicit TimedSink(SessionSink& inner) : inner_(inner) {}
+  Result<bool> writeFrame(const std::string& s, const std::string& n, const std::string& c,
+                          const FrameToAppend& f) override {
+    return inner_.writeFrame(s, n, c, f);
+  }
+  Result<bool> writePose(const std::string& s, const std::string& n, const PoseRecord& p) override {
+    return inner_.writePose(s, n, p);
+  }
+  Status sync() override {
+    const auto t0 = Clock::now();
+    Status st = inner_.sync();
+    sync_seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+    return st;
+  }
+  void close(const std::string& s) override { inner_.close(s); }
+  CameraTotals totals(const std::string& s, const std::string& n, const std::string& c) override {
+    return inner_.totals(s, n, c);
+  }
+  std::string location() const override { return inner_.location(); }
+  double syncSeconds() const { return sync_seconds_; }  // the ingest thread's; read after stop
+
+ private:
+  SessionSink& inner_;
+  double sync_seconds_ = 0;
+};
+
+// Where the ingest stores: the embedded trainer's (a fresh SQLite job store
+// and session folder), or a shared database's (PostgreSQL queue and segment
+// blobs of at most max_segment_bytes).
+struct StoreChoice {
+  std::string database_url;  // empty: embedded
+  std::size_t max_segment_bytes = BlobSessionSink::kDefaultMaxSegmentBytes;
 };
 
 // One session with `nodes` nodes each streaming `frames`; window 0 = the
 // trainer's credit, 2 = one frame and its pose at a time (request/reply).
-Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t window) {
+Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t window,
+            const StoreChoice& store = {}) {
   const fs::path dir = fs::temp_directory_path() / ("booth_transport_bench_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   Run run;
   {
-    auto jobs = JobStore::open((dir / "jobs.sqlite").string());
-    SessionStore sessions(dir, /*fsync=*/true);
+    std::unique_ptr<JobStore> job_store;
+    std::unique_ptr<EmbeddedJobQueue> embedded_queue;
+    std::unique_ptr<SessionStore> files;
+    SharedStores shared;
+    std::unique_ptr<BlobSessionSink> blobs;
+    JobQueue* queue = nullptr;
+    SessionSink* sink = nullptr;
+    if (store.database_url.empty()) {
+      job_store = std::move(JobStore::open((dir / "jobs.sqlite").string()).value());
+      embedded_queue = std::make_unique<EmbeddedJobQueue>(*job_store);
+      files = std::make_unique<SessionStore>(dir, /*fsync=*/true);
+      queue = embedded_queue.get();
+      sink = files.get();
+    } else {
+      auto opened = openSharedStores(store.database_url, PgJobQueueOptions{});
+      if (!opened.ok()) {
+        std::fprintf(stderr, "transport_bench: %s\n", opened.error().c_str());
+        std::exit(1);
+      }
+      shared = std::move(opened.value());
+      blobs = std::make_unique<BlobSessionSink>(*shared.blobs, store.max_segment_bytes);
+      queue = shared.queue.get();
+      sink = blobs.get();
+    }
     IngestConfig config;
     config.endpoint = "tcp://127.0.0.1:*";
     config.server_keys = generateCurveKeyPair().value();
@@ -172,8 +240,8 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
       keys.push_back(generateCurveKeyPair().value());
       config.allow.add(keys.back().public_key, "node-" + std::to_string(i));
     }
-    EmbeddedJobQueue queue(*jobs.value());
-    IngestServer server(config, queue, sessions);
+    TimedSink timed(*sink);
+    IngestServer server(config, *queue, timed);
     if (auto st = server.start(); !st.ok()) {
       std::fprintf(stderr, "transport_bench: %s\n", st.error().c_str());
       std::exit(1);
@@ -185,7 +253,11 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
                                                keys[i], config.server_keys->public_key));
       credit = clients.back()->hello();
     }
-    if (!server.startSession(SessionRequest{15, 0, ""}).ok()) std::exit(1);
+    auto session = server.startSession(SessionRequest{15, 0, ""});
+    if (!session.ok()) {
+      std::fprintf(stderr, "transport_bench: %s\n", session.error().c_str());
+      std::exit(1);
+    }
     for (auto& c : clients) c->awaitStart();
     std::atomic<std::uint64_t> total{0};
     const auto t0 = Clock::now();
@@ -201,6 +273,12 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
     run.frames = total;
     run.fps = static_cast<double>(total) / seconds;
     run.mb_per_s = run.fps * corpus.mean_bytes / 1e6;
+    if (blobs) run.segments = blobs->segmentsPublished();
+    // The session is never closed by a manifest: cancel it, so the next
+    // run on the same database can start one.
+    server.cancelSession(session->session_id, "benchmark over");
+    server.stop();
+    run.sync_share = timed.syncSeconds() / seconds;
   }
   fs::remove_all(dir);
   return run;
@@ -209,7 +287,19 @@ Run measure(const Corpus& corpus, int nodes, std::uint64_t frames, std::uint32_t
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false;
+  std::string database;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      quick = true;
+    } else if (arg == "--database" && i + 1 < argc) {
+      database = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: transport_bench [--quick] [--database postgresql://...]\n");
+      return 2;
+    }
+  }
   spdlog::set_level(spdlog::level::warn);
   const Corpus corpus = makeCorpus();
   const std::uint64_t per_run = quick ? 600 : 3000;
@@ -226,5 +316,32 @@ int main(int argc, char** argv) {
               corpus.mean_bytes, static_cast<unsigned long long>(one.frames),
               static_cast<unsigned long long>(four.frames),
               static_cast<unsigned long long>(reqrep.frames));
+  if (database.empty()) {
+    std::printf("# no --database: the PostgreSQL figures (store=postgres) are not measured\n");
+    return 0;
+  }
+  // The same 4 nodes into PostgreSQL: the gateway publishes each ack
+  // batch's records as segment blobs in one transaction before it acks.
+  // Segment caps compared: the default first (the figure), then others.
+  StoreChoice pg{database, BlobSessionSink::kDefaultMaxSegmentBytes};
+  const Run pg_four = measure(corpus, 4, per_run / 4, 0, pg);
+  std::printf("transport.fps[nodes=4,store=postgres] = %.0f frames/s  (target >= 960)\n",
+              pg_four.fps);
+  std::printf("scale.ingest_mb_per_s[store=local] = %.1f MB/s  (target report)\n", four.mb_per_s);
+  std::printf("scale.ingest_mb_per_s[store=postgres] = %.1f MB/s  (target report, against local)\n",
+              pg_four.mb_per_s);
+  std::printf("# postgres: %llu frames acked, %llu segments (%.0f KB each on average, cap %zu "
+              "KiB); commits took %.0f%% of the run (local fsyncs: %.0f%%)\n",
+              static_cast<unsigned long long>(pg_four.frames),
+              static_cast<unsigned long long>(pg_four.segments),
+              pg_four.segments ? pg_four.frames * corpus.mean_bytes / pg_four.segments / 1e3 : 0.0,
+              pg.max_segment_bytes >> 10, 100 * pg_four.sync_share, 100 * four.sync_share);
+  for (std::size_t cap_kib : {256, 1024}) {
+    StoreChoice capped{database, cap_kib << 10};
+    const Run r = measure(corpus, 4, per_run / 4, 0, capped);
+    std::printf("scale.ingest_mb_per_s[store=postgres,segment_cap_kib=%zu] = %.1f MB/s  (target "
+                "report; %llu segments)\n",
+                cap_kib, r.mb_per_s, static_cast<unsigned long long>(r.segments));
+  }
   return 0;
 }

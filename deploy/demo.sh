@@ -141,9 +141,10 @@ fi
 
 # --scale-out: a private PostgreSQL holds the queue, the job state and the
 # events; two booths, each with its own gateway (ingest + HTTP front-end),
-# and two workers that claim jobs from the shared queue. All processes share
-# the data folder for the frames (one machine); checkpoints and clips go to
-# the database's blob store, so either gateway serves either clip.
+# and two workers that claim jobs from the shared queue. Each process has a
+# data folder of its own, as on separate machines: the frames, checkpoints
+# and clips go to the database's blob store, so any worker trains any
+# booth's session and either gateway serves either clip.
 PG_STATE="$RUN_DIR/postgres"
 mkdir -p "$PG_STATE"
 say "starting a private PostgreSQL (tests/support/pg_server.sh)…"
@@ -154,17 +155,21 @@ fi
 DB=$(cat "$PG_STATE/database_url")
 say "PostgreSQL up on $(echo "$DB" | sed -E 's#//[^@]*@#//#')"
 deploy/make_keys.sh "$KEYS" booth-1 booth-2
-shared=(--data-dir "$RUN_DIR/data" --database "$DB" --train-budget "$BUDGET" "${keyed[@]}")
+shared=(--database "$DB" --train-budget "$BUDGET" "${keyed[@]}")
 URLS=(); INGESTS=()
+token=()  # the first gateway makes the operator token; the second uses it too
 for i in 1 2; do
-  start_trainer "gateway-$i" http,ingest "${shared[@]}" --roles ingest,http --http-port 0 \
+  start_trainer "gateway-$i" http,ingest "${shared[@]}" --data-dir "$RUN_DIR/data-gateway-$i" \
+    "${token[@]}" --roles ingest,http --http-port 0 \
     --ingest 'tcp://127.0.0.1:*'
   PIDS+=("$STARTED_PID"); URLS+=("$STARTED_URL"); INGESTS+=("$STARTED_INGEST")
+  token=(--operator-token-file "$STARTED_TOKEN_FILE")
   AUTH=(-H "Authorization: Bearer $(cat "$STARTED_TOKEN_FILE")")
   say "gateway-$i up: operator page $STARTED_URL/ (logs: $RUN_DIR/gateway-$i.log)"
 done
 for i in 1 2; do
-  start_trainer "worker-$i" "" "${shared[@]}" --roles worker "${base_args[@]}"
+  start_trainer "worker-$i" "" "${shared[@]}" --data-dir "$RUN_DIR/data-worker-$i" --roles worker \
+    "${base_args[@]}"
   PIDS+=("$STARTED_PID")
   say "worker-$i up (logs: $RUN_DIR/worker-$i.log)"
 done

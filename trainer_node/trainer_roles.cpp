@@ -16,6 +16,8 @@
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/jobs/job_runner.h"
 #include "trainer_node/retention/retention_sweeper.h"
+#include "trainer_node/store/blob_session_frames.h"
+#include "trainer_node/store/blob_session_sink.h"
 #include "trainer_node/store/disk_space.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/job_store.h"
@@ -34,6 +36,13 @@ struct TrainerStores {
   SharedStores shared;
   JobQueue* queue = nullptr;
   BlobStore* blobs = nullptr;
+  // Where the ingest writes a session's records and workers read them:
+  // embedded, the session files in the data folder; shared, segment blobs.
+  std::unique_ptr<SessionStore> session_files;
+  std::unique_ptr<BlobSessionSink> session_blobs;
+  std::unique_ptr<BlobSessionFrames> session_blob_frames;
+  SessionSink* sink = nullptr;
+  SessionFrameSource* frames = nullptr;
 };
 
 Result<TrainerStores> openStores(const TrainerOptions& opt) {
@@ -47,6 +56,9 @@ Result<TrainerStores> openStores(const TrainerOptions& opt) {
     stores.local_blobs = std::make_unique<LocalBlobStore>(opt.data_dir, opt.fsync);
     stores.queue = stores.embedded_queue.get();
     stores.blobs = stores.local_blobs.get();
+    stores.session_files = std::make_unique<SessionStore>(opt.data_dir, opt.fsync);
+    stores.sink = stores.session_files.get();
+    stores.frames = stores.session_files.get();
     return stores;
   }
   PgJobQueueOptions queue_options;
@@ -56,6 +68,10 @@ Result<TrainerStores> openStores(const TrainerOptions& opt) {
   stores.shared = std::move(shared.value());
   stores.queue = stores.shared.queue.get();
   stores.blobs = stores.shared.blobs.get();
+  stores.session_blobs = std::make_unique<BlobSessionSink>(*stores.blobs);
+  stores.session_blob_frames = std::make_unique<BlobSessionFrames>(*stores.blobs);
+  stores.sink = stores.session_blobs.get();
+  stores.frames = stores.session_blob_frames.get();
   return stores;
 }
 
@@ -101,12 +117,15 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
   if (!opened.ok()) return error(opened.error());
   TrainerStores& stores = opened.value();
   JobQueue& queue = *stores.queue;
-  SessionStore sessions(opt.data_dir, opt.fsync);
 
   std::unique_ptr<IngestServer> ingest;
   if (roles.ingest) {
-    opt.ingest.free_space = [dir = opt.data_dir] { return freeBytes(dir); };
-    ingest = std::make_unique<IngestServer>(opt.ingest, queue, sessions);
+    // The data folder's disk holds the sessions only without --database
+    // (with it they go to the database, whose disk full fails the writes).
+    if (stores.session_files) {
+      opt.ingest.free_space = [dir = opt.data_dir] { return freeBytes(dir); };
+    }
+    ingest = std::make_unique<IngestServer>(opt.ingest, queue, *stores.sink);
     if (auto st = ingest->start(); !st.ok()) return error(st.error());
   }
 
@@ -125,7 +144,8 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
     hub = std::make_unique<EventHub>(hub_config, queue, [b = booth.get()] { return b->nodes(); });
     hub->start();
     if (stores.job_store) {
-      retention = std::make_unique<RetentionSweeper>(opt.retention, *stores.job_store, sessions,
+      retention = std::make_unique<RetentionSweeper>(opt.retention, *stores.job_store,
+                                                     *stores.session_files,
                                                      opt.data_dir / "clips");
       retention->start();
     } else {
@@ -144,7 +164,7 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
 
   std::unique_ptr<JobRunner> runner;
   if (roles.worker) {
-    runner = std::make_unique<JobRunner>(opt.runner, queue, *stores.blobs, sessions);
+    runner = std::make_unique<JobRunner>(opt.runner, queue, *stores.blobs, *stores.frames);
     // Jobs a lost worker (or this process's previous run) left claimed,
     // training or rendering resume with what is left of their budget, or
     // fail once they have used --max-attempts.

@@ -5,8 +5,12 @@
 //            EmbeddedJobQueue, blobs as files under --data-dir
 //            (LocalBlobStore); shared (--database): PgJobQueue and
 //            PgBlobStore on one PostgreSQL (store/pg/shared_stores.h)
-//   ingest   IngestServer over the queue, session frames in --data-dir
-//   worker   JobRunner over the queue and the blob store
+//   ingest   IngestServer over the queue; a session's frames go to the
+//            session files in --data-dir (SessionStore), or with --database
+//            to segment blobs in PostgreSQL (BlobSessionSink)
+//   worker   JobRunner over the queue and the blob store; it reads the
+//            frames from --data-dir, or with --database materializes them
+//            from the blobs into its scratch folder (BlobSessionFrames)
 //   http     the operator token, EventHub over the queue, HttpApi over the
 //            queue and the blob store; a BoothControl over the ingest when
 //            this process runs it, else FrontEndBoothControl (sessions are

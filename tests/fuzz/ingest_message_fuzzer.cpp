@@ -19,6 +19,7 @@
 #include "common/transport/wire.h"
 #include "trainer_node/ingest/ingest_server.h"
 #include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/session_store.h"
 
 namespace {
 

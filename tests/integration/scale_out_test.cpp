@@ -122,12 +122,13 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
   const auto gateway_url = gateway.waitForLine("HTTP_URL=", 60s);
   const auto ingest = gateway.waitForLine("INGEST_ENDPOINT=", 10s);
   ASSERT_TRUE(gateway_url && ingest) << logs();
-  // The workers read the sessions' frames from the gateway's data folder.
+  // Each worker has a data folder of its own: it reads the sessions' frames
+  // from the segment blobs the gateway stored in the database.
   std::vector<ChildProcess*> workers;
   for (int w = 1; w <= 3; ++w) {
     const std::string name = "worker-" + std::to_string(w);
     workers.push_back(&startTrainer(
-        name, "worker", "data", {"--worker-id", name, "--lease", "3", "--checkpoint-every", "1"}));
+        name, "worker", name + "-data", {"--worker-id", name, "--lease", "3", "--checkpoint-every", "1"}));
   }
   std::vector<std::string> front_urls;
   for (int f = 1; f <= 2; ++f) {

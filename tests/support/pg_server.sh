@@ -116,11 +116,15 @@ rm -f "$dir/pwfile"
 # A stop with `-m immediate` (a server crash) still keeps every committed
 # transaction: its WAL is written to the page cache at commit
 # (synchronous_commit stays on; off would lose the last ones).
+# PG_SERVER_FSYNC=on (benchmarks that compare with fsync'd files): fsync and
+# full-page writes on, as a production server has them.
+durable=${PG_SERVER_FSYNC:-off}
+case "$durable" in on|off) ;; *) echo "[pg] PG_SERVER_FSYNC must be on or off, not '$durable'" >&2; exit 2 ;; esac
 {
   echo "listen_addresses = '127.0.0.1'"
   echo "unix_socket_directories = '$dir'"
-  echo "fsync = off"
-  echo "full_page_writes = off"
+  echo "fsync = $durable"
+  echo "full_page_writes = $durable"
   echo "shared_buffers = 32MB"
   echo "max_connections = 200"
 } | run_pg tee -a "$dir/data/postgresql.conf" >/dev/null

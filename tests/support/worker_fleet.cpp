@@ -33,9 +33,8 @@ WorkerFleet::~WorkerFleet() { stopWorkers(); }
 
 Status WorkerFleet::open() {
   std::error_code ec;
-  std::filesystem::create_directories(dir_ / "data", ec);
-  if (ec) return fail("cannot create " + (dir_ / "data").string() + ": " + ec.message());
-  sessions_ = std::make_unique<SessionStore>(dir_ / "data", false);
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return fail("cannot create " + dir_.string() + ": " + ec.message());
   PgOptions options;
   options.url = url_;
   auto db = PgDatabase::open(options);
@@ -43,6 +42,7 @@ Status WorkerFleet::open() {
   db_ = db.value();
   queue_ = std::make_unique<PgJobQueue>(db_);
   blobs_ = std::make_unique<PgBlobStore>(db_);
+  sessions_ = std::make_unique<BlobSessionSink>(*blobs_);
   return okStatus();
 }
 
@@ -69,7 +69,7 @@ Status WorkerFleet::queueJob(const std::string& id, double budget_seconds) {
 ChildProcess& WorkerFleet::startWorker(const std::string& name,
                                        const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"--roles", "worker", "--database", url_, "--data-dir",
-                                   (dir_ / "data").string(), "--worker-id", name};
+                                   (dir_ / ("data-" + name)).string(), "--worker-id", name};
   const auto tiny = tinyJobOptions();
   args.insert(args.end(), tiny.begin(), tiny.end());
   args.insert(args.end(), extra.begin(), extra.end());

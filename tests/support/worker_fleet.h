@@ -1,9 +1,9 @@
 #pragma once
 // Test and bench support: trainer workers as real processes (`trainer_node
 // --roles worker --database URL`) sharing one PostgreSQL queue and blob
-// store and one data folder for the sessions' frames; the jobs are queued
-// here the way the ingest queues them (a synthetic session stored in the
-// data folder, then add + enqueue). Tiny model, one libtorch thread per
+// store, each with a data folder of its own (nothing shared but the
+// database); the jobs are queued here the way a gateway queues them (a
+// synthetic session stored as segment blobs, then add + enqueue). Tiny model, one libtorch thread per
 // worker, short clips: a job of a few seconds' budget runs on a CPU.
 #include <chrono>
 #include <filesystem>
@@ -18,7 +18,7 @@
 #include "trainer_node/store/pg/pg_blob_store.h"
 #include "trainer_node/store/pg/pg_database.h"
 #include "trainer_node/store/pg/pg_job_queue.h"
-#include "trainer_node/store/session_store.h"
+#include "trainer_node/store/blob_session_sink.h"
 
 namespace booth::testing {
 
@@ -32,8 +32,8 @@ bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeou
 
 class WorkerFleet {
  public:
-  // `dir`: the fleet's folder (the data folder and the workers' logs go in
-  // it); `database_url`: the shared database.
+  // `dir`: the fleet's folder (the workers' data folders, DIR/data-NAME,
+  // and their logs go in it); `database_url`: the shared database.
   WorkerFleet(std::string trainer_bin, std::filesystem::path dir, std::string database_url);
   ~WorkerFleet();
   WorkerFleet(const WorkerFleet&) = delete;
@@ -41,7 +41,7 @@ class WorkerFleet {
 
   // Connects to the database (applying the schema).
   Status open();
-  // A 40-frame session of the synthetic performer in the data folder and
+  // A 40-frame session of the synthetic performer in the blob store and
   // its job with this budget, queued.
   Status queueJob(const std::string& id, double budget_seconds);
   // A worker named `name`, with `extra` options after the fleet's (e.g.
@@ -62,10 +62,10 @@ class WorkerFleet {
   std::string trainer_bin_;
   std::filesystem::path dir_;
   std::string url_;
-  std::unique_ptr<SessionStore> sessions_;
   std::shared_ptr<PgDatabase> db_;
   std::unique_ptr<PgJobQueue> queue_;
   std::unique_ptr<PgBlobStore> blobs_;
+  std::unique_ptr<BlobSessionSink> sessions_;  // over blobs_
   std::vector<std::unique_ptr<ChildProcess>> workers_;
 };
 

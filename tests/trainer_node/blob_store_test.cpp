@@ -111,6 +111,21 @@ TYPED_TEST(BlobStoreTest, PutReplacesTheWholeBlob) {
   EXPECT_EQ(this->size("checkpoints/j1/state.pt"), second.size());
 }
 
+TYPED_TEST(BlobStoreTest, PutAllPublishesEveryBlobWholeReplacingOlderOnes) {
+  this->put("sessions/s1/frames/n/c/0000000000.seg", pattern(300, 3));
+  const std::string big = pattern(4500, 4), small = pattern(10, 5);
+  const std::vector<BlobToPut> blobs = {{"sessions/s1/frames/n/c/0000000000.seg", big},
+                                        {"sessions/s1/frames/n/d/0000000000.seg", small},
+                                        {"sessions/s1/frames/n/e/0000000000.seg", ""}};
+  auto st = this->store().putAll(blobs);
+  ASSERT_TRUE(st.ok()) << st.error();
+  EXPECT_EQ(this->read("sessions/s1/frames/n/c/0000000000.seg"), big);
+  EXPECT_EQ(this->read("sessions/s1/frames/n/d/0000000000.seg"), small);
+  EXPECT_EQ(this->size("sessions/s1/frames/n/e/0000000000.seg"), 0u);
+  EXPECT_EQ(this->keys("sessions/s1/").size(), 3u);
+  EXPECT_FALSE(this->store().putAll({{"sessions/../x", small}}).ok());
+}
+
 TYPED_TEST(BlobStoreTest, MissingBlobHasNoSizeAndCannotBeRead) {
   EXPECT_EQ(this->size("clips/none.mp4"), std::nullopt);
   auto r = this->store().read("clips/none.mp4");

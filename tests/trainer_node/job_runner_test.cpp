@@ -18,7 +18,10 @@
 #include "model_test_support.h"
 #include "process_threads.h"
 #include "session_fixtures.h"
+#include "trainer_node/store/blob_session_frames.h"
+#include "trainer_node/store/blob_session_sink.h"
 #include "trainer_node/store/clip_names.h"
+#include "trainer_node/store/session_segment.h"
 #include "trainer_node/store/embedded_job_queue.h"
 #include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/store/store_errors.h"
@@ -93,10 +96,11 @@ class JobRunnerTest : public ::testing::Test {
     config_.now_seconds = [this] { return clock_(); };
   }
 
-  JobRecord queue(double budget, const std::string& id = "job1") {
+  JobRecord queue(double budget, const std::string& id = "job1",
+                  const std::string& session = kSession) {
     JobRecord job;
     job.id = id;
-    job.session_id = kSession;
+    job.session_id = session;
     job.state = JobState::kQueued;
     job.train_budget_seconds = budget;
     job.cameras = {{kNode, kCamera, 40}};
@@ -118,6 +122,18 @@ class JobRunnerTest : public ::testing::Test {
     return std::make_unique<JobRunner>(std::move(config), *queue_, *blobs_, *sessions_);
   }
   std::unique_ptr<JobRunner> runner() { return runner(config_); }
+  // Session s2 stored as the ingest's segment blobs (then `damage` done to
+  // them), its job run by a worker that reads frames from the blobs only.
+  std::optional<JobRecord> runFromSegmentBlobs(const std::function<void()>& damage = {}) {
+    BlobSessionSink sink(*blobs_);
+    test::storeSyntheticSession(sink, "s2", 40, kNode, kCamera);
+    if (damage) damage();
+    BlobSessionFrames frames(*blobs_);
+    JobRunner runner(config_, *queue_, *blobs_, frames);
+    queue(30, "job2", "s2");
+    EXPECT_TRUE(runner.runNext({}));
+    return jobs_->get("job2");
+  }
   void expectRenderedAgainAfterAStop();
   bool blobExists(const std::string& key) {
     auto size = blobs_->size(key);
@@ -161,6 +177,59 @@ TEST_F(JobRunnerTest, RunsAJobToAClipWithinItsBudget) {
   EXPECT_EQ(job->clip_path, clipFile(clips_dir_, job->clip_token).string());
   // Nothing is left in the worker's scratch folder.
   EXPECT_EQ(filesIn(config_.work_dir), 0u);
+}
+
+// With a shared database the frames are the ingest's segment blobs: the
+// worker materializes them into its scratch folder and trains as from the
+// data folder's session files (which it does not have).
+TEST_F(JobRunnerTest, TrainsFromTheSessionsSegmentBlobs) {
+  const auto job = runFromSegmentBlobs();
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_GT(job->generator_steps, 0);
+  EXPECT_FALSE(std::filesystem::exists(sessions_->sessionDir("s2") / kNode / kCamera / "frames.idx"));
+  EXPECT_EQ(filesIn(config_.work_dir), 0u);  // the materialized frames went with the job
+}
+
+// A frame source whose store is unreachable for its first `outages` calls.
+class UnreachableAtFirst final : public SessionFrameSource {
+ public:
+  UnreachableAtFirst(SessionFrameSource& inner, int outages) : inner_(inner), outages_(outages) {}
+  Result<std::vector<StoredFrame>> loadCamera(const JobRecord& job, const CameraFrames& camera,
+                                              const std::filesystem::path& scratch) override {
+    ++calls;
+    if (outages_-- > 0) return fail("PostgreSQL unavailable while listing blobs: (test)");
+    return inner_.loadCamera(job, camera, scratch);
+  }
+  int calls = 0;
+
+ private:
+  SessionFrameSource& inner_;
+  int outages_;
+};
+
+TEST_F(JobRunnerTest, FramesWaitForAnUnreachableStoreInsteadOfFailingTheJob) {
+  UnreachableAtFirst source(*sessions_, 2);
+  JobRunner runner(config_, *queue_, *blobs_, source);
+  queue(30);
+  ASSERT_TRUE(runner.runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_EQ(source.calls, 3);
+}
+
+TEST_F(JobRunnerTest, ADamagedSegmentFailsTheJobNamingIt) {
+  const std::string key = segmentBlobKey("s2", kNode, kCamera, 0);
+  const auto job = runFromSegmentBlobs([&] {
+    auto bytes = blobs_->read(key);
+    ASSERT_TRUE(bytes.ok()) << bytes.error();
+    ASSERT_TRUE(blobs_->put(key, bytes->substr(0, bytes->size() / 2)).ok());
+  });
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_NE(job->detail.find(key), std::string::npos) << job->detail;
+  EXPECT_NE(job->detail.find("truncated"), std::string::npos) << job->detail;
 }
 
 TEST_F(JobRunnerTest, ReportsGeneratorAndFaceStepsApart) {

@@ -57,6 +57,28 @@ BeforeCommit fencedBy(std::int64_t token) {
   };
 }
 
+// putAll publishes in one transaction: a failure on any blob (here a
+// trigger refusing one key) leaves none of them, chunks included.
+TEST_F(PgBlobStoreTest, PutAllPublishesEveryBlobOrNone) {
+  exec("CREATE FUNCTION refuse_key() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+       "IF NEW.key = 'sessions/s/frames/n/z/0000000000.seg' THEN RAISE EXCEPTION 'refused (test)'; "
+       "END IF; RETURN NEW; END $$");
+  exec("CREATE TRIGGER refuse_key BEFORE INSERT ON blobs FOR EACH ROW EXECUTE FUNCTION refuse_key()");
+  PgBlobStore store(db_, 1000);
+  const std::string a = pattern(2500, 1), z = pattern(10, 2);
+  auto st = store.putAll({{"sessions/s/frames/n/a/0000000000.seg", a},
+                          {"sessions/s/frames/n/z/0000000000.seg", z}});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().find("refused (test)"), std::string::npos) << st.error();
+  EXPECT_EQ(count("SELECT count(*) FROM blobs"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM blob_chunks"), 0);
+  st = store.putAll({{"sessions/s/frames/n/a/0000000000.seg", a},
+                     {"sessions/s/frames/n/b/0000000000.seg", z}});
+  ASSERT_TRUE(st.ok()) << st.error();
+  EXPECT_EQ(count("SELECT count(*) FROM blobs"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM blob_chunks"), 4);  // 3 of 1000 bytes + 1
+}
+
 TEST_F(PgBlobStoreTest, FenceCheckAndItsWritesCommitWithTheBlob) {
   exec(
       "CREATE TABLE fence (token bigint); INSERT INTO fence VALUES (2);"

@@ -14,7 +14,7 @@
 
 namespace booth::test {
 
-inline void storeSyntheticSession(SessionStore& store, const std::string& session, int frames,
+inline void storeSyntheticSession(SessionSink& store, const std::string& session, int frames,
                                   const std::string& node = "node",
                                   const std::string& camera = "cam0") {
   PerformerLook small = *findPerformer("ada");

@@ -10,6 +10,7 @@
 #include "trainer_node/ingest/node_registry.h"
 #include "trainer_node/ingest/session_intake.h"
 #include "trainer_node/store/embedded_job_queue.h"
+#include "trainer_node/store/session_store.h"
 #include "trainer_node/store/job_store.h"
 
 namespace booth {

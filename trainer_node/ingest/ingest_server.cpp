@@ -6,7 +6,7 @@
 
 namespace booth {
 
-IngestServer::IngestServer(IngestConfig config, JobQueue& jobs, SessionStore& sessions,
+IngestServer::IngestServer(IngestConfig config, JobQueue& jobs, SessionSink& sessions,
                            const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),

@@ -39,13 +39,13 @@
 #include "trainer_node/ingest/node_registry.h"
 #include "trainer_node/ingest/session_intake.h"
 #include "trainer_node/jobs/job_queue.h"
-#include "trainer_node/store/session_store.h"
+#include "trainer_node/store/session_sink.h"
 
 namespace booth {
 
 class IngestServer : private IngestTransport::Handler, private NodeMessenger {
  public:
-  IngestServer(IngestConfig config, JobQueue& jobs, SessionStore& sessions,
+  IngestServer(IngestConfig config, JobQueue& jobs, SessionSink& sessions,
                const Clock& clock = SystemClock::instance());
   ~IngestServer() override;
 

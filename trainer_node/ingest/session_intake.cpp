@@ -59,7 +59,7 @@ struct SessionIntake::OpenSession {
   std::string fatal;
 };
 
-SessionIntake::SessionIntake(const IngestConfig& config, JobQueue& jobs, SessionStore& sessions,
+SessionIntake::SessionIntake(const IngestConfig& config, JobQueue& jobs, SessionSink& sessions,
                              const Clock& clock)
     : config_(config), jobs_(jobs), sessions_(sessions), clock_(clock) {}
 
@@ -109,7 +109,7 @@ Result<JobRecord> SessionIntake::open(const SessionRequest& request,
     // visitor waiting: refuse it now, saying why.
     auto free = config_.free_space();
     if (!free.ok()) return fail(free.error());
-    if (auto why = lowSpaceReason(sessions_.sessionDir("x").parent_path(), free.value(),
+    if (auto why = lowSpaceReason(sessions_.location(), free.value(),
                                   config_.min_free_bytes);
         !why.empty()) {
       return fail(why);

@@ -3,7 +3,8 @@
 // "queued". It creates the session and its job (JobQueue::add, state
 // receiving), checks every frame and pose record a member node sends
 // (membership, announced cameras, sizes, pixels, encodings, the frames
-// per session), stores them in the SessionStore, reports what arrived
+// per session), stores them in the SessionSink (the data folder's files,
+// or segment blobs with a shared database: store/session_sink.h), reports what arrived
 // (JobQueue::updateIntake, at most twice a second), verifies each member's
 // SessionManifest against what was stored and, when every member has
 // closed the session, queues the job (JobQueue::enqueue). A session that
@@ -40,7 +41,7 @@
 #include "trainer_node/ingest/ingest_config.h"
 #include "trainer_node/ingest/node_registry.h"
 #include "trainer_node/jobs/job_queue.h"
-#include "trainer_node/store/session_store.h"
+#include "trainer_node/store/session_sink.h"
 
 namespace booth {
 
@@ -70,7 +71,7 @@ std::string jobIdForSession(const std::string& session_id);
 
 class SessionIntake {
  public:
-  SessionIntake(const IngestConfig& config, JobQueue& jobs, SessionStore& sessions,
+  SessionIntake(const IngestConfig& config, JobQueue& jobs, SessionSink& sessions,
                 const Clock& clock);
   ~SessionIntake();
 
@@ -124,7 +125,7 @@ class SessionIntake {
 
   const IngestConfig& config_;
   JobQueue& jobs_;
-  SessionStore& sessions_;
+  SessionSink& sessions_;
   const Clock& clock_;
   std::map<std::string, std::unique_ptr<OpenSession>> open_;  // by session id
 

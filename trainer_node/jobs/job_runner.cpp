@@ -118,7 +118,7 @@ std::string newWorkerId() {
 }
 
 JobRunner::JobRunner(JobRunnerConfig config, JobQueue& queue, BlobStore& blobs,
-                     SessionStore& sessions)
+                     SessionFrameSource& sessions)
     : config_(std::move(config)), queue_(queue), blobs_(blobs), sessions_(sessions) {
   if (!config_.now_seconds) config_.now_seconds = steadySeconds;
   if (config_.worker_id.empty()) config_.worker_id = newWorkerId();
@@ -470,7 +470,16 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   if (!report().ok() && lease.lost()) return fail(kLost);
 
   if (auto st = stage("load"); !st.ok()) return st;
-  auto records = sessions_.load(job.session_id, node, camera);
+  // The frames wait (the lease's back-off, while it lasts) for a blob store
+  // that cannot be reached now; a missing or damaged one fails the job.
+  Result<std::vector<StoredFrame>> records = fail("the frames were not loaded");
+  (void)lease.write(
+      [&](const Claim&) -> QueueStatus {
+        records = sessions_.loadCamera(job, *primary, scratch / "frames");
+        if (records.ok() || !looksLikeStoreUnavailable(records.error())) return {};
+        return JobQueueFailure{JobQueueError::kUnavailable, records.error()};
+      },
+      /*retry=*/true, stop);
   if (!records.ok()) return fail(records.error());
   if (should_stop()) return stopped(kCancelled);
 

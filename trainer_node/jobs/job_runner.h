@@ -1,7 +1,9 @@
 #pragma once
 // JobRunner: a worker. Takes queued jobs from the JobQueue one at a time
 // (claim with a lease) and runs each on its own thread: loads the session's
-// frames, builds the training set (the session's last frames held out),
+// frames (SessionFrameSource: the data folder's session files, or with a
+// shared database the ingest's segment blobs, materialized into the scratch
+// folder and checked complete first), builds the training set (the session's last frames held out),
 // creates the model from the booth's base checkpoint, fine-tunes it, keeps
 // the best weights, renders the clip and marks the job done. Any failure
 // fails the job with the reason; the runner goes on with the next job.
@@ -55,8 +57,9 @@
 // every time fails after max_attempts claims (the queue's recover).
 //
 // Database unavailable: progress writes are skipped; the stage writes
-// (advance, checkpoint, finish, fail, release) are retried with back-off
-// (0.5 s doubling to 5 s) while the claim's lease lasts.
+// (advance, checkpoint, finish, fail, release) and loading the frames from
+// the blob store are retried with back-off (0.5 s doubling to 5 s) while
+// the claim's lease lasts (a missing or damaged segment fails at once).
 //
 // Idle: a worker with nothing to do sleeps until the queue announces a
 // change (its observer: PostgreSQL's NOTIFY, or the embedded store's write),
@@ -80,7 +83,7 @@
 #include "trainer_node/jobs/job_queue.h"
 #include "trainer_node/render/clip_renderer.h"
 #include "trainer_node/store/blob_store.h"
-#include "trainer_node/store/session_store.h"
+#include "trainer_node/store/session_frame_source.h"
 #include "trainer_node/train/pose_to_image_model.h"
 
 namespace booth {
@@ -123,7 +126,8 @@ class JobLease;
 
 class JobRunner {
  public:
-  JobRunner(JobRunnerConfig config, JobQueue& queue, BlobStore& blobs, SessionStore& sessions);
+  JobRunner(JobRunnerConfig config, JobQueue& queue, BlobStore& blobs,
+            SessionFrameSource& sessions);
   ~JobRunner();
   // Call once before start(): removes scratch folders left by dead workers
   // and runs one recoverExpired() sweep (with the embedded queue after a
@@ -157,7 +161,7 @@ class JobRunner {
   JobRunnerConfig config_;
   JobQueue& queue_;
   BlobStore& blobs_;
-  SessionStore& sessions_;
+  SessionFrameSource& sessions_;
   std::atomic<int> lost_jobs_{0};
   int claim_failures_ = 0;  // claims failed in a row (the thread of runNext only)
   // An idle loop sleeps until a change in the queue (its observer) wakes it.

@@ -209,7 +209,7 @@ std::vector<StoredFrame> syntheticSession(const PerformerLook& look, const Chore
   return out;
 }
 
-Status storeSyntheticSession(SessionStore& store, const std::string& session,
+Status storeSyntheticSession(SessionSink& store, const std::string& session,
                              const std::string& node, const std::string& camera,
                              const std::vector<StoredFrame>& frames) {
   for (const StoredFrame& f : frames) {

@@ -77,7 +77,7 @@ std::vector<StoredFrame> syntheticSession(const PerformerLook& look, const Chore
 // session, the way the ingest stores a received session: frames, pose
 // records, synced, the session closed. For tests, benches and demos that
 // need a session without capture nodes.
-Status storeSyntheticSession(SessionStore& store, const std::string& session,
+Status storeSyntheticSession(SessionSink& store, const std::string& session,
                              const std::string& node, const std::string& camera,
                              const std::vector<StoredFrame>& frames);
 

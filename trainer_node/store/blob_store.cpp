@@ -23,6 +23,10 @@ Error unsafeBlobKeyError(const std::string& key) {
               " '/'-separated names of [A-Za-z0-9_.-], not starting with '.')");
 }
 
+bool looksLikeStoreUnavailable(const std::string& error) {
+  return error.find("PostgreSQL unavailable") != std::string::npos;
+}
+
 Result<std::uint64_t> rangeEnd(const std::string& key, const ByteRange& range, std::uint64_t size) {
   if (range.offset > size) {
     return fail("blob '" + key + "': range offset " + std::to_string(range.offset) +
@@ -37,6 +41,13 @@ Status BlobStore::put(const std::string& key, std::string_view bytes,
   if (!writer.ok()) return fail(writer.error());
   if (auto st = writer.value()->write(bytes); !st.ok()) return st;
   return writer.value()->commit(before_commit);
+}
+
+Status BlobStore::putAll(const std::vector<BlobToPut>& blobs) {
+  for (const BlobToPut& blob : blobs) {
+    if (auto st = put(blob.key, blob.bytes); !st.ok()) return st;
+  }
+  return okStatus();
 }
 
 Result<std::string> BlobStore::read(const std::string& key, ByteRange range,

@@ -59,6 +59,12 @@ bool isSafeBlobKey(std::string_view key);
 // The error for a key that is not (quoting it, cut to 200 bytes).
 Error unsafeBlobKeyError(const std::string& key);
 
+// true when a BlobStore error says the store could not be reached now (the
+// database away or restarting: PgBlobStore's "PostgreSQL unavailable while
+// …", store/pg/pg_pool.h), so the same call may succeed later; false for a
+// missing or damaged blob and every other error.
+bool looksLikeStoreUnavailable(const std::string& error);
+
 // What a BeforeCommit hook is given: the implementation's transaction. The
 // PostgreSQL store passes its open transaction (pg/pg_transaction.h, for
 // code that knows it runs against PostgreSQL); the local folder passes one
@@ -82,6 +88,12 @@ Result<std::uint64_t> rangeEnd(const std::string& key, const ByteRange& range, s
 struct BlobInfo {
   std::string key;
   std::uint64_t size = 0;
+};
+
+// One whole blob for putAll(); the bytes must outlive the call.
+struct BlobToPut {
+  std::string key;
+  std::string_view bytes;
 };
 
 // Streaming write of one blob. Not thread-safe; see the contract above.
@@ -134,6 +146,12 @@ class BlobStore {
   // The whole blob in one write: openWriter, write, commit.
   Status put(const std::string& key, std::string_view bytes,
              const BeforeCommit& before_commit = {});
+  // Several whole blobs (distinct keys), each visible complete or not at
+  // all. PostgreSQL publishes them in one transaction: all or none. This
+  // default (the local folder) puts them one after another: on an error the
+  // ones before it stay. Either way, putting the same keys again (with the
+  // same or longer bytes) after an error is the way to finish.
+  virtual Status putAll(const std::vector<BlobToPut>& blobs);
   // The range's bytes in one string; refuses a range longer than max_bytes
   // (use a reader for those).
   Result<std::string> read(const std::string& key, ByteRange range = {},

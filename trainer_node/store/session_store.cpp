@@ -20,6 +20,14 @@ fs::path SessionStore::sessionDir(const std::string& session_id) const {
   return root_ / "sessions" / session_id;
 }
 
+std::string SessionStore::location() const { return (root_ / "sessions").string(); }
+
+Result<std::vector<StoredFrame>> SessionStore::loadCamera(const JobRecord& job,
+                                                          const CameraFrames& camera,
+                                                          const fs::path& /*scratch*/) {
+  return load(job.session_id, camera.node, camera.camera);
+}
+
 fs::path SessionStore::cameraDir(const std::string& session, const std::string& node,
                                  const std::string& camera) const {
   return sessionDir(session) / node / camera;
@@ -28,10 +36,7 @@ fs::path SessionStore::cameraDir(const std::string& session, const std::string& 
 Result<SessionStore::OpenCamera*> SessionStore::openCamera(const std::string& session,
                                                            const std::string& node,
                                                            const std::string& camera) {
-  if (!isSafeId(session) || !isSafeId(node) || !isSafeId(camera)) {
-    return fail("refusing unsafe ids (session '" + session.substr(0, 80) + "', node '" +
-                node.substr(0, 80) + "', camera '" + camera.substr(0, 80) + "')");
-  }
+  if (auto st = checkSessionIds(session, node, camera); !st.ok()) return fail(st.error());
   const Key key{session, node, camera};
   if (auto it = open_.find(key); it != open_.end()) return it->second.get();
   const fs::path dir = cameraDir(session, node, camera);
@@ -130,10 +135,7 @@ CameraTotals SessionStore::totals(const std::string& session, const std::string&
 Result<std::vector<StoredFrame>> SessionStore::load(const std::string& session,
                                                     const std::string& node,
                                                     const std::string& camera) const {
-  if (!isSafeId(session) || !isSafeId(node) || !isSafeId(camera)) {
-    return fail("refusing unsafe ids (session '" + session + "', node '" + node + "', camera '" +
-                camera + "')");
-  }
+  if (auto st = checkSessionIds(session, node, camera); !st.ok()) return fail(st.error());
   const fs::path dir = cameraDir(session, node, camera);
   std::error_code ec;
   if (!fs::is_regular_file(dir / "frames.idx", ec)) {

@@ -10,6 +10,11 @@
 // (files, then the directories that name them), and only then acks.
 // Folders are 0700 and files 0600: visitors' data is the owner's alone.
 //
+// It is the embedded trainer's SessionSink (what the ingest writes to) and
+// SessionFrameSource (what its worker trains from); a worker that gets its
+// frames from blobs materializes them with a SessionStore in its scratch
+// folder (blob_session_frames.h), in exactly these files.
+//
 // Threading: every method may be called from any thread (the open files
 // are guarded by one mutex; the ingest is the only frequent writer). load()
 // reads files on its own, for sessions the ingest has closed.
@@ -28,36 +33,36 @@
 #include "common/core/result.h"
 #include "common/storage/frame_log.h"
 #include "common/storage/record_log.h"
+#include "trainer_node/store/session_frame_source.h"
+#include "trainer_node/store/session_sink.h"
 #include "trainer_node/store/stored_frame.h"
 
 namespace booth {
 
-// What is stored for one camera, for manifest checks.
-struct CameraTotals {
-  std::uint64_t frames = 0;
-  std::uint64_t poses = 0;
-  std::uint64_t checksum = 0;  // wrapping sum of FNV-1a 64 of every frame's bytes
-  std::uint64_t bytes = 0;
-};
-
-class SessionStore {
+class SessionStore final : public SessionSink, public SessionFrameSource {
  public:
   SessionStore(std::filesystem::path root, bool fsync);
-  ~SessionStore();
+  ~SessionStore() override;
 
-  // true: newly stored; false: it was already there (a resend). Ids must
-  // pass isSafeId (common/core/safe_id.h).
+  // SessionSink. true: newly stored; false: it was already there (a
+  // resend). Ids must pass isSafeId (common/core/safe_id.h).
   Result<bool> writeFrame(const std::string& session, const std::string& node,
-                          const std::string& camera, const FrameToAppend& frame);
+                          const std::string& camera, const FrameToAppend& frame) override;
   Result<bool> writePose(const std::string& session, const std::string& node,
-                         const PoseRecord& pose);
+                         const PoseRecord& pose) override;
   // Makes every write so far durable (no-op with fsync off).
-  Status sync();
+  Status sync() override;
   // Closes a session's open files (it is complete, failed or cancelled).
-  void close(const std::string& session);
-
+  void close(const std::string& session) override;
   CameraTotals totals(const std::string& session, const std::string& node,
-                      const std::string& camera);
+                      const std::string& camera) override;
+  // The sessions folder (<root>/sessions).
+  std::string location() const override;
+
+  // SessionFrameSource: load() of the job's session and camera (the
+  // scratch folder is not needed).
+  Result<std::vector<StoredFrame>> loadCamera(const JobRecord& job, const CameraFrames& camera,
+                                              const std::filesystem::path& scratch) override;
   // Every frame of one camera with its performer pose, in sequence order.
   Result<std::vector<StoredFrame>> load(const std::string& session, const std::string& node,
                                         const std::string& camera) const;

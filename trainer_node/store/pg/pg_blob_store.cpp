@@ -20,6 +20,20 @@ void insertChunk(pqxx::work& tx, std::int64_t upload_id, std::int64_t index,
                   index, pqxx::binarystring(data.data(), data.size()));
 }
 
+// Makes `upload_id` the blob `key` (the key locked), dropping the chunks of
+// the upload it replaces.
+void pointKeyAt(pqxx::work& tx, const std::string& key, std::int64_t upload_id, std::uint64_t size,
+                std::size_t chunk_bytes) {
+  tx.exec_params(
+      "DELETE FROM blob_chunks WHERE upload_id IN (SELECT upload_id FROM blobs WHERE key = $1)",
+      key);
+  tx.exec_params(
+      "INSERT INTO blobs (key, upload_id, size, chunk_size) VALUES ($1, $2, $3, $4) "
+      "ON CONFLICT (key) DO UPDATE SET upload_id = EXCLUDED.upload_id, size = EXCLUDED.size, "
+      "chunk_size = EXCLUDED.chunk_size, created_at = now()",
+      key, upload_id, static_cast<std::int64_t>(size), static_cast<std::int64_t>(chunk_bytes));
+}
+
 std::string likePrefix(const std::string& prefix) {
   std::string out;
   for (char c : prefix) {
@@ -72,15 +86,7 @@ class PgBlobWriter final : public BlobWriter {
         PgTransaction hook_tx(tx);
         if (Status st = before_commit(hook_tx); !st.ok()) return st;
       }
-      tx.exec_params(
-          "DELETE FROM blob_chunks WHERE upload_id IN (SELECT upload_id FROM blobs WHERE key = $1)",
-          key_);
-      tx.exec_params(
-          "INSERT INTO blobs (key, upload_id, size, chunk_size) VALUES ($1, $2, $3, $4) "
-          "ON CONFLICT (key) DO UPDATE SET upload_id = EXCLUDED.upload_id, size = EXCLUDED.size, "
-          "chunk_size = EXCLUDED.chunk_size, created_at = now()",
-          key_, upload_id_, static_cast<std::int64_t>(written_),
-          static_cast<std::int64_t>(chunk_bytes_));
+      pointKeyAt(tx, key_, upload_id_, written_, chunk_bytes_);
       return okStatus();
     });
     if (!done.ok()) {
@@ -216,6 +222,37 @@ Result<std::unique_ptr<BlobWriter>> PgBlobStore::openWriter(const std::string& k
   if (!isSafeBlobKey(key)) return unsafeBlobKeyError(key);
   return std::unique_ptr<BlobWriter>(
       std::make_unique<PgBlobWriter>(db_->pool(), key, chunk_bytes_));
+}
+
+Status PgBlobStore::putAll(const std::vector<BlobToPut>& blobs) {
+  if (blobs.empty()) return okStatus();
+  std::vector<const BlobToPut*> ordered;
+  for (const BlobToPut& blob : blobs) {
+    if (!isSafeBlobKey(blob.key)) return unsafeBlobKeyError(blob.key);
+    ordered.push_back(&blob);
+  }
+  // Key order: two writers of overlapping sets never wait for each other in a cycle.
+  std::sort(ordered.begin(), ordered.end(),
+            [](const BlobToPut* a, const BlobToPut* b) { return a->key < b->key; });
+  for (std::size_t i = 1; i < ordered.size(); ++i) {
+    if (ordered[i]->key == ordered[i - 1]->key) {
+      return fail("blob '" + ordered[i]->key + "' given twice to one putAll");
+    }
+  }
+  const std::string what = "publishing " + std::to_string(ordered.size()) + " blob(s) from '" +
+                           ordered.front()->key + "'";
+  return db_->pool().transact<Ok>(what, [&](pqxx::work& tx) -> Status {
+    for (const BlobToPut* blob : ordered) {
+      const auto upload_id = tx.exec1("SELECT nextval('blob_upload_ids')")[0].as<std::int64_t>();
+      std::int64_t index = 0;
+      for (std::size_t at = 0; at < blob->bytes.size(); at += chunk_bytes_) {
+        insertChunk(tx, upload_id, index++, blob->bytes.substr(at, chunk_bytes_));
+      }
+      lockKey(tx, blob->key);
+      pointKeyAt(tx, blob->key, upload_id, blob->bytes.size(), chunk_bytes_);
+    }
+    return okStatus();
+  });
 }
 
 Result<std::unique_ptr<BlobReader>> PgBlobStore::openReader(const std::string& key,

@@ -36,6 +36,8 @@ class PgBlobStore final : public BlobStore {
                        std::size_t chunk_bytes = kDefaultChunkBytes);
 
   Result<std::unique_ptr<BlobWriter>> openWriter(const std::string& key) override;
+  // In one transaction: every blob or none (keys locked in key order).
+  Status putAll(const std::vector<BlobToPut>& blobs) override;
   Result<std::unique_ptr<BlobReader>> openReader(const std::string& key, ByteRange range) override;
   Result<std::optional<std::uint64_t>> size(const std::string& key) override;
   Result<bool> remove(const std::string& key) override;
