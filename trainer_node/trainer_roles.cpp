@@ -28,7 +28,7 @@ namespace {
 
 // The queue and the blob store every role uses, embedded or shared.
 struct TrainerStores {
-  std::unique_ptr<JobStore> job_store;  // embedded only (retention uses it too)
+  std::unique_ptr<JobStore> job_store;  // embedded only
   std::unique_ptr<EmbeddedJobQueue> embedded_queue;
   std::unique_ptr<LocalBlobStore> local_blobs;
   SharedStores shared;
@@ -110,9 +110,17 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
     if (auto st = ingest->start(); !st.ok()) return error(st.error());
   }
 
+  // Retention in every process that holds visitors' data or serves their
+  // requests: the queue's lock lets one sweep the jobs and the blob store
+  // at a time, and each sweeps its own data folder.
+  std::unique_ptr<RetentionSweeper> retention;
+  if (roles.http || roles.ingest) {
+    retention = std::make_unique<RetentionSweeper>(opt.retention, queue, *stores.blobs, sessions);
+    retention->start();
+  }
+
   std::unique_ptr<BoothControl> booth;
   std::unique_ptr<EventHub> hub;
-  std::unique_ptr<RetentionSweeper> retention;
   std::unique_ptr<HttpApi> http;
   if (roles.http) {
     if (ingest) {
@@ -124,18 +132,7 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
     hub_config.max_subscribers = opt.http.max_event_streams;
     hub = std::make_unique<EventHub>(hub_config, queue, [b = booth.get()] { return b->nodes(); });
     hub->start();
-    if (stores.job_store) {
-      retention = std::make_unique<RetentionSweeper>(opt.retention, *stores.job_store, sessions,
-                                                     opt.data_dir / "clips");
-      retention->start();
-    } else {
-      spdlog::warn("retention is off with --database in this build: visitors' frames, models "
-                   "and clips are not deleted after --retention-hours, and {} and consent "
-                   "withdrawal answer 503",
-                   "DELETE /api/jobs/{id}/data");
-    }
-    http = std::make_unique<HttpApi>(opt.http, queue, *booth, *hub, *stores.blobs,
-                                     retention.get());
+    http = std::make_unique<HttpApi>(opt.http, queue, *booth, *hub, *stores.blobs, *retention);
     if (auto st = http->start(); !st.ok()) return error(st.error());
     opt.runner.public_url = http->publicUrl();
   } else {

@@ -180,10 +180,8 @@ class HttpApiTest : public ::testing::Test {
     if (!queue_) queue_ = std::make_unique<EmbeddedJobQueue>(*store_);
     hub_ = std::make_unique<EventHub>(hub_config, *queue_, [this] { return booth_->nodes(); });
     hub_->start();
-    retention_ =
-        std::make_unique<RetentionSweeper>(RetentionConfig{}, *store_, *sessions_, dir_ / "clips");
-    api_ = std::make_unique<HttpApi>(config_, *queue_, *booth_, *hub_, blobs(),
-                                     without_retention_ ? nullptr : retention_.get());
+    retention_ = std::make_unique<RetentionSweeper>(RetentionConfig{}, *queue_, blobs(), *sessions_);
+    api_ = std::make_unique<HttpApi>(config_, *queue_, *booth_, *hub_, blobs(), *retention_);
     auto st = api_->start();
     ASSERT_TRUE(st.ok()) << st.error();
   }
@@ -234,7 +232,6 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<HttpApi> api_;
   HttpConfig config_;
-  bool without_retention_ = false;  // as a process on the shared stores
   // The clips' store: the data folder, where addDoneJob writes them.
   LocalBlobStore& blobs() {
     if (!blobs_) blobs_ = std::make_unique<LocalBlobStore>(dir_, false);

@@ -20,7 +20,7 @@ constexpr std::size_t kChunk = 64 * 1024;  // clip downloads' piece; the budget'
 
 HttpContext::HttpContext(const HttpConfig& config_in, JobQueue& jobs_in, BoothControl& booth_in,
                          EventHub& events_in, BlobStore& blobs_in,
-                         RetentionSweeper* retention_in, HttpServer& server_in)
+                         RetentionSweeper& retention_in, HttpServer& server_in)
     : config(config_in),
       jobs(jobs_in),
       booth(booth_in),
@@ -37,7 +37,7 @@ std::string HttpContext::publicUrl() const {
 }
 
 HttpApi::HttpApi(HttpConfig config, JobQueue& jobs, BoothControl& booth, EventHub& events,
-                 BlobStore& blobs, RetentionSweeper* retention)
+                 BlobStore& blobs, RetentionSweeper& retention)
     : config_(std::move(config)),
       events_(events),
       server_(std::make_unique<HttpServer>(config_.limits)),

@@ -2,7 +2,7 @@
 // HttpContext: what the HTTP handlers share, owned by HttpApi: the
 // configuration, the services the routes use (the job queue, the capture
 // side, the event hub, the blob store the clips and posters are read from,
-// retention when this process runs it), the state every area counts in
+// retention), the state every area counts in
 // (metrics, downloads and event streams in flight, the clip bandwidth
 // budget) and the bound port. Each area's routes (operator_gate.h,
 // jobs_routes.h, event_routes.h, visitor_routes.h, health_routes.h) get it
@@ -28,14 +28,9 @@
 
 namespace booth {
 
-// Why a request that needs retention is refused when it is off.
-inline constexpr const char* kNoRetention =
-    "retention does not run with --database in this build (it keeps its jobs in SQLite); "
-    "the visitor's data cannot be deleted from here";
-
 struct HttpContext {
   HttpContext(const HttpConfig& config_in, JobQueue& jobs_in, BoothControl& booth_in,
-              EventHub& events_in, BlobStore& blobs_in, RetentionSweeper* retention_in,
+              EventHub& events_in, BlobStore& blobs_in, RetentionSweeper& retention_in,
               HttpServer& server_in);
 
   // The base of clip and visitor page links: --public-url, else the bound
@@ -47,9 +42,7 @@ struct HttpContext {
   BoothControl& booth;
   EventHub& events;
   BlobStore& blobs;
-  // nullptr: this process runs no retention (the shared stores, see
-  // kNoRetention); deleting data on request answers 503 then.
-  RetentionSweeper* retention;
+  RetentionSweeper& retention;
   HttpServer& server;
 
   BoothMetrics metrics;

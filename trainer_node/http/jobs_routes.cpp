@@ -183,8 +183,7 @@ void installJobsRoutes(HttpServer& s, HttpContext& ctx, OperatorGate& gate) {
              const std::string job_id = req.matches[1];
              auto job = ctx.jobs.get(job_id);
              if (!job) return sendError(res, 404, "no job '" + job_id + "'");
-             if (!ctx.retention) return sendError(res, 503, kNoRetention);
-             if (auto st = ctx.retention->purge(*job); !st.ok()) {
+             if (auto st = ctx.retention.purge(*job); !st.ok()) {
                return sendError(res, 409, st.error());
              }
              auto now = ctx.jobs.get(job_id);

@@ -82,6 +82,10 @@ Result<std::uint64_t> rangeEnd(const std::string& key, const ByteRange& range, s
 struct BlobInfo {
   std::string key;
   std::uint64_t size = 0;
+  // When the blob was last written (wall-clock ms since the epoch: the
+  // file's mtime, or the database server's clock at commit); retention
+  // leaves orphans alone until they are old.
+  std::int64_t modified_ms = 0;
 };
 
 // Streaming write of one blob. Not thread-safe; see the contract above.
