@@ -104,7 +104,9 @@ class JobQueueTest : public ::testing::Test {
 TYPED_TEST_SUITE(JobQueueTest, testing::QueueBackends, testing::QueueBackendNames);
 
 TYPED_TEST(JobQueueTest, AddedJobIsReceivingWithItsRequest) {
-  ASSERT_TRUE(this->queue().add(this->job("j1", 1000)).ok());
+  JobRecord added = this->job("j1", 1000);
+  added.gateway_id = "gw-a";
+  ASSERT_TRUE(this->queue().add(added).ok());
   auto j = this->queue().get("j1");
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->state, JobState::kReceiving);
@@ -112,6 +114,7 @@ TYPED_TEST(JobQueueTest, AddedJobIsReceivingWithItsRequest) {
   EXPECT_EQ(j->choreography, "disco");
   EXPECT_EQ(j->train_budget_seconds, 240);
   EXPECT_EQ(j->created_ms, 1000);
+  EXPECT_EQ(j->gateway_id, "gw-a") << "the gateway receiving it";
 }
 
 TYPED_TEST(JobQueueTest, AddingAnExistingIdIsRefused) {

@@ -111,6 +111,7 @@ const std::vector<Column>& columns() {
       INT_COL(may_improve_booth),
       INT_COL(consent_withdrawn_ms),
       INT_COL(frames_purged_ms),
+      TEXT_COL(gateway_id),
   };
   return cols;
 }

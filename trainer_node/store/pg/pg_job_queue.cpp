@@ -62,7 +62,8 @@ const std::vector<std::string>& columns() {
                                                     "lease_until_ms",
                                                     "may_improve_booth",
                                                     "consent_withdrawn_ms",
-                                                    "frames_purged_ms"};
+                                                    "frames_purged_ms",
+                                                    "gateway_id"};
   return kColumns;
 }
 
@@ -168,6 +169,7 @@ Row readRow(const pqxx::row& r) {
   j.may_improve_booth = r[i++].as<bool>();
   j.consent_withdrawn_ms = r[i++].as<std::int64_t>();
   j.frames_purged_ms = r[i++].as<std::int64_t>();
+  j.gateway_id = r[i++].as<std::string>();
   return row;
 }
 
@@ -183,7 +185,7 @@ pqxx::result writeRow(pqxx::work& tx, const std::string& sql, const Row& row) {
       j.train_budget_planned, j.resume_phase, j.checkpoint_path, j.model_path, j.attempts,
       j.created_ms, j.updated_ms, j.purged_ms, static_cast<std::int64_t>(row.holder.fence),
       row.holder.worker_id, row.holder.lease_until_ms, j.may_improve_booth,
-      j.consent_withdrawn_ms, j.frames_purged_ms);
+      j.consent_withdrawn_ms, j.frames_purged_ms, j.gateway_id);
 }
 
 JobQueueFailure failure(JobQueueError error, std::string message) {
