@@ -9,6 +9,7 @@
 #include "trainer_node/http/health_routes.h"
 #include "trainer_node/http/http_context.h"
 #include "trainer_node/http/http_replies.h"
+#include "trainer_node/http/job_json.h"
 #include "trainer_node/http/jobs_routes.h"
 #include "trainer_node/http/operator_gate.h"
 #include "trainer_node/http/visitor_routes.h"
@@ -30,6 +31,19 @@ HttpContext::HttpContext(const HttpConfig& config_in, JobQueue& jobs_in, BoothCo
       server(server_in),
       posters(config_in.scratch_dir),
       clip_budget(config_in.clip_bytes_per_second, 2.0 * kChunk) {}
+
+nlohmann::json HttpContext::jobView(const JobRecord& job, const std::string& base) {
+  if (job.state != JobState::kQueued) return jobJson(job, base);
+  const std::optional<int> position = jobs.queuePosition(job.id);
+  if (!position) return jobJson(job, base);
+  QueueStanding standing;
+  standing.position = *position;
+  standing.live_workers = jobs.liveWorkers().value_or(0);
+  const double job_seconds = job.train_budget_seconds > 0 ? job.train_budget_seconds
+                                                          : config.default_train_budget_seconds;
+  standing.wait_seconds = queueWaitSeconds(*position, standing.live_workers, job_seconds);
+  return jobJson(job, base, standing);
+}
 
 std::string HttpContext::publicUrl() const {
   if (!config.public_url.empty()) return config.public_url;

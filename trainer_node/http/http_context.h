@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "trainer_node/events/event_hub.h"
 #include "trainer_node/http/bandwidth_limiter.h"
 #include "trainer_node/http/booth_control.h"
@@ -36,6 +38,12 @@ struct HttpContext {
   // The base of clip and visitor page links: --public-url, else the bound
   // host and port.
   std::string publicUrl() const;
+  // A job as the API and the events show it (http/job_json.h), with where
+  // a queued one stands: its position and about how long until one of the
+  // live workers takes it (queueWaitSeconds, jobs/job_queue.h, with the
+  // job's own budget as a job's length: loading, training and rendering
+  // fit in it). Reads the queue for a queued job only.
+  nlohmann::json jobView(const JobRecord& job, const std::string& base);
 
   const HttpConfig& config;
   JobQueue& jobs;
