@@ -37,7 +37,9 @@
 // Several processes: every process with the ingest or HTTP role runs a
 // sweeper. The jobs and the blob store are swept only under the queue's
 // retention lock (JobQueue::tryRetentionLock: one process at a time); the
-// data folder of this process is swept by each (it is its own). Every
+// data folder of this process is swept by each (it is its own; a session
+// found there to be an orphan or left over loses its blobs too, which is
+// harmless twice). Every
 // record of a deletion is conditional in the queue (expire,
 // markFramesPurged), so a job is counted by one sweeper only, even when two
 // (a sweep and an operator's delete elsewhere) race.
