@@ -94,10 +94,9 @@ class StreamReader {
 
 // p50 and p99 of `rounds` changes of one job, each until the page shows it.
 void measure(JobQueue& queue, const std::string& name, int rounds, const fs::path& dir) {
-  auto aside = JobStore::open((dir / ("retention-" + name + ".sqlite")).string());
-  if (!aside.ok()) die(aside.error());
   SessionStore sessions(dir, false);
-  RetentionSweeper retention(RetentionConfig{}, *aside.value(), sessions, dir / "clips");
+  LocalBlobStore blobs(dir, false);
+  RetentionSweeper retention(RetentionConfig{}, queue, blobs, sessions);
   NoBooth booth;
   EventHub hub(EventHubConfig{}, queue, [&booth] { return booth.nodes(); });
   hub.start();
@@ -105,8 +104,7 @@ void measure(JobQueue& queue, const std::string& name, int rounds, const fs::pat
   config.port = 0;
   config.operator_token = kToken;
   config.event_keepalive = 1s;
-  LocalBlobStore blobs(dir, false);
-  HttpApi api(config, queue, booth, hub, blobs, &retention);
+  HttpApi api(config, queue, booth, hub, blobs, retention);
   if (auto st = api.start(); !st.ok()) die(st.error());
 
   JobRecord job;

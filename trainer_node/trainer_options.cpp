@@ -1,5 +1,7 @@
 #include "trainer_node/trainer_options.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -15,6 +17,14 @@
 namespace booth {
 namespace po = boost::program_options;
 namespace {
+
+// The same after a restart of this gateway, different for two gateways:
+// the host's name and the endpoint its capture nodes connect to.
+std::string defaultGatewayId(const std::string& endpoint) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "gateway " + endpoint;
+  return std::string(host) + " " + endpoint;
+}
 
 // Model and training options shared by the server and pretrain; strings
 // that need parsing are read into `text` and converted in finishModelOptions.
@@ -139,6 +149,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
   std::string token_file;
   double http_timeout_s = 10, retention_hours = 72, failed_retention_minutes = 60;
   double consented_retention_days = 90;
+  std::string gateway_id;
   double operator_session_hours = 12;
   double clip_mb_per_s = 16;
   double min_free_disk_mb = static_cast<double>(opt.ingest.min_free_bytes >> 20);
@@ -157,6 +168,7 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     ("roles", po::value(&roles)->default_value(roles), "what this process runs: a comma-separated set of ingest (capture nodes' sessions), worker (trains and renders jobs), http (operator page, API, clips); a set other than all three needs --database")
     ("lease", po::value(&lease_s)->default_value(lease_s), "seconds a worker's claim on a job lasts without a heartbeat (renewed every third of it); a worker that dies loses its job after this")
     ("worker-id", po::value(&opt.runner.worker_id), "this worker's name in the job queue (default: host-pid-random)")
+    ("gateway-id", po::value(&gateway_id), "this ingest gateway's name on the jobs it receives, the same after a restart and different for each gateway sharing a database (default: host name and --ingest endpoint)")
     ("ingest", po::value(&opt.ingest.endpoint)->default_value(opt.ingest.endpoint), "ZeroMQ endpoint capture nodes connect to (bound here)")
     ("curve-secret-key", po::value(&secret_key_file), "the trainer's secret key file (make a pair with 'trainer_node keygen --out BASE')")
     ("allowed-nodes", po::value(&allow_file), "allow-list of capture nodes: lines '<node-id> <public key>'")
@@ -227,6 +239,15 @@ Result<TrainerOptions> parseTrainerOptions(int argc, const char* const* argv) {
     return fail("--lease must be in [3, 3600] seconds, got " + std::to_string(lease_s));
   }
   opt.runner.lease = std::chrono::milliseconds(static_cast<long long>(lease_s * 1000));
+  if (!gateway_id.empty() && !isSafeId(gateway_id)) {
+    return fail("--gateway-id '" + gateway_id.substr(0, 80) +
+                "' must be 1..64 of [A-Za-z0-9_.-], not starting with '.'");
+  }
+  // Without a database this is the queue's only gateway: it names none, and
+  // reopens every receiving job after a restart whatever its endpoint.
+  opt.ingest.gateway_id = opt.database_url.empty() ? std::string()
+                          : gateway_id.empty()     ? defaultGatewayId(opt.ingest.endpoint)
+                                                   : gateway_id;
   if (!opt.runner.worker_id.empty() && !isSafeId(opt.runner.worker_id)) {
     return fail("--worker-id '" + opt.runner.worker_id.substr(0, 80) +
                 "' must be 1..64 of [A-Za-z0-9_.-], not starting with '.'");

@@ -30,7 +30,7 @@ namespace {
 
 // The queue and the blob store every role uses, embedded or shared.
 struct TrainerStores {
-  std::unique_ptr<JobStore> job_store;  // embedded only (retention uses it too)
+  std::unique_ptr<JobStore> job_store;  // embedded only
   std::unique_ptr<EmbeddedJobQueue> embedded_queue;
   std::unique_ptr<LocalBlobStore> local_blobs;
   SharedStores shared;
@@ -38,6 +38,8 @@ struct TrainerStores {
   BlobStore* blobs = nullptr;
   // Where the ingest writes a session's records and workers read them:
   // embedded, the session files in the data folder; shared, segment blobs.
+  // The data folder's session files exist in both: retention sweeps them
+  // (with --database, what an older gateway or a worker left there).
   std::unique_ptr<SessionStore> session_files;
   std::unique_ptr<BlobSessionSink> session_blobs;
   std::unique_ptr<BlobSessionFrames> session_blob_frames;
@@ -47,6 +49,7 @@ struct TrainerStores {
 
 Result<TrainerStores> openStores(const TrainerOptions& opt) {
   TrainerStores stores;
+  stores.session_files = std::make_unique<SessionStore>(opt.data_dir, opt.fsync);
   if (opt.database_url.empty()) {
     auto jobs = JobStore::open((opt.data_dir / "jobs.sqlite").string(), opt.jobs);
     if (!jobs.ok()) return fail(jobs.error());
@@ -56,7 +59,6 @@ Result<TrainerStores> openStores(const TrainerOptions& opt) {
     stores.local_blobs = std::make_unique<LocalBlobStore>(opt.data_dir, opt.fsync);
     stores.queue = stores.embedded_queue.get();
     stores.blobs = stores.local_blobs.get();
-    stores.session_files = std::make_unique<SessionStore>(opt.data_dir, opt.fsync);
     stores.sink = stores.session_files.get();
     stores.frames = stores.session_files.get();
     return stores;
@@ -122,16 +124,25 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
   if (roles.ingest) {
     // The data folder's disk holds the sessions only without --database
     // (with it they go to the database, whose disk full fails the writes).
-    if (stores.session_files) {
+    if (opt.database_url.empty()) {
       opt.ingest.free_space = [dir = opt.data_dir] { return freeBytes(dir); };
     }
     ingest = std::make_unique<IngestServer>(opt.ingest, queue, *stores.sink);
     if (auto st = ingest->start(); !st.ok()) return error(st.error());
   }
 
+  // Retention in every process that holds visitors' data or serves their
+  // requests: the queue's lock lets one sweep the jobs and the blob store
+  // at a time, and each sweeps its own data folder.
+  std::unique_ptr<RetentionSweeper> retention;
+  if (roles.http || roles.ingest) {
+    retention = std::make_unique<RetentionSweeper>(opt.retention, queue, *stores.blobs,
+                                                   *stores.session_files);
+    retention->start();
+  }
+
   std::unique_ptr<BoothControl> booth;
   std::unique_ptr<EventHub> hub;
-  std::unique_ptr<RetentionSweeper> retention;
   std::unique_ptr<HttpApi> http;
   if (roles.http) {
     if (ingest) {
@@ -143,19 +154,7 @@ int runTrainerRoles(TrainerOptions& opt, ShutdownSignals& signals, const CpuRunt
     hub_config.max_subscribers = opt.http.max_event_streams;
     hub = std::make_unique<EventHub>(hub_config, queue, [b = booth.get()] { return b->nodes(); });
     hub->start();
-    if (stores.job_store) {
-      retention = std::make_unique<RetentionSweeper>(opt.retention, *stores.job_store,
-                                                     *stores.session_files,
-                                                     opt.data_dir / "clips");
-      retention->start();
-    } else {
-      spdlog::warn("retention is off with --database in this build: visitors' frames, models "
-                   "and clips are not deleted after --retention-hours, and {} and consent "
-                   "withdrawal answer 503",
-                   "DELETE /api/jobs/{id}/data");
-    }
-    http = std::make_unique<HttpApi>(opt.http, queue, *booth, *hub, *stores.blobs,
-                                     retention.get());
+    http = std::make_unique<HttpApi>(opt.http, queue, *booth, *hub, *stores.blobs, *retention);
     if (auto st = http->start(); !st.ok()) return error(st.error());
     opt.runner.public_url = http->publicUrl();
   } else {

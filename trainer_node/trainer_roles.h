@@ -15,9 +15,9 @@
 //            queue and the blob store; a BoothControl over the ingest when
 //            this process runs it, else FrontEndBoothControl (sessions are
 //            refused, saying where they start)
-// Retention runs with the embedded stores only (it keeps its jobs in the
-// SQLite JobStore): with --database it is off, said once at start, and the
-// HTTP routes that need it answer 503 (http/http_context.h, kNoRetention).
+//   retention  with the ingest or the http role: RetentionSweeper over the
+//            queue, the blob store and --data-dir, on either store (several
+//            processes take turns by the queue's retention lock)
 #include "common/app/command_line.h"
 #include "trainer_node/train/cpu_runtime.h"
 #include "trainer_node/trainer_options.h"

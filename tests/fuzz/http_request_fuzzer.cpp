@@ -118,16 +118,15 @@ struct World {
     queue = std::make_unique<EmbeddedJobQueue>(*jobs);
     booth = std::make_unique<FakeBooth>(*jobs);
     hub = std::make_unique<EventHub>(EventHubConfig{}, *queue, [this] { return booth->nodes(); });
-    retention =
-        std::make_unique<RetentionSweeper>(RetentionConfig{}, *jobs, *sessions, dir / "clips");
+    blobs = std::make_unique<LocalBlobStore>(dir, false);
+    retention = std::make_unique<RetentionSweeper>(RetentionConfig{}, *queue, *blobs, *sessions);
     HttpConfig config;
     config.operator_token = kToken;
     config.choreographies = {"disco", "robot"};
     config.clip_bytes_per_second = 0;
     config.event_keepalive = std::chrono::milliseconds(0);
     config.limits.max_body_bytes = 4096;
-    blobs = std::make_unique<LocalBlobStore>(dir, false);
-    api = std::make_unique<HttpApi>(config, *queue, *booth, *hub, *blobs, retention.get());
+    api = std::make_unique<HttpApi>(config, *queue, *booth, *hub, *blobs, *retention);
     JobRecord running;
     running.id = "job-running";
     running.session_id = "running";

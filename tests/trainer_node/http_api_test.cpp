@@ -180,10 +180,8 @@ class HttpApiTest : public ::testing::Test {
     if (!queue_) queue_ = std::make_unique<EmbeddedJobQueue>(*store_);
     hub_ = std::make_unique<EventHub>(hub_config, *queue_, [this] { return booth_->nodes(); });
     hub_->start();
-    retention_ =
-        std::make_unique<RetentionSweeper>(RetentionConfig{}, *store_, *sessions_, dir_ / "clips");
-    api_ = std::make_unique<HttpApi>(config_, *queue_, *booth_, *hub_, blobs(),
-                                     without_retention_ ? nullptr : retention_.get());
+    retention_ = std::make_unique<RetentionSweeper>(RetentionConfig{}, *queue_, blobs(), *sessions_);
+    api_ = std::make_unique<HttpApi>(config_, *queue_, *booth_, *hub_, blobs(), *retention_);
     auto st = api_->start();
     ASSERT_TRUE(st.ok()) << st.error();
   }
@@ -234,7 +232,6 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<HttpApi> api_;
   HttpConfig config_;
-  bool without_retention_ = false;  // as a process on the shared stores
   // The clips' store: the data folder, where addDoneJob writes them.
   LocalBlobStore& blobs() {
     if (!blobs_) blobs_ = std::make_unique<LocalBlobStore>(dir_, false);
@@ -608,6 +605,51 @@ TEST_F(HttpApiTest, CancellingATrainingJobCancelsItAndItsWorkerStops) {
   EXPECT_TRUE(store_->cancelRequested("t"));
   EXPECT_EQ(store_->get("t")->state, JobState::kCancelled);
   EXPECT_EQ(json::parse(res->body)["state"], "cancelled");
+}
+
+// A queued job's wait is counted over the live workers (JobQueue::liveWorkers,
+// queueWaitSeconds) with its own budget as a job's length.
+TEST_F(HttpApiTest, AQueuedJobsWaitCountsTheLiveWorkers) {
+  for (int i = 1; i <= 3; ++i) {
+    JobRecord j;
+    j.id = "q" + std::to_string(i);
+    j.session_id = "s-" + j.id;
+    j.state = JobState::kQueued;
+    j.train_budget_seconds = 100;
+    j.created_ms = 1000 * i;
+    ASSERT_TRUE(test::insertInState(*store_, j).ok());
+  }
+  start();
+  auto third = [&] {
+    auto res = client().Get("/api/jobs/q3");
+    EXPECT_TRUE(res && res->status == 200);
+    return res ? json::parse(res->body) : json();
+  };
+  const json none = third();
+  EXPECT_EQ(none["queue_position"], 3);
+  EXPECT_EQ(none["live_workers"], 0);
+  EXPECT_FALSE(none.contains("queue_wait_seconds")) << "no worker: no estimate";
+
+  ASSERT_TRUE(queue_->workerHeartbeat("w1", 60s).ok());
+  const json one = third();
+  EXPECT_EQ(one["live_workers"], 1);
+  EXPECT_DOUBLE_EQ(one["queue_wait_seconds"].get<double>(), 250.0);  // 2 ahead + half of one
+
+  ASSERT_TRUE(queue_->workerHeartbeat("w2", 60s).ok());
+  const json two = third();
+  EXPECT_EQ(two["live_workers"], 2);
+  EXPECT_DOUBLE_EQ(two["queue_wait_seconds"].get<double>(), 150.0);  // the 2 ahead side by side
+
+  auto listed = client().Get("/api/jobs");
+  ASSERT_TRUE(listed);
+  bool seen = false;
+  for (const json& j : json::parse(listed->body)) {
+    if (j["id"] != "q1") continue;
+    seen = true;
+    EXPECT_EQ(j["queue_position"], 1);
+    EXPECT_DOUBLE_EQ(j["queue_wait_seconds"].get<double>(), 50.0);
+  }
+  EXPECT_TRUE(seen);
 }
 
 TEST_F(HttpApiTest, FinishedOrUnknownJobsCannotBeCancelled) {

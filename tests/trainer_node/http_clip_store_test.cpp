@@ -3,7 +3,9 @@
 // PostgreSQL in the fixture's server: exit 77 where it cannot run) is
 // downloaded whole and by ranges, its poster made once and stored beside
 // it. And a front-end without the ingest refuses sessions, saying where
-// they start.
+// they start. With the shared stores (PostgreSQL) the operator deletes a
+// visitor's data and the visitor withdraws their consent as with the
+// embedded ones.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -24,6 +26,7 @@
 #include "trainer_node/store/local_blob_store.h"
 #include "trainer_node/store/pg/pg_blob_store.h"
 #include "trainer_node/store/pg/pg_database.h"
+#include "trainer_node/store/pg/pg_job_queue.h"
 
 namespace booth {
 namespace {
@@ -45,21 +48,25 @@ class ClipStoreTest : public ::testing::Test {
   }
   void TearDown() override {
     api_.reset();
+    retention_.reset();
     hub_.reset();
     queue_.reset();
     store_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  void start(BlobStore& blobs) {
-    hub_ = std::make_unique<EventHub>(EventHubConfig{}, *queue_, [] { return std::vector<NodeInfo>{}; });
+  void start(BlobStore& blobs) { start(blobs, *queue_); }
+  void start(BlobStore& blobs, JobQueue& queue) {
+    hub_ = std::make_unique<EventHub>(EventHubConfig{}, queue, [] { return std::vector<NodeInfo>{}; });
     hub_->start();
+    sessions_ = std::make_unique<SessionStore>(dir_, false);
+    retention_ = std::make_unique<RetentionSweeper>(RetentionConfig{}, queue, blobs, *sessions_);
     HttpConfig config;
     config.port = 0;
     config.operator_token = kOperator;
     config.clip_bytes_per_second = 0;
     config.scratch_dir = dir_ / "scratch";
-    api_ = std::make_unique<HttpApi>(config, *queue_, booth_, *hub_, blobs, nullptr);
+    api_ = std::make_unique<HttpApi>(config, queue, booth_, *hub_, blobs, *retention_);
     auto st = api_->start();
     ASSERT_TRUE(st.ok()) << st.error();
   }
@@ -137,6 +144,8 @@ class ClipStoreTest : public ::testing::Test {
   std::unique_ptr<EmbeddedJobQueue> queue_;
   FrontEndBoothControl booth_;
   std::unique_ptr<EventHub> hub_;
+  std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<HttpApi> api_;
 };
 
@@ -170,18 +179,66 @@ TEST_F(ClipStoreTest, AFrontEndWithoutTheIngestRefusesSessionsSayingWhereTheySta
   EXPECT_EQ(nodes->body, "[]");
 }
 
-TEST_F(ClipStoreTest, WithoutRetentionDeletingAVisitorsDataAnswers503SayingWhy) {
-  LocalBlobStore blobs(dir_ / "blobs", false);
-  putDoneClip(blobs);
-  start(blobs);
+// A done job in the shared queue, as a worker leaves it: its clip and model
+// in the shared blob store.
+JobRecord addDoneJob(JobQueue& queue, BlobStore& blobs, const std::string& id,
+                     const std::string& token, bool consent) {
+  JobRecord j;
+  j.id = id;
+  j.session_id = "s-" + id;
+  j.state = JobState::kReceiving;
+  j.may_improve_booth = consent;
+  EXPECT_TRUE(queue.add(j).ok());
+  EXPECT_TRUE(queue.enqueue(j).ok());
+  auto claimed = queue.claim("w1", std::chrono::seconds(30));
+  EXPECT_TRUE(claimed.ok() && claimed.value());
+  const Claim c = claimed.value()->claim;
+  EXPECT_TRUE(queue.advance(c, JobEvent::kStartRendering, "").ok());
+  JobClip clip;
+  clip.clip_token = token;
+  clip.clip_path = clipBlobKey(token);
+  EXPECT_TRUE(queue.finish(c, clip).ok());
+  EXPECT_TRUE(blobs.put(clipBlobKey(token), "an mp4").ok());
+  EXPECT_TRUE(blobs.put("sessions/" + j.session_id + "/generator.pt", "a model").ok());
+  return *queue.get(id);
+}
+
+TEST_F(ClipStoreTest, WithADatabaseTheOperatorDeletesAVisitorsDataAndTheVisitorWithdraws) {
+  testing::TestSchema schema;
+  PgOptions options;
+  options.url = schema.url();
+  auto db = PgDatabase::open(options);
+  ASSERT_TRUE(db.ok()) << db.error();
+  PgJobQueue queue(db.value());
+  PgBlobStore blobs(db.value());
+  const std::string agreed_token(32, 'a');
+  addDoneJob(queue, blobs, "agreed", agreed_token, /*consent=*/true);
+  addDoneJob(queue, blobs, "erase", kToken, /*consent=*/false);
+  start(blobs, queue);
   auto c = client();
+
+  auto withdrawn = c.Post("/c/" + agreed_token + "/consent", R"({"may_improve_booth": false})",
+                          "application/json");
+  ASSERT_TRUE(withdrawn);
+  ASSERT_EQ(withdrawn->status, 200) << withdrawn->body;
+  EXPECT_NE(withdrawn->body.find("\"withdrawn\":true"), std::string::npos) << withdrawn->body;
+  EXPECT_FALSE(queue.get("agreed")->may_improve_booth);
+  EXPECT_NE(queue.get("agreed")->consent_withdrawn_ms, 0);
+
   c.set_bearer_token_auth(kOperator);
-  auto res = c.Delete("/api/jobs/j1/data");
+  auto res = c.Delete("/api/jobs/erase/data");
   ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 503);
-  EXPECT_NE(res->body.find("retention does not run with --database"), std::string::npos)
-      << res->body;
-  EXPECT_TRUE(blobs.size(clipBlobKey(kToken)).value().has_value()) << "nothing was deleted";
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(queue.get("erase")->state, JobState::kExpired);
+  EXPECT_FALSE(blobs.size(clipBlobKey(kToken)).value().has_value());
+  EXPECT_FALSE(blobs.size("sessions/s-erase/generator.pt").value().has_value());
+  EXPECT_TRUE(blobs.size(clipBlobKey(agreed_token)).value().has_value()) << "only that job's";
+  auto clip = client().Get("/clips/" + kToken + ".mp4");
+  ASSERT_TRUE(clip);
+  EXPECT_EQ(clip->status, 404);
+  api_.reset();
+  retention_.reset();
+  hub_.reset();
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 
 #include "common/core/clock.h"
 #include "heard_jobs.h"
+#include "queue_backends.h"
 #include "support/test_database.h"
 #include "trainer_node/jobs/job_queue.h"
 #include "trainer_node/store/embedded_job_queue.h"
@@ -39,62 +40,7 @@ using namespace std::chrono_literals;
 // (Not "j" + std::to_string(i): GCC 12 warns falsely on that.)
 std::string numbered(std::string prefix, int i) { return prefix.append(std::to_string(i)); }
 
-std::int64_t wallMs(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall().time_since_epoch())
-      .count();
-}
-
-struct EmbeddedQueueBackend {
-  static constexpr const char* kName = "embedded";
-  static constexpr bool kObserversCalledBeforeReturn = true;
-  std::filesystem::path dir;
-  std::unique_ptr<JobStore> store;
-  // Opens (again) the store in this backend's folder; the queue must be gone first.
-  std::unique_ptr<JobQueue> make(const Clock& clock, JobStateMachineConfig machine) {
-    if (dir.empty()) {
-      const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-      dir = std::filesystem::temp_directory_path() /
-            ("job_queue_test_" + std::to_string(getpid()) + "_" + test->name());
-      std::filesystem::remove_all(dir);
-      std::filesystem::create_directories(dir);
-    }
-    store.reset();
-    auto opened = JobStore::open((dir / "jobs.sqlite").string(), machine, clock);
-    if (!opened.ok()) throw std::runtime_error(opened.error());
-    store = std::move(opened.value());
-    return std::make_unique<EmbeddedJobQueue>(*store, [&clock] { return wallMs(clock); });
-  }
-  // The blob store a worker of this queue publishes to (after make()).
-  std::unique_ptr<BlobStore> blobs() {
-    return std::make_unique<LocalBlobStore>(dir / "blobs", false);
-  }
-  ~EmbeddedQueueBackend() {
-    store.reset();
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-  }
-};
-
-struct PgQueueBackend {
-  static constexpr const char* kName = "postgres";
-  static constexpr bool kObserversCalledBeforeReturn = false;
-  std::unique_ptr<testing::TestSchema> schema;
-  std::unique_ptr<JobQueue> make(const Clock& clock, JobStateMachineConfig machine) {
-    if (!schema) schema = std::make_unique<testing::TestSchema>();
-    PgOptions options;
-    options.url = schema->url();
-    auto db = PgDatabase::open(options);
-    if (!db.ok()) throw std::runtime_error(db.error());
-    database = db.value();
-    PgJobQueueOptions queue;
-    queue.clock = &clock;
-    queue.machine = machine;
-    queue.reconnect_delay = 50ms;
-    return std::make_unique<PgJobQueue>(db.value(), queue);
-  }
-  std::unique_ptr<BlobStore> blobs() { return std::make_unique<PgBlobStore>(database); }
-  std::shared_ptr<PgDatabase> database;
-};
+using testing::wallMs;
 
 template <class Backend>
 class JobQueueTest : public ::testing::Test {
@@ -155,18 +101,12 @@ class JobQueueTest : public ::testing::Test {
   std::unique_ptr<JobQueue> queue_;
 };
 
-using Backends = ::testing::Types<EmbeddedQueueBackend, PgQueueBackend>;
-class BackendNames {
- public:
-  template <class T>
-  static std::string GetName(int) {
-    return T::kName;
-  }
-};
-TYPED_TEST_SUITE(JobQueueTest, Backends, BackendNames);
+TYPED_TEST_SUITE(JobQueueTest, testing::QueueBackends, testing::QueueBackendNames);
 
 TYPED_TEST(JobQueueTest, AddedJobIsReceivingWithItsRequest) {
-  ASSERT_TRUE(this->queue().add(this->job("j1", 1000)).ok());
+  JobRecord added = this->job("j1", 1000);
+  added.gateway_id = "gw-a";
+  ASSERT_TRUE(this->queue().add(added).ok());
   auto j = this->queue().get("j1");
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->state, JobState::kReceiving);
@@ -174,6 +114,7 @@ TYPED_TEST(JobQueueTest, AddedJobIsReceivingWithItsRequest) {
   EXPECT_EQ(j->choreography, "disco");
   EXPECT_EQ(j->train_budget_seconds, 240);
   EXPECT_EQ(j->created_ms, 1000);
+  EXPECT_EQ(j->gateway_id, "gw-a") << "the gateway receiving it";
 }
 
 TYPED_TEST(JobQueueTest, AddingAnExistingIdIsRefused) {
@@ -613,6 +554,123 @@ TYPED_TEST(JobQueueTest, TheVisitorsConsentTravelsWithTheJob) {
   EXPECT_EQ(a->consent_withdrawn_ms, 0);
   EXPECT_EQ(a->frames_purged_ms, 0);
   EXPECT_FALSE(this->queue().get("plain")->may_improve_booth) << "off unless given";
+}
+
+// --- retention's calls: each conditional, so a second recorder is refused ---
+
+TYPED_TEST(JobQueueTest, ExpiringTwiceIsRefusedTheSecondTime) {
+  this->addDone("done", 1000, 'd');
+  ASSERT_TRUE(this->queue().expire("done").ok());
+  const std::int64_t purged = this->queue().get("done")->purged_ms;
+  this->clock_.advance(5s);
+  auto again = this->queue().expire("done");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error(), JobQueueError::kRefused) << again.message();
+  EXPECT_EQ(this->queue().get("done")->purged_ms, purged) << "recorded once";
+}
+
+TYPED_TEST(JobQueueTest, ExpiringWithTheFramesKeptLeavesThemToMarkOnce) {
+  JobRecord agreed = this->job("agreed", 1000);
+  agreed.may_improve_booth = true;
+  ASSERT_TRUE(this->queue().add(agreed).ok());
+  ASSERT_TRUE(this->queue().failIntake(agreed, "no frames").ok());
+  ASSERT_TRUE(this->queue().expire("agreed", JobQueue::ExpiredFrames::kKept).ok());
+  auto kept = this->queue().get("agreed");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->state, JobState::kExpired);
+  EXPECT_GT(kept->purged_ms, 0);
+  EXPECT_EQ(kept->frames_purged_ms, 0);
+  auto listed = this->queue().framesKept(10);
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  ASSERT_EQ(listed.value().size(), 1u);
+  EXPECT_EQ(listed.value()[0].id, "agreed");
+
+  this->clock_.advance(1s);
+  ASSERT_TRUE(this->queue().markFramesPurged("agreed").ok());
+  EXPECT_EQ(this->queue().get("agreed")->frames_purged_ms, wallMs(this->clock_));
+  auto twice = this->queue().markFramesPurged("agreed");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error(), JobQueueError::kRefused) << twice.message();
+  EXPECT_TRUE(this->queue().framesKept(10).value().empty());
+}
+
+TYPED_TEST(JobQueueTest, FramesOfAJobNotExpiredCannotBeMarkedPurged) {
+  this->addDone("done", 1000, 'd');
+  auto st = this->queue().markFramesPurged("done");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), JobQueueError::kRefused);
+  EXPECT_EQ(this->queue().markFramesPurged("nope").error(), JobQueueError::kNotFound);
+}
+
+TYPED_TEST(JobQueueTest, WithdrawingConsentIsRecordedOnceAndKeepsTheJobsTime) {
+  JobRecord agreed = this->job("agreed", 1000);
+  agreed.may_improve_booth = true;
+  ASSERT_TRUE(this->queue().add(agreed).ok());
+  ASSERT_TRUE(this->queue().add(this->job("plain", 2000)).ok());
+  const std::int64_t updated = this->queue().get("agreed")->updated_ms;
+  this->clock_.advance(3s);
+  ASSERT_TRUE(this->queue().withdrawConsent("agreed").ok());
+  auto after = this->queue().get("agreed");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_FALSE(after->may_improve_booth);
+  EXPECT_EQ(after->consent_withdrawn_ms, wallMs(this->clock_));
+  EXPECT_EQ(after->updated_ms, updated) << "retention counts from the job's own last change";
+  EXPECT_EQ(this->queue().withdrawConsent("agreed").error(), JobQueueError::kRefused);
+  EXPECT_EQ(this->queue().withdrawConsent("plain").error(), JobQueueError::kRefused)
+      << "never given";
+  EXPECT_EQ(this->queue().withdrawConsent("nope").error(), JobQueueError::kNotFound);
+}
+
+TYPED_TEST(JobQueueTest, FinishedBeforeListsUnpurgedJobsOfOneStateOldestChangeFirst) {
+  this->addDone("d1", 1000, 'a');
+  this->clock_.advance(10s);
+  const std::int64_t cut = wallMs(this->clock_);
+  this->addDone("d2", 2000, 'b');
+  this->addQueued("q", 3000);
+  ASSERT_TRUE(this->queue().cancel("q", "cancelled by the operator").ok());
+  this->clock_.advance(10s);
+  const std::int64_t later = wallMs(this->clock_);
+
+  auto before_cut = this->queue().finishedBefore(JobState::kDone, cut, 10);
+  ASSERT_TRUE(before_cut.ok()) << before_cut.error();
+  ASSERT_EQ(before_cut.value().size(), 1u);
+  EXPECT_EQ(before_cut.value()[0].id, "d1");
+  auto all_done = this->queue().finishedBefore(JobState::kDone, later, 10).value();
+  ASSERT_EQ(all_done.size(), 2u);
+  EXPECT_EQ(all_done[0].id, "d1");
+  EXPECT_EQ(this->queue().finishedBefore(JobState::kDone, later, 1).value().size(), 1u);
+  auto cancelled = this->queue().finishedBefore(JobState::kCancelled, later, 10).value();
+  ASSERT_EQ(cancelled.size(), 1u);
+  EXPECT_EQ(cancelled[0].id, "q");
+
+  ASSERT_TRUE(this->queue().expire("d1").ok());
+  auto left = this->queue().finishedBefore(JobState::kDone, later + 1000, 10).value();
+  ASSERT_EQ(left.size(), 1u) << "a purged job is not listed again";
+  EXPECT_EQ(left[0].id, "d2");
+}
+
+TYPED_TEST(JobQueueTest, AJobIsFoundByItsSessionAndByItsClipToken) {
+  this->addDone("j1", 1000, 'a');
+  this->addQueued("j2", 2000);
+  auto by_session = this->queue().findBySession("session-j2");
+  ASSERT_TRUE(by_session.ok()) << by_session.error();
+  ASSERT_TRUE(by_session.value().has_value());
+  EXPECT_EQ(by_session.value()->id, "j2");
+  auto none = this->queue().findBySession("session-nope");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value().has_value());
+  auto by_token = this->queue().findByClipToken(std::string(32, 'a'));
+  ASSERT_TRUE(by_token.ok());
+  ASSERT_TRUE(by_token.value().has_value());
+  EXPECT_EQ(by_token.value()->id, "j1");
+}
+
+TYPED_TEST(JobQueueTest, TheRetentionLockIsHeldByOneAtATime) {
+  auto first = this->queue().tryRetentionLock();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(this->queue().tryRetentionLock(), nullptr) << "held";
+  first.reset();
+  EXPECT_NE(this->queue().tryRetentionLock(), nullptr) << "released with its hold";
 }
 
 TYPED_TEST(JobQueueTest, RunningJobCannotExpire) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "intake_fixtures.h"
 #include "trainer_node/ingest/node_registry.h"
 #include "trainer_node/ingest/session_intake.h"
 #include "trainer_node/store/embedded_job_queue.h"
@@ -18,6 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using test::oneNode;
+using test::rawFrame;
+using test::RecordingMessenger;
 
 v2::Hello hello(const std::string& node_id, const std::vector<std::string>& cameras = {"cam0"}) {
   v2::Hello h;
@@ -75,15 +79,6 @@ TEST(NodeRegistry, SilentNodesAreDropped) {
   EXPECT_TRUE(registry.connected("chatty"));
 }
 
-// What the intake sent to nodes.
-class RecordingMessenger : public NodeMessenger {
- public:
-  void toNode(const std::string& node_id, const v2::Envelope& env) override {
-    sent[node_id].push_back(env);
-  }
-  std::map<std::string, std::vector<v2::Envelope>> sent;
-};
-
 class SessionIntakeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -101,25 +96,6 @@ class SessionIntakeTest : public ::testing::Test {
   void TearDown() override {
     intake_.reset();
     fs::remove_all(dir_);
-  }
-  static std::vector<NodeInfo> oneNode() {
-    NodeInfo n;
-    n.node_id = "booth-1";
-    CameraStatus cam;
-    cam.camera_id = "cam0";
-    n.cameras.push_back(cam);
-    return {n};
-  }
-  static v2::Frame rawFrame(const std::string& session, std::uint64_t sequence) {
-    v2::Frame f;
-    f.set_session_id(session);
-    f.set_camera_id("cam0");
-    f.set_sequence(sequence);
-    f.set_encoding(v2::ENCODING_RAW_BGR);
-    f.set_width(4);
-    f.set_height(2);
-    f.set_data(std::string(4 * 2 * 3, static_cast<char>(sequence)));
-    return f;
   }
   // The manifest of what the session store holds for booth-1's cam0.
   v2::SessionManifest manifestOf(const std::string& session) {

@@ -19,12 +19,11 @@ bool visible(const JobRecord& job) {
          (job.state == JobState::kExpired && job.frames_purged_ms == 0);
 }
 
-json consentJson(const JobRecord& job, const RetentionSweeper* retention) {
+json consentJson(const JobRecord& job, const RetentionSweeper& retention) {
   json out = {{"may_improve_booth", consentHolds(job)},
               {"withdrawn", job.consent_withdrawn_ms != 0},
               {"frames_kept", job.state == JobState::kExpired && job.frames_purged_ms == 0}};
-  if (!retention) return out;  // nobody here knows until when (kNoRetention)
-  if (auto until = retention->framesKeptUntil(job)) out["kept_until_ms"] = *until;
+  if (auto until = retention.framesKeptUntil(job)) out["kept_until_ms"] = *until;
   return out;
 }
 
@@ -67,8 +66,7 @@ void installConsentRoutes(HttpServer& server, HttpContext& ctx) {
       // Withdrawing twice, or what was never given, leaves nothing to do.
       return sendJson(res, consentJson(*job, ctx.retention));
     }
-    if (!ctx.retention) return sendError(res, 503, kNoRetention);
-    if (auto st = ctx.retention->withdrawConsent(*job); !st.ok()) {
+    if (auto st = ctx.retention.withdrawConsent(*job); !st.ok()) {
       spdlog::error("job {}: withdrawing the visitor's consent failed: {}", job->id, st.error());
       return sendError(res, 500, "the booth could not withdraw your consent; try again");
     }

@@ -53,7 +53,7 @@ void installEventRoutes(HttpServer& s, HttpContext& ctx, OperatorGate& gate) {
     std::string first = "retry: 2000\n\n";
     if (!subscription->resumed()) {
       json jobs = json::array();
-      for (const JobRecord& j : ctx.jobs.list(100)) jobs.push_back(jobJson(j, base));
+      for (const JobRecord& j : ctx.jobs.list(100)) jobs.push_back(ctx.jobView(j, base));
       first += sseEvent(ctx.events.eventId(subscription->startSequence()), "snapshot",
                         {{"jobs", jobs},
                          {"nodes", nodesJson(ctx.events.nodes())},
@@ -85,7 +85,7 @@ void installEventRoutes(HttpServer& s, HttpContext& ctx, OperatorGate& gate) {
             const std::string id = ctx.events.eventId(e.sequence);
             switch (e.kind) {
               case BoothEvent::Kind::kJob:
-                text += sseEvent(id, "job", jobJson(e.job, base));
+                text += sseEvent(id, "job", ctx.jobView(e.job, base));
                 break;
               case BoothEvent::Kind::kNodes:
                 text += sseEvent(id, "nodes", nodesJson(e.nodes));

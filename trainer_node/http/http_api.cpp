@@ -9,6 +9,7 @@
 #include "trainer_node/http/health_routes.h"
 #include "trainer_node/http/http_context.h"
 #include "trainer_node/http/http_replies.h"
+#include "trainer_node/http/job_json.h"
 #include "trainer_node/http/jobs_routes.h"
 #include "trainer_node/http/operator_gate.h"
 #include "trainer_node/http/visitor_routes.h"
@@ -20,7 +21,7 @@ constexpr std::size_t kChunk = 64 * 1024;  // clip downloads' piece; the budget'
 
 HttpContext::HttpContext(const HttpConfig& config_in, JobQueue& jobs_in, BoothControl& booth_in,
                          EventHub& events_in, BlobStore& blobs_in,
-                         RetentionSweeper* retention_in, HttpServer& server_in)
+                         RetentionSweeper& retention_in, HttpServer& server_in)
     : config(config_in),
       jobs(jobs_in),
       booth(booth_in),
@@ -31,13 +32,26 @@ HttpContext::HttpContext(const HttpConfig& config_in, JobQueue& jobs_in, BoothCo
       posters(config_in.scratch_dir),
       clip_budget(config_in.clip_bytes_per_second, 2.0 * kChunk) {}
 
+nlohmann::json HttpContext::jobView(const JobRecord& job, const std::string& base) {
+  if (job.state != JobState::kQueued) return jobJson(job, base);
+  const std::optional<int> position = jobs.queuePosition(job.id);
+  if (!position) return jobJson(job, base);
+  QueueStanding standing;
+  standing.position = *position;
+  standing.live_workers = jobs.liveWorkers().value_or(0);
+  const double job_seconds = job.train_budget_seconds > 0 ? job.train_budget_seconds
+                                                          : config.default_train_budget_seconds;
+  standing.wait_seconds = queueWaitSeconds(*position, standing.live_workers, job_seconds);
+  return jobJson(job, base, standing);
+}
+
 std::string HttpContext::publicUrl() const {
   if (!config.public_url.empty()) return config.public_url;
   return "http://" + config.host + ":" + std::to_string(port);
 }
 
 HttpApi::HttpApi(HttpConfig config, JobQueue& jobs, BoothControl& booth, EventHub& events,
-                 BlobStore& blobs, RetentionSweeper* retention)
+                 BlobStore& blobs, RetentionSweeper& retention)
     : config_(std::move(config)),
       events_(events),
       server_(std::make_unique<HttpServer>(config_.limits)),

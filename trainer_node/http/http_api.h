@@ -26,9 +26,9 @@
 //
 // Clips and posters are read from the BlobStore (clips/<token>.mp4 and
 // clips/<token>.jpg, store/clip_names.h), so a front-end serves the clips
-// of every worker that shares its database. `retention` may be null (a
-// process on the shared stores runs none): deleting a job's data and
-// withdrawing consent then answer 503 saying so (kNoRetention).
+// of every worker that shares its database. Deleting a job's data and
+// withdrawing consent go through `retention` (the same rules over the
+// embedded and the shared stores).
 #include <memory>
 #include <string>
 #include <thread>
@@ -50,7 +50,7 @@ class OperatorGate;
 class HttpApi {
  public:
   HttpApi(HttpConfig config, JobQueue& jobs, BoothControl& booth, EventHub& events,
-          BlobStore& blobs, RetentionSweeper* retention);
+          BlobStore& blobs, RetentionSweeper& retention);
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;

@@ -2,7 +2,7 @@
 // HttpContext: what the HTTP handlers share, owned by HttpApi: the
 // configuration, the services the routes use (the job queue, the capture
 // side, the event hub, the blob store the clips and posters are read from,
-// retention when this process runs it), the state every area counts in
+// retention), the state every area counts in
 // (metrics, downloads and event streams in flight, the clip bandwidth
 // budget) and the bound port. Each area's routes (operator_gate.h,
 // jobs_routes.h, event_routes.h, visitor_routes.h, health_routes.h) get it
@@ -14,6 +14,8 @@
 #include <atomic>
 #include <cstddef>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "trainer_node/events/event_hub.h"
 #include "trainer_node/http/bandwidth_limiter.h"
@@ -28,28 +30,27 @@
 
 namespace booth {
 
-// Why a request that needs retention is refused when it is off.
-inline constexpr const char* kNoRetention =
-    "retention does not run with --database in this build (it keeps its jobs in SQLite); "
-    "the visitor's data cannot be deleted from here";
-
 struct HttpContext {
   HttpContext(const HttpConfig& config_in, JobQueue& jobs_in, BoothControl& booth_in,
-              EventHub& events_in, BlobStore& blobs_in, RetentionSweeper* retention_in,
+              EventHub& events_in, BlobStore& blobs_in, RetentionSweeper& retention_in,
               HttpServer& server_in);
 
   // The base of clip and visitor page links: --public-url, else the bound
   // host and port.
   std::string publicUrl() const;
+  // A job as the API and the events show it (http/job_json.h), with where
+  // a queued one stands: its position and about how long until one of the
+  // live workers takes it (queueWaitSeconds, jobs/job_queue.h, with the
+  // job's own budget as a job's length: loading, training and rendering
+  // fit in it). Reads the queue for a queued job only.
+  nlohmann::json jobView(const JobRecord& job, const std::string& base);
 
   const HttpConfig& config;
   JobQueue& jobs;
   BoothControl& booth;
   EventHub& events;
   BlobStore& blobs;
-  // nullptr: this process runs no retention (the shared stores, see
-  // kNoRetention); deleting data on request answers 503 then.
-  RetentionSweeper* retention;
+  RetentionSweeper& retention;
   HttpServer& server;
 
   BoothMetrics metrics;

@@ -18,7 +18,8 @@ json camerasJson(const std::vector<CameraFrames>& cameras) {
 
 }  // namespace
 
-json jobJson(const JobRecord& j, const std::string& public_url, std::optional<int> queue_position) {
+json jobJson(const JobRecord& j, const std::string& public_url,
+             const std::optional<QueueStanding>& standing) {
   json out = {
       {"id", j.id},
       {"session_id", j.session_id},
@@ -53,8 +54,10 @@ json jobJson(const JobRecord& j, const std::string& public_url, std::optional<in
       {"frames_kept", j.state == JobState::kExpired && j.frames_purged_ms == 0},
   };
   if (j.state == JobState::kFailed || j.state == JobState::kCancelled) out["error"] = j.detail;
-  if (j.state == JobState::kQueued) {
-    if (auto position = queue_position) out["queue_position"] = *position;
+  if (j.state == JobState::kQueued && standing) {
+    out["queue_position"] = standing->position;
+    out["live_workers"] = standing->live_workers;
+    if (standing->wait_seconds) out["queue_wait_seconds"] = *standing->wait_seconds;
   }
   if (j.state == JobState::kDone && !j.clip_token.empty() && j.purged_ms == 0) {
     out["clip_url"] = clipUrl(public_url, j.clip_token);

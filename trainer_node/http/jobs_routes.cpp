@@ -143,7 +143,7 @@ void installJobsRoutes(HttpServer& s, HttpContext& ctx, OperatorGate& gate) {
       if (auto why = ctx.jobs.unavailable()) return sendError(res, 503, *why);
     }
     json out = json::array();
-    for (const JobRecord& j : jobs) out.push_back(jobJson(j, ctx.publicUrl()));
+    for (const JobRecord& j : jobs) out.push_back(ctx.jobView(j, ctx.publicUrl()));
     sendJson(res, out);
   });
 
@@ -155,7 +155,7 @@ void installJobsRoutes(HttpServer& s, HttpContext& ctx, OperatorGate& gate) {
       if (auto why = ctx.jobs.unavailable()) return sendError(res, 503, *why);
       return sendError(res, 404, "no job '" + req.matches[1].str() + "'");
     }
-    sendJson(res, jobJson(*job, ctx.publicUrl(), ctx.jobs.queuePosition(job->id)));
+    sendJson(res, ctx.jobView(*job, ctx.publicUrl()));
   });
 
   s.Get("/api/jobs/" + kJobId + R"(/qr\.svg)", [&ctx, &gate](const httplib::Request& req,
@@ -183,8 +183,7 @@ void installJobsRoutes(HttpServer& s, HttpContext& ctx, OperatorGate& gate) {
              const std::string job_id = req.matches[1];
              auto job = ctx.jobs.get(job_id);
              if (!job) return sendError(res, 404, "no job '" + job_id + "'");
-             if (!ctx.retention) return sendError(res, 503, kNoRetention);
-             if (auto st = ctx.retention->purge(*job); !st.ok()) {
+             if (auto st = ctx.retention.purge(*job); !st.ok()) {
                return sendError(res, 409, st.error());
              }
              auto now = ctx.jobs.get(job_id);

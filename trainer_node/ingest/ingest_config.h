@@ -15,6 +15,12 @@ namespace booth {
 struct IngestConfig {
   std::string endpoint = "tcp://127.0.0.1:5555";  // bound here
   std::string trainer_id = "trainer";
+  // This gateway's name on the jobs it creates (JobRecord::gateway_id): the
+  // same after a restart, different for every gateway sharing a database
+  // (--gateway-id; the host name and the endpoint by default). Empty: the
+  // only gateway of its queue (the embedded trainer), which reopens every
+  // receiving job after a restart.
+  std::string gateway_id;
   // Authentication. With keys, only capture nodes whose public keys are on
   // the allow-list get in (CURVE, checked by ZAP) and each is known by the
   // id it is listed under. Without keys (insecure), a node is known by the

@@ -68,6 +68,13 @@ SessionIntake::~SessionIntake() = default;
 void SessionIntake::reopenReceiving() {
   for (const JobRecord& job : jobs_.list(1000)) {
     if (job.state != JobState::kReceiving) continue;
+    if (!config_.gateway_id.empty() && !job.gateway_id.empty() &&
+        job.gateway_id != config_.gateway_id) {
+      // Another gateway's session, which it may still be receiving.
+      spdlog::info("session {}: receiving on gateway '{}', not this one ('{}'): left to it",
+                   job.session_id, job.gateway_id, config_.gateway_id);
+      continue;
+    }
     auto session = std::make_unique<OpenSession>();
     session->job = job;
     session->started = clock_.steady();
@@ -120,6 +127,7 @@ Result<JobRecord> SessionIntake::open(const SessionRequest& request,
   job.session_id = newSessionId(clock_);
   job.id = jobIdForSession(job.session_id);
   job.state = JobState::kReceiving;
+  job.gateway_id = config_.gateway_id;
   job.created_ms = nowMillis();
   job.capture_seconds_requested = request.capture_seconds;
   job.train_budget_seconds = request.train_budget_seconds;

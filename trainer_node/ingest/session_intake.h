@@ -12,7 +12,9 @@
 // member stalls, the disk fills, the operator cancels) is ended: its
 // members are told to stop and its job fails (JobQueue::failIntake) or is
 // cancelled (JobQueue::cancel). After a restart, reopenReceiving() takes
-// up the sessions the queue says are still receiving.
+// up the sessions the queue says are still receiving on this gateway
+// (JobRecord::gateway_id is IngestConfig::gateway_id, or empty): several
+// gateways share one database, and another's sessions are its own.
 //
 // The intake knows nothing of sockets: records come in as parsed protobuf
 // messages with the sender's node id (the transport and the node registry
@@ -75,8 +77,11 @@ class SessionIntake {
                 const Clock& clock);
   ~SessionIntake();
 
-  // Reopens the sessions the queue says are receiving (trainer restart);
-  // one that names no node fails.
+  // Reopens the sessions the queue says are receiving on this gateway
+  // (trainer restart); one that names no node fails. Another gateway's are
+  // left alone (there is no record of which gateways are alive: a gateway
+  // that never comes back leaves its receiving jobs for the operator to
+  // cancel).
   void reopenReceiving();
   // Creates a session with `members` (the connected nodes) as members,
   // records its job and sends them SessionStart. Fails while another

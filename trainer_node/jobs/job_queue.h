@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -198,13 +199,58 @@ class JobQueue {
   // Running jobs whose lease ended before now: JobEvent::kRecover each
   // (queued again, or failed at max_attempts). Returns how many.
   virtual Result<int> recoverExpired() = 0;
-  // done/failed/cancelled -> expired, purged_ms = now (JobEvent::kExpire).
-  virtual QueueStatus expire(const std::string& job_id) = 0;
+
+  // --- retention (retention/retention_sweeper.h) ---
+  // Every call below is conditional on the job as stored, so that two
+  // processes deleting the same visitor's data never both record it: the
+  // second gets kRefused (and may re-read the job to see who did).
+  // done/failed/cancelled -> expired (JobEvent::kExpire), purged_ms = now;
+  // the frames and poses went too (frames_purged_ms = now) unless
+  // ExpiredFrames::kKept (the visitor's consent keeps them until
+  // markFramesPurged()). kRefused for a job that is not finished (an
+  // expired one included).
+  enum class ExpiredFrames { kPurged, kKept };
+  virtual QueueStatus expire(const std::string& job_id, ExpiredFrames frames) = 0;
+  QueueStatus expire(const std::string& job_id) { return expire(job_id, ExpiredFrames::kPurged); }
+  // The frames and poses consent kept are deleted: frames_purged_ms = now.
+  // kRefused unless the job is expired with its frames still stored.
+  virtual QueueStatus markFramesPurged(const std::string& job_id) = 0;
+  // The visitor withdrew their consent: may_improve_booth false,
+  // consent_withdrawn_ms = now; updated_ms stays (retention counts a
+  // finished job's time from it, and a withdrawal must not put off the
+  // clip's deletion). kRefused when the consent is not given (never, or
+  // withdrawn already).
+  virtual QueueStatus withdrawConsent(const std::string& job_id) = 0;
+  // Jobs in `state` (done, failed or cancelled), not purged, last changed
+  // before `before_ms`: oldest change first, at most `limit`.
+  virtual Result<std::vector<JobRecord>> finishedBefore(JobState state, std::int64_t before_ms,
+                                                        int limit) = 0;
+  // Expired jobs whose frames and poses consent kept (frames_purged_ms 0),
+  // oldest first, at most `limit`.
+  virtual Result<std::vector<JobRecord>> framesKept(int limit) = 0;
+  // The job of a session, and the job whose clip has a token; nullopt when
+  // there is none, an error when the queue cannot be read (so that
+  // retention never takes a live job's data for an orphan's).
+  virtual Result<std::optional<JobRecord>> findBySession(const std::string& session_id) = 0;
+  virtual Result<std::optional<JobRecord>> findByClipToken(const std::string& token) = 0;
+  // A lock held by at most one process among every one that shares the
+  // queue (a retention sweep runs under it), released when the returned
+  // object is destroyed; nullptr when another holds it now or the queue
+  // cannot be reached.
+  class ExclusiveHold {
+   public:
+    virtual ~ExclusiveHold() = default;
+  };
+  virtual std::unique_ptr<ExclusiveHold> tryRetentionLock() = 0;
 
   virtual std::optional<JobRecord> get(const std::string& job_id) = 0;
   virtual std::vector<JobRecord> list(int limit) = 0;  // newest first
-  // The job whose clip has this token (the visitor's link); nullopt when none.
-  virtual std::optional<JobRecord> byClipToken(const std::string& token) = 0;
+  // The job whose clip has this token (the visitor's link); nullopt when
+  // none or when the queue cannot be read now.
+  std::optional<JobRecord> byClipToken(const std::string& token) {
+    auto found = findByClipToken(token);
+    return found.ok() ? found.value() : std::nullopt;
+  }
   // How many jobs are in each state (states with none are absent).
   virtual std::map<JobState, int> countByState() = 0;
   // Why the queue's store cannot be used now, judged by its latest calls

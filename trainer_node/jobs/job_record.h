@@ -77,6 +77,10 @@ struct JobRecord {
   // When the frames and poses were deleted; 0 while they are stored. Equal
   // to purged_ms unless consent kept them longer than the clip.
   std::int64_t frames_purged_ms = 0;
+  // The ingest gateway that receives the session (IngestConfig::gateway_id):
+  // after a restart a gateway reopens only its own receiving jobs. Empty in
+  // jobs made before gateways were named (any gateway reopens those).
+  std::string gateway_id;
 };
 
 // Whether the visitor agreed to improve the booth and has not withdrawn it.

@@ -88,6 +88,10 @@ Result<std::uint64_t> rangeEnd(const std::string& key, const ByteRange& range, s
 struct BlobInfo {
   std::string key;
   std::uint64_t size = 0;
+  // When the blob was last written (wall-clock ms since the epoch: the
+  // file's mtime, or the database server's clock at commit); retention
+  // leaves orphans alone until they are old.
+  std::int64_t modified_ms = 0;
 };
 
 // One whole blob for putAll(); the bytes must outlive the call.

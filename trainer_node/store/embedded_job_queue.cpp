@@ -208,9 +208,56 @@ Result<int> EmbeddedJobQueue::recoverExpired() {
   return recovered;
 }
 
-QueueStatus EmbeddedJobQueue::expire(const std::string& job_id) {
-  if (auto st = store_.expire(job_id, now_ms_()); !st.ok()) return classify(job_id, 0, st.error());
+QueueStatus EmbeddedJobQueue::expire(const std::string& job_id, ExpiredFrames frames) {
+  if (auto st = store_.expire(job_id, now_ms_(), frames == ExpiredFrames::kKept); !st.ok())
+    return classify(job_id, 0, st.error());
   return {};
+}
+
+QueueStatus EmbeddedJobQueue::markFramesPurged(const std::string& job_id) {
+  if (auto st = store_.markFramesPurged(job_id, now_ms_()); !st.ok())
+    return classify(job_id, 0, st.error());
+  return {};
+}
+
+QueueStatus EmbeddedJobQueue::withdrawConsent(const std::string& job_id) {
+  if (auto st = store_.withdrawConsent(job_id, now_ms_()); !st.ok())
+    return classify(job_id, 0, st.error());
+  return {};
+}
+
+Result<std::vector<JobRecord>> EmbeddedJobQueue::finishedBefore(JobState state,
+                                                                std::int64_t before_ms,
+                                                                int limit) {
+  return store_.finishedBefore(state, before_ms, limit);
+}
+
+Result<std::vector<JobRecord>> EmbeddedJobQueue::framesKept(int limit) {
+  return store_.framesKept(limit);
+}
+
+Result<std::optional<JobRecord>> EmbeddedJobQueue::findBySession(const std::string& session_id) {
+  return store_.bySession(session_id);
+}
+
+Result<std::optional<JobRecord>> EmbeddedJobQueue::findByClipToken(const std::string& token) {
+  return store_.byClipToken(token);
+}
+
+namespace {
+class MutexHold final : public JobQueue::ExclusiveHold {
+ public:
+  explicit MutexHold(std::unique_lock<std::mutex> lock) : lock_(std::move(lock)) {}
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+};
+}  // namespace
+
+std::unique_ptr<JobQueue::ExclusiveHold> EmbeddedJobQueue::tryRetentionLock() {
+  std::unique_lock lock(retention_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return nullptr;
+  return std::make_unique<MutexHold>(std::move(lock));
 }
 
 std::optional<JobRecord> EmbeddedJobQueue::get(const std::string& job_id) {
@@ -253,9 +300,6 @@ std::optional<int> EmbeddedJobQueue::liveWorkers() {
   return static_cast<int>(workers_.size());
 }
 
-std::optional<JobRecord> EmbeddedJobQueue::byClipToken(const std::string& token) {
-  return store_.byClipToken(token);
-}
 std::map<JobState, int> EmbeddedJobQueue::countByState() { return store_.countByState(); }
 std::optional<std::string> EmbeddedJobQueue::unavailable() {
   // The store keeps changes its disk refused (full) in memory until they

@@ -49,7 +49,17 @@ class EmbeddedJobQueue final : public JobQueue {
   QueueStatus release(const Claim& claim, const std::string& detail) override;
   QueueStatus cancel(const std::string& job_id, const std::string& reason) override;
   Result<int> recoverExpired() override;
-  QueueStatus expire(const std::string& job_id) override;
+  using JobQueue::expire;
+  QueueStatus expire(const std::string& job_id, ExpiredFrames frames) override;
+  QueueStatus markFramesPurged(const std::string& job_id) override;
+  QueueStatus withdrawConsent(const std::string& job_id) override;
+  Result<std::vector<JobRecord>> finishedBefore(JobState state, std::int64_t before_ms,
+                                                int limit) override;
+  Result<std::vector<JobRecord>> framesKept(int limit) override;
+  Result<std::optional<JobRecord>> findBySession(const std::string& session_id) override;
+  Result<std::optional<JobRecord>> findByClipToken(const std::string& token) override;
+  // One process: a lock of this queue's (the store is this process's alone).
+  std::unique_ptr<ExclusiveHold> tryRetentionLock() override;
   std::optional<JobRecord> get(const std::string& job_id) override;
   std::vector<JobRecord> list(int limit) override;
   std::optional<int> queuePosition(const std::string& job_id) override;
@@ -58,7 +68,6 @@ class EmbeddedJobQueue final : public JobQueue {
                               std::chrono::milliseconds ttl) override;
   QueueStatus workerGone(const std::string& worker_id) override;
   std::optional<int> liveWorkers() override;
-  std::optional<JobRecord> byClipToken(const std::string& token) override;
   std::map<JobState, int> countByState() override;
   std::optional<std::string> unavailable() override;
   std::uint64_t addObserver(Observer observer) override;
@@ -78,6 +87,7 @@ class EmbeddedJobQueue final : public JobQueue {
   std::mutex mutex_;  // guards leases_ and workers_
   std::map<std::string, std::int64_t> leases_;  // job id -> lease end (ms)
   std::map<std::string, std::int64_t> workers_;  // worker id -> alive until (ms)
+  std::mutex retention_mutex_;  // held by tryRetentionLock()'s hold
 };
 
 }  // namespace booth

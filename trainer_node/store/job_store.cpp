@@ -111,6 +111,7 @@ const std::vector<Column>& columns() {
       INT_COL(may_improve_booth),
       INT_COL(consent_withdrawn_ms),
       INT_COL(frames_purged_ms),
+      TEXT_COL(gateway_id),
   };
   return cols;
 }
@@ -552,10 +553,19 @@ Status JobStore::requestCancel(const std::string& id) {
 }
 
 Status JobStore::setConsentColumns(const std::string& id, const std::string& sql_set,
-                                   std::int64_t now_ms, const std::string& what,
+                                   const ConsentCondition& only_if, std::int64_t now_ms,
+                                   const std::string& what,
                                    const std::function<void(JobRecord&)>& apply) {
   {
     std::lock_guard lock(mutex_);
+    std::optional<JobRecord> stored;
+    if (auto it = pending_.find(id); it != pending_.end()) {
+      stored = it->second;
+    } else if (auto rows = queryLocked("WHERE id = ?", id, 1); !rows.empty()) {
+      stored = rows.front();
+    }
+    if (!stored) return fail(what + ": no job with id '" + id + "'");
+    if (auto why = only_if(*stored)) return fail(what + " of job '" + id + "' refused: " + *why);
     // A state change waiting in memory (a full disk) carries these columns
     // too: change it as well, or its later write would undo this one.
     if (auto it = pending_.find(id); it != pending_.end()) apply(it->second);
@@ -574,16 +584,30 @@ Status JobStore::setConsentColumns(const std::string& id, const std::string& sql
 }
 
 Status JobStore::withdrawConsent(const std::string& id, std::int64_t now_ms) {
-  return setConsentColumns(id, "may_improve_booth = 0, consent_withdrawn_ms = ?1", now_ms,
-                           "withdraw consent", [now_ms](JobRecord& j) {
-                             j.may_improve_booth = false;
-                             j.consent_withdrawn_ms = now_ms;
-                           });
+  return setConsentColumns(
+      id, "may_improve_booth = 0, consent_withdrawn_ms = ?1",
+      [](const JobRecord& j) -> std::optional<std::string> {
+        if (j.may_improve_booth) return std::nullopt;
+        return j.consent_withdrawn_ms != 0 ? "it was withdrawn already"
+                                           : "the visitor did not agree to improve the booth";
+      },
+      now_ms, "withdraw consent", [now_ms](JobRecord& j) {
+        j.may_improve_booth = false;
+        j.consent_withdrawn_ms = now_ms;
+      });
 }
 
 Status JobStore::markFramesPurged(const std::string& id, std::int64_t now_ms) {
-  return setConsentColumns(id, "frames_purged_ms = ?1", now_ms, "mark frames deleted",
-                           [now_ms](JobRecord& j) { j.frames_purged_ms = now_ms; });
+  return setConsentColumns(
+      id, "frames_purged_ms = ?1",
+      [](const JobRecord& j) -> std::optional<std::string> {
+        if (j.state != JobState::kExpired) {
+          return std::string("it is ") + jobStateName(j.state) + ", not expired";
+        }
+        if (j.frames_purged_ms != 0) return "its frames were deleted already";
+        return std::nullopt;
+      },
+      now_ms, "mark frames deleted", [now_ms](JobRecord& j) { j.frames_purged_ms = now_ms; });
 }
 
 std::vector<JobRecord> JobStore::framesKept(int limit) {

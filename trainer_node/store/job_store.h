@@ -70,9 +70,11 @@ class JobStore {
 
   // --- the visitor's consent to improve the booth (JobRecord::may_improve_booth) ---
   // The visitor withdrew it: may_improve_booth false, consent_withdrawn_ms =
-  // now_ms. Deleting what it kept is retention's (RetentionSweeper).
+  // now_ms; refused when it is not given (never, or withdrawn already).
+  // Deleting what it kept is retention's (RetentionSweeper).
   Status withdrawConsent(const std::string& id, std::int64_t now_ms);
-  // The frames and poses that consent kept are deleted: frames_purged_ms = now_ms.
+  // The frames and poses that consent kept are deleted: frames_purged_ms =
+  // now_ms; refused unless the job is expired with its frames stored.
   Status markFramesPurged(const std::string& id, std::int64_t now_ms);
   // Expired jobs whose frames and poses are still stored, oldest first.
   std::vector<JobRecord> framesKept(int limit = 100);
@@ -132,8 +134,11 @@ class JobStore {
   Status writeRowLocked(const JobRecord& job, const std::string& where_state);
   void retryPendingLocked();
   // Sets consent columns (`sql_set`, ?1 = now_ms) by id, and `apply` on a
-  // pending copy of the job.
-  Status setConsentColumns(const std::string& id, const std::string& sql_set, std::int64_t now_ms,
+  // pending copy of the job, when `only_if` finds nothing against it (it
+  // answers why not) in the job as stored, in the same locked step.
+  using ConsentCondition = std::function<std::optional<std::string>(const JobRecord&)>;
+  Status setConsentColumns(const std::string& id, const std::string& sql_set,
+                           const ConsentCondition& only_if, std::int64_t now_ms,
                            const std::string& what, const std::function<void(JobRecord&)>& apply);
   JobRecord overlay(JobRecord row) const;
   std::int64_t nowMs() const;

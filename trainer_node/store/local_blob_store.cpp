@@ -243,10 +243,11 @@ Result<std::vector<BlobInfo>> LocalBlobStore::list(const std::string& prefix) {
     if (!fs::is_regular_file(status)) continue;
     std::string key = it->path().lexically_relative(root_).generic_string();
     if (key.compare(0, prefix.size(), prefix) != 0 || !isSafeBlobKey(key)) continue;
-    std::error_code size_ec;
-    const auto size = fs::file_size(it->path(), size_ec);
-    if (size_ec) continue;  // removed meanwhile
-    out.push_back({std::move(key), static_cast<std::uint64_t>(size)});
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;  // removed meanwhile
+    out.push_back({std::move(key), static_cast<std::uint64_t>(st.st_size),
+                   static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
+                       st.st_mtim.tv_nsec / 1'000'000});
   }
   if (ec) return fail("cannot list blobs under " + start.string() + ": " + ec.message());
   std::sort(out.begin(), out.end(),

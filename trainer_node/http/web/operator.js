@@ -256,6 +256,17 @@ function progressText(j) {
   return '';
 }
 
+// How long is left: a running job's own estimate; for a queued one, about
+// how long until a live worker takes it (the server counts the workers).
+function etaText(j) {
+  if (j.state === 'queued') {
+    if (j.live_workers === 0) return 'no worker is running';
+    if (j.queue_wait_seconds > 0) return `about ${fmtDuration(j.queue_wait_seconds)} until a worker takes it`;
+    return '';
+  }
+  return j.eta_seconds > 0 ? `about ${fmtDuration(j.eta_seconds)} left` : '';
+}
+
 function renderQueue(active) {
   const body = $('queue-body');
   $('queue-empty').hidden = active.length > 0;
@@ -285,7 +296,7 @@ function renderQueue(active) {
     bar.hidden = !(j.state === 'training' || j.state === 'rendering');
     bar.firstChild.style.width = `${Math.round(Math.min(1, Math.max(0, j.progress)) * 100)}%`;
     bar.dataset.progress = j.progress.toFixed(3);
-    row.querySelector('.eta').textContent = j.eta_seconds > 0 ? `about ${fmtDuration(j.eta_seconds)} left` : '';
+    row.querySelector('.eta').textContent = etaText(j);
     row.querySelector('.numbers').textContent = progressText(j);
     return row;
   });

@@ -307,12 +307,15 @@ Result<std::vector<BlobInfo>> PgBlobStore::list(const std::string& prefix) {
   return db_->pool().transact<std::vector<BlobInfo>>(
       "listing blobs", [&](pqxx::work& tx) -> Result<std::vector<BlobInfo>> {
         const auto rows =
-            tx.exec_params("SELECT key, size FROM blobs WHERE key LIKE $1 ESCAPE '\\' ORDER BY key",
+            tx.exec_params("SELECT key, size, (extract(epoch FROM created_at) * 1000)::bigint "
+                           "FROM blobs WHERE key LIKE $1 ESCAPE '\\' ORDER BY key",
                            likePrefix(prefix));
         std::vector<BlobInfo> out;
         out.reserve(rows.size());
-        for (const auto& r : rows)
-          out.push_back({r[0].as<std::string>(), r[1].as<std::uint64_t>()});
+        for (const auto& r : rows) {
+          out.push_back(
+              {r[0].as<std::string>(), r[1].as<std::uint64_t>(), r[2].as<std::int64_t>()});
+        }
         return out;
       });
 }

@@ -62,7 +62,8 @@ const std::vector<std::string>& columns() {
                                                     "lease_until_ms",
                                                     "may_improve_booth",
                                                     "consent_withdrawn_ms",
-                                                    "frames_purged_ms"};
+                                                    "frames_purged_ms",
+                                                    "gateway_id"};
   return kColumns;
 }
 
@@ -168,6 +169,7 @@ Row readRow(const pqxx::row& r) {
   j.may_improve_booth = r[i++].as<bool>();
   j.consent_withdrawn_ms = r[i++].as<std::int64_t>();
   j.frames_purged_ms = r[i++].as<std::int64_t>();
+  j.gateway_id = r[i++].as<std::string>();
   return row;
 }
 
@@ -183,7 +185,7 @@ pqxx::result writeRow(pqxx::work& tx, const std::string& sql, const Row& row) {
       j.train_budget_planned, j.resume_phase, j.checkpoint_path, j.model_path, j.attempts,
       j.created_ms, j.updated_ms, j.purged_ms, static_cast<std::int64_t>(row.holder.fence),
       row.holder.worker_id, row.holder.lease_until_ms, j.may_improve_booth,
-      j.consent_withdrawn_ms, j.frames_purged_ms);
+      j.consent_withdrawn_ms, j.frames_purged_ms, j.gateway_id);
 }
 
 JobQueueFailure failure(JobQueueError error, std::string message) {
@@ -330,12 +332,44 @@ class PgJobQueue::Impl {
     });
   }
 
+  // A read; the error when the database could not answer.
   template <class T, class F>
-  std::optional<T> query(std::string_view what, F&& fn) {
+  Result<T> read(std::string_view what, F&& fn) {
     auto r = db_->pool().transact<T>(what, std::forward<F>(fn));
     noteOutcome(r.ok() ? std::string() : r.error());
+    return r;
+  }
+
+  // A read; nullopt when the database could not answer.
+  template <class T, class F>
+  std::optional<T> query(std::string_view what, F&& fn) {
+    auto r = read<T>(what, std::forward<F>(fn));
     if (!r.ok()) return std::nullopt;
     return std::move(r.value());
+  }
+
+  // The jobs `sql_tail` selects (after FROM jobs), with its parameters.
+  template <class... Args>
+  Result<std::vector<JobRecord>> jobsWhere(std::string_view what, const std::string& sql_tail,
+                                           Args&&... args) {
+    return read<std::vector<JobRecord>>(
+        what, [&](pqxx::work& tx) -> Result<std::vector<JobRecord>> {
+          std::vector<JobRecord> out;
+          for (const auto& r : tx.exec_params("SELECT " + selectList() + " FROM jobs " + sql_tail,
+                                              args...)) {
+            out.push_back(readRow(r).job);
+          }
+          return out;
+        });
+  }
+
+  // At most one job `sql_tail` selects.
+  Result<std::optional<JobRecord>> jobWhere(std::string_view what, const std::string& sql_tail,
+                                            const std::string& arg) {
+    auto jobs = jobsWhere(what, sql_tail + " LIMIT 1", arg);
+    if (!jobs.ok()) return booth::fail(jobs.error());
+    if (jobs.value().empty()) return std::optional<JobRecord>();
+    return std::optional<JobRecord>(std::move(jobs.value().front()));
   }
 
   // --- observers and the listener thread ---
@@ -635,24 +669,105 @@ Result<int> PgJobQueue::recoverExpired() {
       });
 }
 
-QueueStatus PgJobQueue::expire(const std::string& job_id) {
+QueueStatus PgJobQueue::expire(const std::string& job_id, ExpiredFrames frames) {
   return impl_->jobWrite(job_id, "expiring job '" + job_id + "'", [&](Row& row) -> Failure {
     if (auto f = impl_->apply(row, JobEvent::kExpire, {})) return f;
     row.job.purged_ms = row.job.updated_ms;
-    row.job.frames_purged_ms = row.job.purged_ms;
+    row.job.frames_purged_ms = frames == ExpiredFrames::kKept ? 0 : row.job.purged_ms;
     return std::nullopt;
   });
 }
 
-std::optional<JobRecord> PgJobQueue::get(const std::string& job_id) {
-  auto job = impl_->query<std::optional<JobRecord>>(
-      "reading job '" + job_id + "'", [&](pqxx::work& tx) -> Result<std::optional<JobRecord>> {
-        const auto rows =
-            tx.exec_params("SELECT " + selectList() + " FROM jobs WHERE id = $1", job_id);
-        if (rows.empty()) return std::optional<JobRecord>();
-        return std::optional<JobRecord>(readRow(rows[0]).job);
+QueueStatus PgJobQueue::markFramesPurged(const std::string& job_id) {
+  return impl_->jobWrite(
+      job_id, "marking the frames of job '" + job_id + "' deleted", [&](Row& row) -> Failure {
+        if (row.job.state != JobState::kExpired || row.job.frames_purged_ms != 0) {
+          return failure(JobQueueError::kRefused,
+                         "job '" + job_id + "' is " + jobStateName(row.job.state) +
+                             (row.job.frames_purged_ms != 0 ? ", its frames deleted already"
+                                                            : ", not expired") +
+                             ": no kept frames to mark deleted");
+        }
+        row.job.frames_purged_ms = impl_->nowMs();
+        return std::nullopt;
       });
-  return job ? *job : std::nullopt;
+}
+
+QueueStatus PgJobQueue::withdrawConsent(const std::string& job_id) {
+  return impl_->jobWrite(
+      job_id, "withdrawing the consent of job '" + job_id + "'", [&](Row& row) -> Failure {
+        if (!row.job.may_improve_booth) {
+          return failure(JobQueueError::kRefused,
+                         "job '" + job_id + "': " +
+                             (row.job.consent_withdrawn_ms != 0
+                                  ? "the consent was withdrawn already"
+                                  : "the visitor did not agree to improve the booth"));
+        }
+        // updated_ms stays (see JobQueue::withdrawConsent).
+        row.job.may_improve_booth = false;
+        row.job.consent_withdrawn_ms = impl_->nowMs();
+        return std::nullopt;
+      });
+}
+
+Result<std::vector<JobRecord>> PgJobQueue::finishedBefore(JobState state, std::int64_t before_ms,
+                                                          int limit) {
+  return impl_->jobsWhere("listing finished jobs for retention",
+                          "WHERE state = $1 AND purged_ms = 0 AND updated_ms < $2 "
+                          "ORDER BY updated_ms, id LIMIT $3",
+                          std::string(jobStateName(state)), before_ms, std::max(0, limit));
+}
+
+Result<std::vector<JobRecord>> PgJobQueue::framesKept(int limit) {
+  return impl_->jobsWhere("listing the frames consent keeps",
+                          "WHERE state = 'expired' AND frames_purged_ms = 0 "
+                          "ORDER BY created_ms, id LIMIT $1",
+                          std::max(0, limit));
+}
+
+Result<std::optional<JobRecord>> PgJobQueue::findBySession(const std::string& session_id) {
+  return impl_->jobWhere("reading the job of session '" + session_id + "'",
+                         "WHERE session_id = $1 ORDER BY created_ms", session_id);
+}
+
+Result<std::optional<JobRecord>> PgJobQueue::findByClipToken(const std::string& token) {
+  if (token.empty()) return std::optional<JobRecord>();
+  return impl_->jobWhere("reading the job of a clip", "WHERE clip_token = $1", token);
+}
+
+namespace {
+// A session-level advisory lock on a connection of its own: released when
+// the connection closes (here, or when the process or the server dies).
+class PgAdvisoryHold final : public JobQueue::ExclusiveHold {
+ public:
+  explicit PgAdvisoryHold(std::unique_ptr<pqxx::connection> conn) : conn_(std::move(conn)) {}
+
+ private:
+  std::unique_ptr<pqxx::connection> conn_;
+};
+}  // namespace
+
+std::unique_ptr<JobQueue::ExclusiveHold> PgJobQueue::tryRetentionLock() {
+  auto conn = impl_->db_->pool().connect();
+  if (!conn.ok()) {
+    impl_->noteOutcome(conn.error());
+    return nullptr;
+  }
+  auto locked = pgCall<bool>("taking the retention lock", [&]() -> Result<bool> {
+    pqxx::nontransaction tx(*conn.value());
+    return tx
+        .exec1("SELECT pg_try_advisory_lock(hashtextextended('booth.retention.' || "
+               "current_schema(), 0))")[0]
+        .as<bool>();
+  });
+  impl_->noteOutcome(locked.ok() ? std::string() : locked.error());
+  if (!locked.ok() || !locked.value()) return nullptr;
+  return std::make_unique<PgAdvisoryHold>(std::move(conn.value()));
+}
+
+std::optional<JobRecord> PgJobQueue::get(const std::string& job_id) {
+  auto job = impl_->jobWhere("reading job '" + job_id + "'", "WHERE id = $1", job_id);
+  return job.ok() ? job.value() : std::nullopt;
 }
 
 std::vector<JobRecord> PgJobQueue::list(int limit) {
@@ -682,18 +797,6 @@ std::optional<int> PgJobQueue::queuePosition(const std::string& job_id) {
       });
   if (!position || *position == 0) return std::nullopt;
   return position;
-}
-
-std::optional<JobRecord> PgJobQueue::byClipToken(const std::string& token) {
-  if (token.empty()) return std::nullopt;
-  auto job = impl_->query<std::optional<JobRecord>>(
-      "reading the job of a clip", [&](pqxx::work& tx) -> Result<std::optional<JobRecord>> {
-        const auto rows =
-            tx.exec_params("SELECT " + selectList() + " FROM jobs WHERE clip_token = $1", token);
-        if (rows.empty()) return std::optional<JobRecord>();
-        return std::optional<JobRecord>(readRow(rows[0]).job);
-      });
-  return job ? *job : std::nullopt;
 }
 
 std::map<JobState, int> PgJobQueue::countByState() {

@@ -80,12 +80,23 @@ class PgJobQueue final : public JobQueue {
 
   QueueStatus cancel(const std::string& job_id, const std::string& reason) override;
   Result<int> recoverExpired() override;
-  QueueStatus expire(const std::string& job_id) override;
+  using JobQueue::expire;
+  QueueStatus expire(const std::string& job_id, ExpiredFrames frames) override;
+  QueueStatus markFramesPurged(const std::string& job_id) override;
+  QueueStatus withdrawConsent(const std::string& job_id) override;
+  Result<std::vector<JobRecord>> finishedBefore(JobState state, std::int64_t before_ms,
+                                                int limit) override;
+  Result<std::vector<JobRecord>> framesKept(int limit) override;
+  Result<std::optional<JobRecord>> findBySession(const std::string& session_id) override;
+  Result<std::optional<JobRecord>> findByClipToken(const std::string& token) override;
+  // pg_try_advisory_lock on a connection of its own (one lock per schema),
+  // so one retention sweep runs at a time among every process of the
+  // database; the server drops it with the connection if the holder dies.
+  std::unique_ptr<ExclusiveHold> tryRetentionLock() override;
 
   std::optional<JobRecord> get(const std::string& job_id) override;
   std::vector<JobRecord> list(int limit) override;
   std::optional<int> queuePosition(const std::string& job_id) override;
-  std::optional<JobRecord> byClipToken(const std::string& token) override;
   std::map<JobState, int> countByState() override;
   // "database unavailable: …" while its latest call (or the listener's
   // reconnection) could not reach the server.

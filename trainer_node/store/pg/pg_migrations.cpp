@@ -118,6 +118,19 @@ UPDATE jobs SET frames_purged_ms = purged_ms WHERE purged_ms <> 0;
 CREATE INDEX jobs_frames_kept ON jobs (created_ms)
   WHERE state = 'expired' AND frames_purged_ms = 0;
 )sql"},
+      {5, "retention_and_gateways",
+       R"sql(
+-- Retention over the shared queue (retention/retention_sweeper.h): finished
+-- jobs not purged yet, by when they last changed; a session's job (is a
+-- folder or blob under sessions/<session>/ an orphan?).
+CREATE INDEX jobs_finished ON jobs (state, updated_ms)
+  WHERE purged_ms = 0 AND state IN ('done', 'failed', 'cancelled');
+CREATE INDEX jobs_session ON jobs (session_id);
+-- The ingest gateway that receives a session: a restarted gateway reopens
+-- only its own receiving jobs ('' for jobs from before: any gateway's).
+ALTER TABLE jobs ADD COLUMN gateway_id text NOT NULL DEFAULT '';
+CREATE INDEX jobs_receiving ON jobs (gateway_id) WHERE state = 'receiving';
+)sql"},
   };
   return kMigrations;
 }
