@@ -12,6 +12,7 @@
 #include "trainer_node/ingest/session_intake.h"
 #include "trainer_node/store/pg/pg_database.h"
 #include "trainer_node/store/pg/pg_job_queue.h"
+#include "trainer_node/store/session_store.h"
 
 namespace booth {
 namespace {
