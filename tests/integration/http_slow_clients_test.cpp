@@ -63,7 +63,7 @@ TEST(HttpSlowClients, TheApiAnswersWhileMoreSlowClientsThanWorkersTrickle) {
                        {"--data-dir", (dir / "data").string(), "--http-port", "0", "--ingest",
                         "tcp://127.0.0.1:*", "--insecure", "--fsync", "false", "--http-threads",
                         "32", "--http-max-downloads", "8", "--http-max-streams", "4",
-                        "--http-timeout", "3", "--resolution", "64", "--ngf", "8", "--ndf", "8",
+                        "--http-timeout", "3", "--threads", "1", "--resolution", "64", "--ngf", "8", "--ndf", "8",
                         "--blocks", "1"},
                        (dir / "trainer.log").string());
   auto url = trainer.waitForLine("HTTP_URL=", 30s);

@@ -89,7 +89,7 @@ TEST_F(TrustTest, IntrudersAreRefusedAndAStalledTrainerLosesNothing) {
   ChildProcess trainer(BOOTH_TRAINER_BIN,
                        {"--data-dir", (dir_ / "data").string(), "--http-port", "0", "--ingest",
                         "tcp://127.0.0.1:*", "--fsync", "true", "--train-budget", "6",
-                        "--resolution", "64", "--ngf", "8", "--ndf", "8", "--blocks", "1",
+                        "--threads", "1", "--resolution", "64", "--ngf", "8", "--ndf", "8", "--blocks", "1",
                         "--clip-seconds", "1", "--clip-fps", "10", "--panel-size", "64",
                         "--curve-secret-key", (keys_ / "trainer.key").string(), "--allowed-nodes",
                         (keys_ / "allowed_nodes").string()},
