@@ -179,7 +179,7 @@ class TimedSink final : public SessionSink {
     return st;
   }
   void close(const std::string& s) override { inner_.close(s); }
-  CameraTotals totals(const std::string& s, const std::string& n, const std::string& c) override {
+  Result<CameraTotals> totals(const std::string& s, const std::string& n, const std::string& c) override {
     return inner_.totals(s, n, c);
   }
   std::string location() const override { return inner_.location(); }

@@ -202,7 +202,14 @@ TEST_F(ScaleOutTest, SixSessionsWithAWorkerKilledEachEndWithOneClipServedByBothF
         300s);
     ASSERT_TRUE(job) << "job " << id << " did not finish\n" << logs();
     ASSERT_EQ((*job)["state"], "done") << job->dump(2) << "\n" << logs();
-    EXPECT_EQ((*job)["cameras"].size(), 4u) << "two nodes with two cameras each: " << job->dump(2);
+    // Two nodes with two cameras each, and every camera's frames counted
+    // (the worker checks the stored frames against these counts).
+    EXPECT_EQ((*job)["cameras"].size(), 4u) << job->dump(2);
+    for (const auto& cam : (*job)["cameras"]) {
+      EXPECT_GT(cam.value("frames", std::int64_t{0}), 0)
+          << "camera " << cam.value("node", "") << "/" << cam.value("camera", "") << ": "
+          << job->dump(2);
+    }
     done.push_back(*job);
   }
 

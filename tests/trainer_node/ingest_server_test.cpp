@@ -116,7 +116,7 @@ TEST_F(IngestServerTest, AMemberNodesFramesAreStoredAndAcked) {
   ASSERT_TRUE(ack);
   EXPECT_TRUE(ack->ack().ok()) << ack->ack().error();
   EXPECT_EQ(ack->ack().sequences(0), 0u);
-  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 1u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").value().frames, 1u);
   EXPECT_EQ(server_->stats().frames_received, 1u);
 }
 
@@ -131,7 +131,7 @@ TEST_F(IngestServerTest, AClientThatNeverSaidHelloIsRefused) {
   auto error = stranger.await(v2::Envelope::kProtocolError);
   ASSERT_TRUE(error);
   EXPECT_NE(error->protocol_error().error().find("Hello"), std::string::npos);
-  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 0u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").value().frames, 0u);
 }
 
 TEST_F(IngestServerTest, ANodeThatIsNotAMemberCannotAddFramesOrFailTheSession) {
@@ -192,7 +192,7 @@ TEST_F(IngestServerTest, OversizedOrHugeOrFakeFramesAreRefusedWithTheReason) {
   auto fake = node.await(v2::Envelope::kAck);
   ASSERT_TRUE(fake);
   EXPECT_NE(fake->ack().error().find("not a JPEG"), std::string::npos) << fake->ack().error();
-  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 0u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").value().frames, 0u);
 }
 
 TEST_F(IngestServerTest, TheFramesPerSessionLimitHolds) {
@@ -212,7 +212,7 @@ TEST_F(IngestServerTest, TheFramesPerSessionLimitHolds) {
   }
   EXPECT_EQ(acked, 2);
   EXPECT_EQ(refused, 1);
-  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 2u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").value().frames, 2u);
 }
 
 TEST_F(IngestServerTest, AnInvalidNodeIdIsRefusedOnceNotInALoop) {
@@ -290,7 +290,7 @@ TEST_F(IngestServerTest, AnEmptyRawFrameIsRefused) {
   ASSERT_TRUE(ack);
   EXPECT_FALSE(ack->ack().ok());
   EXPECT_NE(ack->ack().error().find("0x0"), std::string::npos) << ack->ack().error();
-  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 0u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").value().frames, 0u);
 }
 
 TEST_F(IngestServerTest, ThePoseOfARefusedFrameIsRefused) {
@@ -313,7 +313,7 @@ TEST_F(IngestServerTest, ThePoseOfARefusedFrameIsRefused) {
   EXPECT_EQ(pose_ack->ack().kind(), v2::RECORD_POSE);
   EXPECT_FALSE(pose_ack->ack().ok());
   EXPECT_NE(pose_ack->ack().error().find("refused"), std::string::npos) << pose_ack->ack().error();
-  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").poses, 0u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").value().poses, 0u);
 }
 
 TEST_F(IngestServerTest, AnotherProtocolVersionIsToldWhatIsWrong) {
@@ -366,7 +366,7 @@ TEST_F(IngestServerTest, AVerifiedManifestQueuesTheJob) {
   auto* c = m->add_cameras();
   c->set_camera_id("cam0");
   c->set_frame_count(1);
-  c->set_checksum(sessions_->totals(session, "booth-1", "cam0").checksum);
+  c->set_checksum(sessions_->totals(session, "booth-1", "cam0").value().checksum);
   node.send(env);
   auto ack = node.await(v2::Envelope::kManifestAck);
   ASSERT_TRUE(ack);
@@ -594,7 +594,7 @@ TEST_F(CurveIngestTest, AnotherAllowedNodeCannotWriteIntoTheSession) {
   auto real = node.await(v2::Envelope::kAck);
   ASSERT_TRUE(real);
   EXPECT_TRUE(real->ack().ok());
-  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").frames, 1u);
+  EXPECT_EQ(sessions_->totals(session, "booth-1", "cam0").value().frames, 1u);
 }
 
 }  // namespace

@@ -46,11 +46,14 @@ std::string fileBytes(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// A blob store whose putAll fails while `failing` is set.
+// A blob store whose putAll fails while `failing` is set, and whose list()
+// fails with `list_error` while that is set; list() calls are counted.
 class FlakyBlobStore final : public BlobStore {
  public:
   explicit FlakyBlobStore(BlobStore& inner) : inner_(inner) {}
   bool failing = false;
+  std::string list_error;
+  int lists = 0;
   Result<std::unique_ptr<BlobWriter>> openWriter(const std::string& key) override {
     return inner_.openWriter(key);
   }
@@ -62,6 +65,8 @@ class FlakyBlobStore final : public BlobStore {
   }
   Result<bool> remove(const std::string& key) override { return inner_.remove(key); }
   Result<std::vector<BlobInfo>> list(const std::string& prefix) override {
+    ++lists;
+    if (!list_error.empty()) return fail(list_error);
     return inner_.list(prefix);
   }
   Result<std::size_t> removeAbandonedWrites(std::chrono::seconds idle) override {
@@ -193,7 +198,7 @@ TEST_F(SessionBlobsTest, WhatAFailedSyncCouldNotPublishIsPublishedByTheNextOnce)
 TEST_F(SessionBlobsTest, ASinkStartedAgainKnowsWhatWasPublished) {
   storeThreeSegments();
   BlobSessionSink again(blobs_);
-  const CameraTotals totals = again.totals("s1", "node", "cam0");
+  const CameraTotals totals = again.totals("s1", "node", "cam0").value();
   EXPECT_EQ(totals.frames, 6u);
   EXPECT_EQ(totals.poses, 6u);
   EXPECT_FALSE(again.writeFrame("s1", "node", "cam0", frameNumber(3, "jpeg3")).value());
@@ -267,6 +272,46 @@ TEST_F(SessionBlobsTest, ATruncatedSegmentIsNamed) {
   ASSERT_FALSE(frames.ok());
   EXPECT_NE(frames.error().find(key), std::string::npos) << frames.error();
   EXPECT_NE(frames.error().find("truncated"), std::string::npos) << frames.error();
+}
+
+TEST_F(SessionBlobsTest, AnUnreachableStoreIsNotAskedAgainForEveryRecordUntilTheRetry) {
+  FlakyBlobStore flaky(blobs_);
+  ManualClock clock;
+  BlobSessionSink sink(flaky, BlobSessionSink::kDefaultMaxSegmentBytes, clock);
+  flaky.list_error = "PostgreSQL unavailable while listing blobs: test outage";
+  auto first = sink.writeFrame("s1", "node", "cam0", frameNumber(0, "a"));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(flaky.lists, 1);
+  for (std::uint64_t s = 1; s < 5; ++s) {
+    auto again = sink.writeFrame("s1", "node", "cam0", frameNumber(s, "b"));
+    ASSERT_FALSE(again.ok());
+    EXPECT_NE(again.error().find("PostgreSQL unavailable"), std::string::npos) << again.error();
+  }
+  ASSERT_FALSE(sink.totals("s1", "node", "cam0").ok());
+  EXPECT_EQ(flaky.lists, 1) << "refused at once while the failure holds";
+  flaky.list_error.clear();
+  clock.advance(BlobSessionSink::kUnreachableRetry);
+  EXPECT_TRUE(sink.writeFrame("s1", "node", "cam0", frameNumber(0, "a")).value());
+  EXPECT_EQ(flaky.lists, 2);
+}
+
+TEST_F(SessionBlobsTest, ADamagedSegmentIsReadOnceAndRefusedFromThenOn) {
+  storeThreeSegments();
+  const std::string key = segmentBlobKey("s1", "node", "cam0", 1);
+  auto bytes = blobs_.read(key);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(blobs_.put(key, bytes->substr(0, bytes->size() - 3)).ok());
+  FlakyBlobStore counting(blobs_);
+  ManualClock clock;
+  BlobSessionSink sink(counting, BlobSessionSink::kDefaultMaxSegmentBytes, clock);
+  auto first = sink.totals("s1", "node", "cam0");
+  ASSERT_FALSE(first.ok());
+  EXPECT_NE(first.error().find(key), std::string::npos) << first.error();
+  clock.advance(std::chrono::hours(1));
+  auto later = sink.writeFrame("s1", "node", "cam0", frameNumber(9, "x"));
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.error(), first.error());
+  EXPECT_EQ(counting.lists, 1) << "a damaged segment does not mend itself";
 }
 
 }  // namespace

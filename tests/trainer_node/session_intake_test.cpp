@@ -79,6 +79,38 @@ TEST(NodeRegistry, SilentNodesAreDropped) {
   EXPECT_TRUE(registry.connected("chatty"));
 }
 
+// A session store that can be made to fail like a database that went away:
+// totals() and/or sync() answer "PostgreSQL unavailable while ..." while set.
+class OutageSink final : public SessionSink {
+ public:
+  explicit OutageSink(SessionSink& inner) : inner_(inner) {}
+  bool totals_fail = false;
+  bool sync_fail = false;
+  int syncs = 0;
+  Result<bool> writeFrame(const std::string& s, const std::string& n, const std::string& c,
+                          const FrameToAppend& f) override {
+    return inner_.writeFrame(s, n, c, f);
+  }
+  Result<bool> writePose(const std::string& s, const std::string& n, const PoseRecord& p) override {
+    return inner_.writePose(s, n, p);
+  }
+  Status sync() override {
+    ++syncs;
+    if (sync_fail) return fail("PostgreSQL unavailable while publishing segments: test outage");
+    return inner_.sync();
+  }
+  void close(const std::string& s) override { inner_.close(s); }
+  Result<CameraTotals> totals(const std::string& s, const std::string& n,
+                              const std::string& c) override {
+    if (totals_fail) return fail("PostgreSQL unavailable while listing segments: test outage");
+    return inner_.totals(s, n, c);
+  }
+  std::string location() const override { return "the blob store (test)"; }
+
+ private:
+  SessionSink& inner_;
+};
+
 class SessionIntakeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -90,8 +122,9 @@ class SessionIntakeTest : public ::testing::Test {
     store_ = std::move(JobStore::open((dir_ / "jobs.sqlite").string()).value());
     queue_ = std::make_unique<EmbeddedJobQueue>(*store_);
     sessions_ = std::make_unique<SessionStore>(dir_, /*fsync=*/false);
+    outage_ = std::make_unique<OutageSink>(*sessions_);
     config_.session_stall_timeout = 10s;
-    intake_ = std::make_unique<SessionIntake>(config_, *queue_, *sessions_, clock_);
+    intake_ = std::make_unique<SessionIntake>(config_, *queue_, *outage_, clock_);
   }
   void TearDown() override {
     intake_.reset();
@@ -99,7 +132,7 @@ class SessionIntakeTest : public ::testing::Test {
   }
   // The manifest of what the session store holds for booth-1's cam0.
   v2::SessionManifest manifestOf(const std::string& session) {
-    const CameraTotals totals = sessions_->totals(session, "booth-1", "cam0");
+    const CameraTotals totals = sessions_->totals(session, "booth-1", "cam0").value();
     v2::SessionManifest m;
     m.set_session_id(session);
     auto* cam = m.add_cameras();
@@ -116,6 +149,7 @@ class SessionIntakeTest : public ::testing::Test {
   std::unique_ptr<JobStore> store_;
   std::unique_ptr<EmbeddedJobQueue> queue_;
   std::unique_ptr<SessionStore> sessions_;
+  std::unique_ptr<OutageSink> outage_;  // over sessions_; the intake's sink
   std::unique_ptr<SessionIntake> intake_;
   RecordingMessenger out_;
 };
@@ -168,12 +202,89 @@ TEST_F(SessionIntakeTest, ARestartedTrainerReopensTheSessionsTheQueueSaysAreRece
   ASSERT_TRUE(job.ok()) << job.error();
   ASSERT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 0)).ok);
   ASSERT_TRUE(intake_->sync().ok());
-  intake_ = std::make_unique<SessionIntake>(config_, *queue_, *sessions_, clock_);  // restart
+  intake_ = std::make_unique<SessionIntake>(config_, *queue_, *outage_, clock_);  // restart
   intake_->reopenReceiving();
   v2::UnfinishedSession unfinished;
   unfinished.set_session_id(job->session_id);
   EXPECT_TRUE(intake_->resume("booth-1", unfinished).has_session_resume());
   EXPECT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 1)).ok);
+}
+
+TEST_F(SessionIntakeTest, ARestartDuringAnOutageStillCountsEveryStoredFrame) {
+  auto job = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_TRUE(job.ok()) << job.error();
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    ASSERT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, s)).ok);
+  }
+  ASSERT_TRUE(intake_->sync().ok());
+  outage_->totals_fail = true;  // the store is away while the trainer restarts
+  intake_ = std::make_unique<SessionIntake>(config_, *queue_, *outage_, clock_);
+  intake_->reopenReceiving();
+  outage_->totals_fail = false;
+  ASSERT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 3)).ok);
+  ASSERT_TRUE(intake_->sync().ok());
+  v2::Envelope reply;
+  intake_->manifest("booth-1", manifestOf(job->session_id),
+                    [&](const v2::Envelope& env) { reply = env; }, out_);
+  ASSERT_TRUE(reply.manifest_ack().ok()) << reply.manifest_ack().error();
+  const auto queued = queue_->get(job->id);
+  ASSERT_EQ(queued->state, JobState::kQueued);
+  EXPECT_EQ(queued->frames_received, 4);
+  ASSERT_EQ(queued->cameras.size(), 1u);
+  EXPECT_EQ(queued->cameras[0].frames, 4) << "the worker checks every camera against this";
+}
+
+TEST_F(SessionIntakeTest, AManifestDuringAnOutageIsLeftUnansweredForTheNodeToResend) {
+  auto job = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_TRUE(job.ok()) << job.error();
+  ASSERT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 0)).ok);
+  ASSERT_TRUE(intake_->sync().ok());
+  const v2::SessionManifest manifest = manifestOf(job->session_id);
+  outage_->totals_fail = true;
+  bool answered = false;
+  intake_->manifest("booth-1", manifest, [&](const v2::Envelope&) { answered = true; }, out_);
+  EXPECT_FALSE(answered) << "an unreachable store is no verdict on the node's data";
+  EXPECT_EQ(queue_->get(job->id)->state, JobState::kReceiving);
+  outage_->totals_fail = false;
+  v2::Envelope reply;
+  intake_->manifest("booth-1", manifest, [&](const v2::Envelope& env) { reply = env; }, out_);
+  EXPECT_TRUE(reply.manifest_ack().ok()) << reply.manifest_ack().error();
+  EXPECT_EQ(queue_->get(job->id)->state, JobState::kQueued);
+}
+
+TEST_F(SessionIntakeTest, AManifestIsJudgedOnlyOnceTheBatchIsDurable) {
+  auto job = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_TRUE(job.ok()) << job.error();
+  ASSERT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 0)).ok);
+  // No sync yet: the store cannot make the batch durable.
+  outage_->sync_fail = true;
+  bool answered = false;
+  intake_->manifest("booth-1", manifestOf(job->session_id),
+                    [&](const v2::Envelope&) { answered = true; }, out_);
+  EXPECT_FALSE(answered);
+  EXPECT_EQ(queue_->get(job->id)->state, JobState::kReceiving) << "queued before durable";
+  outage_->sync_fail = false;
+  const int syncs = outage_->syncs;
+  v2::Envelope reply;
+  intake_->manifest("booth-1", manifestOf(job->session_id),
+                    [&](const v2::Envelope& env) { reply = env; }, out_);
+  EXPECT_GT(outage_->syncs, syncs) << "the manifest makes the batch durable first";
+  EXPECT_TRUE(reply.manifest_ack().ok()) << reply.manifest_ack().error();
+  EXPECT_EQ(queue_->get(job->id)->state, JobState::kQueued);
+}
+
+TEST_F(SessionIntakeTest, AStallDuringAStoreOutageNamesTheStore) {
+  auto job = intake_->open(SessionRequest{2, 0, ""}, oneNode(), out_);
+  ASSERT_TRUE(job.ok()) << job.error();
+  ASSERT_TRUE(intake_->frame("booth-1", rawFrame(job->session_id, 0)).ok);
+  outage_->sync_fail = true;
+  ASSERT_FALSE(intake_->sync().ok());
+  clock_.advance(11s);
+  intake_->checkStalls(out_, [](const std::string&) { return true; });
+  const auto failed = queue_->get(job->id);
+  ASSERT_EQ(failed->state, JobState::kFailed);
+  EXPECT_NE(failed->detail.find("PostgreSQL unavailable"), std::string::npos) << failed->detail;
+  EXPECT_EQ(failed->detail.find("stuck"), std::string::npos) << failed->detail;
 }
 
 }  // namespace

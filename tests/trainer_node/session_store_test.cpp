@@ -73,7 +73,7 @@ TEST_F(SessionStoreTest, ResendsAreNoOps) {
   EXPECT_FALSE(store.writeFrame("s1", "node", "cam0", frame(0, "again")).value());
   EXPECT_TRUE(store.writePose("s1", "node", pose(0)).value());
   EXPECT_FALSE(store.writePose("s1", "node", pose(0)).value());
-  const CameraTotals t = store.totals("s1", "node", "cam0");
+  const CameraTotals t = store.totals("s1", "node", "cam0").value();
   EXPECT_EQ(t.frames, 1u);
   EXPECT_EQ(t.poses, 1u);
   EXPECT_EQ(t.checksum, fnv1a64("first"));
@@ -89,7 +89,7 @@ TEST_F(SessionStoreTest, DeduplicationSurvivesReopening) {
   }
   SessionStore again(dir_, /*fsync=*/true);
   EXPECT_FALSE(again.writeFrame("s1", "node", "cam0", frame(5, "x")).value());
-  EXPECT_EQ(again.totals("s1", "node", "cam0").frames, 1u);
+  EXPECT_EQ(again.totals("s1", "node", "cam0").value().frames, 1u);
 }
 
 TEST_F(SessionStoreTest, RejectsIdsThatWouldEscapeTheDataDirectory) {

@@ -10,6 +10,7 @@
 #include "common/transport/wire.h"
 #include "trainer_node/store/disk_space.h"
 #include "trainer_node/store/job_store.h"  // nowMillis
+#include "trainer_node/store/store_errors.h"
 
 namespace booth {
 namespace {
@@ -86,9 +87,18 @@ void SessionIntake::reopenReceiving() {
     for (const CameraFrames& c : job.cameras) {
       if (c.node.empty() || c.camera.empty()) continue;
       session->cameras[c.node].insert(c.camera);
-      const auto totals = sessions_.totals(job.session_id, c.node, c.camera);
-      session->frames[{c.node, c.camera}] = static_cast<std::int64_t>(totals.frames);
-      session->total_frames += totals.frames;
+      auto totals = sessions_.totals(job.session_id, c.node, c.camera);
+      std::int64_t frames = c.frames;  // what the job last showed
+      if (totals.ok()) {
+        frames = static_cast<std::int64_t>(totals->frames);
+      } else {
+        // Not zero: the count is set right when the node's manifest verifies.
+        spdlog::warn("session {}: cannot count what node {} camera {} stored ({}); showing the "
+                     "job's last count, {}, until its manifest is verified",
+                     job.session_id, c.node, c.camera, totals.error(), frames);
+      }
+      session->frames[{c.node, c.camera}] = frames;
+      session->total_frames += static_cast<std::uint64_t>(std::max<std::int64_t>(0, frames));
     }
     if (session->members.empty()) {
       if (auto st = jobs_.failIntake(
@@ -305,9 +315,16 @@ RecordAnswer SessionIntake::pose(const std::string& node_id, const v2::PoseRecor
 
 Status SessionIntake::sync() {
   auto st = sessions_.sync();
-  if (!st.ok() && looksLikeDiskFull(st.error())) {
-    for (auto& [id, session] : open_) {
-      if (session->fatal.empty()) session->fatal = "disk full: " + st.error();
+  if (st.ok()) return st;
+  for (auto& [id, session] : open_) {
+    if (looksLikeDiskFull(st.error()) && session->fatal.empty()) {
+      session->fatal = "disk full: " + st.error();
+    }
+    // The batch's records are refused (acked as such): a member that stalls
+    // meanwhile fails naming the store, not its camera.
+    for (const std::string& node : session->waiting) {
+      session->last_refusal[node] = "storing its records in " + sessions_.location() + ": " +
+                                    st.error();
     }
   }
   return st;
@@ -369,8 +386,19 @@ void SessionIntake::manifest(const std::string& node_id, const v2::SessionManife
         "capture node " + node_id + ": " + manifest.error().substr(0, 500), JobEvent::kFail);
     return;
   }
+  // The manifest is judged, and the job queued, only on durable records
+  // (a resend taken in this batch may not be yet). A store that cannot
+  // make them durable leaves the manifest unanswered: the node sends it
+  // again (every few seconds) until the trainer answers. sync() notes the
+  // reason for the stall check.
+  if (auto st = sync(); !st.ok()) {
+    spdlog::warn("session {}: node {}'s manifest waits: {}", manifest.session_id(), node_id,
+                 st.error());
+    return;
+  }
   // Every announced camera must be accounted for, and nothing else.
   std::string problem;
+  std::map<std::string, CameraTotals> stored;  // by camera
   const auto& announced = session.cameras[node_id];
   std::set<std::string> listed;
   for (const auto& cam : manifest.cameras()) listed.insert(cam.camera_id());
@@ -384,7 +412,22 @@ void SessionIntake::manifest(const std::string& node_id, const v2::SessionManife
                 " that was not announced";
       break;
     }
-    const CameraTotals totals = sessions_.totals(manifest.session_id(), node_id, cam.camera_id());
+    auto read = sessions_.totals(manifest.session_id(), node_id, cam.camera_id());
+    if (!read.ok() && isStoreUnreachable(read.error())) {
+      // A passing outage is no verdict on the node's data: it resends.
+      session.last_refusal[node_id] = "its manifest (camera " + cam.camera_id() +
+                                      "): " + read.error();
+      spdlog::warn("session {}: node {}'s manifest waits: {}", manifest.session_id(), node_id,
+                   read.error());
+      return;
+    }
+    if (!read.ok()) {
+      problem = "camera " + cam.camera_id() + ": the trainer cannot read what it stored: " +
+                read.error();
+      break;
+    }
+    const CameraTotals& totals = read.value();
+    stored[cam.camera_id()] = totals;
     if (totals.frames != cam.frame_count()) {
       problem = "camera " + cam.camera_id() + ": the manifest says " +
                 std::to_string(cam.frame_count()) + " frames, the trainer stored " +
@@ -409,6 +452,14 @@ void SessionIntake::manifest(const std::string& node_id, const v2::SessionManife
   ack->set_ok(true);
   reply_to(reply);
   session.waiting.erase(node_id);
+  // What is stored is the count (after a restart the intake's own may have
+  // started from less).
+  for (const auto& [camera, totals] : stored) {
+    std::int64_t& count = session.frames[{node_id, camera}];
+    session.total_frames = session.total_frames - static_cast<std::uint64_t>(std::max<std::int64_t>(0, count)) +
+                           totals.frames;
+    count = static_cast<std::int64_t>(totals.frames);
+  }
   session.capture_seconds = std::max(session.capture_seconds, manifest.capture_seconds());
   session.pose_seconds = std::max(session.pose_seconds, manifest.pose_seconds());
   if (!manifest.incomplete_reason().empty() && session.incomplete.empty()) {

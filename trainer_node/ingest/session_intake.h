@@ -26,7 +26,12 @@
 // Failure: a record that cannot be taken is answered with the reason (the
 // node resends it, or fails its session); a write the disk refuses as full
 // marks the session, which checkStalls() then fails with "disk full". A
-// queue write that fails is logged; the job then shows what it last could.
+// sync that fails is noted as each waiting member's last refusal, so a
+// session that stalls through a store outage fails naming the store. A
+// manifest is checked only after a successful sync and against totals the
+// store could read; otherwise (the store unreachable) it is left
+// unanswered and the node sends it again. A queue write that fails is
+// logged; the job then shows what it last could.
 //
 // Threading: the ingest thread only, except the counters (any thread).
 #include <atomic>

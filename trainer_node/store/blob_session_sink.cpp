@@ -6,6 +6,7 @@
 #include "common/core/checksum.h"
 #include "common/core/safe_id.h"
 #include "common/storage/pose_record_codec.h"
+#include "trainer_node/store/store_errors.h"
 
 namespace booth {
 
@@ -19,8 +20,10 @@ void countFrame(CameraTotals& totals, const FrameToAppend& frame) {
 
 }  // namespace
 
-BlobSessionSink::BlobSessionSink(BlobStore& blobs, std::size_t max_segment_bytes)
-    : blobs_(blobs), max_segment_bytes_(std::max<std::size_t>(1, max_segment_bytes)) {}
+BlobSessionSink::BlobSessionSink(BlobStore& blobs, std::size_t max_segment_bytes,
+                                 const Clock& clock)
+    : blobs_(blobs), max_segment_bytes_(std::max<std::size_t>(1, max_segment_bytes)),
+      clock_(clock) {}
 
 BlobSessionSink::~BlobSessionSink() = default;
 
@@ -30,8 +33,19 @@ Result<BlobSessionSink::Camera*> BlobSessionSink::camera(const std::string& sess
   if (auto st = checkSessionIds(session, node, camera); !st.ok()) return fail(st.error());
   const Key key{session, node, camera};
   if (auto it = cameras_.find(key); it != cameras_.end()) return it->second.get();
+  if (auto it = unreadable_.find(key); it != unreadable_.end()) {
+    if (!it->second.retry_at || clock_.steady() < *it->second.retry_at) {
+      return fail(it->second.error);
+    }
+    unreadable_.erase(it);
+  }
   auto cam = std::make_unique<Camera>();
-  if (auto st = recover(key, *cam); !st.ok()) return fail(st.error());
+  if (auto st = recover(key, *cam); !st.ok()) {
+    Unreadable why{st.error(), std::nullopt};
+    if (isStoreUnreachable(st.error())) why.retry_at = clock_.steady() + kUnreachableRetry;
+    unreadable_[key] = std::move(why);
+    return fail(st.error());
+  }
   closed_.erase(session);
   Camera* raw = cam.get();
   cameras_[key] = std::move(cam);
@@ -118,12 +132,18 @@ Status BlobSessionSink::sync() {
   return okStatus();
 }
 
-void BlobSessionSink::close(const std::string& session) { closed_.insert(session); }
+void BlobSessionSink::close(const std::string& session) {
+  closed_.insert(session);
+  for (auto it = unreadable_.begin(); it != unreadable_.end();) {
+    it = std::get<0>(it->first) == session ? unreadable_.erase(it) : std::next(it);
+  }
+}
 
-CameraTotals BlobSessionSink::totals(const std::string& session, const std::string& node,
-                                     const std::string& camera_id) {
+Result<CameraTotals> BlobSessionSink::totals(const std::string& session, const std::string& node,
+                                             const std::string& camera_id) {
   auto cam = camera(session, node, camera_id);
-  return cam.ok() ? cam.value()->totals : CameraTotals{};
+  if (!cam.ok()) return fail(cam.error());
+  return cam.value()->totals;
 }
 
 }  // namespace booth

@@ -23,8 +23,12 @@
 //
 // Restart: the first write or totals() of a camera this process has not
 // seen lists and reads back its published segments (deduplication,
-// manifest totals, the next index). A damaged segment then refuses the
-// camera's records with the reason (its session stalls and fails).
+// manifest totals, the next index). A failed read-back is remembered for
+// the camera, so that its next records are refused at once with the same
+// reason instead of reading everything again: a store that could not be
+// reached (isStoreUnreachable, store_errors.h) is tried again after
+// kUnreachableRetry, a damaged segment not at all until the session is
+// closed (its records are refused, so it stalls and fails with the reason).
 //
 // One gateway per session: two gateways writing the same camera of the same
 // session would publish the same segment numbers.
@@ -34,12 +38,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
 #include <unordered_set>
 #include <vector>
 
+#include "common/core/clock.h"
 #include "trainer_node/store/blob_store.h"
 #include "trainer_node/store/session_segment.h"
 #include "trainer_node/store/session_sink.h"
@@ -49,9 +55,13 @@ namespace booth {
 class BlobSessionSink final : public SessionSink {
  public:
   static constexpr std::size_t kDefaultMaxSegmentBytes = 8u << 20;
+  // How long a camera whose read-back found the store unreachable is
+  // refused before it is read again.
+  static constexpr std::chrono::seconds kUnreachableRetry{2};
 
   explicit BlobSessionSink(BlobStore& blobs,
-                           std::size_t max_segment_bytes = kDefaultMaxSegmentBytes);
+                           std::size_t max_segment_bytes = kDefaultMaxSegmentBytes,
+                           const Clock& clock = SystemClock::instance());
   ~BlobSessionSink() override;
 
   Result<bool> writeFrame(const std::string& session, const std::string& node,
@@ -60,7 +70,7 @@ class BlobSessionSink final : public SessionSink {
                          const PoseRecord& pose) override;
   Status sync() override;
   void close(const std::string& session) override;
-  CameraTotals totals(const std::string& session, const std::string& node,
+  Result<CameraTotals> totals(const std::string& session, const std::string& node,
                       const std::string& camera) override;
   std::string location() const override { return "the blob store (sessions/)"; }
 
@@ -84,9 +94,18 @@ class BlobSessionSink final : public SessionSink {
   // Seals the open segment once it reached max_segment_bytes_.
   void sealIfFull(Camera& cam);
 
+  // A camera whose read-back failed: why, and when to try again (never,
+  // for a damaged segment).
+  struct Unreadable {
+    std::string error;
+    std::optional<Clock::TimePoint> retry_at;
+  };
+
   BlobStore& blobs_;
   const std::size_t max_segment_bytes_;
+  const Clock& clock_;
   std::map<Key, std::unique_ptr<Camera>> cameras_;
+  std::map<Key, Unreadable> unreadable_;  // forgotten with their session (close())
   std::set<std::string> closed_;  // sessions to forget once their records are published
   std::uint64_t segments_published_ = 0;
 };

@@ -49,8 +49,11 @@ class SessionSink {
   // The session is over (complete, failed or cancelled): its open state
   // goes (what is written but not yet durable still is, at the next sync()).
   virtual void close(const std::string& session) = 0;
-  // What is stored for one camera (after a restart: read back first).
-  virtual CameraTotals totals(const std::string& session, const std::string& node,
+  // What is stored for one camera (after a restart: read back first), or
+  // why it cannot be said (the store is unreachable: isStoreUnreachable,
+  // store/store_errors.h; a stored record is damaged). Never zeros for an
+  // error: a count of 0 would be taken for the truth.
+  virtual Result<CameraTotals> totals(const std::string& session, const std::string& node,
                               const std::string& camera) = 0;
   // Where the records go, for messages (a folder, or "the blob store").
   virtual std::string location() const = 0;

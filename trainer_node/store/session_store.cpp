@@ -117,12 +117,12 @@ void SessionStore::close(const std::string& session) {
   }
 }
 
-CameraTotals SessionStore::totals(const std::string& session, const std::string& node,
+Result<CameraTotals> SessionStore::totals(const std::string& session, const std::string& node,
                                   const std::string& camera) {
   std::lock_guard lock(mutex_);
   CameraTotals t;
   auto cam = openCamera(session, node, camera);
-  if (!cam.ok()) return t;
+  if (!cam.ok()) return fail(cam.error());
   for (const FrameEntry& e : cam.value()->frames->entries()) {
     t.checksum += e.fnv;
     t.bytes += e.length;

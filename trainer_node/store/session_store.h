@@ -54,7 +54,7 @@ class SessionStore final : public SessionSink, public SessionFrameSource {
   Status sync() override;
   // Closes a session's open files (it is complete, failed or cancelled).
   void close(const std::string& session) override;
-  CameraTotals totals(const std::string& session, const std::string& node,
+  Result<CameraTotals> totals(const std::string& session, const std::string& node,
                       const std::string& camera) override;
   // The sessions folder (<root>/sessions).
   std::string location() const override;
