@@ -154,8 +154,12 @@ class ChaosRun {
   }
 
  private:
+  // Ends the run: the workers are continued (a paused one would stay
+  // stopped for ever) and stopped before the exit; the private database is
+  // stopped by bench/run.sh's exit trap, whatever the exit.
   [[noreturn]] void fail(const std::string& why) {
     std::fprintf(stderr, "%s\n", fleet_.logs().c_str());
+    stopWorkers();
     die(why);
   }
 
@@ -272,12 +276,15 @@ class ChaosRun {
   }
 
   void stopWorkers() {
+    if (workers_stopped_) return;  // a failure after the run's own stop
+    workers_stopped_ = true;
     for (auto& slot : slots_) {
+      if (!slot.process) continue;  // not started yet
       if (slot.paused) slot.process->signal(SIGCONT);
       if (!slot.killed) slot.process->signal(SIGTERM);
     }
     for (auto& slot : slots_)
-      if (!slot.killed && !slot.process->wait(60s)) slot.process->signal(SIGKILL);
+      if (slot.process && !slot.killed && !slot.process->wait(60s)) slot.process->signal(SIGKILL);
   }
 
   void report() {
@@ -372,6 +379,7 @@ class ChaosRun {
   int last_finished_ = 0;
   int kills_ = 0;
   int pauses_ = 0;
+  bool workers_stopped_ = false;
   int db_restarts_ = 0;
   int unexpected_exits_ = 0;
   int starts_refused_ = 0;

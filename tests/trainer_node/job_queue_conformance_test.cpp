@@ -388,7 +388,8 @@ TYPED_TEST(JobQueueTest, LeaseThatRanOutIsRecoveredAndTheOldClaimIsFencedOnEvery
         this->queue().checkpoint(first.claim, JobCheckpoint{}),
         this->queue().advance(first.claim, JobEvent::kStartRendering, ""),
         this->queue().finish(first.claim, this->aClip('b')),
-        this->queue().fail(first.claim, "late"), this->queue().release(first.claim, "late")}) {
+        this->queue().fail(first.claim, "late"),
+        this->queue().release(first.claim, "late", ReleaseCause::kStop)}) {
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error(), JobQueueError::kFenced) << st.message();
   }
@@ -428,7 +429,7 @@ TYPED_TEST(JobQueueTest, StartingAStageClearsTheResumePhase) {
   this->addQueued("j1", 1000);
   auto first = this->claim("w1", 30s);
   ASSERT_TRUE(this->queue().advance(first.claim, JobEvent::kStartRendering, "").ok());
-  ASSERT_TRUE(this->queue().release(first.claim, "stopping").ok());
+  ASSERT_TRUE(this->queue().release(first.claim, "stopping", ReleaseCause::kStop).ok());
   auto second = this->claim("w2", 30s);
   EXPECT_EQ(second.job.resume_phase, "rendering");
   ASSERT_TRUE(this->queue().advance(second.claim, JobEvent::kStartRendering, "").ok());
@@ -496,13 +497,41 @@ TYPED_TEST(JobQueueTest, ReleaseQueuesTheJobAgainAndGivesTheAttemptBack) {
   this->addQueued("j1", 1000);
   auto c = this->claim("w1");
   ASSERT_TRUE(this->queue().advance(c.claim, JobEvent::kStartRendering, "").ok());
-  ASSERT_TRUE(this->queue().release(c.claim, "shutting down").ok());
+  ASSERT_TRUE(this->queue().release(c.claim, "shutting down", ReleaseCause::kStop).ok());
   auto j = this->queue().get("j1");
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->state, JobState::kQueued);
   EXPECT_EQ(j->attempts, 0);
   EXPECT_EQ(j->resume_phase, "rendering");
   EXPECT_EQ(this->claim("w2").job.id, "j1");
+}
+
+// A stage that breaks the store's connection the same way every time must
+// not re-queue its job forever: such a release keeps the attempt counted.
+TYPED_TEST(JobQueueTest, AReleaseForAnUnreachableStoreCountsTheAttemptAndEndsAtMaxAttempts) {
+  JobStateMachineConfig machine;
+  machine.max_attempts = 2;
+  this->queue_.reset();
+  this->queue_ = this->backend_.make(this->clock_, machine);
+  this->addQueued("j1", 1000);
+  auto first = this->claim("w1");
+  ASSERT_TRUE(this->queue().advance(first.claim, JobEvent::kStartTraining, "").ok());
+  ASSERT_TRUE(
+      this->queue().release(first.claim, "db away", ReleaseCause::kStoreUnreachable).ok());
+  auto queued = this->queue().get("j1");
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_EQ(queued->state, JobState::kQueued);
+  EXPECT_EQ(queued->attempts, 1);
+  EXPECT_EQ(queued->resume_phase, "training");
+  auto second = this->claim("w2");
+  ASSERT_TRUE(
+      this->queue().release(second.claim, "db away", ReleaseCause::kStoreUnreachable).ok());
+  auto j = this->queue().get("j1");
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->state, JobState::kFailed);
+  EXPECT_EQ(j->attempts, 2);
+  EXPECT_NE(j->detail.find("2 attempts"), std::string::npos) << j->detail;
+  EXPECT_NE(j->detail.find("db away"), std::string::npos) << j->detail;
 }
 
 TYPED_TEST(JobQueueTest, JobLostMaxAttemptsTimesFails) {
@@ -512,7 +541,7 @@ TYPED_TEST(JobQueueTest, JobLostMaxAttemptsTimesFails) {
   this->queue_ = this->backend_.make(this->clock_, machine);
   this->addQueued("j1", 1000);
   // A release in between is not the job's fault: it does not count.
-  ASSERT_TRUE(this->queue().release(this->claim("w").claim, "stopping").ok());
+  ASSERT_TRUE(this->queue().release(this->claim("w").claim, "stopping", ReleaseCause::kStop).ok());
   for (int attempt = 0; attempt < 2; ++attempt) {
     (void)this->claim("w", 30s);
     this->clock_.advance(31s);

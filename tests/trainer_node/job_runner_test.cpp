@@ -136,6 +136,7 @@ class JobRunnerTest : public ::testing::Test {
     return jobs_->get("job2");
   }
   void expectRenderedAgainAfterAStop();
+  JobRecord lostAfterItsModelWasKept();
   bool blobExists(const std::string& key) {
     auto size = blobs_->size(key);
     return size.ok() && size.value().has_value();
@@ -532,21 +533,31 @@ TEST_F(JobRunnerTest, AJobLostByItsWorkerResumesOnAnotherFromItsCheckpoint) {
   EXPECT_EQ(filesIn(clips_dir_), 1u) << "exactly one clip";
 }
 
-// A blob store that cannot be reached for the first `failures` writes of
-// keys under `prefix` (as a database restart answers), then is the folder.
+// A blob store that cannot be reached for the first `failures` writes (or,
+// with kReads, reads) of keys under `prefix` (as a database restart
+// answers), then is the folder. `on_failure` runs at each failure.
 class UnreachableForAWhile : public BlobStore {
  public:
-  UnreachableForAWhile(BlobStore& inner, std::string prefix, int failures)
-      : inner_(inner), prefix_(std::move(prefix)), failures_(failures) {}
+  enum Calls { kWrites, kReads };
+  UnreachableForAWhile(BlobStore& inner, std::string prefix, int failures, Calls calls = kWrites,
+                       std::function<void()> on_failure = {})
+      : inner_(inner),
+        prefix_(std::move(prefix)),
+        failures_(failures),
+        calls_(calls),
+        on_failure_(std::move(on_failure)) {}
   Result<std::unique_ptr<BlobWriter>> openWriter(const std::string& key) override {
-    if (key.rfind(prefix_, 0) == 0 && failures_ > 0) {
-      --failures_;
+    if (calls_ == kWrites && failsNow(key)) {
       return fail(std::string(kStoreUnreachable) + "storing blob '" + key +
                   "': connection refused");
     }
     return inner_.openWriter(key);
   }
   Result<std::unique_ptr<BlobReader>> openReader(const std::string& key, ByteRange range) override {
+    if (calls_ == kReads && failsNow(key)) {
+      return fail(std::string(kStoreUnreachable) + "reading blob '" + key +
+                  "': connection refused");
+    }
     return inner_.openReader(key, range);
   }
   Result<std::optional<std::uint64_t>> size(const std::string& key) override {
@@ -562,9 +573,17 @@ class UnreachableForAWhile : public BlobStore {
   int failuresLeft() const { return failures_; }
 
  private:
+  bool failsNow(const std::string& key) {
+    if (key.rfind(prefix_, 0) != 0 || failures_ <= 0) return false;
+    --failures_;
+    if (on_failure_) on_failure_();
+    return true;
+  }
   BlobStore& inner_;
   std::string prefix_;
   int failures_;
+  Calls calls_;
+  std::function<void()> on_failure_;
 };
 
 TEST_F(JobRunnerTest, AClipTheStoreCannotTakeForAMomentIsPublishedOnceItIsBack) {
@@ -591,8 +610,28 @@ TEST_F(JobRunnerTest, AJobWhoseStoreStaysUnreachableGoesBackToTheQueueNotToFaile
   auto job = jobs_->get("job1");
   ASSERT_EQ(job->state, JobState::kQueued) << job->detail;
   EXPECT_NE(job->detail.find("database was unavailable"), std::string::npos) << job->detail;
-  EXPECT_EQ(job->attempts, 0) << "the attempt given back: not the job's fault";
+  EXPECT_EQ(job->attempts, 1) << "the attempt stays counted (max_attempts bounds the releases)";
   EXPECT_EQ(filesIn(clips_dir_), 0u);
+}
+
+TEST_F(JobRunnerTest, AStageThatBreaksTheStoreEveryTimeFailsItsJobAtMaxAttempts) {
+  config_.stage_hook = [&](const std::string& stage) -> Status {
+    if (stage == "load")
+      return fail(std::string(kStoreUnreachable) + "loading frames: server closed the connection");
+    return okStatus();
+  };
+  queue(30);
+  auto runner = this->runner();
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    ASSERT_TRUE(runner->runNext({})) << attempt;
+    EXPECT_EQ(jobs_->get("job1")->state, attempt < 3 ? JobState::kQueued : JobState::kFailed)
+        << attempt << ": " << jobs_->get("job1")->detail;
+  }
+  EXPECT_FALSE(runner->runNext({})) << "not queued again";
+  auto job = jobs_->get("job1");
+  EXPECT_EQ(job->attempts, 3);
+  EXPECT_NE(job->detail.find("could not be reached in 3 attempts"), std::string::npos)
+      << job->detail;
 }
 
 TEST_F(JobRunnerTest, AJobWhoseLostAttemptLeftNoCheckpointStartsOverWithItsWholeBudget) {
@@ -655,6 +694,96 @@ TEST_F(JobRunnerTest, AJobLostAfterItsModelWasKeptIsRenderedFromItWithoutTrainin
   EXPECT_EQ(std::count(stages.begin(), stages.end(), "train"), 0) << "rendered from the kept model";
   EXPECT_EQ(job->generator_steps, lost->generator_steps);
   EXPECT_EQ(filesIn(clips_dir_), 1u);
+}
+
+// A job whose model was kept, lost before it rendered (its checkpoint
+// dropped): the state a next worker resumes from.
+JobRecord JobRunnerTest::lostAfterItsModelWasKept() {
+  queue(40);
+  EmbeddedJobQueue sweeper(*jobs_);
+  JobRunnerConfig first = config_;
+  first.stage_hook = [&](const std::string& stage) -> Status {
+    if (stage == "render") {
+      EXPECT_EQ(sweeper.recoverExpired().value(), 1);
+    }
+    return okStatus();
+  };
+  EXPECT_TRUE(runner(first)->runNext({}));
+  auto lost = jobs_->get("job1");
+  EXPECT_EQ(lost->state, JobState::kQueued) << lost->detail;
+  EXPECT_TRUE(lost->checkpoint_path.empty());
+  EXPECT_TRUE(blobExists(lost->model_path));
+  return *lost;
+}
+
+TEST_F(JobRunnerTest, AKeptModelTheStoreCannotGiveForAMomentIsWaitedForNotTrainedAgain) {
+  const JobRecord lost = lostAfterItsModelWasKept();
+  UnreachableForAWhile flaky(*blobs_, lost.model_path, 2, UnreachableForAWhile::kReads);
+  std::vector<std::string> stages;
+  JobRunnerConfig second = config_;
+  second.worker_id = "worker-b";
+  second.stage_hook = [&](const std::string& stage) -> Status {
+    stages.push_back(stage);
+    return okStatus();
+  };
+  JobRunner runner(second, *queue_, flaky, *sessions_);
+  ASSERT_TRUE(runner.runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_EQ(flaky.failuresLeft(), 0);
+  EXPECT_EQ(std::count(stages.begin(), stages.end(), "train"), 0) << "rendered from the kept model";
+  EXPECT_EQ(job->generator_steps, lost.generator_steps);
+}
+
+TEST_F(JobRunnerTest, AKeptModelTheStoreStaysAwayForReleasesTheJobKeepingItsModelAndBudget) {
+  const JobRecord lost = lostAfterItsModelWasKept();
+  // The store stays away until the worker is stopped (here: at its third
+  // failed fetch; in service: when the lease runs out, or at a stop).
+  std::stop_source stop;
+  UnreachableForAWhile away(*blobs_, lost.model_path, 1000, UnreachableForAWhile::kReads,
+                            [&, n = 0]() mutable {
+                              if (++n == 3) stop.request_stop();
+                            });
+  JobRunnerConfig second = config_;
+  second.worker_id = "worker-b";
+  JobRunner runner(second, *queue_, away, *sessions_);
+  ASSERT_TRUE(runner.runNext(stop.get_token()));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kQueued) << job->detail;
+  EXPECT_NE(job->detail.find("database was unavailable"), std::string::npos) << job->detail;
+  EXPECT_EQ(job->generator_steps, lost.generator_steps) << "not trained again";
+  EXPECT_EQ(job->model_path, lost.model_path);
+  EXPECT_TRUE(blobExists(lost.model_path));
+  EXPECT_GE(job->budget_spent_seconds, lost.budget_spent_seconds) << "its budget not given back";
+}
+
+TEST_F(JobRunnerTest, ATrainingStateTheStoreCannotGiveForAMomentIsResumedNotStartedOver) {
+  queue(60);
+  double planned = 0;
+  std::int64_t steps_when_lost = 0;
+  {
+    EmbeddedJobQueue sweeper(*jobs_);
+    clock_.at(30, [&] {
+      ASSERT_EQ(sweeper.recoverExpired().value(), 1);
+      planned = jobs_->get("job1")->train_budget_planned;
+      steps_when_lost = jobs_->get("job1")->generator_steps;
+    });
+    ASSERT_TRUE(runner()->runNext({}));
+  }
+  auto lost = jobs_->get("job1");
+  ASSERT_EQ(lost->state, JobState::kQueued) << lost->detail;
+  ASSERT_TRUE(blobExists(lost->checkpoint_path));
+  UnreachableForAWhile flaky(*blobs_, lost->checkpoint_path, 2, UnreachableForAWhile::kReads);
+  JobRunnerConfig second = config_;
+  second.worker_id = "worker-b";
+  JobRunner runner(second, *queue_, flaky, *sessions_);
+  ASSERT_TRUE(runner.runNext({}));
+  auto job = jobs_->get("job1");
+  ASSERT_EQ(job->state, JobState::kDone) << job->detail;
+  EXPECT_EQ(flaky.failuresLeft(), 0);
+  EXPECT_DOUBLE_EQ(job->train_budget_planned, planned) << "the same schedule, not a new one";
+  EXPECT_GT(job->budget_spent_seconds, lost->budget_spent_seconds) << "charged on top";
+  EXPECT_GT(job->generator_steps, steps_when_lost);
 }
 
 TEST(JobRunnerPreflight, NamesTheBadBaseCheckpoint) {

@@ -29,16 +29,19 @@ const std::map<std::pair<S, E>, S>& expectedTable() {
       {{S::kClaimed, E::kCancel}, S::kCancelled},
       {{S::kClaimed, E::kRelease}, S::kQueued},
       {{S::kClaimed, E::kRecover}, S::kQueued},
+      {{S::kClaimed, E::kReleaseUnreachable}, S::kQueued},
       {{S::kTraining, E::kStartRendering}, S::kRendering},
       {{S::kTraining, E::kFail}, S::kFailed},
       {{S::kTraining, E::kCancel}, S::kCancelled},
       {{S::kTraining, E::kRelease}, S::kQueued},
       {{S::kTraining, E::kRecover}, S::kQueued},
+      {{S::kTraining, E::kReleaseUnreachable}, S::kQueued},
       {{S::kRendering, E::kFinish}, S::kDone},
       {{S::kRendering, E::kFail}, S::kFailed},
       {{S::kRendering, E::kCancel}, S::kCancelled},
       {{S::kRendering, E::kRelease}, S::kQueued},
       {{S::kRendering, E::kRecover}, S::kQueued},
+      {{S::kRendering, E::kReleaseUnreachable}, S::kQueued},
       {{S::kDone, E::kExpire}, S::kExpired},
       {{S::kFailed, E::kExpire}, S::kExpired},
       {{S::kCancelled, E::kExpire}, S::kExpired},
@@ -99,6 +102,22 @@ TEST_F(JobStateMachineTest, ClaimCountsAnAttemptAndReleaseGivesItBack) {
   ASSERT_TRUE(released.ok()) << released.error();
   EXPECT_EQ(released->state, S::kQueued);
   EXPECT_EQ(released->attempts, 1);
+}
+
+TEST_F(JobStateMachineTest, AReleaseForAnUnreachableStoreKeepsTheAttemptCounted) {
+  auto released = machine_.apply(facts(S::kTraining, 2), E::kReleaseUnreachable, "db away");
+  ASSERT_TRUE(released.ok()) << released.error();
+  EXPECT_EQ(released->state, S::kQueued);
+  EXPECT_EQ(released->attempts, 2);
+  EXPECT_EQ(released->detail, "db away");
+}
+
+TEST_F(JobStateMachineTest, AReleaseForAnUnreachableStoreFailsAJobThatUsedMaxAttempts) {
+  auto gone = machine_.apply(facts(S::kRendering, 3), E::kReleaseUnreachable, "db away");
+  ASSERT_TRUE(gone.ok()) << gone.error();
+  EXPECT_EQ(gone->state, S::kFailed);
+  EXPECT_NE(gone->detail.find("3 attempts"), std::string::npos) << gone->detail;
+  EXPECT_NE(gone->detail.find("db away"), std::string::npos) << gone->detail;
 }
 
 TEST_F(JobStateMachineTest, RecoverQueuesAgainBelowMaxAttempts) {

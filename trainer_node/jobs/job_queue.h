@@ -143,6 +143,17 @@ void applyClip(JobRecord& job, const JobClip& clip);
 // being trained now is on average half done. nullopt without a live worker.
 std::optional<double> queueWaitSeconds(int position, int live_workers, double job_seconds);
 
+// Why a worker gives its job back (JobQueue::release).
+enum class ReleaseCause {
+  kStop,              // the worker stops (shutdown): not the job's attempt
+  kStoreUnreachable,  // the shared store could not be reached: counted
+};
+
+// The state machine's event for a release of that cause.
+inline JobEvent releaseEvent(ReleaseCause cause) {
+  return cause == ReleaseCause::kStop ? JobEvent::kRelease : JobEvent::kReleaseUnreachable;
+}
+
 class JobQueue {
  public:
   virtual ~JobQueue() = default;
@@ -186,10 +197,14 @@ class JobQueue {
   virtual QueueStatus finish(const Claim& claim, const JobClip& clip) = 0;
   // -> failed with the reason (JobEvent::kFail).
   virtual QueueStatus fail(const Claim& claim, const std::string& reason) = 0;
-  // -> queued, the attempt given back (JobEvent::kRelease): the worker stops
-  // cleanly (shutdown) and another may resume the job from its checkpoint
-  // (resume_phase: resumePhaseFrom() of the state it was in).
-  virtual QueueStatus release(const Claim& claim, const std::string& detail) = 0;
+  // -> queued: the worker gives the job back and another may resume it from
+  // its checkpoint (resume_phase: resumePhaseFrom() of the state it was in).
+  // kStop (JobEvent::kRelease): it stops cleanly (shutdown), the attempt
+  // given back. kStoreUnreachable (JobEvent::kReleaseUnreachable): a stage
+  // could not reach the shared store; the attempt stays counted, and a job
+  // that has used max_attempts is failed instead.
+  virtual QueueStatus release(const Claim& claim, const std::string& detail,
+                              ReleaseCause cause) = 0;
 
   // --- anyone (the operator, retention, recovery) ---
   // Cancels a job that has not finished (JobEvent::kCancel): a receiving or

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -324,10 +325,21 @@ void JobRunner::endJob(JobRecord& job, JobLease& lease, const std::string& error
         unreachable ? "the database was unavailable" : "interrupted by a worker stop";
     auto st = lease.write(
         [&](const Claim& c) {
-          return queue_.release(c, why + "; resumes from its last checkpoint");
+          return queue_.release(c, why + "; resumes from its last checkpoint",
+                                unreachable ? ReleaseCause::kStoreUnreachable
+                                            : ReleaseCause::kStop);
         },
         /*retry=*/true);
     if (st.ok()) {
+      // A release for an unreachable store keeps the attempt counted: one
+      // that used the job's last attempt failed it (a stage that breaks the
+      // connection every time must end).
+      const auto after = unreachable ? queue_.get(job.id) : std::nullopt;
+      if (after && after->state == JobState::kFailed) {
+        dropCheckpoint();
+        spdlog::error("job {} failed: {}", job.id, after->detail);
+        return;
+      }
       spdlog::warn("job {}: released by worker {} ({}); it resumes {}", job.id, config_.worker_id,
                    unreachable ? error : "stopping", resumePhaseFrom(job.state, job.resume_phase));
     } else if (!lease.lost()) {
@@ -416,16 +428,17 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
     c.train_seconds = job.train_seconds;
     return lease.write([&](const Claim& claim) { return queue_.checkpoint(claim, c); }, true, stop);
   };
-  // Stores `file` as blob `key`, fenced by the claim. While the store
-  // cannot be reached (a database restart) it is tried again with the
-  // lease's back-off for as long as the lease lasts.
-  auto publish = [&](const std::filesystem::path& file, const std::string& key) -> Status {
+  // Runs `op`, a call of the shared store, through the lease: while the
+  // store cannot be reached (a database restart) it is tried again with the
+  // lease's back-off for as long as the lease lasts; its last error is
+  // returned (an unreachable store's still says so: isStoreUnreachable).
+  auto untilReachable = [&](const std::function<Status()>& op) -> Status {
     std::string error;
     auto st = lease.write(
         [&](const Claim&) -> QueueStatus {
-          auto stored = storeFileAsBlob(blobs_, file, key, lease.fenceCheck());
-          if (stored.ok()) return {};
-          error = stored.error();
+          Status done = op();
+          if (done.ok()) return {};
+          error = done.error();
           return JobQueueFailure{
               isStoreUnreachable(error) ? JobQueueError::kUnavailable : JobQueueError::kRefused,
               error};
@@ -433,6 +446,14 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
         /*retry=*/true, stop);
     if (st.ok()) return okStatus();
     return fail(error.empty() ? st.message() : error);
+  };
+  // Stores `file` as blob `key`, fenced by the claim.
+  auto publish = [&](const std::filesystem::path& file, const std::string& key) -> Status {
+    return untilReachable([&] { return storeFileAsBlob(blobs_, file, key, lease.fenceCheck()); });
+  };
+  // Fetches blob `key` (a state an earlier attempt published) to `file`.
+  auto fetch = [&](const std::string& key, const std::filesystem::path& file) -> Status {
+    return untilReachable([&] { return fetchBlobToFile(blobs_, key, file); });
   };
   double last_save = now();
   auto saveThrottled = [&] {
@@ -460,10 +481,22 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   const auto checkpoint_file = scratch / kCheckpointFile;
   // A job whose training had finished (its model kept, its training state
   // dropped) renders from that model, even when it was lost before it
-  // entered rendering.
-  const bool rerender = !job.model_path.empty() &&
-                        (resume == "rendering" || job.checkpoint_path.empty()) &&
-                        fetchBlobToFile(blobs_, job.model_path, model_file).ok();
+  // entered rendering. A store that cannot be reached is waited for; one
+  // still away ends the attempt with its error (the job is released, its
+  // model kept), rather than throw the training away.
+  bool rerender = false;
+  if (!job.model_path.empty() && (resume == "rendering" || job.checkpoint_path.empty())) {
+    Status fetched = fetch(job.model_path, model_file);
+    if (lease.lost()) return fail(kLost);
+    if (fetched.ok()) {
+      rerender = true;
+    } else if (isStoreUnreachable(fetched.error())) {
+      return fail("cannot fetch the trained model " + job.model_path + ": " + fetched.error());
+    } else {
+      spdlog::warn("job {}: cannot fetch the trained model {}: {}; training again", job.id,
+                   job.model_path, fetched.error());
+    }
+  }
   job.progress = 0;
   job.detail = "loading frames of " + node + "/" + camera;
   charge();
@@ -473,13 +506,10 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
   // The frames wait (the lease's back-off, while it lasts) for a blob store
   // that cannot be reached now; a missing or damaged one fails the job.
   Result<std::vector<StoredFrame>> records = fail("the frames were not loaded");
-  (void)lease.write(
-      [&](const Claim&) -> QueueStatus {
-        records = sessions_.loadCamera(job, *primary, scratch / "frames");
-        if (records.ok() || !looksLikeStoreUnavailable(records.error())) return {};
-        return JobQueueFailure{JobQueueError::kUnavailable, records.error()};
-      },
-      /*retry=*/true, stop);
+  (void)untilReachable([&]() -> Status {
+    records = sessions_.loadCamera(job, *primary, scratch / "frames");
+    return records.ok() ? okStatus() : fail(records.error());
+  });
   if (!records.ok()) return fail(records.error());
   if (should_stop()) return stopped(kCancelled);
 
@@ -530,7 +560,11 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
     if (resume == "training" && !job.checkpoint_path.empty()) {
       // The training state the last worker published (another machine's,
       // perhaps): fetched, then loaded.
-      Status st = fetchBlobToFile(blobs_, job.checkpoint_path, checkpoint_file);
+      Status st = fetch(job.checkpoint_path, checkpoint_file);
+      if (lease.lost()) return fail(kLost);
+      if (!st.ok() && isStoreUnreachable(st.error())) {
+        return fail("cannot fetch the training state " + job.checkpoint_path + ": " + st.error());
+      }
       if (st.ok()) st = model.load(checkpoint_file.string());
       if (st.ok()) {
         resumed = true;
@@ -539,11 +573,13 @@ Status JobRunner::runStages(JobRecord& job, JobLease& lease, std::stop_token sto
                      job.checkpoint_path, st.error());
       }
     }
-    if (!resumed && spent_before > 0) {
+    if (!resumed && spent_before > 0 && job.checkpoint_path.empty() && job.model_path.empty()) {
       // Nothing the earlier attempts did is kept (no training state: their
       // worker died or lost the job before its first checkpoint): this one
       // starts over with the job's whole budget rather than fail for time
-      // a lost worker used.
+      // a lost worker used. A state that was kept but did not load (a
+      // damaged blob, other model options) leaves the time charged: the
+      // budget is not given back for each attempt that fails so.
       spdlog::info(
           "job {}: starting over with its whole budget ({:.1f} s used by attempts that "
           "left no training state)",

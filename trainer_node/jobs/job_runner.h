@@ -57,9 +57,13 @@
 // every time fails after max_attempts claims (the queue's recover).
 //
 // Database unavailable: progress writes are skipped; the stage writes
-// (advance, checkpoint, finish, fail, release) and loading the frames from
+// (advance, checkpoint, finish, fail, release), loading the frames and
+// fetching the training state or trained model of an earlier attempt from
 // the blob store are retried with back-off (0.5 s doubling to 5 s) while
-// the claim's lease lasts (a missing or damaged segment fails at once).
+// the claim's lease lasts (a missing or damaged segment fails at once). A
+// stage whose store stays unreachable releases the job with its state
+// kept (ReleaseCause::kStoreUnreachable: the attempt stays counted, so a
+// stage that breaks the connection every time fails at max_attempts).
 //
 // Idle: a worker with nothing to do sleeps until the queue announces a
 // change (its observer: PostgreSQL's NOTIFY, or the embedded store's write),

@@ -11,7 +11,8 @@ constexpr std::array<const char*, kJobStateCount> kStateNames = {
     "done",      "failed", "cancelled", "expired"};
 constexpr std::array<const char*, kJobEventCount> kEventNames = {
     "received", "claim",  "start_training", "start_rendering", "finish",
-    "fail",     "cancel", "release",        "recover",         "expire"};
+    "fail",     "cancel", "release",        "recover",         "expire",
+    "release_unreachable"};
 
 constexpr const char* kCancelledByOperator = "cancelled by the operator";
 
@@ -85,6 +86,7 @@ std::optional<JobState> JobStateMachine::target(JobState from, JobEvent event) {
       break;
     case JobEvent::kRelease:
     case JobEvent::kRecover:
+    case JobEvent::kReleaseUnreachable:
       if (isRunning(from)) return JobState::kQueued;
       break;
     case JobEvent::kExpire:
@@ -152,6 +154,19 @@ Result<JobChange> JobStateMachine::apply(const JobFacts& job, JobEvent event,
       } else if (change.detail.empty()) {
         change.detail = "its worker was lost while " + std::string(jobStateName(job.state)) +
                         "; queued again";
+      }
+      break;
+    case JobEvent::kReleaseUnreachable:
+      // Not the job's fault, but the attempt stays counted: a stage that
+      // breaks the connection the same way every time must end.
+      if (job.attempts >= config_.max_attempts) {
+        change.state = JobState::kFailed;
+        change.detail = "the shared store could not be reached in " +
+                        std::to_string(job.attempts) + " attempts (the last one while " +
+                        jobStateName(job.state) + "); giving up" +
+                        (reason.empty() ? "" : ": " + reason);
+      } else if (change.detail.empty()) {
+        change.detail = "released by its worker: the shared store could not be reached";
       }
       break;
     case JobEvent::kExpire:

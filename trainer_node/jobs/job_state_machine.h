@@ -13,14 +13,19 @@
 //   receiving, queued, claimed, training, rendering --cancel--> cancelled
 //   claimed, training, rendering --release--> queued    (the worker stops cleanly: the
 //                                                         attempt is given back)
+//   claimed, training, rendering --release_unreachable--> queued (the shared store could
+//                                   or failed        not be reached: the attempt stays
+//                                                    counted; failed once the job has used
+//                                                    max_attempts, so a stage that breaks
+//                                                    the connection every time ends)
 //   claimed, training, rendering --recover--> queued    (the worker was lost: crash, restart,
 //                                   or failed        lease expired; failed once the job has
 //                                                    used max_attempts)
 //   done, failed, cancelled --expire--> expired           (retention or the operator deleted
 //                                                          the visitor's data)
 //
-// Guards: claim counts an attempt; recover fails the job when its attempts
-// reached max_attempts; finish needs a clip; fail needs a reason. Anything
+// Guards: claim counts an attempt; recover and release_unreachable fail the
+// job when its attempts reached max_attempts; finish needs a clip; fail needs a reason. Anything
 // else is refused with an error naming the job's state and the event.
 //
 // Threading: immutable after construction; any thread.
@@ -71,8 +76,9 @@ enum class JobEvent {
   kRelease,         // the worker stops cleanly (trainer shutdown); resumes later
   kRecover,         // the worker that held it is gone (restart, crash, lost lease)
   kExpire,          // the visitor's data was deleted
+  kReleaseUnreachable,  // the worker gives it back: the shared store could not be reached
 };
-inline constexpr int kJobEventCount = 10;
+inline constexpr int kJobEventCount = 11;
 const char* jobEventName(JobEvent event);
 std::vector<JobState> allJobStates();
 std::vector<JobEvent> allJobEvents();

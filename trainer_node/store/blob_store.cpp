@@ -23,10 +23,6 @@ Error unsafeBlobKeyError(const std::string& key) {
               " '/'-separated names of [A-Za-z0-9_.-], not starting with '.')");
 }
 
-bool looksLikeStoreUnavailable(const std::string& error) {
-  return error.find("PostgreSQL unavailable") != std::string::npos;
-}
-
 Result<std::uint64_t> rangeEnd(const std::string& key, const ByteRange& range, std::uint64_t size) {
   if (range.offset > size) {
     return fail("blob '" + key + "': range offset " + std::to_string(range.offset) +

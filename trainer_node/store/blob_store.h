@@ -59,12 +59,6 @@ bool isSafeBlobKey(std::string_view key);
 // The error for a key that is not (quoting it, cut to 200 bytes).
 Error unsafeBlobKeyError(const std::string& key);
 
-// true when a BlobStore error says the store could not be reached now (the
-// database away or restarting: PgBlobStore's "PostgreSQL unavailable while
-// …", store/pg/pg_pool.h), so the same call may succeed later; false for a
-// missing or damaged blob and every other error.
-bool looksLikeStoreUnavailable(const std::string& error);
-
 // What a BeforeCommit hook is given: the implementation's transaction. The
 // PostgreSQL store passes its open transaction (pg/pg_transaction.h, for
 // code that knows it runs against PostgreSQL); the local folder passes one

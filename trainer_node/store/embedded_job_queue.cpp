@@ -172,10 +172,11 @@ QueueStatus EmbeddedJobQueue::fail(const Claim& claim, const std::string& reason
   return write(claim, [](JobRecord&) {}, JobEvent::kFail, reason);
 }
 
-QueueStatus EmbeddedJobQueue::release(const Claim& claim, const std::string& detail) {
+QueueStatus EmbeddedJobQueue::release(const Claim& claim, const std::string& detail,
+                                      ReleaseCause cause) {
   return write(
-      claim, [](JobRecord& j) { j.resume_phase = resumePhaseFrom(j.state, j.resume_phase); }, JobEvent::kRelease,
-      detail);
+      claim, [](JobRecord& j) { j.resume_phase = resumePhaseFrom(j.state, j.resume_phase); },
+      releaseEvent(cause), detail);
 }
 
 QueueStatus EmbeddedJobQueue::cancel(const std::string& job_id, const std::string& reason) {

@@ -10,8 +10,9 @@
 // Error messages never repeat it (it may hold a password).
 //
 // Failure modes: while the server is unreachable every operation returns an
-// Error ("PostgreSQL unavailable: …") after at most connect_timeout (plus
-// acquire_timeout when every connection is busy); nothing throws and no
+// Error ("PostgreSQL unavailable while …": store_errors.h's
+// isStoreUnreachable()) after at most connect_timeout (plus acquire_timeout
+// when every connection is busy); nothing throws and no
 // thread stops. Each failed call tries a fresh connection, so service
 // resumes on the first call after the server is back.
 //

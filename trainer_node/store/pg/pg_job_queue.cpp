@@ -294,7 +294,8 @@ class PgJobQueue::Impl {
     if (!change->detail.empty()) job.detail = change->detail;
     job.attempts = change->attempts;
     job.updated_ms = change->at_ms;
-    if (event == JobEvent::kRelease || event == JobEvent::kRecover) {
+    if (event == JobEvent::kRelease || event == JobEvent::kReleaseUnreachable ||
+        event == JobEvent::kRecover) {
       job.resume_phase = resumePhaseFrom(from, job.resume_phase);
     }
     if (!isRunning(job.state)) {
@@ -635,9 +636,10 @@ QueueStatus PgJobQueue::fail(const Claim& claim, const std::string& reason) {
                             [&](Row& row) { return impl_->apply(row, JobEvent::kFail, reason); });
 }
 
-QueueStatus PgJobQueue::release(const Claim& claim, const std::string& detail) {
+QueueStatus PgJobQueue::release(const Claim& claim, const std::string& detail,
+                                ReleaseCause cause) {
   return impl_->workerWrite(claim, "releasing job '" + claim.job_id + "'", [&](Row& row) {
-    return impl_->apply(row, JobEvent::kRelease, detail);
+    return impl_->apply(row, releaseEvent(cause), detail);
   });
 }
 

@@ -76,7 +76,8 @@ class PgJobQueue final : public JobQueue {
   QueueStatus checkpoint(const Claim& claim, const JobCheckpoint& checkpoint) override;
   QueueStatus finish(const Claim& claim, const JobClip& clip) override;
   QueueStatus fail(const Claim& claim, const std::string& reason) override;
-  QueueStatus release(const Claim& claim, const std::string& detail) override;
+  QueueStatus release(const Claim& claim, const std::string& detail,
+                      ReleaseCause cause) override;
 
   QueueStatus cancel(const std::string& job_id, const std::string& reason) override;
   Result<int> recoverExpired() override;
